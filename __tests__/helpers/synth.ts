@@ -1,0 +1,48 @@
+/** Test helpers: build a validated config from overrides and synthesize the stack to parsed JSON. */
+import { Testing } from "cdktf";
+import { mergeOverride, validateSiteConfig } from "../../config/load.js";
+import type { SiteConfig } from "../../config/schema.js";
+import { SITES, type SiteName } from "../../config/sites.js";
+import { DeathStarStack } from "../../stacks/deathstar.js";
+
+export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export function siteConfig(overrides: DeepPartial<SiteConfig> | Record<string, unknown> = {}, site: SiteName = "aws"): Readonly<SiteConfig> {
+  return validateSiteConfig(mergeOverride(SITES[site], overrides), "test");
+}
+
+export interface SynthesizedStack {
+  readonly terraform: Record<string, unknown>;
+  readonly provider: Record<string, unknown>;
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output?: Record<string, Record<string, unknown>>;
+  readonly variable?: Record<string, Record<string, unknown>>;
+  readonly moved?: unknown[];
+  readonly import?: unknown[];
+}
+
+export function synthStack(config: Readonly<SiteConfig> = siteConfig()): SynthesizedStack {
+  const app = Testing.app();
+  const stack = new DeathStarStack(app, config);
+  return JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+}
+
+/** Every `type.name` resource address in the synthesized stack, sorted. */
+export function resourceAddresses(stack: SynthesizedStack): string[] {
+  return Object.entries(stack.resource)
+    .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
+    .sort();
+}
+
+/** One resource's attributes; fails the test when absent. */
+export function resource(stack: SynthesizedStack, type: string, name: string): Record<string, unknown> {
+  const found = stack.resource[type]?.[name];
+  if (!found) throw new Error(`${type}.${name} is not in the stack; have ${resourceAddresses(stack).join(", ")}`);
+  return found;
+}
+
+/** Decodes a launch template's base64 user_data. */
+export function decodeUserData(template: Record<string, unknown>): string {
+  return Buffer.from(String(template.user_data), "base64").toString("utf8");
+}

@@ -1,0 +1,43 @@
+/**
+ * The cached toolchain written by scripts/setup.sh (`npm test` runs it first): paths of tofu,
+ * the provider mirror's CLI config, and the Python venv with moto and checkov.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const CACHE_DIR = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "deathstar");
+
+export interface Toolchain {
+  readonly tofu: string;
+  readonly tofuVersion: string;
+  readonly awsProviderVersion: string;
+  /** TF_CLI_CONFIG_FILE pointing tofu at the offline provider mirror. */
+  readonly cliConfigFile: string;
+  readonly venv: string;
+  /** Extra variables for child processes. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export function toolchain(): Toolchain {
+  const file = join(CACHE_DIR, "toolchain.env");
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "bash scripts/setup.sh" (npm test does) first`);
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const match = /^export ([A-Z_]+)=(.*)$/.exec(line);
+    if (match) env[match[1]!] = match[2]!;
+  }
+  const get = (name: string) => {
+    const value = env[name];
+    if (!value) throw new Error(`${file} has no ${name}`);
+    return value;
+  };
+  return {
+    tofu: get("DEATHSTAR_TOFU"),
+    tofuVersion: get("DEATHSTAR_TOFU_VERSION"),
+    awsProviderVersion: get("DEATHSTAR_AWS_PROVIDER_VERSION"),
+    cliConfigFile: get("TF_CLI_CONFIG_FILE"),
+    venv: get("DEATHSTAR_VENV"),
+    env,
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The site config: one zod schema for everything a site can set. Types come from the schema;
+ * semantic rules (addresses that must nest, ports that must not collide, ...) run in `siteRules`
+ * so every problem is reported at once with the path of the field that causes it.
+ */
+import { z } from "zod";
+import { cronProblems, isIanaTimeZone } from "./cron.js";
+import {
+  awsReservedAddresses,
+  cidrContainsCidr,
+  cidrContainsIp,
+  cidrsOverlap,
+  isIpv4,
+  isIpv6HostCidr,
+  parseIpv4Cidr,
+  type Ipv4Cidr,
+} from "./net.js";
+
+// ---- Field shapes -------------------------------------------------------------------------------
+
+const ipv4 = z.string().max(15).refine(isIpv4, { message: 'must be a dotted IPv4 address, e.g. "10.20.13.140"' });
+const ipv4Cidr = z
+  .string()
+  .max(18)
+  .refine((v) => parseIpv4Cidr(v) !== undefined, {
+    message: 'must be an IPv4 CIDR with no host bits set, e.g. "10.20.13.0/24"',
+  });
+const port = z.number().int().min(1024, "must be 1024 or higher (ports below 1024 are reserved for DNS, DHCP, TFTP and SSH)").max(65535);
+const cron = z
+  .string()
+  .max(100)
+  .superRefine((value, ctx) => {
+    for (const problem of cronProblems(value)) ctx.addIssue({ code: "custom", message: `cron ${problem}` });
+  });
+const timeZone = z
+  .string()
+  .max(64)
+  .refine(isIanaTimeZone, { message: 'must be an IANA time zone name, e.g. "Europe/Dublin" (follows daylight saving) or "UTC"' });
+/** Container image reference, pinned by tag or digest; `latest` and untagged references are rejected. */
+const imageRef = z
+  .string()
+  .max(255)
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    'must be an image reference such as "registry:2.8.3" or "quay.io/poseidon/matchbox:v0.11.0"',
+  )
+  .refine((v) => /(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[a-f0-9]{64})$/.test(v.replace(/^[^/]*:\d+\//, "")), {
+    message: "must be pinned by a tag or digest (add :<tag>)",
+  })
+  .refine((v) => !/:latest$/.test(v), { message: 'must not use the moving "latest" tag; pin a version' });
+const ssmParameterName = z
+  .string()
+  .max(1011)
+  .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter name starting with "/", e.g. "/deathstar/pihole/web-password"')
+  .refine((v) => !v.split("/").includes(".."), { message: 'must not contain ".." path segments' });
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS name, e.g. "lab.internal"');
+const label = z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and inner dashes");
+const instanceType = z.string().max(32).regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as "t4g.small"');
+const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as "ami-0123456789abcdef0"');
+
+/** Graviton families carry a "g" after the generation number (t4g, m7g, c7gn, r8g, x2gd) or are a1. */
+export function isGravitonInstanceType(type: string): boolean {
+  return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type);
+}
+
+// ---- Schema ---------------------------------------------------------------------------------------
+
+const schedule = z.strictObject({
+  /** 5-field cron in `timeZone`, e.g. "0 18 * * *". */
+  start: cron,
+  /** 5-field cron in `timeZone`, e.g. "0 23 * * *". */
+  stop: cron,
+  /** IANA name; "Europe/Dublin" follows daylight saving. */
+  timeZone,
+});
+
+const registryCache = z.strictObject({
+  /** The upstream registry's name as images spell it, e.g. "docker.io". */
+  name: dnsName,
+  /** Host port of this cache on the bastion, e.g. 5050. */
+  port,
+  /** Upstream URL the cache proxies, e.g. "https://registry-1.docker.io". */
+  upstream: z.string().max(255).regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an https:// URL with no path, e.g. "https://quay.io"'),
+});
+
+export const siteConfigSchema = z
+  .strictObject({
+    site: z.strictObject({
+      /** Goes into the Site tag and resource names, e.g. "aws-eu-west-1". */
+      name: label,
+      /** "aws" synthesizes AWS resources; "home" renders only the netboot bundle. */
+      kind: z.enum(["aws", "home"]),
+    }),
+    aws: z.strictObject({
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
+      availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
+    }),
+    /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. */
+    architecture: z.enum(["arm64", "x86_64"]),
+    network: z.strictObject({
+      vpcCidr: ipv4Cidr,
+      publicSubnet: z.strictObject({ cidr: ipv4Cidr }),
+      privateSubnet: z.strictObject({ cidr: ipv4Cidr }),
+      /**
+       * Egress for the private subnet: "gateway" (managed NAT Gateway, ~$38.7/month always on),
+       * "instance" (t4g.nano on the bastion's schedule) or "none".
+       */
+      nat: z.enum(["gateway", "instance", "none"]),
+      natInstance: z.strictObject({
+        instanceType,
+        /** Fixed address of the persistent ENI the private route targets, in the public subnet. */
+        eniAddress: ipv4,
+      }),
+      /** DHCP option set domain name, e.g. "eu-west-1.compute.internal". */
+      domainName: dnsName,
+      /** DNS servers handed out by the VPC DHCP options, in order; "AmazonProvidedDNS" allowed. */
+      dnsServers: z.array(z.union([ipv4, z.literal("AmazonProvidedDNS")])).min(1).max(4),
+    }),
+    access: z.strictObject({
+      /** Operator's IPv6 addresses for SSH, each a /128 (live once the VPC is dual-stack). */
+      operatorSshSources: z.array(
+        z.string().max(43).refine(isIpv6HostCidr, { message: 'must be a single IPv6 host as "<address>/128", e.g. "2001:db8::10/128"' }),
+      ).max(5),
+      /** mikrotik-sg: the home router's WireGuard peer access, off unless enabled. */
+      mikrotik: z.strictObject({
+        enabled: z.boolean(),
+        sources: z.array(z.string().max(43).refine(isIpv6HostCidr, { message: 'must be a single IPv6 host as "<address>/128"' })).max(5),
+        wireguardPort: port,
+      }),
+    }),
+    bastion: z.strictObject({
+      privateIp: ipv4,
+      instanceType,
+      rootVolumeGb: z.number().int().min(8).max(100),
+      /** Persistent gp3 volume for registry caches and matchbox assets. */
+      cacheVolumeGb: z.number().int().min(1).max(500),
+      schedule,
+      /** "standard" avoids T4g surplus-credit charges ($0.04/vCPU-h). */
+      cpuCredits: z.enum(["standard", "unlimited"]),
+      dnsmasq: z.strictObject({
+        /** Serve DHCP (home site). VPC DHCP is Amazon's, so off in AWS. */
+        dhcp: z.boolean(),
+        /** Serve iPXE binaries over TFTP. */
+        tftp: z.boolean(),
+        /** DHCP pool, required when dhcp is on. */
+        rangeStart: ipv4.optional(),
+        rangeEnd: ipv4.optional(),
+        router: ipv4.optional(),
+      }),
+      tailscale: z.strictObject({ enabled: z.boolean() }),
+      /** SSM Parameter Store names (SecureString) read at boot; values never enter user-data or state. */
+      secrets: z.strictObject({
+        piholeWebPassword: ssmParameterName,
+        tailscaleAuthKey: ssmParameterName,
+      }),
+    }),
+    services: z.strictObject({
+      matchboxPort: port,
+      piholeWebPort: port,
+      registryCaches: z.array(registryCache).min(1).max(10),
+    }),
+    images: z.strictObject({
+      dnsmasq: imageRef,
+      matchbox: imageRef,
+      registry: imageRef,
+      pihole: imageRef,
+      tailscale: imageRef,
+    }),
+    talos: z.strictObject({
+      /** Talos release, e.g. "v1.11.5". */
+      version: z.string().regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
+      /** Image Factory schematic id (64 hex chars). */
+      schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
+      /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
+      boot: z.enum(["ipxe", "talos-ami"]),
+      /** iPXE arm64 AMI, required when boot is "ipxe". */
+      ipxeAmiId: amiId.optional(),
+      nodeInstanceType: instanceType,
+      nodeRootVolumeGb: z.number().int().min(10).max(1000),
+      /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
+      nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
+      clusterName: label,
+      installDisk: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
+      /** Installer image; amd64-only images do not run on Graviton. */
+      installImage: imageRef,
+      /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */
+      machineConfigUrl: z.string().max(512).regex(/^https?:\/\/[A-Za-z0-9.:/_-]+$/, "must be an http(s) URL of plain characters").optional(),
+      cozystack: z.strictObject({ enabled: z.boolean() }),
+    }),
+    budget: z.strictObject({
+      monthlyUsd: z.number().min(0, "must be 0 or more"),
+      allowOver: z.boolean(),
+      /** Where AWS Budgets sends alerts. */
+      email: z.string().max(254).regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an email address, e.g. "owner@example.com"'),
+      /** The account still has the t4g.small free trial (ends 2026-12-31). */
+      t4gTrial: z.boolean(),
+    }),
+    usage: z.strictObject({
+      experimentSessionsPerMonth: z.number().int().min(0).max(62),
+      hoursPerSession: z.number().min(0).max(24),
+      nodesPerSession: z.number().int().min(0).max(3),
+      natGbPerMonth: z.number().min(0).max(10000),
+      internetEgressGbPerMonth: z.number().min(0).max(10000),
+    }),
+    state: z.discriminatedUnion("backend", [
+      z.strictObject({
+        backend: z.literal("local"),
+        /** Relative to the repo root, e.g. "terraform.tfstate". */
+        path: z.string().max(255).regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters"),
+      }),
+      z.strictObject({
+        backend: z.literal("s3"),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+        key: z.string().max(1024).regex(/^[A-Za-z0-9_.\-/]+$/, "must be an object key of plain characters"),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region"),
+      }),
+    ]),
+    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits and _.:/=+@- up to 128"), z.string().max(256)),
+  })
+  .superRefine((config, ctx) => {
+    for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });
+  });
+
+export type SiteConfig = z.infer<typeof siteConfigSchema>;
+
+// ---- Semantic rules ---------------------------------------------------------------------------------
+
+interface Problem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Rules that need more than one field. Each problem names the field to fix. */
+function siteRules(c: SiteConfig): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
+
+  const vpc = parseIpv4Cidr(c.network.vpcCidr);
+  const pub = parseIpv4Cidr(c.network.publicSubnet.cidr);
+  const priv = parseIpv4Cidr(c.network.privateSubnet.cidr);
+  if (vpc && (vpc.prefix < 16 || vpc.prefix > 28)) add(["network", "vpcCidr"], "VPC prefix must be between /16 and /28 (AWS limit)");
+  for (const [key, subnet] of [["publicSubnet", pub], ["privateSubnet", priv]] as const) {
+    if (!vpc || !subnet) continue;
+    if (!cidrContainsCidr(vpc, subnet)) add(["network", key, "cidr"], `must lie inside the VPC ${c.network.vpcCidr}`);
+    if (subnet.prefix > 28) add(["network", key, "cidr"], "subnet prefix must be /28 or larger (AWS limit)");
+  }
+  if (pub && priv && cidrsOverlap(pub, priv)) {
+    add(["network", "privateSubnet", "cidr"], `overlaps the public subnet ${c.network.publicSubnet.cidr}; pick a disjoint block, e.g. 10.20.13.0/24`);
+  }
+
+  const hostIn = (path: (string | number)[], ip: string, subnet: Ipv4Cidr | undefined, subnetName: string, subnetCidr: string) => {
+    if (!subnet || !isIpv4(ip)) return;
+    if (!cidrContainsIp(subnet, ip)) add(path, `${ip} is outside the ${subnetName} subnet ${subnetCidr}`);
+    else if (awsReservedAddresses(subnet).includes(ip)) {
+      add(path, `${ip} is reserved by AWS (first four and last address of ${subnetCidr}); use e.g. the .140 host`);
+    }
+  };
+  const privCidr = c.network.privateSubnet.cidr;
+  hostIn(["bastion", "privateIp"], c.bastion.privateIp, priv, "private", privCidr);
+  hostIn(["network", "natInstance", "eniAddress"], c.network.natInstance.eniAddress, pub, "public", c.network.publicSubnet.cidr);
+  c.talos.nodeIps.forEach((ip, i) => {
+    hostIn(["talos", "nodeIps", i], ip, priv, "private", privCidr);
+    if (ip === c.bastion.privateIp) add(["talos", "nodeIps", i], `${ip} is the bastion's address`);
+    if (c.talos.nodeIps.indexOf(ip) !== i) add(["talos", "nodeIps", i], `${ip} is listed twice`);
+  });
+
+  if (c.architecture === "arm64") {
+    const types: [(string | number)[], string][] = [
+      [["bastion", "instanceType"], c.bastion.instanceType],
+      [["talos", "nodeInstanceType"], c.talos.nodeInstanceType],
+      [["network", "natInstance", "instanceType"], c.network.natInstance.instanceType],
+    ];
+    for (const [path, type] of types) {
+      if (!isGravitonInstanceType(type)) add(path, `${type} is not a Graviton (arm64) type; use e.g. t4g.small, or set architecture to "x86_64"`);
+    }
+    if (/^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage)) {
+      add(["talos", "installImage"], "CozyStack's published Talos installer is amd64-only; on arm64 use factory.talos.dev/installer/<schematic>:<version> or your own arm64 build");
+    }
+  }
+
+  const ports: [(string | number)[], number][] = [
+    [["services", "matchboxPort"], c.services.matchboxPort],
+    [["services", "piholeWebPort"], c.services.piholeWebPort],
+    ...c.services.registryCaches.map((cache, i) => [["services", "registryCaches", i, "port"], cache.port] as [(string | number)[], number]),
+  ];
+  const seenPorts = new Map<number, string>();
+  for (const [path, value] of ports) {
+    const first = seenPorts.get(value);
+    if (first) add(path, `port ${value} is already used by ${first}; every bastion service needs its own port`);
+    else seenPorts.set(value, path.join("."));
+  }
+  const seenNames = new Set<string>();
+  c.services.registryCaches.forEach((cache, i) => {
+    if (seenNames.has(cache.name)) add(["services", "registryCaches", i, "name"], `${cache.name} has two caches; keep one per upstream`);
+    seenNames.add(cache.name);
+  });
+
+  if (c.talos.boot === "ipxe" && c.site.kind === "aws" && !c.talos.ipxeAmiId) {
+    add(["talos", "ipxeAmiId"], 'is required when talos.boot is "ipxe": import bin-arm64-efi/ipxe.usb as an AMI (docs/netboot.md) or set talos.boot to "talos-ami"');
+  }
+  if (c.usage.nodesPerSession > c.talos.nodeIps.length) {
+    add(["usage", "nodesPerSession"], `is ${c.usage.nodesPerSession} but only ${c.talos.nodeIps.length} node addresses are configured in talos.nodeIps`);
+  }
+  if (c.bastion.dnsmasq.dhcp) {
+    for (const key of ["rangeStart", "rangeEnd", "router"] as const) {
+      if (!c.bastion.dnsmasq[key]) add(["bastion", "dnsmasq", key], "is required when bastion.dnsmasq.dhcp is true");
+      else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr);
+    }
+  }
+  if (c.access.mikrotik.enabled && c.access.mikrotik.sources.length === 0) {
+    add(["access", "mikrotik", "sources"], "needs at least one /128 when access.mikrotik.enabled is true");
+  }
+  return problems;
+}

@@ -1,0 +1,109 @@
+/**
+ * Built-in sites. `aws` is the seed's AWS replica (the default); `home` is the home lab the AWS
+ * site rehearses, which renders only the netboot bundle (no AWS resources).
+ * A config file named by DEATHSTAR_CONFIG is merged over one of these.
+ */
+import type { SiteConfig } from "./schema.js";
+
+/** Image Factory schematic with no extensions or extra kernel args. */
+const VANILLA_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+const TALOS_VERSION = "v1.11.5";
+
+export const awsSite: SiteConfig = {
+  site: { name: "aws-eu-west-1", kind: "aws" },
+  aws: { region: "eu-west-1", availabilityZone: "eu-west-1a" },
+  architecture: "arm64",
+  network: {
+    vpcCidr: "10.20.0.0/16",
+    publicSubnet: { cidr: "10.20.1.0/24" },
+    privateSubnet: { cidr: "10.20.13.0/24" },
+    nat: "instance",
+    natInstance: { instanceType: "t4g.nano", eniAddress: "10.20.1.10" },
+    domainName: "eu-west-1.compute.internal",
+    // Pi-hole first, Amazon DNS second: the bastion runs a few hours a day.
+    dnsServers: ["10.20.13.140", "AmazonProvidedDNS"],
+  },
+  access: {
+    operatorSshSources: ["2001:db8::10/128"],
+    mikrotik: { enabled: false, sources: [], wireguardPort: 13231 },
+  },
+  bastion: {
+    privateIp: "10.20.13.140",
+    instanceType: "t4g.small",
+    rootVolumeGb: 8,
+    cacheVolumeGb: 20,
+    schedule: { start: "0 18 * * *", stop: "0 23 * * *", timeZone: "Europe/Dublin" },
+    cpuCredits: "standard",
+    dnsmasq: { dhcp: false, tftp: true },
+    tailscale: { enabled: false },
+    secrets: {
+      piholeWebPassword: "/deathstar/pihole/web-password",
+      tailscaleAuthKey: "/deathstar/tailscale/auth-key",
+    },
+  },
+  services: {
+    matchboxPort: 8080,
+    piholeWebPort: 8081,
+    registryCaches: [
+      { name: "docker.io", port: 5050, upstream: "https://registry-1.docker.io" },
+      { name: "registry.k8s.io", port: 5051, upstream: "https://registry.k8s.io" },
+      { name: "quay.io", port: 5052, upstream: "https://quay.io" },
+      { name: "gcr.io", port: 5053, upstream: "https://gcr.io" },
+      { name: "ghcr.io", port: 5054, upstream: "https://ghcr.io" },
+    ],
+  },
+  images: {
+    dnsmasq: "quay.io/poseidon/dnsmasq:v0.5.0-40-g494d4e0",
+    matchbox: "quay.io/poseidon/matchbox:v0.11.0",
+    registry: "registry:2.8.3",
+    pihole: "pihole/pihole:2024.07.0",
+    tailscale: "tailscale/tailscale:v1.78.1",
+  },
+  talos: {
+    version: TALOS_VERSION,
+    schematicId: VANILLA_SCHEMATIC,
+    boot: "talos-ami",
+    nodeInstanceType: "t4g.small",
+    nodeRootVolumeGb: 20,
+    nodeIps: ["10.20.13.11", "10.20.13.12", "10.20.13.13"],
+    clusterName: "deathstar",
+    installDisk: "/dev/nvme0n1",
+    installImage: `factory.talos.dev/metal-installer/${VANILLA_SCHEMATIC}:${TALOS_VERSION}`,
+    cozystack: { enabled: true },
+  },
+  budget: { monthlyUsd: 10, allowOver: false, email: "owner@example.com", t4gTrial: false },
+  usage: {
+    experimentSessionsPerMonth: 4,
+    hoursPerSession: 3,
+    nodesPerSession: 3,
+    natGbPerMonth: 10,
+    internetEgressGbPerMonth: 1,
+  },
+  state: { backend: "local", path: "terraform.tfstate" },
+  tags: {},
+};
+
+/** The home lab: real DHCP on the inner network, fileserver 10.17.13.140, router .249. */
+export const homeSite: SiteConfig = {
+  ...awsSite,
+  site: { name: "home", kind: "home" },
+  network: {
+    ...awsSite.network,
+    vpcCidr: "10.17.0.0/16",
+    publicSubnet: { cidr: "10.17.12.0/24" },
+    privateSubnet: { cidr: "10.17.13.0/24" },
+    nat: "none",
+    natInstance: { ...awsSite.network.natInstance, eniAddress: "10.17.12.10" },
+    domainName: "home.lab",
+    dnsServers: ["10.17.13.140"],
+  },
+  bastion: {
+    ...awsSite.bastion,
+    privateIp: "10.17.13.140",
+    dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.100", rangeEnd: "10.17.13.199", router: "10.17.13.249" },
+  },
+  talos: { ...awsSite.talos, nodeIps: ["10.17.13.11", "10.17.13.12", "10.17.13.13"] },
+};
+
+export const SITES = { aws: awsSite, home: homeSite } as const;
+export type SiteName = keyof typeof SITES;

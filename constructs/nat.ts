@@ -1,0 +1,136 @@
+import { Construct } from "constructs";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { ScheduledInstance } from "./scheduled-instance.js";
+import { renderNatInstanceScript } from "../templates/nat-instance.js";
+import { ROLE_TAG, type ResourceArns } from "./arns.js";
+
+const NAT_INSTANCE_ROLE = "nat_instance";
+
+export type NatMode = "gateway" | "instance" | "none";
+
+/** Props of {@link Nat}. */
+export interface NatProps {
+  readonly mode: NatMode;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly publicSubnetId: string;
+  /** The public subnet's VPC router (its .1). */
+  readonly publicSubnetRouter: string;
+  /** Private subnet block: the only source the NAT instance accepts. */
+  readonly privateSubnetCidr: string;
+  readonly privateRouteTableId: string;
+  readonly architecture: "arm64" | "x86_64";
+  /** NAT instance settings (mode "instance"). */
+  readonly instance: {
+    readonly instanceType: string;
+    readonly eniAddress: string;
+    readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
+    readonly cpuCredits: "standard" | "unlimited";
+  };
+  readonly arns: ResourceArns;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Egress for the private subnet.
+ * - gateway: the managed NAT Gateway and its Elastic IP, always on (~$38.7/month before traffic).
+ * - instance: a t4g.nano on the bastion's schedule. The private route targets a persistent ENI that
+ *   the instance attaches at boot, so the route survives replacement and costs nothing while stopped.
+ * - none: no default route; the private subnet has no internet access.
+ */
+export class Nat extends Construct {
+  constructor(scope: Construct, id: string, props: NatProps) {
+    super(scope, id);
+    if (props.mode === "gateway") this.gateway(props);
+    if (props.mode === "instance") this.instance(props);
+  }
+
+  private privateDefaultRoute(props: NatProps, target: { natGatewayId?: string; networkInterfaceId?: string }): void {
+    const route = new Route(this, "private-default", {
+      routeTableId: props.privateRouteTableId,
+      destinationCidrBlock: "0.0.0.0/0",
+      ...target,
+    });
+    route.overrideLogicalId("private_default");
+  }
+
+  private gateway(props: NatProps): void {
+    const eip = new Eip(this, "eip", { domain: "vpc", tags: { Name: "deathstar-nat" } });
+    eip.overrideLogicalId("nat");
+    const gateway = new NatGateway(this, "gateway", {
+      allocationId: eip.allocationId,
+      subnetId: props.publicSubnetId,
+      tags: { Name: "deathstar-nat" },
+    });
+    gateway.overrideLogicalId("main");
+    this.privateDefaultRoute(props, { natGatewayId: gateway.id });
+  }
+
+  private instance(props: NatProps): void {
+    const group = new SecurityGroup(this, "sg", {
+      name: "nat-instance-sg",
+      description: "NAT instance: forwards the private subnet to the internet",
+      vpcId: props.vpcId,
+      tags: { Name: "nat-instance-sg" },
+    });
+    group.overrideLogicalId("nat_instance");
+    const ingress = new VpcSecurityGroupIngressRule(this, "sg-in", {
+      securityGroupId: group.id,
+      description: `All traffic from the private subnet ${props.privateSubnetCidr} (to be forwarded)`,
+      ipProtocol: "-1",
+      cidrIpv4: props.privateSubnetCidr,
+      tags: { Name: "nat-instance-from-private" },
+    });
+    ingress.overrideLogicalId("nat_instance_from_private");
+    const egress = new VpcSecurityGroupEgressRule(this, "sg-out", {
+      securityGroupId: group.id,
+      description: "All egress: forwarded traffic and package updates",
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+      tags: { Name: "nat-instance-all" },
+    });
+    egress.overrideLogicalId("nat_instance_all");
+
+    // Source/dest check off: this interface forwards packets that are neither from nor to itself.
+    const eni = new NetworkInterface(this, "eni", {
+      subnetId: props.publicSubnetId,
+      privateIps: [props.instance.eniAddress],
+      securityGroups: [group.id],
+      sourceDestCheck: false,
+      description: "NAT instance persistent interface (private route target)",
+      tags: { Name: "deathstar-nat-instance" },
+    });
+    eni.overrideLogicalId("nat_instance");
+    this.privateDefaultRoute(props, { networkInterfaceId: eni.id });
+
+    new ScheduledInstance(this, "instance", {
+      name: NAT_INSTANCE_ROLE,
+      instanceType: props.instance.instanceType,
+      architecture: props.architecture,
+      subnetId: props.publicSubnetId,
+      securityGroupIds: [group.id],
+      associatePublicIp: true,
+      userData: renderNatInstanceScript({
+        eniAddress: props.instance.eniAddress,
+        vpcCidr: props.vpcCidr,
+        publicSubnetRouter: props.publicSubnetRouter,
+      }),
+      policyStatements: [
+        { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: eni.arn },
+        props.arns.instancesWithRole("AttachToNatInstance", ["ec2:AttachNetworkInterface"], NAT_INSTANCE_ROLE),
+        // Describe calls have no resource-level permissions in EC2.
+        { Sid: "DescribeEni", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces"], Resource: "*" },
+      ],
+      schedule: props.instance.schedule,
+      rootVolumeGb: 8,
+      cpuCredits: props.instance.cpuCredits,
+      tags: { ...props.tags, [ROLE_TAG]: NAT_INSTANCE_ROLE },
+    });
+  }
+}

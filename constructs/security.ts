@@ -1,0 +1,159 @@
+import { Construct } from "constructs";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+
+/** Talos API port (apid). */
+export const TALOS_API_PORT = 50000;
+/** Kubernetes API server port. */
+export const KUBERNETES_API_PORT = 6443;
+
+/** Props of {@link SecurityGroups}. */
+export interface SecurityGroupsProps {
+  readonly vpcId: string;
+  /** Operator IPv6 hosts (/128) allowed to SSH to the bastion. Live once the VPC is dual-stack. */
+  readonly operatorSshSources: readonly string[];
+  /**
+   * mikrotik-sg, for the home router's WireGuard peering.
+   * @default - not created
+   */
+  readonly mikrotik?: { readonly sources: readonly string[]; readonly wireguardPort: number };
+}
+
+interface RuleSpec {
+  /** Resource name suffix, e.g. "ssh_operator_0" → aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0. */
+  readonly name: string;
+  readonly description: string;
+  readonly ipProtocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly cidrIpv4?: string;
+  readonly cidrIpv6?: string;
+  readonly referencedSecurityGroupId?: string;
+}
+
+/**
+ * The seed's security groups (bastion-sg, talos-nodes-sg, optional mikrotik-sg), one
+ * `aws_vpc_security_group_*_rule` per rule so each carries its own description, and the
+ * VPC's default security group managed with no rules at all.
+ *
+ * Security groups never filter traffic to Amazon DNS, the instance metadata service or the
+ * Amazon Time Sync Service, so nodes need no egress rule for those.
+ */
+export class SecurityGroups extends Construct {
+  readonly bastion: SecurityGroup;
+  readonly talosNodes: SecurityGroup;
+  readonly mikrotik?: SecurityGroup;
+  private readonly vpcId: string;
+
+  constructor(scope: Construct, id: string, props: SecurityGroupsProps) {
+    super(scope, id);
+    this.vpcId = props.vpcId;
+    const defaultGroup = new DefaultSecurityGroup(this, "default", { vpcId: props.vpcId, tags: { Name: "deathstar-default-empty" } });
+    defaultGroup.overrideLogicalId("default");
+
+    this.bastion = this.group("bastion", "bastion-sg", "Bastion: netboot, registry caches, DNS");
+    this.talosNodes = this.group("talos_nodes", "talos-nodes-sg", "Talos nodes");
+    this.bastionRules(props.operatorSshSources);
+    this.talosNodeRules();
+    if (props.mikrotik) this.mikrotik = this.mikrotikGroup(props.mikrotik.sources, props.mikrotik.wireguardPort);
+  }
+
+  private group(logicalId: string, name: string, description: string): SecurityGroup {
+    const group = new SecurityGroup(this, logicalId, {
+      name,
+      description,
+      vpcId: this.vpcId,
+      // Rules live in their own resources; an inline block here would fight them.
+      tags: { Name: name },
+    });
+    group.overrideLogicalId(logicalId);
+    return group;
+  }
+
+  private rule(direction: "ingress" | "egress", group: SecurityGroup, groupName: string, spec: RuleSpec): void {
+    const { name, ...rest } = spec;
+    const config = { securityGroupId: group.id, ...rest, tags: { Name: `${groupName}-${name.replace(/_/g, "-")}` } };
+    const rule =
+      direction === "ingress"
+        ? new VpcSecurityGroupIngressRule(this, `${groupName}-in-${name}`, config)
+        : new VpcSecurityGroupEgressRule(this, `${groupName}-out-${name}`, config);
+    rule.overrideLogicalId(`${groupName}_${name}`);
+  }
+
+  private bastionRules(operatorSshSources: readonly string[]): void {
+    operatorSshSources.forEach((source, i) =>
+      this.rule("ingress", this.bastion, "bastion", {
+        name: `ssh_operator_${i}`,
+        description: `SSH from operator ${source} (IPv6; live when the VPC is dual-stack)`,
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv6: source,
+      }),
+    );
+    this.rule("ingress", this.bastion, "bastion", {
+      name: "from_talos_nodes",
+      description: "All traffic from Talos nodes (netboot, registry caches, DNS)",
+      ipProtocol: "-1",
+      referencedSecurityGroupId: this.talosNodes.id,
+    });
+    this.rule("egress", this.bastion, "bastion", {
+      name: "all",
+      description: "All egress (packages, upstream registries, EC2 and SSM APIs via NAT)",
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+    });
+  }
+
+  private talosNodeRules(): void {
+    this.rule("ingress", this.talosNodes, "talos_nodes", {
+      name: "from_bastion",
+      description: "All traffic from the bastion (talosctl on 50000, kubectl on 6443, probes)",
+      ipProtocol: "-1",
+      referencedSecurityGroupId: this.bastion.id,
+    });
+    this.rule("ingress", this.talosNodes, "talos_nodes", {
+      name: "from_self",
+      description: "Node to node: etcd, kubelet, kube-ovn (6641/6642/6644, 6081/udp Geneve)",
+      ipProtocol: "-1",
+      referencedSecurityGroupId: this.talosNodes.id,
+    });
+    this.rule("egress", this.talosNodes, "talos_nodes", {
+      name: "to_bastion",
+      description: "All traffic to the bastion (matchbox, registry caches, Pi-hole)",
+      ipProtocol: "-1",
+      referencedSecurityGroupId: this.bastion.id,
+    });
+    this.rule("egress", this.talosNodes, "talos_nodes", {
+      name: "to_self",
+      description: "Node to node (etcd, kubelet, overlay)",
+      ipProtocol: "-1",
+      referencedSecurityGroupId: this.talosNodes.id,
+    });
+    this.rule("egress", this.talosNodes, "talos_nodes", {
+      name: "https",
+      description: "HTTPS out via NAT (Image Factory, registries the caches do not cover)",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: "0.0.0.0/0",
+    });
+  }
+
+  private mikrotikGroup(sources: readonly string[], wireguardPort: number): SecurityGroup {
+    const group = this.group("mikrotik", "mikrotik-sg", "Home MikroTik router: WireGuard peering");
+    sources.forEach((source, i) =>
+      this.rule("ingress", group, "mikrotik", {
+        name: `wireguard_${i}`,
+        description: `WireGuard from home router ${source}`,
+        ipProtocol: "udp",
+        fromPort: wireguardPort,
+        toPort: wireguardPort,
+        cidrIpv6: source,
+      }),
+    );
+    return group;
+  }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Provides the real tools the integration tests drive, cached outside the repo and keyed by version:
+#   - OpenTofu at the version in .terraform-version (one on PATH is used when it matches),
+#   - the hashicorp/aws provider, built from its Go module, in a filesystem mirror `tofu init` reads offline,
+#   - a Python venv with moto's server (AWS API emulator) and checkov.
+# Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
+# Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/deathstar
+mkdir -p "$cache"
+
+# Versions: one place each.
+tofu_version=$(tr -d ' \n' < "$repo/.terraform-version")
+# @cdktf/provider-aws 21.x binds hashicorp/aws 6.25.0. Its Go module path has no /v6, so the module proxy
+# serves v6 commits only as pseudo-versions; this is the newest v6 commit it serves (version/VERSION 6.47.1),
+# a schema superset of 6.25.0. Tests pin it with an override file; the shipped stack keeps 6.25.0.
+aws_provider_module=github.com/hashicorp/terraform-provider-aws
+aws_provider_ref=v1.60.1-0.20260602190131-5f2286d6d836
+aws_provider_version=6.47.1
+python_requirements="$repo/scripts/requirements-tools.txt"
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+# Builds a Go main package from a module version into $3, in a scratch copy (the module cache is read-only).
+go_build_module() {
+  local module=$1 ref=$2 out=$3 pkg=$4 dir scratch start
+  start=$(date +%s)
+  log "building $module@$ref ($pkg) - this is slow the first time"
+  dir=$(go mod download -json "$module@$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  scratch=$(mktemp -d "$cache/build.XXXXXX")
+  cp -r "$dir/." "$scratch/"
+  chmod -R u+w "$scratch"
+  mkdir -p "$(dirname "$out")"
+  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o "$out.tmp" "$pkg")
+  mv "$out.tmp" "$out"
+  rm -rf "$scratch"
+  log "built $(basename "$out") in $(( $(date +%s) - start ))s"
+}
+
+# --- OpenTofu -----------------------------------------------------------------------------------
+tofu_bin=""
+if command -v tofu >/dev/null 2>&1 && tofu version 2>/dev/null | head -1 | grep -qx "OpenTofu v$tofu_version"; then
+  tofu_bin=$(command -v tofu)
+else
+  tofu_bin="$cache/tofu/$tofu_version/tofu"
+  [ -x "$tofu_bin" ] || go_build_module github.com/opentofu/opentofu "v$tofu_version" "$tofu_bin" ./cmd/tofu
+fi
+
+# --- hashicorp/aws provider in a filesystem mirror ---------------------------------------------------
+mirror="$cache/provider-mirror"
+platform="$(go env GOOS)_$(go env GOARCH)"
+provider_bin="$mirror/registry.opentofu.org/hashicorp/aws/$aws_provider_version/$platform/terraform-provider-aws_v$aws_provider_version"
+[ -x "$provider_bin" ] || go_build_module "$aws_provider_module" "$aws_provider_ref" "$provider_bin" .
+
+cli_config="$cache/tofurc"
+cat > "$cli_config.tmp" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.opentofu.org/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.opentofu.org/hashicorp/aws"]
+  }
+}
+RC
+mv "$cli_config.tmp" "$cli_config"
+
+# --- Python tools (moto server, checkov) ----------------------------------------------------------------
+req_key=$(sha256sum "$python_requirements" | cut -c1-12)
+venv="$cache/venv-$req_key"
+if [ ! -f "$venv/.complete" ]; then
+  log "creating $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$python_requirements"
+  touch "$venv/.complete"
+fi
+
+cat <<ENV
+export DEATHSTAR_TOFU=$tofu_bin
+export DEATHSTAR_TOFU_VERSION=$tofu_version
+export DEATHSTAR_AWS_PROVIDER_VERSION=$aws_provider_version
+export TF_CLI_CONFIG_FILE=$cli_config
+export DEATHSTAR_VENV=$venv
+ENV

@@ -1,0 +1,77 @@
+/**
+ * matchbox data rendered from the config: profiles (what to boot) and groups (who boots it).
+ * Nodes are matched by the `ip` label the iPXE script sends (their fixed address from
+ * talos.nodeIps); anything else matches the selector-less default group and boots Talos in
+ * maintenance mode, which is CozyStack's documented flow (`talm apply -i`).
+ */
+import type { SiteConfig } from "../config/schema.js";
+import { talosArch, talosAssets } from "./talos-assets.js";
+
+export const MAINTENANCE_PROFILE_ID = "talos-maintenance";
+export const CONFIGURED_PROFILE_ID = "talos-configured";
+
+/** Talos metal kernel arguments (Talos' documented set), console on the EC2/QEMU serial port. */
+export const TALOS_METAL_ARGS = [
+  "initrd=initramfs.xz",
+  "init_on_alloc=1",
+  "slab_nomerge",
+  "pti=on",
+  "console=tty0",
+  "console=ttyS0",
+  "printk.devkmsg=on",
+  "talos.platform=metal",
+] as const;
+
+export interface MatchboxProfile {
+  readonly id: string;
+  readonly name: string;
+  readonly boot: { readonly kernel: string; readonly initrd: readonly string[]; readonly args: readonly string[] };
+}
+
+export interface MatchboxGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly profile: string;
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Node names by position: the first node is the control-plane endpoint. */
+export function talosNodeName(index: number): string {
+  return `talos-${index + 1}`;
+}
+
+export function renderMatchboxProfiles(config: Readonly<SiteConfig>): MatchboxProfile[] {
+  const { kernel, initramfs } = talosAssets(config);
+  const label = `Talos ${config.talos.version} ${talosArch(config.architecture)}`;
+  const boot = (extraArgs: readonly string[]) => ({
+    kernel: `/assets/${kernel.path}`,
+    initrd: [`/assets/${initramfs.path}`],
+    args: [...TALOS_METAL_ARGS, ...extraArgs],
+  });
+  const profiles: MatchboxProfile[] = [{ id: MAINTENANCE_PROFILE_ID, name: `${label} (maintenance mode)`, boot: boot([]) }];
+  if (config.talos.machineConfigUrl) {
+    profiles.push({ id: CONFIGURED_PROFILE_ID, name: `${label} (machine config)`, boot: boot([`talos.config=${config.talos.machineConfigUrl}`]) });
+  }
+  return profiles;
+}
+
+export function renderMatchboxGroups(config: Readonly<SiteConfig>): MatchboxGroup[] {
+  const nodeProfile = config.talos.machineConfigUrl ? CONFIGURED_PROFILE_ID : MAINTENANCE_PROFILE_ID;
+  const nodes = config.talos.nodeIps.map((ip, i) => ({
+    id: talosNodeName(i),
+    name: `${talosNodeName(i)} (${ip})`,
+    profile: nodeProfile,
+    selector: { ip },
+    metadata: { hostname: talosNodeName(i), ip, cluster: config.talos.clusterName },
+  }));
+  return [...nodes, { id: "default", name: "Unknown machines: Talos maintenance mode", profile: MAINTENANCE_PROFILE_ID }];
+}
+
+/** Files under matchbox's data dir (-data-path), keyed by relative path. */
+export function renderMatchboxFiles(config: Readonly<SiteConfig>): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const profile of renderMatchboxProfiles(config)) files[`profiles/${profile.id}.json`] = `${JSON.stringify(profile, null, 2)}\n`;
+  for (const group of renderMatchboxGroups(config)) files[`groups/${group.id}.json`] = `${JSON.stringify(group, null, 2)}\n`;
+  return files;
+}

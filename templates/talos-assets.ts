@@ -1,0 +1,25 @@
+import type { SiteConfig } from "../config/schema.js";
+
+/** Talos names architectures the Go way. */
+export function talosArch(architecture: SiteConfig["architecture"]): "arm64" | "amd64" {
+  return architecture === "arm64" ? "arm64" : "amd64";
+}
+
+export interface TalosAsset {
+  /** File name inside matchbox's assets dir, e.g. "talos/v1.11.5/arm64/vmlinuz". */
+  readonly path: string;
+  /** Image Factory download URL the bastion fetches it from. */
+  readonly url: string;
+}
+
+/** Kernel and initramfs of the configured Talos version, architecture and schematic. */
+export function talosAssets(config: Readonly<SiteConfig>): { kernel: TalosAsset; initramfs: TalosAsset } {
+  const arch = talosArch(config.architecture);
+  const { version, schematicId } = config.talos;
+  const base = `https://factory.talos.dev/image/${schematicId}/${version}`;
+  const dir = `talos/${version}/${arch}`;
+  return {
+    kernel: { path: `${dir}/vmlinuz`, url: `${base}/kernel-${arch}` },
+    initramfs: { path: `${dir}/initramfs.xz`, url: `${base}/initramfs-${arch}.xz` },
+  };
+}

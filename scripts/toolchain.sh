@@ -10,6 +10,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/deathstar
 mkdir -p "$cache"
+# One build at a time: concurrent test runs wait here instead of building twice.
+exec 9>"$cache/.toolchain.lock"
+flock 9
 
 # Versions: one place each.
 tofu_version=$(tr -d ' \n' < "$repo/.terraform-version")

@@ -86,6 +86,44 @@ const registryCache = z.strictObject({
   upstream: z.string().max(255).regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an https:// URL with no path, e.g. "https://quay.io"'),
 });
 
+/** A name OpenTofu accepts for a module, output or variable. */
+const hclIdentifier = z.string().max(64).regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be an OpenTofu identifier (letters, digits, "_" and "-", not starting with a digit)');
+/** A path below the project root: relative, plain characters, no ".." segments. */
+const projectPath = z
+  .string()
+  .max(255)
+  .regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters")
+  .refine((v) => !v.startsWith("/") && !v.split("/").includes(".."), { message: 'must stay inside the project: relative, no ".." segments' });
+
+/** A module input that is another listed module's output, e.g. `{ fromModule: "vpc", output: "vpc_id" }`. */
+const moduleOutputRef = z.strictObject({ fromModule: hclIdentifier, output: hclIdentifier });
+const inputScalar = z.union([z.string().max(1024), z.number(), z.boolean()]);
+
+/** Inputs of our constructs an existing module can provide instead (module output names). */
+export const EXISTING_FEEDS = {
+  /** The module owns the VPC, both subnets and the private route table (all four or none). */
+  network: ["vpcId", "publicSubnetId", "privateSubnetId", "privateRouteTableId"],
+  /** The module owns bastion-sg and talos-nodes-sg and their rules (both or none). */
+  securityGroups: ["bastionSecurityGroupId", "talosNodesSecurityGroupId"],
+} as const;
+export type ExistingFeed = (typeof EXISTING_FEEDS)[keyof typeof EXISTING_FEEDS][number];
+
+const existingModule = z.strictObject({
+  /** The module's name in the existing configuration: state addresses are `module.<name>.…`. */
+  name: hclIdentifier,
+  /** Directory of the module, relative to the project root, e.g. "legacy/modules/vpc". */
+  source: projectPath,
+  /** Module variables: literals, or `{ fromModule, output }` for another listed module's output. */
+  inputs: z.record(hclIdentifier, z.union([moduleOutputRef, inputScalar, z.array(inputScalar).max(50), z.record(z.string().max(128), z.string().max(256))])),
+  /** Which of our construct inputs this module's outputs provide: `{ vpcId: "vpc_id", ... }`. */
+  outputs: z.strictObject(
+    Object.fromEntries([...EXISTING_FEEDS.network, ...EXISTING_FEEDS.securityGroups].map((feed) => [feed, hclIdentifier.optional()])) as Record<
+      ExistingFeed,
+      z.ZodOptional<typeof hclIdentifier>
+    >,
+  ),
+});
+
 export const siteConfigSchema = z
   .strictObject({
     site: z.strictObject({
@@ -218,6 +256,13 @@ export const siteConfigSchema = z
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region"),
       }),
     ]),
+    /** What an existing hand-written setup keeps: see docs on module mode and adopt mode. */
+    existing: z.strictObject({
+      /** Existing local modules, called under their old names so their state addresses still match. */
+      modules: z.array(existingModule).max(20),
+      /** Moved/import blocks written by `npm run adopt`, relative to the project root; included at synth. */
+      adoptFile: projectPath.optional(),
+    }),
     tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits and _.:/=+@- up to 128"), z.string().max(256)),
   })
   .superRefine((config, ctx) => {
@@ -310,8 +355,44 @@ function siteRules(c: SiteConfig): Problem[] {
       else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr);
     }
   }
+  problems.push(...existingModuleProblems(c.existing.modules));
   if (c.access.mikrotik.enabled && c.access.mikrotik.sources.length === 0) {
     add(["access", "mikrotik", "sources"], "needs at least one /128 when access.mikrotik.enabled is true");
+  }
+  return problems;
+}
+
+/** Module names unique, references only to modules listed earlier, each feed provided once and complete. */
+function existingModuleProblems(modules: SiteConfig["existing"]["modules"]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const feeders = new Map<ExistingFeed, string>();
+  modules.forEach((module, i) => {
+    if (seen.has(module.name)) problems.push({ path: ["existing", "modules", i, "name"], message: `module "${module.name}" is listed twice` });
+    for (const [input, value] of Object.entries(module.inputs)) {
+      if (typeof value === "object" && value !== null && "fromModule" in value && !seen.has(value.fromModule)) {
+        problems.push({
+          path: ["existing", "modules", i, "inputs", input],
+          message: `refers to module "${value.fromModule}", which is not listed before "${module.name}"; list the modules in dependency order`,
+        });
+      }
+    }
+    seen.add(module.name);
+    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, string | undefined][]) {
+      if (output === undefined) continue;
+      const other = feeders.get(feed);
+      if (other) problems.push({ path: ["existing", "modules", i, "outputs", feed], message: `is already provided by module "${other}"` });
+      else feeders.set(feed, module.name);
+    }
+  });
+  for (const [group, feeds] of Object.entries(EXISTING_FEEDS)) {
+    const missing = feeds.filter((feed) => !feeders.has(feed));
+    if (missing.length > 0 && missing.length < feeds.length) {
+      problems.push({
+        path: ["existing", "modules"],
+        message: `outputs provide part of the ${group} (${feeds.filter((f) => feeders.has(f)).join(", ")}); also map ${missing.join(", ")}, or none of them`,
+      });
+    }
   }
   return problems;
 }

@@ -80,6 +80,7 @@ export const awsSite: SiteConfig = {
     internetEgressGbPerMonth: 1,
   },
   state: { backend: "local", path: "terraform.tfstate" },
+  existing: { modules: [] },
   tags: {},
 };
 

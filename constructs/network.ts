@@ -18,17 +18,22 @@ export interface NetworkProps {
   readonly privateSubnetCidr: string;
   /** Both subnets live here, e.g. "eu-west-1a". */
   readonly availabilityZone: string;
-  /** DHCP option set domain name. */
-  readonly domainName: string;
-  /** DHCP option set DNS servers, in order. */
-  readonly dnsServers: readonly string[];
+}
+
+/** What the rest of the stack needs of a network, whether {@link Network} made it or an existing module. */
+export interface NetworkIds {
+  readonly vpcId: string;
+  readonly publicSubnetId: string;
+  readonly privateSubnetId: string;
+  readonly privateRouteTableId: string;
 }
 
 /**
- * VPC, one public and one private subnet in one AZ, the internet gateway, both route tables and
- * the VPC DHCP options. The private default route is added by the NAT construct, which knows its target.
+ * VPC, one public and one private subnet in one AZ, the internet gateway and both route tables.
+ * The private default route is added by the NAT construct, which knows its target; the DHCP
+ * options by {@link DhcpOptions}, which also serves a VPC an existing module owns.
  */
-export class Network extends Construct {
+export class Network extends Construct implements NetworkIds {
   readonly vpc: Vpc;
   readonly publicSubnet: Subnet;
   readonly privateSubnet: Subnet;
@@ -58,8 +63,22 @@ export class Network extends Construct {
     });
     publicDefault.overrideLogicalId("public_default");
     this.privateRouteTable = this.routeTable("private", this.privateSubnet);
+  }
 
-    this.dhcpOptions(props.domainName, props.dnsServers);
+  get vpcId(): string {
+    return this.vpc.id;
+  }
+
+  get publicSubnetId(): string {
+    return this.publicSubnet.id;
+  }
+
+  get privateSubnetId(): string {
+    return this.privateSubnet.id;
+  }
+
+  get privateRouteTableId(): string {
+    return this.privateRouteTable.id;
   }
 
   private subnet(name: "public" | "private", cidr: string, availabilityZone: string): Subnet {
@@ -83,21 +102,31 @@ export class Network extends Construct {
     return table;
   }
 
-  /**
-   * VPC DHCP can only hand out DNS/NTP/domain options (no PXE). Pi-hole on the bastion is listed
-   * first and AmazonProvidedDNS after it, so instances keep DNS while the bastion is stopped.
-   */
-  private dhcpOptions(domainName: string, dnsServers: readonly string[]): void {
-    const options = new VpcDhcpOptions(this, "dhcp-options", {
-      domainName,
-      domainNameServers: [...dnsServers],
+}
+
+/** Props of {@link DhcpOptions}. */
+export interface DhcpOptionsProps {
+  readonly vpcId: string;
+  readonly domainName: string;
+  /** In order; "AmazonProvidedDNS" allowed. */
+  readonly dnsServers: readonly string[];
+}
+
+/**
+ * The VPC's DHCP option set. VPC DHCP can only hand out DNS/NTP/domain options (no PXE). Pi-hole on
+ * the bastion is listed first and AmazonProvidedDNS after it, so instances keep DNS while the
+ * bastion is stopped. Also used on a VPC an existing module owns.
+ */
+export class DhcpOptions extends Construct {
+  constructor(scope: Construct, id: string, props: DhcpOptionsProps) {
+    super(scope, id);
+    const options = new VpcDhcpOptions(this, "options", {
+      domainName: props.domainName,
+      domainNameServers: [...props.dnsServers],
       tags: { Name: "deathstar-dhcp" },
     });
     options.overrideLogicalId("main");
-    const association = new VpcDhcpOptionsAssociation(this, "dhcp-options-association", {
-      vpcId: this.vpc.id,
-      dhcpOptionsId: options.id,
-    });
+    const association = new VpcDhcpOptionsAssociation(this, "association", { vpcId: props.vpcId, dhcpOptionsId: options.id });
     association.overrideLogicalId("main");
   }
 }

@@ -33,6 +33,12 @@ interface RuleSpec {
   readonly referencedSecurityGroupId?: string;
 }
 
+/** The two groups the instances use, whether {@link SecurityGroups} made them or an existing module. */
+export interface SecurityGroupIds {
+  readonly bastionSecurityGroupId: string;
+  readonly talosNodesSecurityGroupId: string;
+}
+
 /**
  * The seed's security groups (bastion-sg, talos-nodes-sg, optional mikrotik-sg), one
  * `aws_vpc_security_group_*_rule` per rule so each carries its own description, and the
@@ -41,7 +47,7 @@ interface RuleSpec {
  * Security groups never filter traffic to Amazon DNS, the instance metadata service or the
  * Amazon Time Sync Service, so nodes need no egress rule for those.
  */
-export class SecurityGroups extends Construct {
+export class SecurityGroups extends Construct implements SecurityGroupIds {
   readonly bastion: SecurityGroup;
   readonly talosNodes: SecurityGroup;
   readonly mikrotik?: SecurityGroup;
@@ -58,6 +64,14 @@ export class SecurityGroups extends Construct {
     this.bastionRules(props.operatorSshSources);
     this.talosNodeRules();
     if (props.mikrotik) this.mikrotik = this.mikrotikGroup(props.mikrotik.sources, props.mikrotik.wireguardPort);
+  }
+
+  get bastionSecurityGroupId(): string {
+    return this.bastion.id;
+  }
+
+  get talosNodesSecurityGroupId(): string {
+    return this.talosNodes.id;
   }
 
   private group(logicalId: string, name: string, description: string): SecurityGroup {

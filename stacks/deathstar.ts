@@ -1,52 +1,60 @@
 import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, TerraformResource, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
+import { readAdoptFile } from "../config/adopt-file.js";
 import { nthAddress, parseIpv4Cidr } from "../config/net.js";
-import { Network } from "../constructs/network.js";
-import { SecurityGroups } from "../constructs/security.js";
+import { DhcpOptions, Network, type NetworkIds } from "../constructs/network.js";
+import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { ExistingModules } from "../constructs/existing-modules.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
 /** cdktf.out/stacks/<name>/ → the repo root, where the operator's terraform.tfstate lives. */
 const STACK_DIR_TO_REPO_ROOT = "../../..";
 
+/** Options of {@link DeathStarStack}. */
+export interface DeathStarStackOptions {
+  /**
+   * The project root: config paths (existing modules, adopt file) are relative to it.
+   * @default process.cwd()
+   */
+  readonly projectRoot?: string;
+}
+
 /**
  * Everything the AWS site deploys, composed from constructs that each take typed props
  * derived here once from the validated config.
  */
 export class DeathStarStack extends TerraformStack {
-  constructor(scope: Construct, config: Readonly<SiteConfig>) {
+  constructor(scope: Construct, config: Readonly<SiteConfig>, options: DeathStarStackOptions = {}) {
     super(scope, STACK_NAME);
+    const projectRoot = resolve(options.projectRoot ?? process.cwd());
     const tags = { Project: "third-death-star", Site: config.site.name, ManagedBy: "opentofu-cdktf", ...config.tags };
 
     this.backend(config.state);
     new AwsProvider(this, "aws", { region: config.aws.region, defaultTags: [{ tags }] });
     const arns = new ResourceArns(this, "arns", config.aws.region);
+    const existing = new ExistingModules(this, "existing", {
+      modules: config.existing.modules,
+      projectRoot,
+      projectRootFromStack: STACK_DIR_TO_REPO_ROOT,
+    });
 
-    const network = new Network(this, "network", {
-      vpcCidr: config.network.vpcCidr,
-      publicSubnetCidr: config.network.publicSubnet.cidr,
-      privateSubnetCidr: config.network.privateSubnet.cidr,
-      availabilityZone: config.aws.availabilityZone,
-      domainName: config.network.domainName,
-      dnsServers: config.network.dnsServers,
-    });
-    new SecurityGroups(this, "security", {
-      vpcId: network.vpc.id,
-      operatorSshSources: config.access.operatorSshSources,
-      mikrotik: config.access.mikrotik.enabled ? config.access.mikrotik : undefined,
-    });
+    const network = this.network(config, existing);
+    new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
+    this.securityGroups(config, existing, network);
     new Nat(this, "nat", {
       mode: config.network.nat,
-      vpcId: network.vpc.id,
+      vpcId: network.vpcId,
       vpcCidr: config.network.vpcCidr,
-      publicSubnetId: network.publicSubnet.id,
+      publicSubnetId: network.publicSubnetId,
       publicSubnetRouter: nthAddress(parseIpv4Cidr(config.network.publicSubnet.cidr)!, 1),
       privateSubnetCidr: config.network.privateSubnet.cidr,
-      privateRouteTableId: network.privateRouteTable.id,
+      privateRouteTableId: network.privateRouteTableId,
       architecture: config.architecture,
       instance: {
         ...config.network.natInstance,
@@ -56,6 +64,63 @@ export class DeathStarStack extends TerraformStack {
       arns,
       tags,
     });
+    if (config.existing.adoptFile) this.adopt(resolve(projectRoot, config.existing.adoptFile));
+  }
+
+  /** Our own network, or the one an existing module provides (the schema ensures all four ids or none). */
+  private network(config: Readonly<SiteConfig>, existing: ExistingModules): NetworkIds {
+    const vpcId = existing.feed("vpcId");
+    if (vpcId !== undefined) {
+      return {
+        vpcId,
+        publicSubnetId: existing.feed("publicSubnetId")!,
+        privateSubnetId: existing.feed("privateSubnetId")!,
+        privateRouteTableId: existing.feed("privateRouteTableId")!,
+      };
+    }
+    return new Network(this, "network", {
+      vpcCidr: config.network.vpcCidr,
+      publicSubnetCidr: config.network.publicSubnet.cidr,
+      privateSubnetCidr: config.network.privateSubnet.cidr,
+      availabilityZone: config.aws.availabilityZone,
+    });
+  }
+
+  /** Our own security groups, or the pair an existing module provides (with its own rules). */
+  private securityGroups(config: Readonly<SiteConfig>, existing: ExistingModules, network: NetworkIds): SecurityGroupIds {
+    const bastionSecurityGroupId = existing.feed("bastionSecurityGroupId");
+    if (bastionSecurityGroupId !== undefined) {
+      return { bastionSecurityGroupId, talosNodesSecurityGroupId: existing.feed("talosNodesSecurityGroupId")! };
+    }
+    return new SecurityGroups(this, "security", {
+      vpcId: network.vpcId,
+      operatorSshSources: config.access.operatorSshSources,
+      mikrotik: config.access.mikrotik.enabled ? config.access.mikrotik : undefined,
+    });
+  }
+
+  /**
+   * The decisions of `npm run adopt`: moved blocks (same state), import blocks (other state) and
+   * attributes kept at their existing values so that nothing adopted is replaced. Every target
+   * must be one of our resources; a stale file is an error, not a silent no-op.
+   */
+  private adopt(file: string): void {
+    const decisions = readAdoptFile(file);
+    const resources = new Map<string, TerraformResource>();
+    for (const node of this.node.findAll()) {
+      if (node instanceof TerraformResource) resources.set(`${node.terraformResourceType}.${node.friendlyUniqueId}`, node);
+    }
+    const target = (address: string): TerraformResource => {
+      const found = resources.get(address);
+      if (!found) throw new Error(`${file}: ${address} is not a resource of this stack; run "npm run adopt" again for the current config`);
+      return found;
+    };
+    for (const { address, attribute, value } of decisions.keep) target(address).addOverride(attribute, value);
+    decisions.moved.forEach(({ to }) => target(to));
+    decisions.import.forEach(({ to }) => target(to));
+    // Stack-level blocks: cdktf's importFrom() would also probe for a `terraform` binary at synth.
+    if (decisions.moved.length > 0) this.addOverride("moved", decisions.moved);
+    if (decisions.import.length > 0) this.addOverride("import", decisions.import);
   }
 
   private backend(state: SiteConfig["state"]): void {

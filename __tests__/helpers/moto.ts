@@ -1,0 +1,123 @@
+/**
+ * moto's server mode (an AWS API emulator) on loopback for one test file: started on a free port,
+ * polled until it answers, stopped (SIGTERM, then SIGKILL) even when the tests fail.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+const HOST = "127.0.0.1";
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const INVENTORY_SCRIPT = join(fileURLToPath(new URL(".", import.meta.url)), "aws_inventory.py");
+
+/** What must be gone after `tofu destroy`: everything that costs money or holds an address. */
+export interface AwsInventory {
+  /** Non-default VPCs. */
+  readonly vpcs: readonly string[];
+  /** Instances in any state but terminated. */
+  readonly instances: readonly string[];
+  readonly networkInterfaces: readonly string[];
+  readonly volumes: readonly string[];
+  readonly addresses: readonly string[];
+}
+
+export class MotoServer {
+  private constructor(
+    private readonly process: ChildProcess,
+    private readonly venv: string,
+    /** Base URL every AWS endpoint of the provider points at. */
+    readonly endpoint: string,
+    private readonly output: { text: string },
+  ) {}
+
+  static async start(venv: string): Promise<MotoServer> {
+    const port = await freePort();
+    const output = { text: "" };
+    const child = spawn(join(venv, "bin", "moto_server"), ["-H", HOST, "-p", String(port)], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    });
+    // Keep only the tail: moto logs every request.
+    const keep = (chunk: Buffer) => (output.text = (output.text + chunk.toString()).slice(-8_000));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const server = new MotoServer(child, venv, `http://${HOST}:${port}`, output);
+    try {
+      await server.waitUntilReady();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (this.process.exitCode !== null) throw new Error(`moto_server exited with ${this.process.exitCode}:\n${this.output.text}`);
+      try {
+        const response = await fetch(`${this.endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) });
+        if (response.ok) return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`moto_server did not answer on ${this.endpoint} within ${START_TIMEOUT_MS / 1000}s:\n${this.output.text}`);
+  }
+
+  /** Forgets every resource (between independent scenarios). */
+  async reset(): Promise<void> {
+    const response = await fetch(`${this.endpoint}/moto-api/reset`, { method: "POST", signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+  }
+
+  /** Runs a boto3 script from the venv (boto3 ships with moto) against this server. */
+  async python(script: string, args: readonly string[] = []): Promise<string> {
+    const { stdout } = await execFileAsync(join(this.venv, "bin", "python"), [script, ...args], {
+      env: { ...process.env, ...this.awsEnv() },
+      timeout: 60_000,
+    });
+    return stdout;
+  }
+
+  /** Leftovers that would cost money or hold addresses; all lists empty after a clean destroy. */
+  async inventory(region: string): Promise<AwsInventory> {
+    return JSON.parse(await this.python(INVENTORY_SCRIPT, [region])) as AwsInventory;
+  }
+
+  /** Dummy credentials and the endpoint, for boto3 child processes. */
+  awsEnv(): Record<string, string> {
+    return { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_ENDPOINT_URL: this.endpoint };
+  }
+
+  /** The last lines moto logged, for failure messages. */
+  logTail(): string {
+    return this.output.text;
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.process.once("exit", () => resolve()));
+    this.process.kill("SIGTERM");
+    const timer = setTimeout(() => this.process.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A port nothing listens on right now (the kernel picks it; moto binds it a moment later). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, HOST, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

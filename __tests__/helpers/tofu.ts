@@ -1,0 +1,195 @@
+/**
+ * Drives the real OpenTofu binary from the cached toolchain in one configuration directory,
+ * offline (providers come from the filesystem mirror), with every AWS endpoint on moto.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CACHE_DIR, type Toolchain } from "./toolchain.js";
+
+const execFileAsync = promisify(execFile);
+/** One command never runs longer than this (apply against moto takes seconds to a minute). */
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * OpenTofu merges files named `override.tf.json` or `*_override.tf.json` over the rest of the
+ * configuration (a name like `moto.override.tf.json` would be read as an ordinary file and clash).
+ */
+export const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
+
+/**
+ * The provider endpoint each resource/data type prefix calls. A type the stack gains that is not
+ * listed here fails `endpointServices` instead of silently calling real AWS.
+ */
+const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[] = [
+  [/^aws_(partition|region|default_tags)$/, undefined], // answered by the provider itself
+  [/^aws_caller_identity$/, "sts"],
+  [/^aws_autoscaling_/, "autoscaling"],
+  [/^aws_iam_/, "iam"],
+  [/^aws_budgets_/, "budgets"],
+  [/^aws_ssm_/, "ssm"],
+  [/^aws_sns_/, "sns"],
+  [/^aws_cloudwatch_log_/, "logs"],
+  [/^aws_cloudwatch_metric_alarm$/, "cloudwatch"],
+  [/^aws_s3_/, "s3"],
+  [/^aws_kms_/, "kms"],
+  [
+    /^aws_(vpc|vpc_.*|subnet|route|route_table|route_table_association|internet_gateway|nat_gateway|eip|eip_association|security_group|default_security_group|security_group_rule|network_interface|network_interface_attachment|launch_template|instance|ebs_volume|volume_attachment|ami|ami_ids|availability_zones|key_pair|ec2_.*|default_network_acl|default_route_table|flow_log)$/,
+    "ec2",
+  ],
+];
+
+export interface TerraformJson {
+  readonly resource?: Record<string, unknown>;
+  readonly data?: Record<string, unknown>;
+  readonly module?: Record<string, unknown>;
+}
+
+/** The AWS endpoint names (provider `endpoints` keys) a synthesized configuration needs. */
+export function endpointServices(config: TerraformJson): string[] {
+  const services = new Set<string>(["sts"]); // the provider checks its credentials through STS
+  const types = [...Object.keys(config.resource ?? {}), ...Object.keys(config.data ?? {})];
+  for (const type of types) {
+    const rule = SERVICE_BY_TYPE_PREFIX.find(([pattern]) => pattern.test(type));
+    if (!rule) throw new Error(`no AWS endpoint known for ${type}: add it to SERVICE_BY_TYPE_PREFIX so tests never reach real AWS`);
+    if (rule[1]) services.add(rule[1]);
+  }
+  return [...services].sort();
+}
+
+/**
+ * The test-time override: pins the provider version actually built (the shipped stack keeps the
+ * version its bindings were generated from) and points every endpoint at moto with dummy keys.
+ */
+export function motoOverride(endpoint: string, providerVersion: string, services: readonly string[]): object {
+  return {
+    terraform: { required_providers: { aws: { source: "hashicorp/aws", version: providerVersion } } },
+    provider: {
+      aws: {
+        access_key: "test",
+        secret_key: "test",
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        endpoints: [Object.fromEntries(services.map((service) => [service, endpoint]))],
+      },
+    },
+  };
+}
+
+export function writeMotoOverride(dir: string, endpoint: string, providerVersion: string, services: readonly string[]): void {
+  writeFileSync(join(dir, MOTO_OVERRIDE_FILE), `${JSON.stringify(motoOverride(endpoint, providerVersion, services), null, 2)}\n`);
+}
+
+export interface TofuResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Plan JSON (`tofu show -json <planfile>`), only the parts the tests read. */
+export interface PlanJson {
+  readonly resource_changes?: readonly {
+    readonly address: string;
+    readonly change: { readonly actions: readonly string[]; readonly importing?: unknown };
+    readonly previous_address?: string;
+  }[];
+}
+
+/** Addresses per planned action: "create", "update", "delete", "replace", "no-op", "read". */
+export function planActions(plan: PlanJson): Record<string, string[]> {
+  const byAction: Record<string, string[]> = {};
+  for (const change of plan.resource_changes ?? []) {
+    const actions = change.change.actions;
+    const action = actions.includes("delete") && actions.includes("create") ? "replace" : actions.join("+");
+    (byAction[action] ??= []).push(change.address);
+  }
+  return byAction;
+}
+
+export class Tofu {
+  constructor(
+    private readonly toolchain: Toolchain,
+    /** The configuration directory (where cdk.tf.json or *.tf lives). */
+    readonly dir: string,
+  ) {}
+
+  /** Runs tofu; resolves with the exit code unless it is not one of `okCodes`. */
+  async run(args: readonly string[], okCodes: readonly number[] = [0]): Promise<TofuResult> {
+    const result = await execFileAsync(this.toolchain.tofu, [...args], {
+      cwd: this.dir,
+      env: this.env(),
+      timeout: COMMAND_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code?: number | string; stdout?: string; stderr?: string; killed?: boolean }) => ({
+        code: typeof error.code === "number" ? error.code : -1,
+        stdout: error.stdout ?? "",
+        stderr: `${error.stderr ?? ""}${error.killed ? `\n(killed after ${COMMAND_TIMEOUT_MS / 1000}s)` : ""}`,
+      }),
+    );
+    if (!okCodes.includes(result.code)) {
+      throw new Error(`tofu ${args.join(" ")} exited ${result.code} in ${this.dir}:\n${tail(result.stderr || result.stdout)}`);
+    }
+    return result;
+  }
+
+  init(): Promise<TofuResult> {
+    return this.run(["init", "-input=false", "-no-color"]);
+  }
+
+  validate(): Promise<TofuResult> {
+    return this.run(["validate", "-no-color"]);
+  }
+
+  apply(vars: Readonly<Record<string, string | number>> = {}): Promise<TofuResult> {
+    return this.run(["apply", "-auto-approve", "-input=false", "-no-color", ...varArgs(vars)]);
+  }
+
+  /** `plan -detailed-exitcode`: 0 = no changes, 2 = changes (1 = error, thrown). */
+  async planExitCode(vars: Readonly<Record<string, string | number>> = {}): Promise<TofuResult> {
+    return this.run(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", ...varArgs(vars)], [0, 2]);
+  }
+
+  /** Plans into a file and returns `tofu show -json` of it. */
+  async planJson(vars: Readonly<Record<string, string | number>> = {}): Promise<PlanJson> {
+    await this.run(["plan", "-input=false", "-no-color", "-out=tfplan", ...varArgs(vars)]);
+    const { stdout } = await this.run(["show", "-json", "-no-color", "tfplan"]);
+    return JSON.parse(stdout) as PlanJson;
+  }
+
+  destroy(vars: Readonly<Record<string, string | number>> = {}): Promise<TofuResult> {
+    return this.run(["destroy", "-auto-approve", "-input=false", "-no-color", ...varArgs(vars)]);
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const pluginCache = join(CACHE_DIR, "plugin-cache");
+    mkdirSync(pluginCache, { recursive: true });
+    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...inherited } = process.env;
+    return {
+      ...inherited,
+      TF_CLI_CONFIG_FILE: this.toolchain.cliConfigFile,
+      // One shared cache: `init` links the provider instead of copying it for every directory.
+      TF_PLUGIN_CACHE_DIR: pluginCache,
+      TF_IN_AUTOMATION: "1",
+      TF_INPUT: "0",
+      CHECKPOINT_DISABLE: "1",
+      // The provider must never find real credentials or call real AWS.
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+  }
+}
+
+function varArgs(vars: Readonly<Record<string, string | number>>): string[] {
+  return Object.entries(vars).map(([name, value]) => `-var=${name}=${value}`);
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}

@@ -1,0 +1,98 @@
+/**
+ * The synthesized stack through its whole life with the real tools: OpenTofu and the real
+ * hashicorp/aws provider (offline, from the cached mirror) against moto on loopback, for every
+ * NAT mode and both Talos boot modes:
+ *
+ *   synth (main.ts) → init → validate → apply → plan (no changes) → [nodes 3 → plan → nodes 0 → plan]
+ *   → destroy → nothing left that costs money or holds an address.
+ *
+ * Scenarios run one after another on one moto server, reset in between; the provider is linked
+ * from one shared plugin cache. Durations are printed at the end (not asserted).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MotoServer } from "../helpers/moto.js";
+import { synthProject } from "../helpers/project.js";
+import { endpointServices, Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { toolchain, type Toolchain } from "../helpers/toolchain.js";
+
+const REGION = "eu-west-1";
+const NODE_COUNT_VARIABLE = "talos_node_count";
+const NAT_MODES = ["gateway", "instance", "none"] as const;
+const BOOT_MODES = ["talos-ami", "ipxe"] as const;
+const REGISTER_AMI_SCRIPT = join(import.meta.dirname, "..", "helpers", "register_ami.py");
+
+let tools: Toolchain;
+let moto: MotoServer;
+let workRoot: string;
+const durations: string[] = [];
+
+beforeAll(async () => {
+  tools = toolchain();
+  workRoot = mkdtempSync(join(tmpdir(), "deathstar-lifecycle-"));
+  moto = await MotoServer.start(tools.venv);
+});
+
+afterAll(async () => {
+  await moto?.stop();
+  if (workRoot) rmSync(workRoot, { recursive: true, force: true });
+  if (durations.length > 0) console.log(`lifecycle durations:\n${durations.join("\n")}`);
+});
+
+/** Runs a step and records how long it took. */
+async function timed<T>(scenario: string, step: string, run: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await run();
+  } finally {
+    durations.push(`  ${scenario.padEnd(22)} ${step.padEnd(28)} ${((performance.now() - start) / 1000).toFixed(1)}s`);
+  }
+}
+
+describe.sequential("OpenTofu lifecycle against moto", () => {
+  for (const nat of NAT_MODES) {
+    for (const boot of BOOT_MODES) {
+      const scenario = `nat=${nat} boot=${boot}`;
+      it(scenario, async () => {
+        await moto.reset();
+        const root = mkdtempSync(join(workRoot, `${nat}-${boot}-`));
+        const ipxeAmiId =
+          boot === "ipxe" ? (await moto.python(REGISTER_AMI_SCRIPT, [REGION, "ipxe-arm64", "arm64"])).trim() : undefined;
+        const { stackDir, json } = await timed(scenario, "synth", () =>
+          synthProject(root, { network: { nat }, talos: { boot, ...(ipxeAmiId ? { ipxeAmiId } : {}) } }),
+        );
+        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, endpointServices(json));
+        const tofu = new Tofu(tools, stackDir);
+        const hasNodeCount = json.variable?.[NODE_COUNT_VARIABLE] !== undefined;
+        let applied = false;
+        try {
+          await timed(scenario, "init (offline)", () => tofu.init());
+          await timed(scenario, "validate", () => tofu.validate());
+          applied = true; // from here on a failure may have created something: destroy it
+          await timed(scenario, "apply", () => tofu.apply());
+          const replan = await timed(scenario, "plan -detailed-exitcode", () => tofu.planExitCode());
+          expect(replan.code, `a second plan must show no changes:\n${replan.stdout}`).toBe(0);
+
+          if (hasNodeCount) {
+            for (const count of [3, 0]) {
+              const vars = { [NODE_COUNT_VARIABLE]: count };
+              await timed(scenario, `apply nodes=${count}`, () => tofu.apply(vars));
+              const plan = await timed(scenario, `plan nodes=${count}`, () => tofu.planExitCode(vars));
+              expect(plan.code, `plan after apply with ${count} nodes must show no changes:\n${plan.stdout}`).toBe(0);
+              expect((await moto.inventory(REGION)).instances).toHaveLength(count);
+            }
+          }
+
+          await timed(scenario, "destroy", () => tofu.destroy());
+          applied = false;
+          expect(await moto.inventory(REGION)).toEqual({ vpcs: [], instances: [], networkInterfaces: [], volumes: [], addresses: [] });
+        } finally {
+          // A failed step must not leave the next scenario a half-built VPC.
+          if (applied) await tofu.destroy().catch(() => undefined);
+        }
+      });
+    }
+  }
+});

@@ -1,0 +1,73 @@
+import { Construct } from "constructs";
+import { TerraformHclModule } from "cdktf";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { ExistingFeed, SiteConfig } from "../config/schema.js";
+
+type ModuleConfig = SiteConfig["existing"]["modules"][number];
+type InputValue = ModuleConfig["inputs"][string];
+
+/** Props of {@link ExistingModules}. */
+export interface ExistingModulesProps {
+  /** The validated `existing.modules` list, in dependency order. */
+  readonly modules: readonly ModuleConfig[];
+  /** Absolute project root the module sources are relative to. */
+  readonly projectRoot: string;
+  /** The same root as seen from the synthesized stack directory, e.g. "../../..". */
+  readonly projectRootFromStack: string;
+}
+
+/**
+ * The operator's existing hand-written local modules, called as they are under their old names,
+ * so `module.<name>.…` addresses in the existing state keep matching and nothing they made is
+ * replaced. Their outputs can stand in for our own network and security groups ({@link feed}).
+ */
+export class ExistingModules extends Construct {
+  private readonly byName = new Map<string, TerraformHclModule>();
+  private readonly feeds = new Map<ExistingFeed, string>();
+
+  constructor(scope: Construct, id: string, props: ExistingModulesProps) {
+    super(scope, id);
+    for (const module of props.modules) this.callModule(module, props);
+  }
+
+  /** The module output mapped to `feed`, as a reference; undefined when no module provides it. */
+  feed(feed: ExistingFeed): string | undefined {
+    return this.feeds.get(feed);
+  }
+
+  private callModule(module: ModuleConfig, props: ExistingModulesProps): void {
+    const directory = resolve(props.projectRoot, module.source);
+    if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+      throw new Error(`existing.modules "${module.name}": source ${module.source} is not a directory under ${props.projectRoot}`);
+    }
+    const call = new TerraformHclModule(this, module.name, {
+      source: `${props.projectRootFromStack}/${module.source}`,
+      // Local paths are used in place: copying the module into an asset would change nothing
+      // about its addresses but would hide edits to it until the next synth.
+      skipAssetCreationFromLocalModules: true,
+      variables: Object.fromEntries(Object.entries(module.inputs).map(([name, value]) => [name, this.inputValue(value)])),
+    });
+    call.overrideLogicalId(module.name);
+    this.byName.set(module.name, call);
+    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, string | undefined][]) {
+      if (output !== undefined) this.feeds.set(feed, call.getString(output));
+    }
+  }
+
+  private inputValue(value: InputValue): unknown {
+    if (typeof value === "string") return escapeTemplate(value);
+    if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? escapeTemplate(item) : item));
+    if (typeof value === "object" && "fromModule" in value && "output" in value && Object.keys(value).length === 2) {
+      // Listed earlier (schema rule), so the module exists.
+      return this.byName.get(value.fromModule as string)!.getString(value.output as string);
+    }
+    if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeTemplate(String(v))]));
+    return value;
+  }
+}
+
+/** Config literals are data, never OpenTofu templates: `${` and `%{` are escaped. */
+function escapeTemplate(text: string): string {
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}

@@ -1,0 +1,117 @@
+/** `npm run adopt`: reading a v4 state safely and matching its resources to ours. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { importId, matchResources } from "../scripts/adopt/match.js";
+import { readState, StateError, type StateInstance } from "../scripts/adopt/state.js";
+import { siteConfig, synthStack } from "./helpers/synth.js";
+
+const AWS = 'provider["registry.opentofu.org/hashicorp/aws"]';
+
+function stateResource(module: string | undefined, type: string, name: string, attributes: Record<string, unknown>, indexKey?: number) {
+  return { mode: "managed", type, name, ...(module ? { module } : {}), provider: AWS, instances: [{ ...(indexKey === undefined ? {} : { index_key: indexKey }), attributes }] };
+}
+
+/** A state shaped like the fixture's: a VPC module with two subnets and route tables, plus security groups. */
+const LEGACY = {
+  version: 4,
+  terraform_version: "1.12.6",
+  resources: [
+    stateResource("module.vpc", "aws_vpc", "this", { id: "vpc-1", cidr_block: "10.20.0.0/16" }),
+    stateResource("module.vpc", "aws_subnet", "a", { id: "subnet-pub", vpc_id: "vpc-1", cidr_block: "10.20.1.0/24", availability_zone: "eu-west-1b" }),
+    stateResource("module.vpc", "aws_subnet", "b", { id: "subnet-priv", vpc_id: "vpc-1", cidr_block: "10.20.13.0/24", availability_zone: "eu-west-1a" }),
+    stateResource("module.vpc", "aws_route_table", "x", { id: "rtb-pub", vpc_id: "vpc-1" }),
+    stateResource("module.vpc", "aws_route_table", "y", { id: "rtb-priv", vpc_id: "vpc-1" }),
+    stateResource("module.vpc", "aws_route_table_association", "x", { id: "rtbassoc-1", subnet_id: "subnet-pub", route_table_id: "rtb-pub" }),
+    stateResource("module.vpc", "aws_route_table_association", "y", { id: "rtbassoc-2", subnet_id: "subnet-priv", route_table_id: "rtb-priv" }),
+    stateResource("module.vpc", "aws_route", "inet", { id: "r-rtb-pub1080289494", route_table_id: "rtb-pub", destination_cidr_block: "0.0.0.0/0" }),
+    stateResource(undefined, "aws_security_group", "bastion", { id: "sg-b", vpc_id: "vpc-1", name: "bastion-sg", description: "old words" }),
+    stateResource(undefined, "aws_security_group", "elsewhere", { id: "sg-e", vpc_id: "vpc-other", name: "talos-nodes-sg" }),
+    stateResource(undefined, "aws_eip", "one", { id: "eipalloc-1", tags: { Name: "deathstar-nat" } }, 0),
+    stateResource(undefined, "aws_eip", "one", { id: "eipalloc-2", tags: { Name: "deathstar-nat" } }, 1),
+    { mode: "data", type: "aws_ami", name: "al2023", provider: AWS, instances: [{ attributes: { id: "ami-1" } }] },
+    { mode: "managed", type: "random_id", name: "x", provider: 'provider["registry.opentofu.org/hashicorp/random"]', instances: [{ attributes: { id: "r" } }] },
+  ],
+};
+
+const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function stateFile(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+describe("readState", () => {
+  it("lists managed hashicorp/aws instances with module, index and attributes; other providers as foreign", () => {
+    const state = readState(stateFile("legacy.tfstate", LEGACY));
+    expect(state.instances.map((i) => i.address)).toContain("module.vpc.aws_subnet.a");
+    expect(state.instances.map((i) => i.address)).toContain("aws_eip.one[1]");
+    expect(state.instances.map((i) => i.address)).not.toContain("aws_ami.al2023");
+    expect(state.foreign).toEqual(["random_id.x"]);
+  });
+
+  it.each([
+    ["missing", undefined, /cannot read .*missing\.tfstate: ENOENT/],
+    ["garbage", "not json", /is not JSON/],
+    ["v3", { version: 3, terraform_version: "0.11.0", modules: [] }, /state format version 3; only version 4/],
+    ["array", [], /top level is not an object/],
+    ["no-resources", { version: 4, terraform_version: "1.0.0" }, /"terraform_version" or "resources" is missing/],
+    ["foreign", { ...LEGACY, resources: LEGACY.resources.slice(-1) }, /holds no hashicorp\/aws resources \(only random_id\.x\); nothing to adopt/],
+  ])("refuses %s state with a clear error", (name, content, message) => {
+    const path = content === undefined ? join(dir, `${name}.tfstate`) : stateFile(`${name}.tfstate`, content);
+    expect(() => readState(path)).toThrow(StateError);
+    expect(() => readState(path)).toThrow(message);
+  });
+});
+
+describe("matchResources", () => {
+  const ours = synthStack(siteConfig({ network: { nat: "gateway" } })).resource;
+  const existing = readState(stateFile("legacy.tfstate", LEGACY)).instances;
+  const result = matchResources(ours, existing);
+  const matchOf = (address: string) => result.matched.find((m) => m.ours === address);
+
+  it("matches by identifying attributes, following references through earlier matches", () => {
+    expect(matchOf("aws_vpc.main")?.existing.address).toBe("module.vpc.aws_vpc.this");
+    expect(matchOf("aws_subnet.public")?.existing.address).toBe("module.vpc.aws_subnet.a");
+    expect(matchOf("aws_subnet.private")?.by).toBe("vpc_id=vpc-1 cidr_block=10.20.13.0/24");
+    // Route tables carry no identifying name: the subnets they serve decide.
+    expect(matchOf("aws_route_table.public")?.existing.address).toBe("module.vpc.aws_route_table.x");
+    expect(matchOf("aws_route_table.private")?.existing.address).toBe("module.vpc.aws_route_table.y");
+    expect(matchOf("aws_route.public_default")?.existing.address).toBe("module.vpc.aws_route.inet");
+    expect(matchOf("aws_security_group.bastion")?.existing.address).toBe("aws_security_group.bastion");
+  });
+
+  it("never matches across VPCs", () => {
+    expect(matchOf("aws_security_group.talos_nodes")).toBeUndefined();
+    expect(result.unmatchedOurs).toContainEqual({ ours: "aws_security_group.talos_nodes", reason: "no existing aws_security_group with vpc_id=vpc-1 name=talos-nodes-sg" });
+    expect(result.unmatchedExisting.map((e) => e.address)).toContain("aws_security_group.elsewhere");
+  });
+
+  it("keeps attributes whose change would replace the matched object", () => {
+    expect(matchOf("aws_security_group.bastion")?.keep).toEqual([{ attribute: "description", value: "old words" }]);
+    expect(matchOf("aws_subnet.public")?.keep).toEqual([{ attribute: "availability_zone", value: "eu-west-1b" }]);
+    expect(matchOf("aws_subnet.private")?.keep).toEqual([]);
+  });
+
+  it("reports two equally good candidates as ambiguous and adopts neither", () => {
+    expect(result.ambiguous).toEqual([{ ours: "aws_eip.nat", by: "tags.Name=deathstar-nat", candidates: ["aws_eip.one[0]", "aws_eip.one[1]"] }]);
+    expect(result.matched.map((m) => m.existing.address)).not.toContain("aws_eip.one[0]");
+  });
+
+  it("explains why ours matched nothing", () => {
+    expect(result.unmatchedOurs).toContainEqual({
+      ours: "aws_vpc_security_group_ingress_rule.talos_nodes_from_self",
+      reason: "depends on ${aws_security_group.talos_nodes.id}, which matched nothing",
+    });
+    expect(result.unmatchedOurs).toContainEqual({ ours: "aws_nat_gateway.main", reason: "no existing aws_nat_gateway with subnet_id=subnet-pub" });
+  });
+
+  it("derives import ids the provider accepts", () => {
+    const byAddress = (address: string): StateInstance => existing.find((e) => e.address === address)!;
+    expect(importId(byAddress("module.vpc.aws_route.inet"))).toBe("rtb-pub_0.0.0.0/0");
+    expect(importId(byAddress("module.vpc.aws_route_table_association.x"))).toBe("subnet-pub/rtb-pub");
+    expect(importId(byAddress("module.vpc.aws_vpc.this"))).toBe("vpc-1");
+  });
+});

@@ -56,7 +56,8 @@ function decisions(result: MatchResult, state: string, sameState: boolean): Adop
   return {
     version: 1,
     state,
-    moved: sameState ? result.matched.map((m) => ({ from: m.existing.address, to: m.ours })) : [],
+    // An object already at our address needs no moved block.
+    moved: sameState ? result.matched.filter((m) => m.existing.address !== m.ours).map((m) => ({ from: m.existing.address, to: m.ours })) : [],
     import: sameState ? [] : result.matched.map((m) => ({ to: m.ours, id: importId(m.existing) })),
     keep: result.matched.flatMap((m) => m.keep.map(({ attribute, value }) => ({ address: m.ours, attribute, value }))),
   };
@@ -66,7 +67,8 @@ function report(result: MatchResult, state: ExistingState, sameState: boolean, a
   const rows: string[][] = [["STATUS", "EXISTING", "OURS", "BY / WHY"]];
   for (const m of result.matched) {
     const kept = m.keep.length > 0 ? ` (kept: ${m.keep.map((k) => k.attribute).join(", ")})` : "";
-    rows.push([sameState ? "moved" : "import", m.existing.address, m.ours, `${m.by}${kept}`]);
+    const status = !sameState ? "import" : m.existing.address === m.ours ? "in place" : "moved";
+    rows.push([status, m.existing.address, m.ours, `${m.by}${kept}`]);
   }
   for (const a of result.ambiguous) rows.push(["AMBIGUOUS", a.candidates.join(", "), a.ours, a.by]);
   for (const u of result.unmatchedOurs) rows.push(["new", "-", u.ours, u.reason]);

@@ -3,7 +3,9 @@
  * polled until it answers, stopped (SIGTERM, then SIGKILL) even when the tests fail.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -25,6 +27,28 @@ export interface AwsInventory {
   readonly addresses: readonly string[];
 }
 
+/**
+ * A public image moto should know, in the format of moto's MOTO_AMIS_PATH file. Stands in for
+ * images that exist in AWS but not in moto (Sidero's Talos AMIs, an imported iPXE AMI).
+ */
+export interface MotoAmi {
+  readonly ami_id: string;
+  readonly name: string;
+  readonly owner_id: string;
+  readonly architecture: "arm64" | "x86_64";
+  readonly root_device_name: string;
+  readonly description?: string;
+}
+
+export interface MotoOptions {
+  /**
+   * Images moto serves instead of its built-in list; launching from any other image id fails
+   * (moto's AMI validation is switched on).
+   * @default moto's built-in images, no validation
+   */
+  readonly amis?: readonly MotoAmi[];
+}
+
 export class MotoServer {
   private constructor(
     private readonly process: ChildProcess,
@@ -32,20 +56,25 @@ export class MotoServer {
     /** Base URL every AWS endpoint of the provider points at. */
     readonly endpoint: string,
     private readonly output: { text: string },
+    private readonly scratch: string,
   ) {}
 
-  static async start(venv: string): Promise<MotoServer> {
+  static async start(venv: string, options: MotoOptions = {}): Promise<MotoServer> {
     const port = await freePort();
     const output = { text: "" };
-    const child = spawn(join(venv, "bin", "moto_server"), ["-H", HOST, "-p", String(port)], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PYTHONUNBUFFERED: "1" },
-    });
+    const scratch = mkdtempSync(join(tmpdir(), "deathstar-moto-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
+    if (options.amis) {
+      const amisFile = join(scratch, "amis.json");
+      writeFileSync(amisFile, JSON.stringify(options.amis.map(motoAmiRecord)));
+      Object.assign(env, { MOTO_AMIS_PATH: amisFile, MOTO_ENABLE_AMI_VALIDATION: "true" });
+    }
+    const child = spawn(join(venv, "bin", "moto_server"), ["-H", HOST, "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"], env });
     // Keep only the tail: moto logs every request.
     const keep = (chunk: Buffer) => (output.text = (output.text + chunk.toString()).slice(-8_000));
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    const server = new MotoServer(child, venv, `http://${HOST}:${port}`, output);
+    const server = new MotoServer(child, venv, `http://${HOST}:${port}`, output, scratch);
     try {
       await server.waitUntilReady();
     } catch (error) {
@@ -101,13 +130,32 @@ export class MotoServer {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.process.once("exit", () => resolve()));
-    this.process.kill("SIGTERM");
-    const timer = setTimeout(() => this.process.kill("SIGKILL"), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      const exited = new Promise<void>((resolve) => this.process.once("exit", () => resolve()));
+      this.process.kill("SIGTERM");
+      const timer = setTimeout(() => this.process.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.scratch, { recursive: true, force: true });
   }
+}
+
+/** The remaining fields moto's AMI loader requires, fixed for an EBS-backed HVM image. */
+function motoAmiRecord(ami: MotoAmi): Record<string, unknown> {
+  return {
+    description: ami.name,
+    public: true,
+    virtualization_type: "hvm",
+    state: "available",
+    platform: null,
+    image_type: "machine",
+    hypervisor: "xen",
+    root_device_type: "ebs",
+    sriov: "simple",
+    tags: {},
+    ...ami,
+  };
 }
 
 /** A port nothing listens on right now (the kernel picks it; moto binds it a moment later). */

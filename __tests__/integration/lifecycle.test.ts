@@ -13,16 +13,28 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MotoServer } from "../helpers/moto.js";
+import { MotoServer, type MotoAmi } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
+import { siteConfig } from "../helpers/synth.js";
 import { endpointServices, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 
-const REGION = "eu-west-1";
 const NODE_COUNT_VARIABLE = "talos_node_count";
 const NAT_MODES = ["gateway", "instance", "none"] as const;
 const BOOT_MODES = ["talos-ami", "ipxe"] as const;
-const REGISTER_AMI_SCRIPT = join(import.meta.dirname, "..", "helpers", "register_ami.py");
+const site = siteConfig();
+const REGION = site.aws.region;
+/** Sidero Labs' AWS account, which publishes the official Talos AMIs. */
+const TALOS_AMI_OWNER = "540036508848";
+/**
+ * moto knows neither Sidero's public Talos AMIs nor an operator's imported iPXE AMI: it is
+ * started with stand-ins carrying the owner, name and architecture the stack looks them up by.
+ */
+const IPXE_AMI_ID = "ami-0e1f2a3b4c5d6e7f8";
+const AMIS: readonly MotoAmi[] = [
+  { ami_id: "ami-0a1b2c3d4e5f60718", name: `talos-${site.talos.version}-${REGION}-${site.architecture}`, owner_id: TALOS_AMI_OWNER, architecture: site.architecture, root_device_name: "/dev/xvda" },
+  { ami_id: IPXE_AMI_ID, name: "ipxe-arm64", owner_id: "123456789012", architecture: site.architecture, root_device_name: "/dev/sda1" },
+];
 
 let tools: Toolchain;
 let moto: MotoServer;
@@ -32,7 +44,7 @@ const durations: string[] = [];
 beforeAll(async () => {
   tools = toolchain();
   workRoot = mkdtempSync(join(tmpdir(), "deathstar-lifecycle-"));
-  moto = await MotoServer.start(tools.venv);
+  moto = await MotoServer.start(tools.venv, { amis: AMIS });
 });
 
 afterAll(async () => {
@@ -58,10 +70,8 @@ describe.sequential("OpenTofu lifecycle against moto", () => {
       it(scenario, async () => {
         await moto.reset();
         const root = mkdtempSync(join(workRoot, `${nat}-${boot}-`));
-        const ipxeAmiId =
-          boot === "ipxe" ? (await moto.python(REGISTER_AMI_SCRIPT, [REGION, "ipxe-arm64", "arm64"])).trim() : undefined;
         const { stackDir, json } = await timed(scenario, "synth", () =>
-          synthProject(root, { network: { nat }, talos: { boot, ...(ipxeAmiId ? { ipxeAmiId } : {}) } }),
+          synthProject(root, { network: { nat }, talos: boot === "ipxe" ? { boot, ipxeAmiId: IPXE_AMI_ID } : { boot } }),
         );
         writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, endpointServices(json));
         const tofu = new Tofu(tools, stackDir);

@@ -96,12 +96,16 @@ export function matchResources(ours: OurResources, existing: readonly StateInsta
   const existingSubnets = (table: StateInstance) =>
     existing.filter((e) => e.type === "aws_route_table_association" && e.attributes.route_table_id === table.attributes.id).map((e) => e.attributes.subnet_id);
 
+  /** Our identifying values, references resolved as far as the matches so far allow. */
+  const wantedValues = (address: string, type: string, attributes: Readonly<Record<string, unknown>>): unknown[] =>
+    (IDENTITY[type] ?? DEFAULT_IDENTITY).map((key) => (key === "#subnets" ? ourSubnets(address) : resolve(valueAt(attributes, key))));
+
   // Each round matches what became identifiable through the previous round's matches.
   for (let progress = true; progress; ) {
     progress = false;
     for (const [address, { type, attributes }] of pending) {
       const keys = IDENTITY[type] ?? DEFAULT_IDENTITY;
-      const wanted = keys.map((key) => (key === "#subnets" ? ourSubnets(address) : resolve(valueAt(attributes, key))));
+      const wanted = wantedValues(address, type, attributes);
       if (wanted.some((value) => containsReference(value)) || wanted.every(isAbsent)) continue;
       const candidates = existing.filter(
         (e) =>
@@ -129,10 +133,11 @@ export function matchResources(ours: OurResources, existing: readonly StateInsta
 
   const unmatchedOurs = [...pending].map(([address, { type, attributes }]) => {
     const keys = IDENTITY[type] ?? DEFAULT_IDENTITY;
-    const waitingFor = keys.map((key) => valueAt(attributes, key)).find((value) => containsReference(resolve(value)));
+    const wanted = wantedValues(address, type, attributes);
+    const waitingFor = wanted.flat().find(containsReference);
     const reason = waitingFor
       ? `depends on ${display(waitingFor)}, which matched nothing`
-      : `no existing ${type} with ${keys.map((key) => `${key}=${display(key === "#subnets" ? ourSubnets(address) : resolve(valueAt(attributes, key)))}`).join(" ")}`;
+      : `no existing ${type} with ${keys.map((key, i) => `${key}=${display(wanted[i])}`).join(" ")}`;
     return { ours: address, reason };
   });
   return { matched, ambiguous, unmatchedOurs, unmatchedExisting: existing.filter((e) => !claimed.has(e)) };

@@ -59,7 +59,8 @@ export function readState(path: string): ExistingState {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new StateError(`${path} is not a state file: the top level is not an object`);
   const state = raw as { version?: unknown; terraform_version?: unknown; resources?: unknown };
   if (state.version !== 4) {
-    throw new StateError(`${path} has state format version ${JSON.stringify(state.version)}; only version 4 (Terraform ≥ 0.12, any OpenTofu) is supported`);
+    const found = state.version === undefined ? "has no state format version" : `has state format version ${JSON.stringify(state.version)}`;
+    throw new StateError(`${path} ${found}; only version 4 (Terraform ≥ 0.12, any OpenTofu) is supported`);
   }
   if (typeof state.terraform_version !== "string" || !Array.isArray(state.resources)) {
     throw new StateError(`${path} is not a state file: "terraform_version" or "resources" is missing`);

@@ -25,9 +25,13 @@ function isPlainObject(value: unknown): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Keys that select a variant (state.backend): a different value replaces the default object whole. */
+const DISCRIMINATORS = ["backend"] as const;
+
 /** Objects merge key by key; arrays and scalars in the override replace the default. */
 export function mergeOverride(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if (DISCRIMINATORS.some((key) => key in override && override[key] !== base[key])) return override;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (key === "__proto__" || key === "constructor" || key === "prototype") continue;

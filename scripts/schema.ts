@@ -16,10 +16,10 @@ export function renderJsonSchema(): string {
   return `${JSON.stringify({ ...withoutRequired(schema), title: "Third Death Star site config (override file)" }, null, 2)}\n`;
 }
 
-function withoutRequired(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutRequired);
+function withoutRequired<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(withoutRequired) as T;
   if (typeof node !== "object" || node === null) return node;
-  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== "required").map(([key, value]) => [key, withoutRequired(value)]));
+  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== "required").map(([key, value]) => [key, withoutRequired(value)])) as T;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

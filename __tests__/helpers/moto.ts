@@ -106,7 +106,7 @@ export class MotoServer {
   }
 
   /** Runs a boto3 script from the venv (boto3 ships with moto) against this server. */
-  async python(script: string, args: readonly string[] = []): Promise<string> {
+  private async python(script: string, args: readonly string[] = []): Promise<string> {
     const { stdout } = await execFileAsync(join(this.venv, "bin", "python"), [script, ...args], {
       env: { ...process.env, ...this.awsEnv() },
       timeout: 60_000,
@@ -120,13 +120,8 @@ export class MotoServer {
   }
 
   /** Dummy credentials and the endpoint, for boto3 child processes. */
-  awsEnv(): Record<string, string> {
+  private awsEnv(): Record<string, string> {
     return { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_ENDPOINT_URL: this.endpoint };
-  }
-
-  /** The last lines moto logged, for failure messages. */
-  logTail(): string {
-    return this.output.text;
   }
 
   async stop(): Promise<void> {

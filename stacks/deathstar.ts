@@ -42,6 +42,7 @@ export class DeathStarStack extends TerraformStack {
       modules: config.existing.modules,
       projectRoot,
       projectRootFromStack: STACK_DIR_TO_REPO_ROOT,
+      region: config.aws.region,
     });
 
     const network = this.network(config, existing);

@@ -20,7 +20,7 @@ export const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
 
 /**
  * The provider endpoint each resource/data type prefix calls. A type the stack gains that is not
- * listed here fails `endpointServices` instead of silently calling real AWS.
+ * listed here fails the test instead of silently calling real AWS.
  */
 const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[] = [
   [/^aws_(partition|region|default_tags)$/, undefined], // answered by the provider itself
@@ -41,13 +41,14 @@ const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[]
 ];
 
 export interface TerraformJson {
+  readonly provider?: Record<string, unknown>;
   readonly resource?: Record<string, unknown>;
   readonly data?: Record<string, unknown>;
   readonly module?: Record<string, unknown>;
 }
 
 /** The AWS endpoint names (provider `endpoints` keys) a synthesized configuration needs. */
-export function endpointServices(config: TerraformJson): string[] {
+function endpointServices(config: TerraformJson): string[] {
   const services = new Set<string>(["sts"]); // the provider checks its credentials through STS
   const types = [...Object.keys(config.resource ?? {}), ...Object.keys(config.data ?? {})];
   for (const type of types) {
@@ -58,28 +59,41 @@ export function endpointServices(config: TerraformJson): string[] {
   return [...services].sort();
 }
 
+/** What the override must cover: the endpoints called, and every aws provider block (by alias). */
+export interface MotoTargets {
+  readonly services: readonly string[];
+  /** Aliases of the configuration's aws provider blocks; undefined = the default one. */
+  readonly aliases: readonly (string | undefined)[];
+}
+
+/** The endpoints and provider aliases of a synthesized configuration. */
+export function motoTargets(config: TerraformJson): MotoTargets {
+  const blocks = (config.provider?.aws ?? [{}]) as readonly { alias?: string }[];
+  return { services: endpointServices(config), aliases: blocks.map((block) => block.alias) };
+}
+
 /**
  * The test-time override: pins the provider version actually built (the shipped stack keeps the
- * version its bindings were generated from) and points every endpoint at moto with dummy keys.
+ * version its bindings were generated from) and points every endpoint of every aws provider block
+ * at moto with dummy keys. Override files merge provider blocks by alias, so each needs its entry.
  */
-export function motoOverride(endpoint: string, providerVersion: string, services: readonly string[]): object {
+export function motoOverride(endpoint: string, providerVersion: string, targets: MotoTargets): object {
+  const settings = {
+    access_key: "test",
+    secret_key: "test",
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    endpoints: [Object.fromEntries(targets.services.map((service) => [service, endpoint]))],
+  };
   return {
     terraform: { required_providers: { aws: { source: "hashicorp/aws", version: providerVersion } } },
-    provider: {
-      aws: {
-        access_key: "test",
-        secret_key: "test",
-        skip_credentials_validation: true,
-        skip_requesting_account_id: true,
-        skip_metadata_api_check: true,
-        endpoints: [Object.fromEntries(services.map((service) => [service, endpoint]))],
-      },
-    },
+    provider: { aws: targets.aliases.map((alias) => (alias === undefined ? settings : { alias, ...settings })) },
   };
 }
 
-export function writeMotoOverride(dir: string, endpoint: string, providerVersion: string, services: readonly string[]): void {
-  writeFileSync(join(dir, MOTO_OVERRIDE_FILE), `${JSON.stringify(motoOverride(endpoint, providerVersion, services), null, 2)}\n`);
+export function writeMotoOverride(dir: string, endpoint: string, providerVersion: string, targets: MotoTargets): void {
+  writeFileSync(join(dir, MOTO_OVERRIDE_FILE), `${JSON.stringify(motoOverride(endpoint, providerVersion, targets), null, 2)}\n`);
 }
 
 export interface TofuResult {

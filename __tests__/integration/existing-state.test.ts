@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer } from "../helpers/moto.js";
 import { REPO_ROOT, synthProject } from "../helpers/project.js";
-import { endpointServices, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
+import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 
 const execFileAsync = promisify(execFile);
@@ -25,8 +25,8 @@ const FIXTURE = join(REPO_ROOT, "__tests__", "fixtures", "existing");
 /** Where the fixture lives inside each throwaway project root. */
 const LEGACY_DIR = "legacy";
 const FIXTURE_STATE = join(LEGACY_DIR, "terraform.tfstate");
-/** Services the fixture calls (it has no synthesized JSON to derive them from). */
-const FIXTURE_SERVICES = ["autoscaling", "ec2", "iam", "sts"];
+/** What the fixture calls (it has no synthesized JSON to derive it from): one default provider. */
+const FIXTURE_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
 
 let tools: Toolchain;
 let moto: MotoServer;
@@ -60,7 +60,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "deathstar-existing-"));
   moto = await MotoServer.start(tools.venv);
   cpSync(FIXTURE, join(root, LEGACY_DIR), { recursive: true });
-  writeMotoOverride(join(root, LEGACY_DIR), moto.endpoint, tools.awsProviderVersion, FIXTURE_SERVICES);
+  writeMotoOverride(join(root, LEGACY_DIR), moto.endpoint, tools.awsProviderVersion, FIXTURE_TARGETS);
   const legacy = new Tofu(tools, join(root, LEGACY_DIR));
   await legacy.init();
   await legacy.apply();
@@ -79,7 +79,7 @@ function stateCopy(name: string): string {
 
 async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
   const { stackDir, json } = await synthProject(root, config);
-  writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, endpointServices(json));
+  writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
   const tofu = new Tofu(tools, stackDir);
   await tofu.init();
   return tofu;

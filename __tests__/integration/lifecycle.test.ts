@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer, type MotoAmi } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
-import { endpointServices, Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 
 const NODE_COUNT_VARIABLE = "talos_node_count";
@@ -73,7 +73,7 @@ describe.sequential("OpenTofu lifecycle against moto", () => {
         const { stackDir, json } = await timed(scenario, "synth", () =>
           synthProject(root, { network: { nat }, talos: boot === "ipxe" ? { boot, ipxeAmiId: IPXE_AMI_ID } : { boot } }),
         );
-        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, endpointServices(json));
+        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
         const tofu = new Tofu(tools, stackDir);
         const hasNodeCount = json.variable?.[NODE_COUNT_VARIABLE] !== undefined;
         let applied = false;

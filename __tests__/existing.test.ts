@@ -78,6 +78,11 @@ describe("module mode synth", () => {
     expect(modules.bastion!.vpc_id).toBe("${module.vpc.vpc_id}");
   });
 
+  it("gives the modules a provider without our default tags, so nothing they made changes", () => {
+    expect(modules.vpc!.providers).toEqual({ aws: "aws.existing" });
+    expect((stack.provider.aws as Record<string, unknown>[]).find((p) => p.alias === "existing")).toEqual({ alias: "existing", region: "eu-west-1" });
+  });
+
   it("passes literals as data: template syntax in a config value is escaped", () => {
     expect(modules.bastion!.operator_ssh_source).toBe("$${oops}");
   });

@@ -89,12 +89,12 @@ put_file() {
 # VPC's DHCP options): the EC2 API must resolve before the ENI exists. The stub listener goes
 # so that Pi-hole can bind port 53.
 use_amazon_dns() {
+  printf 'nameserver %s\\nnameserver %s\\noptions timeout:2 attempts:3\\n' "$AMAZON_DNS" "$AMAZON_LINK_LOCAL_DNS" \\
+    | put_file 0644 /etc/resolv.conf || true
   mkdir -p /etc/systemd/resolved.conf.d
   if printf '[Resolve]\\nDNSStubListener=no\\n' | put_file 0644 /etc/systemd/resolved.conf.d/deathstar.conf; then
     systemctl restart systemd-resolved
   fi
-  printf 'nameserver %s\\nnameserver %s\\noptions timeout:2 attempts:3\\n' "$AMAZON_DNS" "$AMAZON_LINK_LOCAL_DNS" \\
-    | put_file 0644 /etc/resolv.conf || true
 }
 
 # Replies from the ENI's address leave through the ENI (the VPC drops them on the other interface).
@@ -141,13 +141,17 @@ attach_cache_volume() {
   return 1
 }
 
-# Formats the volume only when it carries no filesystem, then mounts it as the bundle's data dir.
+# Formats the volume only when blkid finds no signature at all (exit 2), then mounts it as the
+# bundle's data dir. A partition table or an unreadable device is left alone.
 mount_cache_volume() {
-  local dev=$1 fstype
-  fstype=$(blkid -p -s TYPE -o value "$dev" || true)
-  if [ -z "$fstype" ]; then
-    log "cache volume $dev has no filesystem; formatting it as xfs"
+  local dev=$1 probe=0
+  blkid -p "$dev" >/dev/null 2>&1 || probe=$?
+  if [ "$probe" -eq 2 ]; then
+    log "cache volume $dev is blank; formatting it as xfs"
     mkfs.xfs -q -L deathstar-cache "$dev"
+  elif [ "$probe" -ne 0 ]; then
+    log "cannot probe $dev (blkid exit $probe); not formatting it"
+    return 1
   fi
   mkdir -p "$DATA_DIR"
   mountpoint -q "$DATA_DIR" || mount "$dev" "$DATA_DIR"

@@ -35,7 +35,8 @@ export function renderDnsmasqConfig(config: Readonly<SiteConfig>): string {
     "bind-dynamic",
     "log-facility=-",
   ];
-  if (dnsmasq.tftp) lines.push("", "enable-tftp", `tftp-root=${TFTP_ROOT}`, "tftp-secure");
+  // No tftp-secure: it would refuse the image's root-owned iPXE files once dnsmasq drops root.
+  if (dnsmasq.tftp) lines.push("", "enable-tftp", `tftp-root=${TFTP_ROOT}`);
   if (dnsmasq.dhcp) lines.push("", ...dhcpLines(config));
   return `${lines.join("\n")}\n`;
 }

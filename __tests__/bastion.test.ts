@@ -8,12 +8,8 @@ import { decodeUserData, resource, siteConfig, synthStack } from "./helpers/synt
 
 const stack = synthStack();
 
-/** The role policy is an HCL `jsonencode({...})` expression; this turns it into the JSON it encodes. */
 function policyDocument(policy: unknown): { Version: string; Statement: Record<string, unknown>[] } {
-  const body = /^\$\{jsonencode\((.*)\)\}$/s.exec(String(policy))?.[1];
-  if (!body) throw new Error(`not a jsonencode expression: ${String(policy)}`);
-  const json = body.replace(/" = /g, '": ').replace(/": (aws_[a-z_]+\.[a-z_]+\.[a-z_]+)/g, '": "$1"');
-  return JSON.parse(json) as { Version: string; Statement: Record<string, unknown>[] };
+  return JSON.parse(String(policy)) as { Version: string; Statement: Record<string, unknown>[] };
 }
 
 /** The files the user-data writes, decompressed, by path. */
@@ -92,8 +88,8 @@ describe("bastion role", () => {
   it("may attach exactly its ENI and volume, read exactly its parameters, and use Session Manager", () => {
     const document = policyDocument(resource(stack, "aws_iam_role_policy", "bastion").policy);
     expect(document.Statement).toEqual([
-      { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: "aws_network_interface.bastion.arn" },
-      { Sid: "AttachOwnCacheVolume", Effect: "Allow", Action: ["ec2:AttachVolume"], Resource: "aws_ebs_volume.bastion_cache.arn" },
+      { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: "${aws_network_interface.bastion.arn}" },
+      { Sid: "AttachOwnCacheVolume", Effect: "Allow", Action: ["ec2:AttachVolume"], Resource: "${aws_ebs_volume.bastion_cache.arn}" },
       {
         Sid: "AttachToBastion",
         Effect: "Allow",

@@ -228,7 +228,8 @@ ${secretSteps.map((step) => `  ${step}`).join("\n")}
   log "bastion ready on $ENI_ADDRESS"
 }
 
-main "$@"
+# Sourced, the script only defines its functions (the test suite runs them one by one).
+if [ "\${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
 `;
 }
 

@@ -20,6 +20,8 @@ export const REGISTRY_STORAGE = "/var/lib/registry";
 export const TAILSCALE_SECRETS_ENV_FILE = "secrets/tailscale.env";
 
 const MATCHBOX_DATA = "/var/lib/matchbox";
+/** Containers come back after a crash; the boot unit removes them on shutdown (see bastion-boot.ts). */
+const restart = "unless-stopped";
 
 /** Bundle-relative path of a cache's config.yml, e.g. "registry/docker.io/config.yml". */
 export function registryConfigPath(cache: RegistryCache): string {
@@ -42,8 +44,6 @@ export function renderComposeFile(config: Readonly<SiteConfig>): string {
   const header = "# Rendered from the site config; edit the config, not this file.\n";
   return header + stringify({ name: COMPOSE_PROJECT, services }, { lineWidth: 0 });
 }
-
-const restart = "unless-stopped";
 
 function dnsmasqService(config: Readonly<SiteConfig>) {
   return {

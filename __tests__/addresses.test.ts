@@ -45,6 +45,8 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_vpc_security_group_egress_rule.talos_nodes_https",
   "aws_vpc_security_group_egress_rule.talos_nodes_to_bastion",
   "aws_vpc_security_group_egress_rule.talos_nodes_to_self",
+  "aws_vpc_security_group_ingress_rule.bastion_dns_tcp",
+  "aws_vpc_security_group_ingress_rule.bastion_dns_udp",
   "aws_vpc_security_group_ingress_rule.bastion_from_talos_nodes",
   "aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0",
   "aws_vpc_security_group_ingress_rule.nat_instance_from_private",

@@ -40,6 +40,20 @@ describe("bastion identity", () => {
   });
 });
 
+describe("bastion DNS for the VPC", () => {
+  it("admits DNS over UDP and TCP from the VPC block only", () => {
+    for (const protocol of ["udp", "tcp"]) {
+      expect(resource(stack, "aws_vpc_security_group_ingress_rule", `bastion_dns_${protocol}`)).toMatchObject({
+        security_group_id: "${aws_security_group.bastion.id}",
+        ip_protocol: protocol,
+        from_port: 53,
+        to_port: 53,
+        cidr_ipv4: "10.20.0.0/16",
+      });
+    }
+  });
+});
+
 describe("bastion launch template and group", () => {
   const template = resource(stack, "aws_launch_template", "bastion");
 
@@ -158,6 +172,7 @@ function bastionProps(arns: ResourceArns) {
     privateSubnetId: "subnet-1",
     availabilityZone: "eu-west-1a",
     securityGroupId: "sg-1",
+    vpcCidr: "10.20.0.0/16",
     architecture: "arm64" as const,
     instanceType: "t4g.small",
     rootVolumeGb: 8,

@@ -1,12 +1,14 @@
 import { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ScheduledInstance, type PolicyStatement } from "./scheduled-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
 
 const BASTION_ROLE = "bastion";
+const DNS_PORT = 53;
 
 /** Props of {@link Bastion}. */
 export interface BastionProps {
@@ -17,6 +19,8 @@ export interface BastionProps {
   readonly availabilityZone: string;
   /** bastion-sg, on both the instance's own interface and the persistent ENI. */
   readonly securityGroupId: string;
+  /** The VPC block: every instance in it gets Pi-hole from the DHCP options and may query it. */
+  readonly vpcCidr: string;
   readonly architecture: "arm64" | "x86_64";
   readonly instanceType: string;
   readonly rootVolumeGb: number;
@@ -47,6 +51,7 @@ export class Bastion extends Construct {
     validate(props);
     this.networkInterface = this.persistentInterface(props);
     this.cacheVolume = this.persistentVolume(props);
+    this.dnsIngress(props);
     this.instance = new ScheduledInstance(this, "instance", {
       name: BASTION_ROLE,
       instanceType: props.instanceType,
@@ -86,6 +91,22 @@ export class Bastion extends Construct {
     });
     volume.overrideLogicalId("bastion_cache");
     return volume;
+  }
+
+  /** Pi-hole answers the whole VPC (the DHCP options list it first); bastion-sg otherwise admits only the nodes. */
+  private dnsIngress(props: BastionProps): void {
+    for (const protocol of ["udp", "tcp"] as const) {
+      const rule = new VpcSecurityGroupIngressRule(this, `dns-${protocol}`, {
+        securityGroupId: props.securityGroupId,
+        description: `Pi-hole DNS over ${protocol.toUpperCase()} for instances in the VPC ${props.vpcCidr}`,
+        ipProtocol: protocol,
+        fromPort: DNS_PORT,
+        toPort: DNS_PORT,
+        cidrIpv4: props.vpcCidr,
+        tags: { Name: `bastion-dns-${protocol}` },
+      });
+      rule.overrideLogicalId(`bastion_dns_${protocol}`);
+    }
   }
 
   /** Attach exactly this ENI and volume, read exactly these parameters, and Session Manager. */

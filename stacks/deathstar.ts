@@ -64,6 +64,7 @@ export class DeathStarStack extends TerraformStack {
       privateSubnetId: network.privateSubnet.id,
       availabilityZone: config.aws.availabilityZone,
       securityGroupId: security.bastion.id,
+      vpcCidr: config.network.vpcCidr,
       architecture: config.architecture,
       instanceType: bastion.instanceType,
       rootVolumeGb: bastion.rootVolumeGb,

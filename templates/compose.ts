@@ -12,6 +12,8 @@ import { PIHOLE_HOSTS_FILE_NAME, PIHOLE_SECRETS_ENV_FILE, renderPiholeEnvironmen
 export const COMPOSE_PROJECT = "deathstar-bastion";
 /** Everything that must survive a replacement lives under this bundle-relative dir. */
 export const DATA_DIR = "data";
+/** matchbox's data dir (-data-path) on the host, relative to the bundle dir. */
+export const MATCHBOX_HOST_DIR = `${DATA_DIR}/matchbox`;
 /** Where a cache's registry listens inside its container. */
 export const REGISTRY_CONTAINER_PORT = 5000;
 /** Storage root inside a cache's container. */
@@ -69,7 +71,7 @@ function matchboxService(config: Readonly<SiteConfig>) {
     command: [`-address=0.0.0.0:${port}`, `-data-path=${MATCHBOX_DATA}`, `-assets-path=${MATCHBOX_DATA}/assets`, "-log-level=info"],
     ports: [`${port}:${port}`],
     volumes: [
-      `./${DATA_DIR}/matchbox:${MATCHBOX_DATA}`,
+      `./${MATCHBOX_HOST_DIR}:${MATCHBOX_DATA}`,
       `./matchbox/profiles:${MATCHBOX_DATA}/profiles:ro`,
       `./matchbox/groups:${MATCHBOX_DATA}/groups:ro`,
     ],

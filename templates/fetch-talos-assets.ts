@@ -6,13 +6,13 @@
  * and refuses a download that no longer matches the record.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { DATA_DIR } from "./compose.js";
+import { MATCHBOX_HOST_DIR } from "./compose.js";
 import { shellQuote } from "./shell.js";
 import { talosAssets } from "./talos-assets.js";
 
 export const FETCH_TALOS_ASSETS_SCRIPT = "scripts/fetch-talos-assets.sh";
 /** matchbox's assets dir, relative to the bundle dir. */
-export const MATCHBOX_ASSETS_DIR = `${DATA_DIR}/matchbox/assets`;
+export const MATCHBOX_ASSETS_DIR = `${MATCHBOX_HOST_DIR}/assets`;
 
 export function renderFetchTalosAssetsScript(config: Readonly<SiteConfig>): string {
   const { kernel, initramfs } = talosAssets(config);

@@ -1,17 +1,18 @@
 /**
  * Every bastion renderer's output handed to the real tool that consumes it: shellcheck for the
- * shell scripts, `cloud-init schema` for the user-data, `dnsmasq --test` for dnsmasq configs.
+ * shell scripts, `cloud-init schema` and cloud-init's write_files module for the user-data,
+ * `dnsmasq --test` for dnsmasq configs.
  * The Talos asset script runs for real, with `curl` replaced by a stand-in serving local files.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
-import { renderBastionUserData } from "../../templates/cloud-init.js";
+import { renderBastionCloudConfigFiles, renderBastionUserData } from "../../templates/cloud-init.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { siteConfig } from "../helpers/synth.js";
@@ -54,6 +55,27 @@ describe.each(sites)("%s site", (_name, config) => {
     const result = run("cloud-init", ["schema", "--config-file", writeTemp("user-data", renderBastionUserData(config))]);
     expect(result.output).toContain("Valid cloud-config");
     expect(result.status).toBe(0);
+  });
+
+  it("cloud-init's own write_files module writes every file with the rendered content and mode", () => {
+    const root = join(workDir, `root-${fileCounter++}`);
+    // Debian's cloud-init lives in the system Python; paths are moved under a scratch root.
+    const program = `
+import grp, os, pwd, sys, yaml
+from cloudinit.config.cc_write_files import write_files
+root, user_data = sys.argv[1], sys.argv[2]
+files = yaml.safe_load(open(user_data))["write_files"]
+for f in files:
+    f["path"] = root + f["path"]
+owner = pwd.getpwuid(os.getuid()).pw_name + ":" + grp.getgrgid(os.getgid()).gr_name
+write_files("write_files", files, owner)
+`;
+    const result = run("/usr/bin/python3", ["-c", program, root, writeTemp("user-data", renderBastionUserData(config))]);
+    expect(result.status, result.output).toBe(0);
+    for (const file of renderBastionCloudConfigFiles(config)) {
+      expect(readFileSync(join(root, file.path), "utf8"), file.path).toBe(file.content);
+      expect((statSync(join(root, file.path)).mode & 0o777).toString(8).padStart(4, "0"), file.path).toBe(file.permissions);
+    }
   });
 
   it("dnsmasq.conf and Pi-hole's local records pass dnsmasq --test", () => {

@@ -10,6 +10,8 @@ import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
 import { ExistingModules } from "../constructs/existing-modules.js";
+import { Bastion } from "../constructs/bastion.js";
+import { renderBastionUserData } from "../templates/cloud-init.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -47,7 +49,7 @@ export class DeathStarStack extends TerraformStack {
 
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
-    this.securityGroups(config, existing, network);
+    const security = this.securityGroups(config, existing, network);
     new Nat(this, "nat", {
       mode: config.network.nat,
       vpcId: network.vpcId,
@@ -62,6 +64,24 @@ export class DeathStarStack extends TerraformStack {
         schedule: config.bastion.schedule,
         cpuCredits: config.bastion.cpuCredits,
       },
+      arns,
+      tags,
+    });
+    const { bastion } = config;
+    new Bastion(this, "bastion", {
+      privateIp: bastion.privateIp,
+      privateSubnetId: network.privateSubnetId,
+      availabilityZone: config.aws.availabilityZone,
+      securityGroupId: security.bastionSecurityGroupId,
+      vpcCidr: config.network.vpcCidr,
+      architecture: config.architecture,
+      instanceType: bastion.instanceType,
+      rootVolumeGb: bastion.rootVolumeGb,
+      cacheVolumeGb: bastion.cacheVolumeGb,
+      schedule: bastion.schedule,
+      cpuCredits: bastion.cpuCredits,
+      userData: renderBastionUserData(config),
+      secretParameterNames: [bastion.secrets.piholeWebPassword, ...(bastion.tailscale.enabled ? [bastion.secrets.tailscaleAuthKey] : [])],
       arns,
       tags,
     });

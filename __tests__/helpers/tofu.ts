@@ -59,36 +59,78 @@ function endpointServices(config: TerraformJson): string[] {
   return [...services].sort();
 }
 
-/** What the override must cover: the endpoints called, and every aws provider block (by alias). */
+/**
+ * Where moto 5.2.5 answers differently from AWS, so that a second plan would show a change AWS
+ * would not. The override ignores exactly these attributes on exactly these resources; every
+ * other attribute of every resource must still plan as "no changes".
+ */
+const MOTO_GAPS: readonly { readonly type: string; readonly applies?: (attributes: Record<string, unknown>) => boolean; readonly ignore: readonly string[]; readonly why: string }[] = [
+  { type: "aws_vpc_dhcp_options", ignore: ["tags", "tags_all"], why: "CreateDhcpOptions drops TagSpecifications, so the tags never read back" },
+  {
+    type: "aws_launch_template",
+    ignore: ["tag_specifications"],
+    why: "the template's own tags (resource type launch-template, from default_tags) come back inside LaunchTemplateData.TagSpecifications",
+  },
+  ...["aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"].map((type) => ({
+    type,
+    applies: (attributes: Record<string, unknown>) => attributes.referenced_security_group_id !== undefined,
+    ignore: ["description"],
+    why: "DescribeSecurityGroupRules leaves out the description of a rule that references a security group",
+  })),
+];
+
+/** What the override must cover: endpoints, every aws provider block (by alias), the moto gaps. */
 export interface MotoTargets {
   readonly services: readonly string[];
   /** Aliases of the configuration's aws provider blocks; undefined = the default one. */
   readonly aliases: readonly (string | undefined)[];
+  /** `resource.<type>.<name>.lifecycle.ignore_changes` for the resources a moto gap affects. */
+  readonly ignoreChanges?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
-/** The endpoints and provider aliases of a synthesized configuration. */
+/** The endpoints, provider aliases and moto-gap resources of a synthesized configuration. */
 export function motoTargets(config: TerraformJson): MotoTargets {
   const blocks = (config.provider?.aws ?? [{}]) as readonly { alias?: string }[];
-  return { services: endpointServices(config), aliases: blocks.map((block) => block.alias) };
+  const ignoreChanges: Record<string, Record<string, string[]>> = {};
+  for (const gap of MOTO_GAPS) {
+    for (const [name, attributes] of Object.entries((config.resource?.[gap.type] ?? {}) as Record<string, Record<string, unknown>>)) {
+      if (gap.applies && !gap.applies(attributes)) continue;
+      // An override replaces ignore_changes as a whole: keep what the stack itself ignores.
+      const own = ((attributes.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? []);
+      (ignoreChanges[gap.type] ??= {})[name] = [...new Set([...own, ...gap.ignore])];
+    }
+  }
+  return { services: endpointServices(config), aliases: blocks.map((block) => block.alias), ignoreChanges };
 }
 
 /**
  * The test-time override: pins the provider version actually built (the shipped stack keeps the
- * version its bindings were generated from) and points every endpoint of every aws provider block
- * at moto with dummy keys. Override files merge provider blocks by alias, so each needs its entry.
+ * version its bindings were generated from), points every endpoint of every aws provider block at
+ * moto with dummy keys (override files merge provider blocks by alias, so each needs its entry),
+ * and ignores the attributes of the moto gaps.
+ *
+ * The provider does ask moto's STS for the account id (no skip_requesting_account_id): without it
+ * the provider cannot tell its own account from another and reads every rule that references a
+ * security group back as "<account>/sg-…", a change on every plan.
  */
 export function motoOverride(endpoint: string, providerVersion: string, targets: MotoTargets): object {
   const settings = {
     access_key: "test",
     secret_key: "test",
     skip_credentials_validation: true,
-    skip_requesting_account_id: true,
     skip_metadata_api_check: true,
     endpoints: [Object.fromEntries(targets.services.map((service) => [service, endpoint]))],
   };
+  const resource = Object.fromEntries(
+    Object.entries(targets.ignoreChanges ?? {}).map(([type, byName]) => [
+      type,
+      Object.fromEntries(Object.entries(byName).map(([name, ignore]) => [name, { lifecycle: { ignore_changes: ignore } }])),
+    ]),
+  );
   return {
     terraform: { required_providers: { aws: { source: "hashicorp/aws", version: providerVersion } } },
     provider: { aws: targets.aliases.map((alias) => (alias === undefined ? settings : { alias, ...settings })) },
+    ...(Object.keys(resource).length > 0 ? { resource } : {}),
   };
 }
 

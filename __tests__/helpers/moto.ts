@@ -23,6 +23,8 @@ export interface AwsInventory {
   /** Instances in any state but terminated. */
   readonly instances: readonly string[];
   readonly networkInterfaces: readonly string[];
+  /** Interfaces of deleted NAT gateways, which moto keeps (AWS deletes them with the gateway). */
+  readonly deletedNatGatewayInterfaces: readonly string[];
   readonly volumes: readonly string[];
   readonly addresses: readonly string[];
 }

@@ -2,7 +2,8 @@
 # Provides the real tools the integration tests drive, cached outside the repo and keyed by version:
 #   - OpenTofu at the version in .terraform-version (one on PATH is used when it matches),
 #   - the hashicorp/aws provider, built from its Go module, in a filesystem mirror `tofu init` reads offline,
-#   - a Python venv with moto's server (AWS API emulator) and checkov.
+#   - a Python venv with moto's server (AWS API emulator) and checkov,
+#   - matchbox, built from its Go module at the version of the default matchbox image.
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -23,6 +24,11 @@ aws_provider_module=github.com/hashicorp/terraform-provider-aws
 aws_provider_ref=v1.60.1-0.20260602190131-5f2286d6d836
 aws_provider_version=6.47.1
 python_requirements="$repo/scripts/requirements-tools.txt"
+# Same release as the default images.matchbox (quay.io/poseidon/matchbox:v0.11.0 in config/sites.ts).
+# Its go.mod has one replace directive (gopkg.in/yaml.v2 pinned to v2.4.0), honoured because the
+# module is built as the main module.
+matchbox_module=github.com/poseidon/matchbox
+matchbox_version=v0.11.0
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
@@ -82,10 +88,15 @@ if [ ! -f "$venv/.complete" ]; then
   touch "$venv/.complete"
 fi
 
+# --- matchbox ------------------------------------------------------------------------------------------
+matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"
+[ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
 export DEATHSTAR_AWS_PROVIDER_VERSION=$aws_provider_version
 export TF_CLI_CONFIG_FILE=$cli_config
 export DEATHSTAR_VENV=$venv
+export DEATHSTAR_MATCHBOX=$matchbox_bin
 ENV

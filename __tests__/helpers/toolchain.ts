@@ -1,6 +1,6 @@
 /**
  * The cached toolchain written by scripts/setup.sh (`npm test` runs it first): paths of tofu,
- * the provider mirror's CLI config, and the Python venv with moto and checkov.
+ * the provider mirror's CLI config, the Python venv with moto and checkov, and matchbox.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -15,6 +15,8 @@ export interface Toolchain {
   /** TF_CLI_CONFIG_FILE pointing tofu at the offline provider mirror. */
   readonly cliConfigFile: string;
   readonly venv: string;
+  /** matchbox built from its Go module; absent in a toolchain.env written before it was added. */
+  readonly matchbox?: string;
   /** Extra variables for child processes. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -38,6 +40,7 @@ export function toolchain(): Toolchain {
     awsProviderVersion: get("DEATHSTAR_AWS_PROVIDER_VERSION"),
     cliConfigFile: get("TF_CLI_CONFIG_FILE"),
     venv: get("DEATHSTAR_VENV"),
+    ...(env.DEATHSTAR_MATCHBOX ? { matchbox: env.DEATHSTAR_MATCHBOX } : {}),
     env,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { startProcess, waitForHttp, type RunningProcess } from "./processes.js";
 import { toolchain } from "./toolchain.js";
 
@@ -19,7 +19,8 @@ export const BUSYBOX = "/bin/busybox";
 export function writeTree(root: string, files: Readonly<Record<string, string | Buffer>>): void {
   for (const [path, content] of Object.entries(files)) {
     const target = resolve(root, path);
-    if (relative(root, target).startsWith("..")) throw new Error(`${path} leaves ${root}`);
+    const rel = relative(root, target);
+    if (rel === "" || rel === ".." || rel.startsWith("../") || isAbsolute(rel)) throw new Error(`${path} is not inside ${root}`);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, content);
   }

@@ -89,6 +89,7 @@ describe("QEMU: iPXE with the rendered script -> matchbox -> kernel", () => {
         ...["-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-nographic", "-monitor", "none", "-no-reboot"],
         ...["-uuid", NODE_UUID, "-serial", `file:${serialLog}`],
         ...["-kernel", IPXE_LKRN, "-initrd", join(dir.path, "node.ipxe")],
+        // romfile= skips the NIC's own iPXE option ROM: the iPXE under test is the -kernel one.
         ...["-netdev", netdev, "-device", `virtio-net-pci,netdev=net0,mac=${NODE_MAC},romfile=`],
       ],
       { name: "qemu", logFile: join(dir.path, "qemu.log") },

@@ -3,12 +3,15 @@
  * boot script, fetches the kernel and initramfs the profile names and boots them; the initramfs
  * prints the kernel command line on the serial console. The guest's network is QEMU's user mode
  * with the config's private subnet and nothing reachable but the bastion's matchbox address and
- * port, forwarded to matchbox on loopback, which serves the rendered data dir.
+ * port, forwarded to matchbox on loopback, which serves the rendered data dir. Two ways in: the
+ * rendered node script (AWS: the iPXE AMI's user-data) and iPXE's own DHCP autoboot with the boot
+ * file home DHCP hands it.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
+import { renderDnsmasqConfig } from "../../templates/dnsmasq.js";
 import { renderIpxeScript } from "../../templates/ipxe.js";
 import { renderMatchboxFiles, TALOS_METAL_ARGS } from "../../templates/matchbox.js";
 import { talosAssets } from "../../templates/talos-assets.js";
@@ -22,19 +25,26 @@ const IPXE_LKRN = "/usr/lib/ipxe/ipxe.lkrn";
 const GUEST_TIMEOUT_MS = 240_000;
 const NODE_MAC = "52:54:00:de:a7:01";
 const NODE_UUID = "6d2b1c1e-0b3a-4a59-9d6e-3f0c2a7e5b11";
-const MACHINE_CONFIG_URL = "http://10.20.13.140:8088/talos/controlplane.yaml";
 /** Where the logs of a failed run are kept (gitignored). */
 const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts/qemu-netboot");
 
-// The host emulates x86, so this node is x86_64 (amd64 assets) on x86 instance types; the matchbox
-// port differs from the default so a hard-coded 8080 anywhere in the chain shows.
-const x86Overrides = {
-  architecture: "x86_64",
-  network: { natInstance: { instanceType: "t3.nano" } },
-  bastion: { instanceType: "t3.small" },
-  talos: { nodeInstanceType: "t3.small", machineConfigUrl: MACHINE_CONFIG_URL },
-  services: { matchboxPort: 8088 },
-} as const;
+/**
+ * The host emulates x86, so the nodes are x86_64 (amd64 assets) on x86 instance types; the matchbox
+ * port differs from the default so a hard-coded 8080 anywhere in the chain shows; a machine config
+ * URL makes the nodes' profile differ from the maintenance profile.
+ */
+function x86Site(site: "aws" | "home", machineConfigUrl: string): Readonly<SiteConfig> {
+  return siteConfig(
+    {
+      architecture: "x86_64",
+      network: { natInstance: { instanceType: "t3.nano" } },
+      bastion: { instanceType: "t3.small" },
+      talos: { nodeInstanceType: "t3.small", machineConfigUrl },
+      services: { matchboxPort: 8088 },
+    },
+    site,
+  );
+}
 
 interface Netboot {
   /** Name of the scenario: temp dir and artifacts dir. */
@@ -44,6 +54,8 @@ interface Netboot {
   readonly guestIp: string;
   /** iPXE script run instead of iPXE's own DHCP autoboot. */
   readonly script?: string;
+  /** Boot file QEMU's DHCP hands out, for iPXE's autoboot (no script). */
+  readonly dhcpBootFile?: string;
   /** Assertions on what booted; the logs are kept when they fail. */
   readonly check: (booted: Booted) => void;
 }
@@ -58,7 +70,7 @@ interface Booted {
  * Boots one guest through matchbox and runs `check` on it. Everything it started is stopped and
  * removed whatever happens; on failure the serial console and the logs are kept in ARTIFACTS first.
  */
-async function netboot({ name, config, guestIp, script, check }: Netboot): Promise<void> {
+async function netboot({ name, config, guestIp, script, dhcpBootFile, check }: Netboot): Promise<void> {
   if (!existsSync(IPXE_LKRN)) throw new Error(`${IPXE_LKRN} is missing: install the Debian package ipxe (scripts/apt-packages.txt)`);
   const dir = tempDir(`qemu-${name}`);
   let matchbox: RunningProcess | undefined;
@@ -80,6 +92,7 @@ async function netboot({ name, config, guestIp, script, check }: Netboot): Promi
       "restrict=on",
       `net=${network.privateSubnet.cidr}`,
       `dhcpstart=${guestIp}`,
+      ...(dhcpBootFile !== undefined ? [`bootfile=${dhcpBootFile}`] : []),
       `guestfwd=tcp:${bastion.privateIp}:${services.matchboxPort}-cmd:${BUSYBOX} nc 127.0.0.1 ${matchboxPort}`,
     ].join(",");
     if (script !== undefined) writeTree(dir.path, { "node.ipxe": script });
@@ -124,7 +137,8 @@ async function netboot({ name, config, guestIp, script, check }: Netboot): Promi
 
 describe("QEMU: iPXE -> matchbox -> kernel", () => {
   it("boots a node running the rendered node script with its own profile", async () => {
-    const config = siteConfig(x86Overrides);
+    const machineConfigUrl = "http://10.20.13.140:8088/talos/controlplane.yaml";
+    const config = x86Site("aws", machineConfigUrl);
     const nodeIp = config.talos.nodeIps[0]!;
     await netboot({
       name: "node-script",
@@ -133,9 +147,28 @@ describe("QEMU: iPXE -> matchbox -> kernel", () => {
       // The script the iPXE AMI reads as user-data.
       script: renderIpxeScript(config),
       check: ({ cmdline, matchboxLog }) => {
-        expect(cmdline).toEqual([...TALOS_METAL_ARGS, `talos.config=${MACHINE_CONFIG_URL}`]);
+        expect(cmdline).toEqual([...TALOS_METAL_ARGS, `talos.config=${machineConfigUrl}`]);
         // matchbox saw the node's own labels: the address DHCP gave it, its MAC and SMBIOS UUID.
         expect(matchboxLog).toContain(`GET /ipxe?ip=${nodeIp}&mac=${NODE_MAC.replace(/:/g, "-")}&uuid=${NODE_UUID}`);
+      },
+    });
+  });
+
+  it("boots a home machine from the boot file the rendered dnsmasq.conf hands iPXE into maintenance mode", async () => {
+    const config = x86Site("home", "http://10.17.13.140:8088/talos/controlplane.yaml");
+    // What home DHCP gives iPXE (user-class iPXE); the DHCP test proves dnsmasq sends it.
+    const bootFile = /^dhcp-boot=tag:ipxe,(\S+)$/m.exec(renderDnsmasqConfig(config))?.[1];
+    expect(bootFile, "the rendered dnsmasq.conf has a dhcp-boot line for iPXE").toBeDefined();
+    await netboot({
+      name: "home-dhcp",
+      config,
+      guestIp: config.bastion.dnsmasq.rangeStart!,
+      dhcpBootFile: bootFile,
+      check: ({ cmdline, matchboxLog }) => {
+        // /boot.ipxe chains to /ipxe with mac, uuid and more, but no ip label: the default group.
+        expect(cmdline).toEqual([...TALOS_METAL_ARGS]);
+        expect(matchboxLog).toContain("GET /boot.ipxe");
+        expect(matchboxLog).toContain(`GET /ipxe?uuid=${NODE_UUID}&mac=${NODE_MAC.replace(/:/g, "-")}`);
       },
     });
   });

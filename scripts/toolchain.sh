@@ -25,7 +25,8 @@ aws_provider_module=github.com/hashicorp/terraform-provider-aws
 aws_provider_ref=v1.60.1-0.20260602190131-5f2286d6d836
 aws_provider_version=6.47.1
 python_requirements="$repo/scripts/requirements-tools.txt"
-# Same release as the default images.matchbox (quay.io/poseidon/matchbox:v0.11.0 in config/sites.ts).
+# Same release as the default images.matchbox (quay.io/poseidon/matchbox:v0.11.0 in config/sites.ts;
+# __tests__/integration/matchbox.test.ts checks the built binary against it).
 # Its go.mod has one replace directive (gopkg.in/yaml.v2 pinned to v2.4.0), honoured because the
 # module is built as the main module.
 matchbox_module=github.com/poseidon/matchbox
@@ -34,8 +35,9 @@ matchbox_version=v0.11.0
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
 # Builds a Go main package from a module version into $3, in a scratch copy (the module cache is read-only).
+# $5, optional: more -ldflags, e.g. "-X <pkg>.Version=<ref>" where a release stamps its version at build time.
 go_build_module() {
-  local module=$1 ref=$2 out=$3 pkg=$4 dir scratch start
+  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} dir scratch start
   start=$(date +%s)
   log "building $module@$ref ($pkg) - this is slow the first time"
   dir=$(go mod download -json "$module@$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
@@ -43,7 +45,7 @@ go_build_module() {
   cp -r "$dir/." "$scratch/"
   chmod -R u+w "$scratch"
   mkdir -p "$(dirname "$out")"
-  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o "$out.tmp" "$pkg")
+  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $extra_ldflags" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
   rm -rf "$scratch"
   log "built $(basename "$out") in $(( $(date +%s) - start ))s"
@@ -102,7 +104,9 @@ fi
 
 # --- matchbox ------------------------------------------------------------------------------------------
 matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"
-[ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox
+# Stamped like the release build (its Makefile), so `matchbox -version` names the release.
+[ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox \
+  "-X $matchbox_module/matchbox/version.Version=$matchbox_version"
 
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin

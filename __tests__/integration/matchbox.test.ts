@@ -4,13 +4,15 @@
  * Talos kernel, initramfs and arguments; an unknown machine gets maintenance mode; the assets
  * the profiles name are served from the paths the bastion downloads them to.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SITES } from "../../config/sites.js";
 import { ipxeChainUrl, matchboxBaseUrl } from "../../templates/ipxe.js";
 import { renderMatchboxFiles, TALOS_METAL_ARGS } from "../../templates/matchbox.js";
 import { talosAssets } from "../../templates/talos-assets.js";
-import { expandIpxeSettings, startMatchbox, writeTree } from "../helpers/netboot.js";
+import { expandIpxeSettings, matchboxBinary, startMatchbox, writeTree } from "../helpers/netboot.js";
 import { freePort, tempDir, type RunningProcess } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
@@ -73,6 +75,11 @@ describe("matchbox serving the rendered profiles and groups", () => {
     expect(response.status, `matchbox answered ${url} with ${response.status}`).toBe(200);
     return { url, boot: parseIpxeBoot(await response.text()) };
   }
+
+  it("is the release of every built-in site's matchbox image", () => {
+    const version = execFileSync(matchboxBinary(), ["-version"], { encoding: "utf8" }).trim();
+    for (const site of Object.values(SITES)) expect(version, `images.matchbox of site ${site.site.name}`).toBe(site.images.matchbox.split(":").at(-1));
+  });
 
   it("answers /boot.ipxe with its chain to /ipxe", async () => {
     const response = await fetch(`${origin}/boot.ipxe`);

@@ -77,6 +77,14 @@ describe("npm run render", () => {
     expect(readdirSync(dir.path)).toEqual(["out"]);
   });
 
+  it.each([".", "..", "/"])("never replaces --out %s, which holds the working dir", (out) => {
+    writeFileSync(join(dir.path, "keep.txt"), "mine");
+    const result = render(dir.path, ["--site", "home", "--out", out, "--force"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("refusing to use");
+    expect(readTree(dir.path)).toEqual({ "keep.txt": "mine" });
+  });
+
   it("writes nothing when the config is invalid", () => {
     writeFileSync(join(dir.path, "bad.json"), JSON.stringify({ services: { matchboxPort: 80 } }));
     const result = render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "bad.json") });

@@ -9,7 +9,8 @@
  * A non-empty --out is replaced only with --force.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
@@ -55,11 +56,18 @@ export function parseRenderArgs(argv: readonly string[], cwd: string): RenderOpt
   return { site, out: resolve(cwd, values.out ?? join("bundle", site)), force: values.force ?? false };
 }
 
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Whether `dir` is `other` or one of its ancestors. */
+function holds(dir: string, other: string): boolean {
+  return other === dir || other.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
+}
+
 /** Where `path` lands under `root`; fails for absolute paths and paths that climb out of it. */
 function targetInside(root: string, path: string): string {
   const target = resolve(root, path);
   const rel = relative(root, target);
-  if (isAbsolute(path) || rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+  if (isAbsolute(path) || rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw new RenderError(`refusing to write "${path}": it is not inside ${root}`);
   }
   return target;
@@ -68,6 +76,9 @@ function targetInside(root: string, path: string): string {
 /** Writes `files` as the complete contents of `out`, all at once or not at all. */
 export function writeBundle(files: Readonly<Record<string, string>>, out: string, force: boolean): void {
   for (const path of Object.keys(files)) targetInside(out, path);
+  // --force replaces --out as a whole: never a dir that holds the working dir, the repo or the home dir.
+  const kept = [process.cwd(), REPO, homedir()].find((dir) => holds(out, dir));
+  if (kept !== undefined) throw new RenderError(`refusing to use ${out} as --out: it holds ${kept}; pick a dedicated dir such as bundle/<site>`);
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new RenderError(`${out} exists and is not a directory`);
     if (readdirSync(out).length > 0 && !force) throw new RenderError(`${out} is not empty; pass --force to replace it, or pick another --out`);

@@ -133,6 +133,8 @@ describe(`registry pull-through cache (${cache.name}) with the rendered config`,
   });
 
   it("serves the image from the cache once the upstream is gone", async () => {
+    // Warm the cache here too, so this test does not lean on the one above.
+    expect(await pullImage(cacheUrl)).toEqual(expected());
     await upstream!.stop();
     await expect(fetch(`${upstreamUrl}/v2/`)).rejects.toThrow();
     expect(await pullImage(cacheUrl)).toEqual(expected());

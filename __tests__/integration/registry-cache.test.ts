@@ -2,17 +2,19 @@
  * A registry pull-through cache, for real: Debian's docker-registry (distribution 2.8) runs the
  * rendered cache config, pointed at an "upstream" docker-registry on loopback into which the test
  * pushes a small image it builds (plain HTTP registry API: blob uploads, then the manifest).
- * Pulls through the cache return the pushed digests, and keep working once the upstream is gone.
+ * Pulls through the cache return the pushed digests, and keep working once the upstream is gone
+ * (after the cache has stored the blobs: registry 2.8 stores a missed blob in the background).
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRegistryCacheConfig } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
-import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from "../helpers/processes.js";
+import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
@@ -88,11 +90,13 @@ describe(`registry pull-through cache (${cache.name}) with the rendered config`,
   let cacheRegistry: RunningProcess | undefined;
   let upstreamUrl: string;
   let cacheUrl: string;
+  let cacheStorage: string;
   let image: Image;
   const expected = () => ({ manifestDigest: image.manifestDigest, blobDigests: [...image.blobs.keys()] });
 
   beforeAll(async () => {
     dir = tempDir("registry");
+    cacheStorage = join(dir.path, "cache-data");
     image = buildImage(dir.path);
     const [upstreamPort, cachePort] = [await freePort(), await freePort()];
     upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
@@ -103,7 +107,7 @@ describe(`registry pull-through cache (${cache.name}) with the rendered config`,
         storage: { filesystem: { rootdirectory: join(dir.path, "upstream-data") } },
         http: { addr: `127.0.0.1:${upstreamPort}` },
       }),
-      "cache.yml": renderRegistryCacheConfig(cache, { addr: `127.0.0.1:${cachePort}`, rootDirectory: join(dir.path, "cache-data"), remoteUrl: upstreamUrl }),
+      "cache.yml": renderRegistryCacheConfig(cache, { addr: `127.0.0.1:${cachePort}`, rootDirectory: cacheStorage, remoteUrl: upstreamUrl }),
     });
     upstream = startProcess(REGISTRY, ["serve", join(dir.path, "upstream.yml")], { name: "upstream registry", logFile: join(dir.path, "upstream.log") });
     await waitForHttp(`${upstreamUrl}/v2/`, upstream);
@@ -133,8 +137,11 @@ describe(`registry pull-through cache (${cache.name}) with the rendered config`,
   });
 
   it("serves the image from the cache once the upstream is gone", async () => {
-    // Warm the cache here too, so this test does not lean on the one above.
     expect(await pullImage(cacheUrl)).toEqual(expected());
+    // registry 2.8 serves a missed blob while a background fetch stores it: wait until every blob
+    // is in the cache's storage (the filesystem driver's layout) before the upstream goes away.
+    const stored = (digest: string) => existsSync(join(cacheStorage, "docker/registry/v2/blobs/sha256", digest.slice(7, 9), digest.slice(7), "data"));
+    await waitUntil("the cache to store every blob", () => [...image.blobs.keys()].every(stored), { timeoutMs: 30_000, process: cacheRegistry });
     await upstream!.stop();
     await expect(fetch(`${upstreamUrl}/v2/`)).rejects.toThrow();
     expect(await pullImage(cacheUrl)).toEqual(expected());

@@ -45,7 +45,9 @@ export async function startMatchbox(dataDir: string, port: number, logFile: stri
 
 /** The newest Debian kernel image in /boot (package linux-image-cloud-amd64). */
 export function debianKernel(): Buffer {
-  const images = readdirSync("/boot").filter((name) => name.startsWith("vmlinuz-")).sort();
+  const images = readdirSync("/boot")
+    .filter((name) => name.startsWith("vmlinuz-"))
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   const newest = images.at(-1);
   if (!newest) throw new Error("no /boot/vmlinuz-*: install linux-image-cloud-amd64 (scripts/apt-packages.txt)");
   return readFileSync(join("/boot", newest));

@@ -7,6 +7,9 @@ import { Network } from "../constructs/network.js";
 import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { TalosNodes } from "../constructs/talos-nodes.js";
+import { renderIpxeScript } from "../templates/ipxe.js";
+import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -34,7 +37,7 @@ export class DeathStarStack extends TerraformStack {
       domainName: config.network.domainName,
       dnsServers: config.network.dnsServers,
     });
-    new SecurityGroups(this, "security", {
+    const security = new SecurityGroups(this, "security", {
       vpcId: network.vpc.id,
       operatorSshSources: config.access.operatorSshSources,
       mikrotik: config.access.mikrotik.enabled ? config.access.mikrotik : undefined,
@@ -54,6 +57,16 @@ export class DeathStarStack extends TerraformStack {
         cpuCredits: config.bastion.cpuCredits,
       },
       arns,
+      tags,
+    });
+    new TalosNodes(this, "talos-nodes", {
+      talos: config.talos,
+      architecture: config.architecture,
+      region: config.aws.region,
+      subnetId: network.privateSubnet.id,
+      securityGroupId: security.talosNodes.id,
+      ipxeScript: config.talos.boot === "ipxe" ? renderIpxeScript(config) : undefined,
+      endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
   }

@@ -48,8 +48,8 @@ export interface RunInstancesTarget {
  * The command that launches node `index` by hand from the launch template, at its fixed address.
  * The template carries AMI, type, security group, volume, IMDS and user-data settings.
  */
-export function runInstancesCommand(config: Readonly<SiteConfig>, index: number, target: RunInstancesTarget): string {
-  const ip = config.talos.nodeIps[index];
+export function runInstancesCommand(nodeIps: readonly string[], index: number, target: RunInstancesTarget): string {
+  const ip = nodeIps[index];
   if (!ip) throw new Error(`no talos.nodeIps entry at index ${index}`);
   return [
     "aws ec2 run-instances",

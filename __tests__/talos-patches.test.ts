@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 import {
@@ -205,5 +206,16 @@ describe("rendered folder", () => {
     expect(readme).toContain("--config-patch @lab/talos/patches/cozystack.yaml");
     expect(readme).toContain("--config-patch-control-plane @lab/talos/patches/controlplane.yaml");
     expect(readme).toContain("talosctl --talosconfig lab/talos/generated/talosconfig bootstrap");
+  });
+});
+
+describe("docs/cozystack.md", () => {
+  it("contains every command the renderer prints for the default site, verbatim", () => {
+    const doc = readFileSync(new URL("../docs/cozystack.md", import.meta.url), "utf8");
+    const commands = renderTalosCommands(siteConfig(), "talos")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+    expect(commands.length).toBeGreaterThan(10);
+    for (const line of commands) expect(doc, line).toContain(line);
   });
 });

@@ -21,7 +21,8 @@ function patches(config = siteConfig()): Record<string, Tree> {
 /**
  * The Talos v1alpha1 fields these patches may set (Talos 1.11 configuration reference; CozyStack's
  * talm preset for the CozyStack ones). `*` is a map key chosen by the config, `[]` a list item.
- * No Talos config JSON Schema ships in an npm or PyPI package, so the structure is asserted here.
+ * No Talos config JSON Schema ships in an npm or PyPI package, so the structure is asserted here;
+ * __tests__/integration/talos-config.test.ts runs the patches through Talos' own validation.
  */
 const TALOS_FIELDS = new Set([
   "machine.kubelet.nodeIP.validSubnets[]",

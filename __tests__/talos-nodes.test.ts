@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { decodeUserData, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
-import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, talosNodeWarnings } from "../constructs/talos-nodes.js";
+import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
@@ -161,5 +161,25 @@ describe("sizing warnings", () => {
       .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
       .map((entry) => String(entry.data));
     expect(warnings).toEqual(talosNodeWarnings(siteConfig().talos));
+  });
+});
+
+describe("TalosNodes props", () => {
+  const props = (talos: TalosNodesProps["talos"], ipxeScript?: string): TalosNodesProps => ({
+    talos,
+    architecture: "arm64",
+    region: "eu-west-1",
+    subnetId: "subnet-1",
+    securityGroupId: "sg-1",
+    ipxeScript,
+    endpoints: { talosApi: "10.20.13.11:50000", kubernetes: "https://10.20.13.11:6443" },
+    tags: {},
+  });
+  const build = (p: TalosNodesProps) => () => new TalosNodes(Testing.app(), "nodes", p);
+
+  it("reject a boot mode without its payload, or a payload the mode does not take", () => {
+    expect(build(props(ipxeConfig().talos))).toThrow(/needs talos.ipxeAmiId and the iPXE script/);
+    expect(build(props(siteConfig().talos, renderIpxeScript(siteConfig())))).toThrow(/takes no user-data/);
+    expect(build(props(ipxeConfig().talos, "#!/bin/sh\n"))).toThrow(/must be an iPXE script/);
   });
 });

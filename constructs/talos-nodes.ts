@@ -135,6 +135,7 @@ export class TalosNodes extends Construct {
 
   private template(props: TalosNodesProps, ami: DataAwsAmi): LaunchTemplate {
     const { talos } = props;
+    // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
     const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
       resourceType,
       tags: { ...props.tags, Name: "deathstar-talos-node" },

@@ -178,15 +178,16 @@ export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): 
 
 /** README of the rendered folder: what each patch holds and the commands, for the configured site. */
 export function renderTalosReadme(config: Readonly<SiteConfig>, dir: string): string {
-  const nodes = config.talos.nodeIps.map((ip, i) => `| ${talosNodeName(i)} | ${ip} | ${talosInstanceName(i)} |`);
+  const aws = config.site.kind === "aws";
+  const nodes = config.talos.nodeIps.map((ip, i) => `| ${talosNodeName(i)} | ${ip} |${aws ? ` ${talosInstanceName(i)} |` : ""}`);
   return `# Talos machine-config patches — ${config.site.name}
 
-Rendered from the site config by \`npm run render:talos -- --out ${dir}\`; do not edit by hand.
+Rendered from the site config by \`npm run render:talos\`; do not edit by hand.
 Talos ${config.talos.version}, cluster \`${config.talos.clusterName}\`, Talos API \`${talosApiEndpoint(config)}\`,
-Kubernetes API \`${kubernetesEndpoint(config)}\` (the first node: no L2 VIP in a VPC).
+Kubernetes API \`${kubernetesEndpoint(config)}\` (the first node${aws ? ": no L2 VIP in a VPC" : ""}).
 
-| Node | Address | EC2 Name tag |
-|---|---|---|
+| Node | Address |${aws ? " EC2 Name tag |" : ""}
+|---|---|${aws ? "---|" : ""}
 ${nodes.join("\n")}
 
 | Patch | Holds |
@@ -195,7 +196,7 @@ ${nodes.join("\n")}
 ${config.talos.cozystack.enabled ? `| \`${TALOS_PATCH_DIR}/cozystack.yaml\` | CozyStack: kernel modules, sysctls, containerd device ownership, \`cni: none\`, kube-proxy off, discovery off |\n` : ""}| \`${TALOS_PATCH_DIR}/controlplane.yaml\` | scheduling on control planes, API server SANs, etcd subnet |
 | \`${TALOS_PATCH_DIR}/nodes/*.yaml\` | each node's hostname |
 
-Run from the repository root on a host that reaches the nodes (the bastion):
+Run from the folder that holds \`${dir}/\` on a host that reaches the nodes${aws ? " (the bastion: docs/cozystack.md)" : ""}:
 
 \`\`\`sh
 ${renderTalosCommands(config, dir)}\`\`\`

@@ -7,6 +7,8 @@ import { Network } from "../constructs/network.js";
 import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { Bastion } from "../constructs/bastion.js";
+import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster.js";
@@ -56,6 +58,24 @@ export class DeathStarStack extends TerraformStack {
         schedule: config.bastion.schedule,
         cpuCredits: config.bastion.cpuCredits,
       },
+      arns,
+      tags,
+    });
+    const { bastion } = config;
+    new Bastion(this, "bastion", {
+      privateIp: bastion.privateIp,
+      privateSubnetId: network.privateSubnet.id,
+      availabilityZone: config.aws.availabilityZone,
+      securityGroupId: security.bastion.id,
+      vpcCidr: config.network.vpcCidr,
+      architecture: config.architecture,
+      instanceType: bastion.instanceType,
+      rootVolumeGb: bastion.rootVolumeGb,
+      cacheVolumeGb: bastion.cacheVolumeGb,
+      schedule: bastion.schedule,
+      cpuCredits: bastion.cpuCredits,
+      userData: renderBastionUserData(config),
+      secretParameterNames: [bastion.secrets.piholeWebPassword, ...(bastion.tailscale.enabled ? [bastion.secrets.tailscaleAuthKey] : [])],
       arns,
       tags,
     });

@@ -1,40 +1,24 @@
 /**
- * The rendered Talos patches through Talos' own config machinery (tools/talos-config-check, built
- * from github.com/siderolabs/talos/pkg/machinery at the lab's Talos release): generate a
+ * The rendered Talos patches through Talos' own config machinery (scripts/talos-config-check, built
+ * by the toolchain from github.com/siderolabs/talos/pkg/machinery at the lab's Talos release): generate a
  * control-plane config as `talosctl gen config` does, apply the patches as `--config-patch`,
  * `--config-patch-control-plane` and `apply-config --config-patch` do, validate strictly.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { siteConfig } from "../helpers/synth.js";
-import { CACHE_DIR } from "../helpers/toolchain.js";
+import { toolchain } from "../helpers/toolchain.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderTalosPatches, TALOS_PATCH_DIR } from "../../templates/talos-patches.js";
 import { kubernetesEndpoint } from "../../templates/talos-cluster.js";
 import { talosNodeName } from "../../templates/matchbox.js";
 
-const TOOL_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../tools/talos-config-check");
 let checker = "";
 let work = "";
-
-/** Builds the checker once per source version into the cache (go build, bounded). */
-function buildChecker(): string {
-  const hash = createHash("sha256");
-  for (const file of ["go.mod", "go.sum", "main.go"]) hash.update(readFileSync(join(TOOL_DIR, file)));
-  const binary = join(CACHE_DIR, `talos-config-check-${hash.digest("hex").slice(0, 16)}`);
-  if (existsSync(binary)) return binary;
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const build = spawnSync("go", ["build", "-trimpath", "-o", `${binary}.tmp`, "."], { cwd: TOOL_DIR, encoding: "utf8", timeout: 840_000 });
-  if (build.status !== 0) throw new Error(`go build of talos-config-check failed: ${build.error ?? build.stderr}`);
-  renameSync(`${binary}.tmp`, binary);
-  return binary;
-}
 
 interface CheckResult {
   readonly status: number | null;
@@ -68,7 +52,7 @@ function renderedArgs(config: Readonly<SiteConfig>, index: number) {
 }
 
 beforeAll(() => {
-  checker = buildChecker();
+  checker = toolchain().talosConfigCheck;
   work = mkdtempSync(join(tmpdir(), "deathstar-talos-config-"));
 });
 

@@ -57,7 +57,7 @@ export const TALOS_PATCH_DIR = "patches";
 type Patch = Record<string, unknown>;
 
 /** Registry mirrors: every upstream the bastion caches, plain HTTP (no TLS block needed). */
-export function registryMirrors(config: Readonly<SiteConfig>): Record<string, { endpoints: string[] }> {
+function registryMirrors(config: Readonly<SiteConfig>): Record<string, { endpoints: string[] }> {
   return Object.fromEntries(
     config.services.registryCaches.map((cache) => [cache.name, { endpoints: [`http://${config.bastion.privateIp}:${cache.port}`] }]),
   );

@@ -220,3 +220,12 @@ describe("docs/cozystack.md", () => {
     for (const line of commands) expect(doc, line).toContain(line);
   });
 });
+
+describe("scripts/talos-config-check", () => {
+  it("validates with the machinery of the Talos release the built-in sites run", () => {
+    const goMod = readFileSync(new URL("../scripts/talos-config-check/go.mod", import.meta.url), "utf8");
+    const pinned = /github\.com\/siderolabs\/talos\/pkg\/machinery (v\S+)/.exec(goMod)?.[1];
+    expect(pinned).toBe(siteConfig().talos.version);
+    expect(pinned).toBe(siteConfig({}, "home").talos.version);
+  });
+});

@@ -105,6 +105,8 @@ describe("talos_node_count", () => {
       subnet_id: "${aws_subnet.private.id}",
       private_ip: "${element(local.talos_node_ips, count.index)}",
       tags: { Name: "${element(local.talos_node_names, count.index)}" },
+      // EC2 reports the template's user-data on the instance; it is not the instance's to change.
+      lifecycle: { ignore_changes: ["user_data"] },
     });
     expect(stack.locals.talos_node_ips).toEqual(["10.20.13.11", "10.20.13.12", "10.20.13.13"]);
     expect(stack.locals.talos_node_names).toEqual(["deathstar-talos-1", "deathstar-talos-2", "deathstar-talos-3"]);

@@ -192,6 +192,10 @@ export class TalosNodes extends Construct {
       subnetId: props.subnetId,
       privateIp: Fn.element(ips.asList, count.index),
       tags: { Name: Fn.element(names.asList, count.index) },
+      // The user-data belongs to the launch template. EC2 reports it on the instance too, and the
+      // provider reads it into user_data, which this config leaves unset: without this every plan
+      // after the first would show the iPXE script being removed from the running nodes.
+      lifecycle: { ignoreChanges: ["user_data"] },
     });
     instance.overrideLogicalId("talos_node");
     return instance;

@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { SiteConfig } from "../../config/schema.js";
+import { TALOS_AMI_OWNER } from "../../constructs/talos-nodes.js";
+import { talosArch } from "../../templates/talos-assets.js";
 
 const execFileAsync = promisify(execFile);
 const HOST = "127.0.0.1";
@@ -42,6 +45,27 @@ export interface MotoAmi {
   readonly architecture: "arm64" | "x86_64";
   readonly root_device_name: string;
   readonly description?: string;
+}
+
+/** The iPXE AMI stand-in's id, for `talos.ipxeAmiId` in tests. */
+export const IPXE_AMI_ID = "ami-0e1f2a3b4c5d6e7f8";
+
+/**
+ * moto knows neither Sidero's public Talos AMIs nor an operator's imported iPXE AMI: stand-ins
+ * carrying the owner, name and architecture the stack looks them up by, for the config's release.
+ */
+export function standInAmis(config: Readonly<SiteConfig>): MotoAmi[] {
+  const { region } = config.aws;
+  return [
+    {
+      ami_id: "ami-0a1b2c3d4e5f60718",
+      name: `talos-${config.talos.version}-${region}-${talosArch(config.architecture)}`,
+      owner_id: TALOS_AMI_OWNER,
+      architecture: config.architecture,
+      root_device_name: "/dev/xvda",
+    },
+    { ami_id: IPXE_AMI_ID, name: "ipxe", owner_id: "123456789012", architecture: config.architecture, root_device_name: "/dev/sda1" },
+  ];
 }
 
 export interface MotoOptions {

@@ -15,9 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MotoServer } from "../helpers/moto.js";
+import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { REPO_ROOT, synthProject } from "../helpers/project.js";
 import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
+import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 
 const execFileAsync = promisify(execFile);
@@ -58,7 +59,7 @@ const MODULE_MODE = {
 beforeAll(async () => {
   tools = toolchain();
   root = mkdtempSync(join(tmpdir(), "deathstar-existing-"));
-  moto = await MotoServer.start(tools.venv);
+  moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()) });
   cpSync(FIXTURE, join(root, LEGACY_DIR), { recursive: true });
   writeMotoOverride(join(root, LEGACY_DIR), moto.endpoint, tools.awsProviderVersion, FIXTURE_TARGETS);
   const legacy = new Tofu(tools, join(root, LEGACY_DIR));

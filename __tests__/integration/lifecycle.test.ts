@@ -14,9 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TALOS_AMI_OWNER } from "../../constructs/talos-nodes.js";
-import { talosArch } from "../../templates/talos-assets.js";
-import { MotoServer, type MotoAmi } from "../helpers/moto.js";
+import { IPXE_AMI_ID, MotoServer, standInAmis } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
@@ -27,16 +25,6 @@ const NAT_MODES = ["gateway", "instance", "none"] as const;
 const BOOT_MODES = ["talos-ami", "ipxe"] as const;
 const site = siteConfig();
 const REGION = site.aws.region;
-/**
- * moto knows neither Sidero's public Talos AMIs nor an operator's imported iPXE AMI: it is
- * started with stand-ins carrying the owner, name and architecture the stack looks them up by.
- */
-const IPXE_AMI_ID = "ami-0e1f2a3b4c5d6e7f8";
-const AMIS: readonly MotoAmi[] = [
-  { ami_id: "ami-0a1b2c3d4e5f60718", name: `talos-${site.talos.version}-${REGION}-${talosArch(site.architecture)}`, owner_id: TALOS_AMI_OWNER, architecture: site.architecture, root_device_name: "/dev/xvda" },
-  { ami_id: IPXE_AMI_ID, name: "ipxe-arm64", owner_id: "123456789012", architecture: site.architecture, root_device_name: "/dev/sda1" },
-];
-
 let tools: Toolchain;
 let moto: MotoServer;
 let workRoot: string;
@@ -45,7 +33,7 @@ const durations: string[] = [];
 beforeAll(async () => {
   tools = toolchain();
   workRoot = mkdtempSync(join(tmpdir(), "deathstar-lifecycle-"));
-  moto = await MotoServer.start(tools.venv, { amis: AMIS });
+  moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
 });
 
 afterAll(async () => {

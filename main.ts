@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
 import { DeathStarStack } from "./stacks/deathstar.js";
+import { SecurityRuleError } from "./constructs/rules/aspect.js";
 
 function main(): void {
   const config = loadSiteConfig();
@@ -35,7 +36,8 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  if (error instanceof ConfigError) {
+  // Expected failures (bad config, a security rule) print their message alone: no stack trace.
+  if (error instanceof ConfigError || error instanceof SecurityRuleError) {
     process.stderr.write(`${error.message}\nNothing was written.\n`);
     process.exit(1);
   }

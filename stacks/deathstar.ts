@@ -7,6 +7,7 @@ import { Network } from "../constructs/network.js";
 import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { enforceSecurityRules } from "../constructs/rules/aspect.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -56,6 +57,8 @@ export class DeathStarStack extends TerraformStack {
       arns,
       tags,
     });
+    // Last, so the rules see every resource above: a violation fails synth before anything is written.
+    enforceSecurityRules(this);
   }
 
   private backend(state: SiteConfig["state"]): void {

@@ -66,7 +66,7 @@ export const iamScoped: SecurityRule = {
   fix: "Scope the statement to ARNs (constructs/arns.ts builds them) or a tag condition; if AWS really has no resource type for the action, add it to UNSCOPABLE_ACTIONS in constructs/rules/iam-scoped.ts with the reason.",
   check(block) {
     if (block.kind === "data" && block.type === "aws_iam_policy_document") {
-      return policyDocumentStatements(block.attributes).flatMap((statement) => statementProblems(statement, "statement"));
+      return policyDocumentStatements(block.attributes).flatMap((statement) => statementProblems(statement, "policy document"));
     }
     if (block.kind !== "resource") return [];
     return policies(block).flatMap(([where, value]) => {

@@ -66,7 +66,7 @@ export function parsePolicy(value: unknown): ParsedPolicy {
 /** Statements of a `data.aws_iam_policy_document` block. */
 export function policyDocumentStatements(attributes: Readonly<Record<string, unknown>>): PolicyStatement[] {
   return nestedBlocks(attributes.statement).map((s, i) => ({
-    label: typeof s.sid === "string" ? s.sid : `statement.${i}`,
+    label: typeof s.sid === "string" ? s.sid : `#${i}`,
     effect: typeof s.effect === "string" ? s.effect : "Allow",
     actions: stringList(s.actions),
     notActions: stringList(s.not_actions),

@@ -95,8 +95,8 @@ export const siteConfigSchema = z
       kind: z.enum(["aws", "home"]),
     }),
     aws: z.strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
-      availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
+      region: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
+      availabilityZone: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
     }),
     /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. */
     architecture: z.enum(["arm64", "x86_64"]),
@@ -191,7 +191,7 @@ export const siteConfigSchema = z
       cozystack: z.strictObject({ enabled: z.boolean() }),
     }),
     budget: z.strictObject({
-      monthlyUsd: z.number().min(0, "must be 0 or more"),
+      monthlyUsd: z.number().min(0, "must be 0 or more").max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
       allowOver: z.boolean(),
       /** Where AWS Budgets sends alerts. */
       email: z.string().max(254).regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an email address, e.g. "owner@example.com"'),
@@ -209,7 +209,13 @@ export const siteConfigSchema = z
       z.strictObject({
         backend: z.literal("local"),
         /** Relative to the repo root, e.g. "terraform.tfstate". */
-        path: z.string().max(255).regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters"),
+        path: z
+          .string()
+          .max(255)
+          .regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters")
+          .refine((v) => !v.startsWith("/") && !v.split("/").includes(".."), {
+            message: 'must stay inside the repository: no leading "/" and no ".." segments, e.g. "terraform.tfstate"',
+          }),
       }),
       z.strictObject({
         backend: z.literal("s3"),
@@ -218,7 +224,16 @@ export const siteConfigSchema = z
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region"),
       }),
     ]),
-    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits and _.:/=+@- up to 128"), z.string().max(256)),
+    /** Extra tags on every resource. AWS allows 50 per resource; the stack sets 5 of its own. */
+    tags: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits, spaces and _.:/=+@- up to 128")
+          .refine((key) => !/^aws:/i.test(key), { message: 'tag keys starting with "aws:" are reserved by AWS' }),
+        z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, "tag values: letters, digits, spaces and _.:/=+@- up to 256"),
+      )
+      .refine((tags) => Object.keys(tags).length <= 45, { message: "at most 45 tags (AWS allows 50 per resource; the stack sets 5)" }),
   })
   .superRefine((config, ctx) => {
     for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });

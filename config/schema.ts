@@ -212,10 +212,8 @@ export const siteConfigSchema = z
         path: z
           .string()
           .max(255)
-          .regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters")
-          .refine((v) => !v.startsWith("/") && !v.split("/").includes(".."), {
-            message: 'must stay inside the repository: no leading "/" and no ".." segments, e.g. "terraform.tfstate"',
-          }),
+          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'must be a relative path of plain characters, e.g. "terraform.tfstate"')
+          .refine((v) => !v.split("/").includes(".."), { message: 'must stay inside the repo (no ".." segments)' }),
       }),
       z.strictObject({
         backend: z.literal("s3"),

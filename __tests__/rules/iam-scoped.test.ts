@@ -7,13 +7,13 @@ import { resource, siteConfig, synthStack } from "../helpers/synth.js";
 const policy = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 describe("DS-IAM-SCOPED", () => {
-  it("reads the statements of a synthesized jsonencode policy, references included", () => {
+  it("reads the statements of the synthesized NAT instance policy, references included", () => {
     const stack = synthStack(siteConfig({ network: { nat: "instance" } }));
     const parsed = parsePolicy(resource(stack, "aws_iam_role_policy", "nat_instance").policy);
     expect(parsed.kind).toBe("statements");
     if (parsed.kind !== "statements") return;
     expect(parsed.statements.map((s) => [s.label, s.actions, s.resources])).toEqual([
-      ["AttachOwnEni", ["ec2:AttachNetworkInterface"], [{ reference: "aws_network_interface.nat_instance.arn" }]],
+      ["AttachOwnEni", ["ec2:AttachNetworkInterface"], ["${aws_network_interface.nat_instance.arn}"]],
       [
         "AttachToNatInstance",
         ["ec2:AttachNetworkInterface"],
@@ -74,5 +74,29 @@ describe("DS-IAM-SCOPED", () => {
     expect(isUnscopableAction("*")).toBe(false);
     expect(isUnscopableAction("ssm:GetParameter")).toBe(false);
     for (const entry of UNSCOPABLE_ACTIONS) expect(entry.reason.length).toBeGreaterThan(20);
+  });
+});
+
+describe("parsePolicy", () => {
+  it("reads cdktf's rendering of Fn.jsonencode, keeping references as references", () => {
+    const parsed = parsePolicy(
+      '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "Own", "Effect" = "Allow", "Action" = ["ec2:AttachVolume"], ' +
+        '"Resource" = aws_ebs_volume.cache.arn}, {"Effect" = "Allow", "Action" = "ssm:GetParameter", ' +
+        '"Resource" = "arn:${data.aws_partition.current.partition}:ssm:eu-west-1:${data.aws_caller_identity.current.account_id}:parameter/x"}]})}',
+    );
+    expect(parsed).toEqual({
+      kind: "statements",
+      statements: [
+        { label: "Own", effect: "Allow", actions: ["ec2:AttachVolume"], notActions: [], resources: [{ reference: "aws_ebs_volume.cache.arn" }], notResources: [] },
+        {
+          label: "#1",
+          effect: "Allow",
+          actions: ["ssm:GetParameter"],
+          notActions: [],
+          resources: ["arn:${data.aws_partition.current.partition}:ssm:eu-west-1:${data.aws_caller_identity.current.account_id}:parameter/x"],
+          notResources: [],
+        },
+      ],
+    });
   });
 });

@@ -10,6 +10,9 @@ describe("DS-EC2-IMDSV2", () => {
         resourceBlock("aws_instance", "probe", { metadata_options: [{ http_tokens: "required" }] }),
         resourceBlock("aws_instance", "sealed", { metadata_options: { http_endpoint: "disabled" } }),
         resourceBlock("aws_vpc", "main", {}),
+        // Options inherited from the launch template (checked on the template itself).
+        resourceBlock("aws_launch_template", "talos_node", { metadata_options: { http_tokens: "required" } }),
+        resourceBlock("aws_instance", "talos_node", { launch_template: { id: "${aws_launch_template.talos_node.id}" } }),
       ]),
     ).toEqual([]);
   });
@@ -19,10 +22,13 @@ describe("DS-EC2-IMDSV2", () => {
       findings(imdsv2Required, [
         resourceBlock("aws_launch_template", "bastion", { metadata_options: { http_tokens: "optional" } }),
         resourceBlock("aws_instance", "probe", {}),
+        resourceBlock("aws_launch_template", "talos_node", { metadata_options: { http_tokens: "required" } }),
+        resourceBlock("aws_instance", "overrides", { launch_template: { id: "${aws_launch_template.talos_node.id}" }, metadata_options: { http_tokens: "optional" } }),
       ]),
     ).toEqual([
       'aws_launch_template.bastion: metadata_options.http_tokens is "optional"',
       "aws_instance.probe: metadata_options.http_tokens is unset (the provider default allows IMDSv1)",
+      'aws_instance.overrides: metadata_options.http_tokens is "optional"',
     ]);
   });
 });

@@ -1,8 +1,9 @@
-import { isTrue, nestedBlocks, type SecurityRule, type SynthesizedBlock } from "./rule.js";
+import { isTrue, launchTemplateOf, nestedBlocks, type SecurityRule, type StackView, type SynthesizedBlock } from "./rule.js";
 
 /** [path, block] of every EBS volume a block defines, with "encrypted" to check. */
-function volumes(block: SynthesizedBlock): [string, Record<string, unknown>][] {
+function volumes(block: SynthesizedBlock, stack: StackView): [string, Record<string, unknown>][] {
   const a = block.attributes;
+  const template = launchTemplateOf(block, stack);
   switch (block.type) {
     case "aws_ebs_volume":
       return [["", a]];
@@ -15,8 +16,11 @@ function volumes(block: SynthesizedBlock): [string, Record<string, unknown>][] {
     case "aws_launch_configuration":
     case "aws_spot_instance_request":
       return [
-        // An omitted root_block_device is still a volume, unencrypted unless the account default says otherwise.
-        ["root_block_device", nestedBlocks(a.root_block_device)[0] ?? {}],
+        // An omitted root_block_device is still a volume: it comes from the launch template's mappings
+        // (checked on the template) or else the AMI's, unencrypted unless the account default says otherwise.
+        ...(nestedBlocks(a.root_block_device).length > 0 || !hasEbsMapping(template)
+          ? [["root_block_device", nestedBlocks(a.root_block_device)[0] ?? {}] as [string, Record<string, unknown>]]
+          : []),
         ...nestedBlocks(a.ebs_block_device).map((ebs, i) => [`ebs_block_device.${i}`, ebs] as [string, Record<string, unknown>]),
       ];
     default:
@@ -24,14 +28,18 @@ function volumes(block: SynthesizedBlock): [string, Record<string, unknown>][] {
   }
 }
 
+function hasEbsMapping(template: SynthesizedBlock | undefined): boolean {
+  return nestedBlocks(template?.attributes.block_device_mappings).some((mapping) => nestedBlocks(mapping.ebs).length > 0);
+}
+
 /** Snapshots, detached volumes and the account's backups stay readable only with the KMS key. */
 export const ebsEncrypted: SecurityRule = {
   id: "DS-EBS-ENCRYPTED",
   explanation: "Every EBS volume (standalone, launch template block device, instance root and data volume) is encrypted at rest.",
   fix: "Set encrypted = true on the volume (launch templates: block_device_mappings { ebs { encrypted = \"true\" } }; instances: root_block_device { encrypted = true }).",
-  check(block) {
+  check(block, stack) {
     if (block.kind !== "resource") return [];
-    return volumes(block)
+    return volumes(block, stack)
       .filter(([, volume]) => !isTrue(volume.encrypted))
       .map(([path, volume]) => `${path === "" ? "encrypted" : `${path}.encrypted`} is ${volume.encrypted === undefined ? "unset" : JSON.stringify(volume.encrypted)}`);
   },

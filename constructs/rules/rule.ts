@@ -75,3 +75,10 @@ export function stringLeaves(value: unknown, path = ""): { path: string; value: 
   }
   return [];
 }
+
+/** The launch template block an instance is launched from, when it is one of this stack's. */
+export function launchTemplateOf(block: SynthesizedBlock, stack: StackView): SynthesizedBlock | undefined {
+  const [spec] = nestedBlocks(block.attributes.launch_template);
+  const address = referencedAddress(spec?.id) ?? referencedAddress(spec?.name);
+  return address?.startsWith("aws_launch_template.") ? stack.block(address) : undefined;
+}

@@ -7,8 +7,8 @@ import { App } from "cdktf";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
-import { DeathStarStack } from "./stacks/deathstar.js";
 import { SecurityRuleError } from "./constructs/rules/aspect.js";
+import { DeathStarStack } from "./stacks/deathstar.js";
 
 function main(): void {
   const config = loadSiteConfig();

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { decodeUserData, noSecrets, secretsInText } from "../../constructs/rules/no-secrets.js";
+import { decodeUserData, noSecrets, secretsInText, userDataTexts } from "../../constructs/rules/no-secrets.js";
 import { renderNatInstanceScript } from "../../templates/nat-instance.js";
 import { dataBlock, findings, outputBlock, resourceBlock, variableBlock } from "../helpers/blocks.js";
 
@@ -34,6 +34,9 @@ describe("DS-NO-SECRETS", () => {
         resourceBlock("aws_launch_template", "bastion", { user_data: base64("#!/bin/bash\nWEBPASSWORD='hunter2'\n") }),
         resourceBlock("aws_launch_template", "gzipped", { user_data: gzipSync(`#!/bin/bash\nTS_AUTHKEY=${SAMPLE_TAILSCALE_KEY}\n`).toString("base64") }),
         resourceBlock("aws_instance", "probe", { user_data: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n", tags: { Owner: "AKIAIOSFODNN7EXAMPLE" } }),
+        resourceBlock("aws_launch_template", "cloud_config", {
+          user_data: base64(`#cloud-config\nwrite_files:\n  - path: /etc/pihole.env\n    encoding: gz+b64\n    content: ${gzipSync("WEBPASSWORD=hunter2\n").toString("base64")}\n`),
+        }),
         resourceBlock("aws_autoscaling_group", "bastion", { tag: [{ key: "ApiToken", value: "s3cr3t", propagate_at_launch: false }] }),
         outputBlock("pihole", { value: "${data.aws_ssm_parameter.pihole.value}", sensitive: true }),
         variableBlock("pihole_password", { default: "hunter2" }),
@@ -46,6 +49,7 @@ describe("DS-NO-SECRETS", () => {
       "aws_launch_template.gzipped: user_data assigns a literal to TS_AUTHKEY",
       "aws_instance.probe: user_data contains a private key block",
       "aws_instance.probe: tags.Owner contains an AWS access key id",
+      "aws_launch_template.cloud_config: user_data assigns a literal to WEBPASSWORD",
       "aws_autoscaling_group.bastion: tag.0.value holds a literal value under a secret's name",
       "output.pihole: value exposes ssm_parameter.pihole.value (outputs are printed and stored in state)",
       "var.pihole_password: default holds a literal value under a secret's name",
@@ -59,6 +63,17 @@ describe("DS-NO-SECRETS", () => {
     expect(decodeUserData(gzipSync("#cloud-config\n").toString("base64"))).toBe("#cloud-config\n");
     expect(decodeUserData("#!/bin/sh\n")).toBe("#!/bin/sh\n");
     expect(decodeUserData("true")).toBe("true");
+  });
+
+  it("opens cloud-config write_files in every encoding cloud-init accepts", () => {
+    const config = [
+      "#cloud-config",
+      "write_files:",
+      `  - {path: /a, encoding: b64, content: ${base64("first")}}`,
+      `  - {path: /b, encoding: gz+b64, content: ${gzipSync("second").toString("base64")}}`,
+      "  - {path: /c, content: third}",
+    ].join("\n");
+    expect(userDataTexts(base64(config))).toEqual([config, "first", "second"]);
   });
 
   it("ignores the IMDSv2 token plumbing every boot script carries", () => {

@@ -1,4 +1,5 @@
 import { gunzipSync } from "node:zlib";
+import { parse as parseYaml } from "yaml";
 import { nestedBlocks, referencedAddress, stringLeaves, type SecurityRule, type SynthesizedBlock } from "./rule.js";
 
 /** Values that are credentials whatever their context. */
@@ -50,6 +51,30 @@ export function decodeUserData(value: string): string {
   return /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes("\ufffd") ? text : value;
 }
 
+/**
+ * Every text the user-data delivers: the decoded document and, for `#cloud-config`, each
+ * `write_files` entry decoded from its `encoding` (b64, gz+b64...), where a secret could hide twice encoded.
+ */
+export function userDataTexts(value: string): string[] {
+  const document = decodeUserData(value);
+  if (!document.startsWith("#cloud-config")) return [document];
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(document);
+  } catch {
+    return [document];
+  }
+  const files = nestedBlocks((parsed as Record<string, unknown> | null)?.write_files);
+  const embedded = files.flatMap((file) => {
+    if (typeof file.content !== "string") return [];
+    const encoding = typeof file.encoding === "string" ? file.encoding.toLowerCase() : "text/plain";
+    if (!/^(b64|base64|gz\+b64|gz\+base64|gzip\+b64|gzip\+base64)$/.test(encoding)) return [];
+    const bytes = Buffer.from(file.content, "base64");
+    return [(encoding.startsWith("gz") ? gunzipSync(bytes) : bytes).toString("utf8")];
+  });
+  return [document, ...embedded];
+}
+
 /** [where, key, value] of every tag a block sets, in any of the shapes providers use. */
 function tags(block: SynthesizedBlock): [string, string, unknown][] {
   const a = block.attributes;
@@ -68,7 +93,7 @@ function blockProblems(block: SynthesizedBlock): string[] {
   const a = block.attributes;
   const problems: string[] = [];
   for (const key of ["user_data", "user_data_base64"]) {
-    if (typeof a[key] === "string") problems.push(...secretsInText(decodeUserData(a[key])).map((p) => `${key} ${p}`));
+    if (typeof a[key] === "string") problems.push(...userDataTexts(a[key]).flatMap(secretsInText).map((p) => `${key} ${p}`));
   }
   for (const [where, key, value] of tags(block)) problems.push(...secretsInPair(key, value).map((p) => `${where} ${p}`));
   if (block.kind === "output") {

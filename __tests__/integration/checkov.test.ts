@@ -120,7 +120,8 @@ describe("checkov on the planned stack", () => {
   });
 
   it.each(VARIANTS)("finds nothing new in the %s", async (name, config) => {
-    const dir = join(work, name.replace(/[^a-z0-9]+/gi, "-"));
+    const dir = join(work, name.replace(/[^a-z0-9]+/gi, "-").replace(/-$/, ""));
+    mkdirSync(dir);
     const app = new App({ outdir: join(dir, "cdktf.out"), skipValidation: false });
     new DeathStarStack(app, config);
     app.synth();

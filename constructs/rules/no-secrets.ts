@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { nestedBlocks, referencedAddress, stringLeaves, type SecurityRule, type SynthesizedBlock } from "./rule.js";
+import { nestedBlocks, stringLeaves, type SecurityRule, type SynthesizedBlock } from "./rule.js";
 
 /** Values that are credentials whatever their context. */
 const KEY_MATERIAL: readonly { readonly name: string; readonly pattern: RegExp }[] = [
@@ -17,7 +17,7 @@ const SECRET_NAME = /(password|passwd|secret|token|authkey|auth[_-]key|api[_-]?k
 /**
  * A value that points at a secret instead of being one: a shell/template expansion, an SSM
  * parameter name ("/deathstar/..."), a file reference (tailscale --auth-key=file:...) or a
- * Terraform reference.
+ * Terraform reference ("${...}").
  */
 function isSecretReference(value: string): boolean {
   return value === "" || /^(\$|\/|file:|\{\{)/.test(value);
@@ -37,7 +37,7 @@ export function secretsInText(text: string): string[] {
 function secretsInPair(key: string, value: unknown): string[] {
   const text = typeof value === "string" ? value : value === undefined || value === null ? "" : JSON.stringify(value);
   const found = KEY_MATERIAL.filter(({ pattern }) => pattern.test(text)).map(({ name }) => `contains ${name}`);
-  if (SECRET_NAME.test(key) && !isSecretReference(text) && referencedAddress(text) === undefined) found.push(`holds a literal value under a secret's name`);
+  if (SECRET_NAME.test(key) && !isSecretReference(text)) found.push(`holds a literal value under a secret's name`);
   return found;
 }
 

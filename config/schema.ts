@@ -171,7 +171,7 @@ export const siteConfigSchema = z
     }),
     talos: z.strictObject({
       /** Talos release, e.g. "v1.11.5". */
-      version: z.string().regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
+      version: z.string().max(32).regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
       /** Image Factory schematic id (64 hex chars). */
       schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
       /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
@@ -183,7 +183,7 @@ export const siteConfigSchema = z
       /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
       clusterName: label,
-      installDisk: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
+      installDisk: z.string().max(64).regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
       /** Installer image; amd64-only images do not run on Graviton. */
       installImage: imageRef,
       /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */

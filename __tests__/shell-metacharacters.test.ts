@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, mergeOverride, validateSiteConfig } from "../config/load.js";
+import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
+import { renderBastionCloudConfigFiles } from "../templates/cloud-init.js";
 import { renderNatInstanceScript } from "../templates/nat-instance.js";
 import { shellAssignments } from "../templates/shell.js";
 
@@ -53,6 +55,25 @@ const fields = [
   ...stringLeaves(withOptionals).map((path) => ["aws", withOptionals, path] as const),
   ...stringLeaves(SITES.home).map((path) => ["home", SITES.home, path] as const),
 ];
+
+/**
+ * The AWS site with a hostile value appended to every free-text field a bastion script can read
+ * (addresses stay valid: they feed arithmetic, not text). Bypasses validation on purpose.
+ */
+function hostileBastionConfig(value: string): Readonly<SiteConfig> {
+  const c = structuredClone(SITES.aws) as SiteConfig;
+  const poison = (text: string) => `${text}${value}`;
+  c.site.name = poison(c.site.name);
+  c.network.domainName = poison(c.network.domainName);
+  c.images = Object.fromEntries(Object.entries(c.images).map(([k, v]) => [k, poison(v)])) as SiteConfig["images"];
+  c.bastion.tailscale.enabled = true;
+  c.bastion.secrets = { piholeWebPassword: poison(c.bastion.secrets.piholeWebPassword), tailscaleAuthKey: poison(c.bastion.secrets.tailscaleAuthKey) };
+  c.services.registryCaches = c.services.registryCaches.map((cache) => ({ ...cache, name: poison(cache.name), upstream: poison(cache.upstream) }));
+  c.talos = { ...c.talos, version: poison(c.talos.version), schematicId: poison(c.talos.schematicId), clusterName: poison(c.talos.clusterName) };
+  c.talos.machineConfigUrl = poison("http://10.20.13.140:8080/talos/controlplane.yaml");
+  c.tags = { Owner: value };
+  return c;
+}
 
 function shell(command: string, args: string[], input?: string): string {
   return execFileSync(command, args, { input, encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
@@ -99,6 +120,24 @@ describe("shell metacharacters", () => {
       const printed = shell("bash", ["-c", `${assignments}\nprintf '%s\\0' "$ENI_ADDRESS" "$VPC_CIDR" "$PUBLIC_ROUTER"`]);
       expect(printed.split("\0").slice(0, 3)).toEqual([input.eniAddress, input.vpcCidr, input.publicSubnetRouter]);
       expect(existsSync(canary)).toBe(false);
+    });
+  });
+
+  describe("rendered unvalidated into the bastion's cloud-init scripts", () => {
+    const scripts = renderBastionCloudConfigFiles(hostileBastionConfig(HOSTILE.join(""))).filter(
+      (file) => file.path.endsWith(".sh") || file.content.startsWith("#!/bin/bash"),
+    );
+
+    it("renders at least the boot script and the Talos asset fetcher", () => {
+      expect(scripts.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it.each(scripts.map((file) => [file.path, file.content] as const))("%s passes shellcheck and bash -n", (path, content) => {
+      expect(content, "the hostile values must reach the script for this test to mean anything").toContain(`touch ${canary}`);
+      const file = join(work, path.replace(/\//g, "_"));
+      writeFileSync(file, content);
+      expect(shell("bash", ["-n", file])).toBe("");
+      expect(shell("shellcheck", ["--shell=bash", "--severity=warning", file])).toBe("");
     });
   });
 });

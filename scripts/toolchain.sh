@@ -3,7 +3,8 @@
 #   - OpenTofu at the version in .terraform-version (one on PATH is used when it matches),
 #   - the hashicorp/aws provider, built from its Go module, in a filesystem mirror `tofu init` reads offline,
 #   - a Python venv with moto's server (AWS API emulator) and checkov,
-#   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command.
+#   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command,
+#   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate).
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -94,6 +95,17 @@ if [ ! -x "$compose_check" ]; then
   mv "$compose_check.tmp" "$compose_check"
 fi
 
+# --- talos-config-check: rendered Talos patches through Talos' own generate/patch/validate -----------------
+talos_check_src="$repo/scripts/talos-config-check"
+talos_check_key=$(cat "$talos_check_src/go.mod" "$talos_check_src/go.sum" "$talos_check_src/main.go" | sha256sum | cut -c1-12)
+talos_check="$cache/talos-config-check/$talos_check_key/talos-config-check"
+if [ ! -x "$talos_check" ]; then
+  log "building talos-config-check"
+  mkdir -p "$(dirname "$talos_check")"
+  (cd "$talos_check_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$talos_check.tmp" .)
+  mv "$talos_check.tmp" "$talos_check"
+fi
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
@@ -101,4 +113,5 @@ export DEATHSTAR_AWS_PROVIDER_VERSION=$aws_provider_version
 export TF_CLI_CONFIG_FILE=$cli_config
 export DEATHSTAR_VENV=$venv
 export DEATHSTAR_COMPOSE_CHECK=$compose_check
+export DEATHSTAR_TALOS_CONFIG_CHECK=$talos_check
 ENV

@@ -17,6 +17,8 @@ export interface Toolchain {
   readonly venv: string;
   /** scripts/compose-check built: loads a compose file with compose-go, as `docker compose` does. */
   readonly composeCheck: string;
+  /** scripts/talos-config-check: Talos' machinery generating, patching and validating machine configs. */
+  readonly talosConfigCheck: string;
   /** Extra variables for child processes. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -41,6 +43,7 @@ export function toolchain(): Toolchain {
     cliConfigFile: get("TF_CLI_CONFIG_FILE"),
     venv: get("DEATHSTAR_VENV"),
     composeCheck: get("DEATHSTAR_COMPOSE_CHECK"),
+    talosConfigCheck: get("DEATHSTAR_TALOS_CONFIG_CHECK"),
     env,
   };
 }

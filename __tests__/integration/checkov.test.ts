@@ -2,8 +2,8 @@
  * checkov on the planned stack. checkov's terraform_json parser crashes on cdktf output that sets
  * `terraform.required_version` ("this method receives only dicts"), so the scan runs on
  * `tofu show -json` of a real plan instead: OpenTofu from the cached toolchain, the provider from
- * the offline mirror, and moto standing in for AWS (data sources such as aws_caller_identity are
- * read during plan). Any failed check that is not in security/checkov-skips.yaml fails the test, and
+ * the offline mirror, and moto standing in for AWS (data sources such as aws_caller_identity and
+ * the AMI lookups are read during plan). Any failed check that is not in security/checkov-skips.yaml fails the test, and
  * so does a skip that no scanned configuration needs any more.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -33,6 +33,7 @@ const SKIPS = parseYaml(readFileSync(join(REPO, "security/checkov-skips.yaml"), 
 const VARIANTS: readonly [string, Readonly<SiteConfig>][] = [
   ["aws site (NAT instance)", siteConfig()],
   ["NAT gateway, MikroTik group", siteConfig({ network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } })],
+  ["iPXE boot", siteConfig({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })],
 ];
 
 interface CheckovCheck {
@@ -44,8 +45,41 @@ interface CheckovReport {
   readonly results: { readonly passed_checks: CheckovCheck[]; readonly failed_checks: CheckovCheck[]; readonly parsing_errors: string[] };
 }
 
-/** moto's server on a free loopback port, until stop(). */
-async function startMoto(venv: string): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+interface SynthesizedStack {
+  readonly data?: { readonly aws_ami?: Record<string, { readonly owners?: string[]; readonly filter?: { name: string; values: string[] }[] }> };
+  readonly variable?: Record<string, unknown>;
+}
+
+/**
+ * moto knows no third-party images (Sidero's Talos AMIs, an imported iPXE AMI): one image per
+ * `data.aws_ami` lookup of the stacks, matching its owner and filters, in moto's AMI file format.
+ */
+function amisFor(stacks: readonly SynthesizedStack[]): object[] {
+  const lookups = stacks.flatMap((stack) => Object.values(stack.data?.aws_ami ?? {}));
+  return lookups.map((lookup, i) => {
+    const filter = (name: string) => lookup.filter?.find((f) => f.name === name)?.values[0];
+    return {
+      ami_id: filter("image-id") ?? `ami-${(i + 1).toString(16).padStart(17, "0")}`,
+      name: (filter("name") ?? `lookup-${i}`).replace(/\*/g, "x"),
+      description: "stand-in for a lookup of the synthesized stack",
+      owner_id: lookup.owners?.find((owner) => /^\d{12}$/.test(owner)) ?? "123456789012",
+      architecture: filter("architecture") ?? "arm64",
+      root_device_name: "/dev/xvda",
+      root_device_type: "ebs",
+      virtualization_type: "hvm",
+      hypervisor: "xen",
+      image_type: "machine",
+      state: "available",
+      public: true,
+      platform: null,
+      sriov: "simple",
+      tags: {},
+    };
+  });
+}
+
+/** moto's server on a free loopback port, serving `amis` as its image list, until stop(). */
+async function startMoto(venv: string, amisFile: string): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const port = await new Promise<number>((resolve, reject) => {
     const probe = createServer().once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
@@ -53,7 +87,10 @@ async function startMoto(venv: string): Promise<{ endpoint: string; stop: () => 
       probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
     });
   });
-  const child: ChildProcess = spawn(join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const child: ChildProcess = spawn(join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
+    stdio: "ignore",
+    env: { ...process.env, MOTO_AMIS_PATH: amisFile },
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -101,8 +138,30 @@ describe("checkov on the planned stack", () => {
       throw new Error(`tofu ${args.join(" ")} failed in ${dir}:\n${error.stderr || error.message}`);
     });
 
+  /** Each variant synthesized by the real App into its own scratch dir, with the test-only override next to it. */
+  const stackDirs = VARIANTS.map(([name, config]) => {
+    const dir = join(work, name.replace(/[^a-z0-9]+/gi, "-").replace(/-$/, ""));
+    mkdirSync(dir);
+    const app = new App({ outdir: join(dir, "cdktf.out"), skipValidation: false });
+    new DeathStarStack(app, config);
+    app.synth();
+    const stackDir = join(dir, "cdktf.out", "stacks", STACK_NAME);
+    // The provider version actually built, a state file in the scratch dir, no credential checks.
+    writeFileSync(
+      join(stackDir, "checkov_override.tf.json"),
+      JSON.stringify({
+        terraform: { backend: { local: { path: join(dir, "terraform.tfstate") } }, required_providers: { aws: { source: "hashicorp/aws", version: tools.awsProviderVersion } } },
+        provider: { aws: { skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true } },
+      }),
+    );
+    return stackDir;
+  });
+  const synthesized = stackDirs.map((dir) => JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as SynthesizedStack);
+
   beforeAll(async () => {
-    moto = await startMoto(tools.venv);
+    const amisFile = join(work, "amis.json");
+    writeFileSync(amisFile, JSON.stringify(amisFor(synthesized)));
+    moto = await startMoto(tools.venv, amisFile);
   });
 
   afterAll(async () => {
@@ -119,30 +178,20 @@ describe("checkov on the planned stack", () => {
     expect(new Set(SKIPS.map((s) => s.id)).size).toBe(SKIPS.length);
   });
 
-  it.each(VARIANTS)("finds nothing new in the %s", async (name, config) => {
-    const dir = join(work, name.replace(/[^a-z0-9]+/gi, "-").replace(/-$/, ""));
-    mkdirSync(dir);
-    const app = new App({ outdir: join(dir, "cdktf.out"), skipValidation: false });
-    new DeathStarStack(app, config);
-    app.synth();
-    const stackDir = join(dir, "cdktf.out", "stacks", STACK_NAME);
-    // Test-only override: the provider version actually built, a state file in the scratch dir, no credential checks.
-    writeFileSync(
-      join(stackDir, "checkov_override.tf.json"),
-      JSON.stringify({
-        terraform: { backend: { local: { path: join(dir, "terraform.tfstate") } }, required_providers: { aws: { source: "hashicorp/aws", version: tools.awsProviderVersion } } },
-        provider: { aws: { skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true } },
-      }),
-    );
+  it.each(VARIANTS.map(([name], i) => [name, i] as const))("finds nothing new in the %s", async (_name, i) => {
+    const [, config] = VARIANTS[i]!;
+    const stackDir = stackDirs[i]!;
+    // Plan every node the config has addresses for, so the node instances are scanned too.
+    const nodeCount = "talos_node_count" in (synthesized[i]!.variable ?? {}) ? [`-var=talos_node_count=${config.talos.nodeIps.length}`] : [];
     await tofu(stackDir, ["init", "-input=false", "-no-color"]);
-    await tofu(stackDir, ["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan"]);
+    await tofu(stackDir, ["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan", ...nodeCount]);
     const { stdout: planJson } = await tofu(stackDir, ["show", "-json", "-no-color", "tfplan"]);
-    writeFileSync(join(dir, "plan.json"), planJson);
+    writeFileSync(join(stackDir, "plan.json"), planJson);
 
     const scan = await run(
       join(tools.venv, "bin", "checkov"),
       // No --skip-check: skipped checks would vanish from the report, and stale skips must show.
-      ["-f", join(dir, "plan.json"), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact"],
+      ["-f", join(stackDir, "plan.json"), "--framework", "terraform_plan", "--skip-download", "-o", "json", "--compact"],
       { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
     ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
       // checkov exits 1 when checks fail; the report is still on stdout.

@@ -3,8 +3,8 @@
  * `terraform.required_version` ("this method receives only dicts"), so the scan runs on
  * `tofu show -json` of a real plan instead: OpenTofu from the cached toolchain, the provider from
  * the offline mirror, and moto standing in for AWS (data sources such as aws_caller_identity and
- * the AMI lookups are read during plan). Any failed check that is not in security/checkov-skips.yaml fails the test, and
- * so does a skip that no scanned configuration needs any more.
+ * the AMI lookups are read during plan). Any failed check that is not in
+ * security/checkov-skips.yaml fails the test, and so does a skip no scanned configuration needs.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { DeathStarStack, STACK_NAME } from "../../stacks/deathstar.js";
-import { siteConfig } from "../helpers/synth.js";
+import { siteConfig, type SynthesizedStack } from "../helpers/synth.js";
 import { CACHE_DIR, toolchain } from "../helpers/toolchain.js";
 
 const REPO = join(import.meta.dirname, "../..");
@@ -45,9 +45,9 @@ interface CheckovReport {
   readonly results: { readonly passed_checks: CheckovCheck[]; readonly failed_checks: CheckovCheck[]; readonly parsing_errors: string[] };
 }
 
-interface SynthesizedStack {
-  readonly data?: { readonly aws_ami?: Record<string, { readonly owners?: string[]; readonly filter?: { name: string; values: string[] }[] }> };
-  readonly variable?: Record<string, unknown>;
+interface AmiLookup {
+  readonly owners?: string[];
+  readonly filter?: { name: string; values: string[] }[];
 }
 
 /**
@@ -55,7 +55,7 @@ interface SynthesizedStack {
  * `data.aws_ami` lookup of the stacks, matching its owner and filters, in moto's AMI file format.
  */
 function amisFor(stacks: readonly SynthesizedStack[]): object[] {
-  const lookups = stacks.flatMap((stack) => Object.values(stack.data?.aws_ami ?? {}));
+  const lookups = stacks.flatMap((stack) => Object.values(stack.data?.aws_ami ?? {}) as AmiLookup[]);
   return lookups.map((lookup, i) => {
     const filter = (name: string) => lookup.filter?.find((f) => f.name === name)?.values[0];
     return {

@@ -114,6 +114,11 @@ describe("checkov on the planned stack", () => {
   const work = mkdtempSync(join(tmpdir(), "deathstar-checkov-"));
   const skipsNeeded = new Set<string>();
   let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
+  // Registered before any work below, so the scratch dir goes even when synth fails.
+  afterAll(async () => {
+    await moto?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   /** Environment of tofu: offline provider mirror, shared plugin cache, every AWS call to moto, no real credentials. */
   const tofuEnv = (): NodeJS.ProcessEnv => {
@@ -162,11 +167,6 @@ describe("checkov on the planned stack", () => {
     const amisFile = join(work, "amis.json");
     writeFileSync(amisFile, JSON.stringify(amisFor(synthesized)));
     moto = await startMoto(tools.venv, amisFile);
-  });
-
-  afterAll(async () => {
-    await moto?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it("has a one-line reason for every skip, and no duplicates", () => {

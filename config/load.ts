@@ -4,8 +4,8 @@
  * field path and a hint, as a ConfigError; nothing is written before this succeeds.
  */
 import { readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { extname } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { siteConfigSchema, type SiteConfig } from "./schema.js";
 import { SITES, type SiteName } from "./sites.js";
 
@@ -58,9 +58,8 @@ export function readOverrideFile(path: string): unknown {
   }
   const yaml = [".yaml", ".yml"].includes(extname(path).toLowerCase());
   try {
-    // The YAML parser loads only when a YAML file is given (synth time matters).
     // maxAliasCount bounds alias expansion ("billion laughs").
-    const parsed: unknown = yaml ? yamlParser().parse(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
+    const parsed: unknown = yaml ? parseYaml(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
     if (!isPlainObject(parsed)) fail(`${path} must contain a ${yaml ? "YAML mapping" : "JSON object"} at the top level`);
     const polluting = prototypeKeys(parsed);
     if (polluting.length > 0) throw new ConfigError(polluting.map((key) => `${key}: "__proto__" is not a config key; remove it`), path);
@@ -112,10 +111,6 @@ export function loadSiteConfig(options: LoadOptions = {}): Readonly<SiteConfig> 
   const base = SITES[siteName];
   if (file === undefined || file === "") return validateSiteConfig(base, `built-in site "${siteName}"`);
   return validateSiteConfig(mergeOverride(base, readOverrideFile(file)), file);
-}
-
-function yamlParser(): typeof import("yaml") {
-  return createRequire(import.meta.url)("yaml") as typeof import("yaml");
 }
 
 function deepFreeze<T>(value: T): T {

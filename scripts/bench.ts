@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: median wall time of synthesizing the full app (main.ts, the same process
- * `cdktf synth` starts, without the CLI wrapper) next to a minimal two-resource cdktf app,
- * each in a fresh Node process, alternating, into temporary directories. Prints numbers; asserts nothing.
+ * `npm run bench`: median wall time of synthesizing the full app (dist/main.cjs, the process
+ * `cdktf synth` starts, without the CLI wrapper) next to a minimal two-resource cdktf app built
+ * the same way, each in a fresh Node process, alternating, into temporary directories.
+ * Prints numbers; asserts nothing.
  *   npm run bench -- --runs 9
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +18,7 @@ const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 7;
 function timeSynth(entry: string): number {
   const outdir = mkdtempSync(join(tmpdir(), "deathstar-bench-"));
   const start = performance.now();
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(repo, entry)], {
+  const result = spawnSync(process.execPath, ["--enable-source-maps", join(repo, entry)], {
     cwd: repo,
     env: { ...process.env, CDKTF_OUTDIR: join(outdir, "cdktf.out"), DEATHSTAR_CONFIG: "" },
     encoding: "utf8",
@@ -30,20 +31,24 @@ function timeSynth(entry: string): number {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+execFileSync("npm", ["run", "--silent", "build"], { cwd: repo, stdio: "inherit" });
+const FULL = "dist/main.cjs";
+const MINIMAL = "dist/scripts/bench-minimal.cjs";
+
 // One warm-up each (file system and compile caches), then alternate so load affects both alike.
-timeSynth("main.ts");
-timeSynth("scripts/bench-minimal.ts");
+timeSynth(FULL);
+timeSynth(MINIMAL);
 const full: number[] = [];
 const minimal: number[] = [];
 for (let i = 0; i < runs; i++) {
-  full.push(timeSynth("main.ts"));
-  minimal.push(timeSynth("scripts/bench-minimal.ts"));
+  full.push(timeSynth(FULL));
+  minimal.push(timeSynth(MINIMAL));
 }
 const fmt = (s: number) => `${s.toFixed(3)} s`;
 process.stdout.write(
   [
     `runs: ${runs} each (after one warm-up), fresh node process per run`,
-    `full app (main.ts)        median ${fmt(median(full))}  min ${fmt(Math.min(...full))}  max ${fmt(Math.max(...full))}`,
+    `full app (dist/main.cjs)  median ${fmt(median(full))}  min ${fmt(Math.min(...full))}  max ${fmt(Math.max(...full))}`,
     `minimal 2-resource app    median ${fmt(median(minimal))}  min ${fmt(Math.min(...minimal))}  max ${fmt(Math.max(...minimal))}`,
     `ratio full/minimal        ${(median(full) / median(minimal)).toFixed(2)}x`,
     "",

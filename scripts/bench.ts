@@ -18,7 +18,7 @@ const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 7;
 function timeSynth(entry: string): number {
   const outdir = mkdtempSync(join(tmpdir(), "deathstar-bench-"));
   const start = performance.now();
-  const result = spawnSync(process.execPath, ["--enable-source-maps", join(repo, entry)], {
+  const result = spawnSync(process.execPath, [join(repo, entry)], {
     cwd: repo,
     env: { ...process.env, CDKTF_OUTDIR: join(outdir, "cdktf.out"), DEATHSTAR_CONFIG: "" },
     encoding: "utf8",

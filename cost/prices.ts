@@ -9,6 +9,11 @@
  *   Cost Explorer API:    https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/
  *   T4g free trial:       https://aws.amazon.com/ec2/faqs/#t4g-instances (750 h/month of t4g.small, until 2026-12-31)
  *   Free tier for accounts opened after 2025-07-15 is credit based: https://aws.amazon.com/free/
+ *   CloudWatch alarms:    https://aws.amazon.com/cloudwatch/pricing/
+ *   SSM Parameter Store:  https://aws.amazon.com/systems-manager/pricing/#Parameter_Store
+ *   Data transfer out:    https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer
+ *
+ * "Per month" means 730 hours, AWS's own convention on these pages.
  */
 
 export const PRICES_AS_OF = "2026-11";
@@ -31,9 +36,18 @@ export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {
   "t4g.2xlarge": { usdPerHour: 0.2944, vcpus: 8, memoryGiB: 32, architecture: "arm64" },
 };
 
+/** EBS volume storage per GB-month, by volume type. A type missing here cannot be priced (and fails the tests). */
+export const EBS_VOLUME_GB_MONTH: Readonly<Record<string, number>> = {
+  /** Baseline 3000 IOPS / 125 MB/s included. */
+  gp3: 0.088,
+  gp2: 0.11,
+};
+
 export const PRICES = {
-  /** gp3 storage, per GB-month (baseline 3000 IOPS / 125 MB/s included). */
-  ebsGp3GbMonth: 0.088,
+  /** gp3 IOPS provisioned above the 3000 baseline, per IOPS-month. */
+  ebsGp3IopsMonth: 0.0055,
+  /** gp3 throughput provisioned above the 125 MB/s baseline, per MB/s-month. */
+  ebsGp3ThroughputMbpsMonth: 0.044,
   /** EBS snapshot storage (standard tier), per GB-month. */
   ebsSnapshotGbMonth: 0.05,
   /** NAT Gateway, per hour it exists. */
@@ -46,13 +60,27 @@ export const PRICES = {
   interfaceEndpointHourPerAz: 0.011,
   /** Data transfer out to the internet, per GB after the first 100 GB/month free (all services). */
   dataTransferOutGb: 0.09,
+  /** Internet data transfer out that is free every month, account-wide. */
+  dataTransferOutFreeGbMonth: 100,
   /** AWS Budgets without actions. */
   budget: 0,
   /** Cost Explorer API, per request. */
   costExplorerRequest: 0.01,
   /** SSM Parameter Store standard parameters. */
   ssmStandardParameter: 0,
+  /** SSM Parameter Store advanced parameters, per parameter-month. */
+  ssmAdvancedParameterMonth: 0.05,
+  /** CloudWatch alarm on a standard-resolution metric, per alarm-month. */
+  cloudwatchAlarmMonth: 0.1,
 } as const;
 
-/** The t4g.small free trial: hours per month, shared by all t4g.small instances of the account. */
-export const T4G_TRIAL = { instanceType: "t4g.small", hoursPerMonth: 750, endsOn: "2026-12-31" } as const;
+/**
+ * The t4g.small free trial: hours per month, shared by all t4g.small instances of the account, through
+ * `endsOn`. Accounts opened on or after `creditAccountsFrom` get Free Tier credits instead.
+ */
+export const T4G_TRIAL = {
+  instanceType: "t4g.small",
+  hoursPerMonth: 750,
+  endsOn: "2026-12-31",
+  creditAccountsFrom: "2025-07-15",
+} as const;

@@ -7,6 +7,7 @@ import { Network } from "../constructs/network.js";
 import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { MonthlyBudget } from "../constructs/budget.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -56,6 +57,7 @@ export class DeathStarStack extends TerraformStack {
       arns,
       tags,
     });
+    new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
   }
 
   private backend(state: SiteConfig["state"]): void {

@@ -8,7 +8,7 @@
  *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, T4G_TRIAL } from "./prices.js";
+import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
 import { PricingError, StackView, type StackResource, type TerraformJson } from "./resources.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
@@ -40,7 +40,7 @@ export interface CostReport {
   readonly notes: readonly string[];
 }
 
-type CostConfig = Pick<SiteConfig, "usage" | "budget">;
+type CostConfig = Pick<SiteConfig, "aws" | "usage" | "budget">;
 
 /** The current UTC month as "YYYY-MM". */
 export function currentMonth(now: Date = new Date()): string {
@@ -82,7 +82,10 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
     free,
     unpriced,
     problems,
-    notes: trial.notes,
+    notes: [
+      ...(config.aws.region === PRICES_REGION ? [] : [`prices are ${PRICES_REGION} list prices; the site is in ${config.aws.region}`]),
+      ...trial.notes,
+    ],
   };
 }
 

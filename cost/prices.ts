@@ -1,22 +1,26 @@
 /**
- * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere else.
- *
- * Sources (checked 2026-11):
- *   EC2 on-demand:        https://aws.amazon.com/ec2/pricing/on-demand/  (Linux, eu-west-1)
- *   EBS:                  https://aws.amazon.com/ebs/pricing/
- *   VPC / NAT / IPv4:     https://aws.amazon.com/vpc/pricing/
- *   AWS Budgets:          https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/
- *   Cost Explorer API:    https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/
- *   T4g free trial:       https://aws.amazon.com/ec2/faqs/#t4g-instances (750 h/month of t4g.small, until 2026-12-31)
- *   Free tier for accounts opened after 2025-07-15 is credit based: https://aws.amazon.com/free/
- *   CloudWatch alarms:    https://aws.amazon.com/cloudwatch/pricing/
- *   SSM Parameter Store:  https://aws.amazon.com/systems-manager/pricing/#Parameter_Store
- *   Data transfer out:    https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer
- *
+ * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere
+ * else, bump PRICES_AS_OF, and keep PRICE_SOURCES pointing at the pages the numbers came from.
  * "Per month" means 730 hours, AWS's own convention on these pages.
  */
 
 export const PRICES_AS_OF = "2026-11";
+export const PRICES_REGION = "eu-west-1";
+
+/** Where each group of prices comes from (printed under every `npm run cost` table). */
+export const PRICE_SOURCES: readonly { readonly what: string; readonly url: string }[] = [
+  { what: "EC2 on-demand, Linux", url: "https://aws.amazon.com/ec2/pricing/on-demand/" },
+  { what: "EBS volumes and snapshots", url: "https://aws.amazon.com/ebs/pricing/" },
+  { what: "NAT gateway, public IPv4, VPC endpoints", url: "https://aws.amazon.com/vpc/pricing/" },
+  { what: "Data transfer out", url: "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer" },
+  { what: "AWS Budgets", url: "https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/" },
+  { what: "Cost Explorer API", url: "https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/" },
+  { what: "CloudWatch alarms", url: "https://aws.amazon.com/cloudwatch/pricing/" },
+  { what: "SSM Parameter Store", url: "https://aws.amazon.com/systems-manager/pricing/" },
+  { what: "T4g free trial (750 h/month of t4g.small until 2026-12-31)", url: "https://aws.amazon.com/ec2/faqs/#t4g-instances" },
+  { what: "Free Tier (credits for accounts opened from 2025-07-15)", url: "https://aws.amazon.com/free/" },
+];
+
 export const HOURS_PER_MONTH = 730;
 
 export interface InstanceTypeInfo {

@@ -1,7 +1,7 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
 import type { SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
-import { HOURS_PER_MONTH } from "./prices.js";
+import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
 /** Unit prices need more digits: $0.0046/h. */
@@ -21,7 +21,7 @@ function gaps(report: CostReport): string {
 export function projectionLine(report: CostReport, config: Pick<SiteConfig, "budget" | "network">): string {
   return (
     `cost: ${usd(report.totalUsd)}/month projected for ${report.month} (nat ${config.network.nat}, budget ${usd(config.budget.monthlyUsd)}, ` +
-    `eu-west-1 list prices of ${report.pricesAsOf})${gaps(report)}; "npm run cost" prints every line`
+    `${PRICES_REGION} list prices of ${report.pricesAsOf})${gaps(report)}; "npm run cost" prints every line`
   );
 }
 
@@ -80,8 +80,8 @@ export function formatNatComparison(reports: Readonly<Record<string, CostReport>
 
 /** A footer naming where the prices come from. */
 export function pricesFooter(report: CostReport): string {
-  return (
-    `Prices: eu-west-1 on-demand list prices as of ${report.pricesAsOf}, ${HOURS_PER_MONTH} h/month (cost/prices.ts lists the sources). ` +
-    `Month priced: ${report.month}.`
-  );
+  return [
+    `Prices: ${PRICES_REGION} on-demand list prices as of ${report.pricesAsOf} (cost/prices.ts), ${HOURS_PER_MONTH} h/month. Month priced: ${report.month}.`,
+    ...PRICE_SOURCES.map((s) => `  ${s.what}: ${s.url}`),
+  ].join("\n");
 }

@@ -7,7 +7,7 @@
  */
 import { runningHoursPerWeek } from "../config/cron.js";
 import type { SiteConfig } from "../config/schema.js";
-import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES } from "./prices.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES, PRICES_REGION } from "./prices.js";
 import { blocks, isTrue, numberAttr, PricingError, type StackResource, type StackView } from "./resources.js";
 
 /** One billed item of one resource. */
@@ -59,7 +59,7 @@ interface Running {
 
 function instancePrice(address: string, type: unknown): { type: string; usdPerHour: number } {
   const info = typeof type === "string" ? INSTANCE_TYPES[type] : undefined;
-  if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its eu-west-1 price`);
+  if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its ${PRICES_REGION} price`);
   return { type: type as string, usdPerHour: info.usdPerHour };
 }
 

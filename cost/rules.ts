@@ -98,6 +98,9 @@ function runningInstanceLines(
   running: Running,
 ): CostLine[] {
   const price = instancePrice(resource.address, instance.type);
+  if (instance.volumes.length === 0) {
+    throw new PricingError(resource.address, "sets no root volume (root_block_device or launch template block_device_mappings); the AMI's default size is unknown at synth time");
+  }
   const fraction = running.hours / HOURS_PER_MONTH;
   return [
     line(resource, {

@@ -1,0 +1,121 @@
+/**
+ * The cost model on the real stack: nothing unpriced in any mode, the default site's projection
+ * against a figure computed by hand from the config, the budget resource, and the synth guard.
+ */
+import { describe, expect, it } from "vitest";
+import { dailyHours } from "../config/cron.js";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
+import { budgetProblem, projectionLine } from "../cost/report.js";
+import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
+
+const MONTH = "2027-01";
+const price = (stack: SynthesizedStack, config = siteConfig()) => estimateMonthlyCost(stack, config, { month: MONTH });
+
+describe("every resource type in the stack is priced or listed as free", () => {
+  const modes = (["gateway", "instance", "none"] as const).flatMap((nat) =>
+    (["talos-ami", "ipxe"] as const).map((boot) => ({ nat, boot })),
+  );
+  it.each(modes)("nat $nat, boot $boot", ({ nat, boot }) => {
+    const config = siteConfig({ network: { nat }, talos: { boot, ipxeAmiId: "ami-0123456789abcdef0" } });
+    const stack = synthStack(config);
+    const types = Object.keys(stack.resource);
+    const unknown = types.filter((t) => !PRICING_RULES[t] && !FREE_RESOURCE_TYPES[t]);
+    expect(unknown, "add a rule to PRICING_RULES or a reason to FREE_RESOURCE_TYPES in cost/rules.ts").toEqual([]);
+    const report = price(stack, config);
+    expect(report.unpriced).toEqual([]);
+    expect(report.problems).toEqual([]);
+    // Every billable resource shows up in the table.
+    for (const type of types.filter((t) => PRICING_RULES[t])) {
+      for (const name of Object.keys(stack.resource[type]!)) {
+        expect(report.lines.map((l) => l.address)).toContain(`${type}.${name}`);
+      }
+    }
+  });
+});
+
+describe("the default site", () => {
+  const config = siteConfig();
+  const report = price(synthStack(config), config);
+
+  it("projects what the documented formula gives from the config values", () => {
+    // Hand formula (docs/cost.md), list prices of 2026-11, 730 h/month:
+    //   scheduled hours H = hours/day of bastion.schedule × 730/24 (daily schedule)
+    //   NAT instance: H × $0.0046 (t4g.nano) + 8 GB × $0.088 × H/730 (root) + H × $0.005 (public IPv4)
+    //   internet egress: max(0, GB − 100) × $0.09
+    //   budget: $0
+    const perDay = dailyHours(config.bastion.schedule.start, config.bastion.schedule.stop)!;
+    const H = (perDay * 730) / 24;
+    const natInstance = H * 0.0046 + 8 * 0.088 * (H / 730) + H * 0.005;
+    const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
+    const expected = natInstance + egress;
+    expect(report.totalUsd).toBeCloseTo(expected, 6);
+    // 5 h/day → H = 152.08 h; 0.6996 + 0.1467 + 0.7604 = $1.61.
+    expect(expected).toBeCloseTo(1.61, 2);
+  });
+
+  it("stays under its default budget, and costs nothing at rest", () => {
+    expect(report.totalUsd).toBeLessThan(config.budget.monthlyUsd);
+    expect(report.idleUsd).toBe(0);
+  });
+
+  it("prints a one-line projection naming the mode, the budget and the price date", () => {
+    const line = projectionLine(report, config);
+    expect(line).toMatch(/^cost: \$1\.61\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).not.toContain("\n");
+  });
+});
+
+describe("NAT modes", () => {
+  it("gateway mode adds $35.04 + $3.65 a month before traffic, and $0.048 per processed GB", () => {
+    const quiet = { usage: { natGbPerMonth: 0 } };
+    const gateway = siteConfig({ ...quiet, network: { nat: "gateway" } });
+    const none = siteConfig({ ...quiet, network: { nat: "none" } });
+    const difference = price(synthStack(gateway), gateway).totalUsd - price(synthStack(none), none).totalUsd;
+    expect(difference).toBeCloseTo(730 * 0.048 + 730 * 0.005, 6); // $38.69
+    const busy = siteConfig({ usage: { natGbPerMonth: 50 }, network: { nat: "gateway" } });
+    expect(price(synthStack(busy), busy).totalUsd - price(synthStack(gateway), gateway).totalUsd).toBeCloseTo(50 * 0.048, 6);
+  });
+});
+
+describe("aws_budgets_budget.monthly", () => {
+  it("is a monthly COST budget at the config's limit, alerting by email at 50/80/100% actual and 100% forecast", () => {
+    const config = siteConfig({ budget: { monthlyUsd: 12.5, email: "ops@example.org" } });
+    const budget = resource(synthStack(config), "aws_budgets_budget", "monthly");
+    expect(budget).toMatchObject({ budget_type: "COST", time_unit: "MONTHLY", limit_amount: "12.50", limit_unit: "USD", name: "deathstar-aws-eu-west-1" });
+    expect(budget.cost_types).toEqual({ include_credit: false, include_refund: false });
+    const notifications = budget.notification as Record<string, unknown>[];
+    expect(notifications.map((n) => [n.notification_type, n.threshold])).toEqual([
+      ["ACTUAL", 50],
+      ["ACTUAL", 80],
+      ["ACTUAL", 100],
+      ["FORECASTED", 100],
+    ]);
+    for (const n of notifications) {
+      expect(n).toMatchObject({ comparison_operator: "GREATER_THAN", threshold_type: "PERCENTAGE", subscriber_email_addresses: ["ops@example.org"] });
+    }
+  });
+
+  it("rejects a zero budget in the config, naming the fix", () => {
+    expect(() => siteConfig({ budget: { monthlyUsd: 0 } })).toThrow(/budget\.monthlyUsd: must be at least 0\.01/);
+  });
+});
+
+describe("the budget guard", () => {
+  const gateway = siteConfig({ network: { nat: "gateway" } });
+  const report = price(synthStack(gateway), gateway);
+
+  it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
+    const problem = budgetProblem(report, gateway.budget);
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$39\.17\/month exceeds the budget of \$10\.00/);
+    expect(problem).toContain(
+      "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_nat_gateway.main NAT gateway data processing $0.48.",
+    );
+    expect(problem).toContain("budget.allowOver: true");
+  });
+
+  it("lets it through with allowOver, or when the budget covers it", () => {
+    expect(budgetProblem(report, { ...gateway.budget, allowOver: true })).toBeUndefined();
+    expect(budgetProblem(report, { ...gateway.budget, monthlyUsd: 40 })).toBeUndefined();
+  });
+});

@@ -4,8 +4,8 @@
  * field path and a hint, as a ConfigError; nothing is written before this succeeds.
  */
 import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { extname } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { siteConfigSchema, type SiteConfig } from "./schema.js";
 import { SITES, type SiteName } from "./sites.js";
 
@@ -25,9 +25,13 @@ function isPlainObject(value: unknown): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Keys that select a variant (state.backend): a different value replaces the default object whole. */
+const DISCRIMINATORS = ["backend"] as const;
+
 /** Objects merge key by key; arrays and scalars in the override replace the default. */
 export function mergeOverride(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if (DISCRIMINATORS.some((key) => key in override && override[key] !== base[key])) return override;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (key === "__proto__" || key === "constructor" || key === "prototype") continue;
@@ -52,8 +56,9 @@ export function readOverrideFile(path: string): unknown {
   }
   const yaml = [".yaml", ".yml"].includes(extname(path).toLowerCase());
   try {
+    // The YAML parser loads only when a YAML file is given (synth time matters).
     // maxAliasCount bounds alias expansion ("billion laughs").
-    const parsed: unknown = yaml ? parseYaml(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
+    const parsed: unknown = yaml ? yamlParser().parse(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
     if (!isPlainObject(parsed)) fail(`${path} must contain a ${yaml ? "YAML mapping" : "JSON object"} at the top level`);
     return parsed;
   } catch (error) {
@@ -91,6 +96,10 @@ export function loadSiteConfig(options: LoadOptions = {}): Readonly<SiteConfig> 
   const base = SITES[siteName];
   if (file === undefined || file === "") return validateSiteConfig(base, `built-in site "${siteName}"`);
   return validateSiteConfig(mergeOverride(base, readOverrideFile(file)), file);
+}
+
+function yamlParser(): typeof import("yaml") {
+  return createRequire(import.meta.url)("yaml") as typeof import("yaml");
 }
 
 function deepFreeze<T>(value: T): T {

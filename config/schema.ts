@@ -214,7 +214,11 @@ export const siteConfigSchema = z
       z.strictObject({
         backend: z.literal("local"),
         /** Relative to the repo root, e.g. "terraform.tfstate". */
-        path: z.string().max(255).regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters"),
+        path: z
+          .string()
+          .max(255)
+          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'must be a relative path of plain characters, e.g. "terraform.tfstate"')
+          .refine((v) => !v.split("/").includes(".."), { message: 'must stay inside the repo (no ".." segments)' }),
       }),
       z.strictObject({
         backend: z.literal("s3"),

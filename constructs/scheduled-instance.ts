@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -83,7 +82,8 @@ export class ScheduledInstance extends Construct {
     const policy = new IamRolePolicy(this, "policy", {
       name: `deathstar-${name}`,
       role: role.id,
-      policy: Fn.jsonencode({ Version: "2012-10-17", Statement: statements }),
+      // A JSON string with references inside: readable in cdk.tf.json and in `tofu plan`.
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
     });
     policy.overrideLogicalId(name);
     return role;

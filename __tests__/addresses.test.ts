@@ -1,0 +1,60 @@
+/**
+ * Resource addresses are public API: state is keyed by them. This list is the complete, sorted
+ * set for the default site. A change here renames or removes something in every user's state:
+ * add a `moved` block (or an import) in the same change, never just update the list.
+ */
+import { describe, expect, it } from "vitest";
+import { resourceAddresses, synthStack } from "./helpers/synth.js";
+
+const DEFAULT_SITE_ADDRESSES = [
+  "aws_autoscaling_group.nat_instance",
+  "aws_autoscaling_schedule.nat_instance_start",
+  "aws_autoscaling_schedule.nat_instance_stop",
+  "aws_default_security_group.default",
+  "aws_iam_instance_profile.nat_instance",
+  "aws_iam_role.nat_instance",
+  "aws_iam_role_policy.nat_instance",
+  "aws_internet_gateway.main",
+  "aws_launch_template.nat_instance",
+  "aws_network_interface.nat_instance",
+  "aws_route.private_default",
+  "aws_route.public_default",
+  "aws_route_table.private",
+  "aws_route_table.public",
+  "aws_route_table_association.private",
+  "aws_route_table_association.public",
+  "aws_security_group.bastion",
+  "aws_security_group.nat_instance",
+  "aws_security_group.talos_nodes",
+  "aws_subnet.private",
+  "aws_subnet.public",
+  "aws_vpc.main",
+  "aws_vpc_dhcp_options.main",
+  "aws_vpc_dhcp_options_association.main",
+  "aws_vpc_security_group_egress_rule.bastion_all",
+  "aws_vpc_security_group_egress_rule.nat_instance_all",
+  "aws_vpc_security_group_egress_rule.talos_nodes_https",
+  "aws_vpc_security_group_egress_rule.talos_nodes_to_bastion",
+  "aws_vpc_security_group_egress_rule.talos_nodes_to_self",
+  "aws_vpc_security_group_ingress_rule.bastion_from_talos_nodes",
+  "aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0",
+  "aws_vpc_security_group_ingress_rule.nat_instance_from_private",
+  "aws_vpc_security_group_ingress_rule.talos_nodes_from_bastion",
+  "aws_vpc_security_group_ingress_rule.talos_nodes_from_self",
+];
+
+describe("resource addresses", () => {
+  const stack = synthStack();
+
+  it("are exactly the pinned list for the default site", () => {
+    expect(resourceAddresses(stack)).toEqual(DEFAULT_SITE_ADDRESSES);
+  });
+
+  it("are readable: snake_case names with no hash suffix", () => {
+    for (const address of resourceAddresses(stack)) {
+      const name = address.split(".")[1]!;
+      expect(name, address).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(name, address).not.toMatch(/[0-9A-F]{8}$/);
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
+
+const byMode = {
+  gateway: synthStack(siteConfig({ network: { nat: "gateway" } })),
+  instance: synthStack(siteConfig({ network: { nat: "instance" } })),
+  none: synthStack(siteConfig({ network: { nat: "none" } })),
+};
+const natOnly = (addresses: string[]) => addresses.filter((a) => /nat|private_default/.test(a));
+
+describe("NAT modes synthesize their resources and nothing else", () => {
+  it("gateway: an EIP, the NAT gateway in the public subnet and the private route to it", () => {
+    const stack = byMode.gateway;
+    expect(natOnly(resourceAddresses(stack))).toEqual(["aws_eip.nat", "aws_nat_gateway.main", "aws_route.private_default"]);
+    expect(resource(stack, "aws_eip", "nat")).toMatchObject({ domain: "vpc" });
+    expect(resource(stack, "aws_nat_gateway", "main")).toMatchObject({ allocation_id: "${aws_eip.nat.allocation_id}", subnet_id: "${aws_subnet.public.id}" });
+    expect(resource(stack, "aws_route", "private_default")).toMatchObject({
+      route_table_id: "${aws_route_table.private.id}",
+      destination_cidr_block: "0.0.0.0/0",
+      nat_gateway_id: "${aws_nat_gateway.main.id}",
+    });
+  });
+
+  it("instance: a persistent ENI as route target and a scheduled t4g.nano", () => {
+    const stack = byMode.instance;
+    expect(natOnly(resourceAddresses(stack))).toEqual([
+      "aws_autoscaling_group.nat_instance",
+      "aws_autoscaling_schedule.nat_instance_start",
+      "aws_autoscaling_schedule.nat_instance_stop",
+      "aws_iam_instance_profile.nat_instance",
+      "aws_iam_role.nat_instance",
+      "aws_iam_role_policy.nat_instance",
+      "aws_launch_template.nat_instance",
+      "aws_network_interface.nat_instance",
+      "aws_route.private_default",
+      "aws_security_group.nat_instance",
+      "aws_vpc_security_group_egress_rule.nat_instance_all",
+      "aws_vpc_security_group_ingress_rule.nat_instance_from_private",
+    ]);
+    expect(resource(stack, "aws_network_interface", "nat_instance")).toMatchObject({
+      subnet_id: "${aws_subnet.public.id}",
+      private_ips: ["10.20.1.10"],
+      source_dest_check: false,
+    });
+    expect(resource(stack, "aws_route", "private_default")).toMatchObject({ network_interface_id: "${aws_network_interface.nat_instance.id}" });
+    expect(stack.resource.aws_vpc_security_group_ingress_rule!.nat_instance_from_private).toMatchObject({ cidr_ipv4: "10.20.13.0/24" });
+  });
+
+  it("none: no default route out of the private subnet", () => {
+    expect(natOnly(resourceAddresses(byMode.none))).toEqual([]);
+  });
+});
+
+describe("NAT instance", () => {
+  const stack = byMode.instance;
+  const template = resource(stack, "aws_launch_template", "nat_instance");
+
+  it("is a Graviton t4g.nano from Amazon Linux 2023, IMDSv2 only, encrypted root, standard credits", () => {
+    expect(template).toMatchObject({
+      instance_type: "t4g.nano",
+      image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+      credit_specification: { cpu_credits: "standard" },
+      block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "true", volume_type: "gp3", volume_size: 8 } }],
+      network_interfaces: [{ device_index: 0, associate_public_ip_address: "true", security_groups: ["${aws_security_group.nat_instance.id}"] }],
+    });
+  });
+
+  it("runs on the bastion's schedule through an ASG of at most one", () => {
+    expect(resource(stack, "aws_autoscaling_group", "nat_instance")).toMatchObject({
+      min_size: 0,
+      max_size: 1,
+      vpc_zone_identifier: ["${aws_subnet.public.id}"],
+      lifecycle: { ignore_changes: ["desired_capacity"] },
+    });
+    expect(resource(stack, "aws_autoscaling_schedule", "nat_instance_start")).toMatchObject({ recurrence: "0 18 * * *", time_zone: "Europe/Dublin", desired_capacity: 1 });
+    expect(resource(stack, "aws_autoscaling_schedule", "nat_instance_stop")).toMatchObject({ recurrence: "0 23 * * *", time_zone: "Europe/Dublin", desired_capacity: 0 });
+  });
+
+  it("attaches its ENI by address, forwards and masquerades the VPC", () => {
+    const script = decodeUserData(template);
+    expect(script).toMatch(/^#!\/bin\/bash\n/);
+    expect(script).toContain("ENI_ADDRESS='10.20.1.10'");
+    expect(script).toContain("VPC_CIDR='10.20.0.0/16'");
+    expect(script).toContain("PUBLIC_ROUTER='10.20.1.1'");
+    expect(script).toContain("net.ipv4.ip_forward=1");
+    expect(script).toMatch(/MASQUERADE/);
+  });
+
+  it("may attach only its own ENI, from an instance tagged as the NAT instance", () => {
+    const policy = JSON.parse(String(resource(stack, "aws_iam_role_policy", "nat_instance").policy));
+    const attach = policy.Statement.filter((s: { Action: string[] }) => s.Action.includes("ec2:AttachNetworkInterface"));
+    expect(attach.map((s: { Resource: string }) => s.Resource)).toEqual([
+      "${aws_network_interface.nat_instance.arn}",
+      "arn:${data.aws_partition.current.partition}:ec2:eu-west-1:${data.aws_caller_identity.current.account_id}:instance/*",
+    ]);
+    expect(attach[1].Condition).toEqual({ StringEquals: { "aws:ResourceTag/deathstar:role": "nat_instance" } });
+  });
+});

@@ -9,12 +9,11 @@ import { teardownPlan } from "../cost/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
 const REPO = resolve(import.meta.dirname, "..");
-const TSX = join(REPO, "node_modules", ".bin", "tsx");
 const work = mkdtempSync(join(tmpdir(), "deathstar-cost-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function tsx(script: string, args: readonly string[], env: Record<string, string>) {
-  const result = spawnSync(TSX, [script, ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(REPO, script), ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
   if (result.error) throw result.error;
   return result;
 }

@@ -84,3 +84,8 @@ export function numberAttr(value: unknown): number | undefined {
   if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value)) return Number(value);
   return undefined;
 }
+
+/** A string attribute known at synth time (not a `${...}` reference), else undefined. */
+export function literalString(value: unknown): string | undefined {
+  return typeof value === "string" && !value.includes("${") ? value : undefined;
+}

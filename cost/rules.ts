@@ -8,7 +8,7 @@
 import { runningHoursPerWeek } from "../config/cron.js";
 import type { SiteConfig } from "../config/schema.js";
 import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES, PRICES_REGION } from "./prices.js";
-import { blocks, isTrue, numberAttr, PricingError, type StackResource, type StackView } from "./resources.js";
+import { blocks, isTrue, literalString, numberAttr, PricingError, type StackResource, type StackView } from "./resources.js";
 
 /** One billed item of one resource. */
 export interface CostLine {
@@ -83,8 +83,13 @@ function volumeType(type: unknown): string {
 
 function templateVolumes(address: string, template: StackResource | undefined): Volume[] {
   return blocks(template?.attrs.block_device_mappings).flatMap((mapping) =>
-    blocks(mapping.ebs).map((ebs) => volumeOf(address, `volume ${String(mapping.device_name)}`, ebs)),
+    // A device name taken from the AMI (a reference) is its root device.
+    blocks(mapping.ebs).map((ebs) => volumeOf(address, volumeLabel(literalString(mapping.device_name)), ebs)),
   );
+}
+
+function volumeLabel(device: string | undefined): string {
+  return device ? `volume ${device}` : "root volume";
 }
 
 function templatePublicIps(template: StackResource | undefined): number {
@@ -181,7 +186,7 @@ const instance: PricingRule = (node, { stack }) => {
   const root = blocks(node.attrs.root_block_device)[0];
   const volumes = [
     ...(root ? [volumeOf(node.address, "root volume", root)] : templateVolumes(node.address, template)),
-    ...blocks(node.attrs.ebs_block_device).map((ebs) => volumeOf(node.address, `volume ${String(ebs.device_name)}`, ebs)),
+    ...blocks(node.attrs.ebs_block_device).map((ebs) => volumeOf(node.address, `volume ${literalString(ebs.device_name) ?? "(extra device)"}`, ebs)),
   ];
   const publicIps = node.attrs.associate_public_ip_address !== undefined ? Number(isTrue(node.attrs.associate_public_ip_address)) : templatePublicIps(template);
   return runningInstanceLines(

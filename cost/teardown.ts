@@ -5,7 +5,7 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, type CostLine } from "./model.js";
-import { StackView, type TerraformJson } from "./resources.js";
+import { literalString, StackView, type TerraformJson } from "./resources.js";
 
 /**
  * - pause: session nodes to 0, every Auto Scaling group to 0 with its schedules suspended; keeps
@@ -65,10 +65,6 @@ export function verificationCommands(region: string): Command[] {
   ];
 }
 
-function stringAttr(value: unknown): string | undefined {
-  return typeof value === "string" && !value.includes("${") ? value : undefined;
-}
-
 export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws" | "usage" | "budget">, options: TeardownOptions): TeardownPlan {
   const stack = new StackView(json);
   const region = config.aws.region;
@@ -76,7 +72,7 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
     why,
     argv: [options.tofu ?? "tofu", `-chdir=${options.stackDir}`, ...args, ...(options.autoApprove ? ["-auto-approve"] : [])],
   });
-  const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => stringAttr(r.attrs.name) ?? r.address);
+  const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => literalString(r.attrs.name) ?? r.address);
   const sessionVariables = [...new Set(stack.resources.flatMap((r) => (r.count.kind === "variable" ? [r.count.variable] : [])))];
   const volumes = stack.resources.filter((r) => r.type === "aws_ebs_volume").map((r) => r.address);
   const autoscaling = (why: string, subcommand: string, ...args: string[]) =>

@@ -114,10 +114,12 @@ describe("teardown plan", () => {
     expect(p.remainingUsd).toBeCloseTo(38.69, 6);
   });
 
-  it("destroy keeps the persistent volumes and says what they cost; destroy-all goes to $0", () => {
+  it("destroy keeps the persistent volumes and the budget and says what they cost; destroy-all goes to $0", () => {
     const json = { resource: { ...stack.resource, aws_ebs_volume: { bastion_cache: { size: 20, type: "gp3" } } } };
     const keep = plan("destroy", json);
-    expect(commands(keep)[0]).toBe("tofu -chdir=cdktf.out/stacks/deathstar destroy -exclude aws_ebs_volume.bastion_cache");
+    expect(commands(keep)[0]).toBe(
+      "tofu -chdir=cdktf.out/stacks/deathstar destroy -exclude aws_budgets_budget.monthly -exclude aws_ebs_volume.bastion_cache",
+    );
     expect(keep.remaining.map((l) => l.address)).toEqual(["aws_ebs_volume.bastion_cache"]);
     expect(keep.remainingUsd).toBeCloseTo(20 * 0.088, 6);
     const all = teardownPlan(json, config, { action: "destroy-all", stackDir: "d", autoApprove: true });

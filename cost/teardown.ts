@@ -11,7 +11,8 @@ import { literalString, StackView, type TerraformJson } from "./resources.js";
  * - pause: session nodes to 0, every Auto Scaling group to 0 with its schedules suspended; keeps
  *   everything else (a NAT gateway keeps billing). Reversed by "resume" or by any `tofu apply`.
  * - resume: schedules back on; the next scheduled start launches the instances.
- * - destroy: everything except persistent EBS volumes (registry caches, matchbox assets).
+ * - destroy: everything except persistent EBS volumes (registry caches, matchbox assets) and the
+ *   budget (free, and it keeps watching for anything left behind).
  * - destroy-all: everything, volumes included: $0.
  * - verify: only the checks.
  */
@@ -74,7 +75,7 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
   });
   const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => literalString(r.attrs.name) ?? r.address);
   const sessionVariables = [...new Set(stack.resources.flatMap((r) => (r.count.kind === "variable" ? [r.count.variable] : [])))];
-  const volumes = stack.resources.filter((r) => r.type === "aws_ebs_volume").map((r) => r.address);
+  const kept = stack.resources.filter((r) => r.type === "aws_ebs_volume" || r.type === "aws_budgets_budget").map((r) => r.address);
   const autoscaling = (why: string, subcommand: string, ...args: string[]) =>
     groups.map((group): Command => ({
       why: `${why} ${group}`,
@@ -102,8 +103,8 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
       commands = autoscaling("resume scheduled starts of", "resume-processes", "--scaling-processes", "ScheduledActions");
       break;
     case "destroy":
-      commands = [tofu("destroy everything but the persistent volumes", "destroy", ...volumes.flatMap((v) => ["-exclude", v]))];
-      remaining = idle.filter((l) => l.address.startsWith("aws_ebs_volume."));
+      commands = [tofu("destroy everything but the persistent volumes and the budget", "destroy", ...kept.flatMap((a) => ["-exclude", a]))];
+      remaining = idle.filter((l) => kept.includes(l.address));
       break;
     case "destroy-all":
       commands = [tofu("destroy everything, persistent volumes included", "destroy")];

@@ -125,6 +125,19 @@ describe("aws_autoscaling_group: its launch template's instance, on the group's 
     });
     expect(unsized.problems).toEqual([expect.stringMatching(/^aws_autoscaling_group\.x: volume \/dev\/xvda has no volume_size/)]);
   });
+
+  it("refuses a template volume that outlives its instance", () => {
+    const report = price((s) => {
+      const lt = new LaunchTemplate(s, "lt", {
+        name: "x",
+        instanceType: "t4g.small",
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 8, volumeType: "gp3", deleteOnTermination: "false" } }],
+      });
+      lt.overrideLogicalId("x");
+      new AutoscalingGroup(s, "g", { minSize: 0, maxSize: 1, desiredCapacity: 1, launchTemplate: { id: lt.id } }).overrideLogicalId("x");
+    });
+    expect(report.problems).toEqual([expect.stringMatching(/volume \/dev\/xvda has delete_on_termination false/)]);
+  });
 });
 
 describe("aws_instance", () => {

@@ -52,7 +52,7 @@ interface Volume {
 }
 
 interface Running {
-  /** Hours per month one copy runs. */
+  /** Instance-hours per month. */
   readonly hours: number;
   readonly basis: string;
 }
@@ -69,10 +69,13 @@ function volumeGbMonth(address: string, type: string): number {
   return price;
 }
 
-/** A volume block (root_block_device, ebs_block_device, a launch template's ebs). */
+/** A volume block (root_block_device, ebs_block_device, a launch template's ebs): billed only while its instance runs. */
 function volumeOf(address: string, label: string, block: Readonly<Record<string, unknown>>): Volume {
   const sizeGb = numberAttr(block.volume_size);
   if (sizeGb === undefined) throw new PricingError(address, `${label} has no volume_size; set it (the AMI's default size is unknown at synth time)`);
+  if (block.delete_on_termination === false || block.delete_on_termination === "false") {
+    throw new PricingError(address, `${label} has delete_on_termination false: every replaced instance leaves a volume behind, which no model can bound; use an aws_ebs_volume for data that must persist`);
+  }
   return { label, sizeGb, type: volumeType(block.volume_type) };
 }
 

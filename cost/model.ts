@@ -49,27 +49,27 @@ export function currentMonth(now: Date = new Date()): string {
 
 export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, options: CostOptions = {}): CostReport {
   const month = options.month ?? currentMonth();
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`month "${month}" must be YYYY-MM, e.g. "2026-11"`);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new RangeError(`month "${month}" must be YYYY-MM, e.g. "2026-11"`);
+  const stack = new StackView(json);
+  const { resources } = stack;
+  const context: RuleContext = { stack, usage: config.usage };
   const problems: string[] = [];
-  const collect = <T>(price: () => T[]): T[] => {
+  const priceOne = (resource: StackResource): CostLine[] => {
     try {
-      return price();
+      return scaleByCount(resource, PRICING_RULES[resource.type]!(resource, context), context);
     } catch (error) {
       if (!(error instanceof PricingError)) throw error;
       problems.push(error.message);
       return [];
     }
   };
-  const stack = new StackView(json);
-  const { resources } = stack;
-  const context: RuleContext = { stack, usage: config.usage };
 
   const unpriced = [...new Set(resources.map((r) => r.type))].filter((type) => !PRICING_RULES[type] && !FREE_RESOURCE_TYPES[type]).sort();
   const free = resources.filter((r) => FREE_RESOURCE_TYPES[r.type]).map((r) => ({ address: r.address, reason: FREE_RESOURCE_TYPES[r.type]! }));
   const priced = resources
     .filter((r) => PRICING_RULES[r.type])
     .sort((a, b) => a.address.localeCompare(b.address))
-    .flatMap((r) => collect(() => scaleByCount(r, PRICING_RULES[r.type]!(r, context), context)));
+    .flatMap(priceOne);
   const trial = t4gTrial(priced, config.budget.t4gTrial, month);
   const lines = [...priced, ...trial.lines];
   const sum = (items: readonly CostLine[]) => items.reduce((total, l) => total + l.monthlyUsd, 0);

@@ -55,7 +55,7 @@ export function formatReport(report: CostReport, title: string): string {
     body,
     "",
     `At rest (instances stopped, nodes at 0): ${usd(report.idleUsd)}/month.`,
-    `${report.free.length} resources cost nothing (VPC, subnets, routes, security groups, ENIs, IAM, launch templates...): --json lists them with the reason.`,
+    `${report.free.length} more resources cost nothing: --json lists each with its reason (FREE_RESOURCE_TYPES in cost/rules.ts).`,
     ...report.notes.map((n) => `Note: ${n}`),
     ...report.unpriced.map((t) => `UNPRICED: ${t} has no rule in cost/rules.ts and is not listed as free; the total leaves it out.`),
     ...report.problems.map((p) => `NOT PRICED: ${p}`),

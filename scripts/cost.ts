@@ -57,7 +57,8 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
+  // RangeError: a malformed --month.
+  if (!(error instanceof ConfigError || error instanceof RangeError)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exitCode = 1;
 }

@@ -4,7 +4,7 @@ import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
-/** Unit prices need more digits: $0.0046/h. */
+/** Unit prices need more digits: four decimals, trailing zeros trimmed down to two ($0.0046, $0.088, $0.09). */
 const unitUsd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 const quantity = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 
@@ -29,7 +29,8 @@ const describeLine = (line: CostLine) => `${line.address} ${line.item} ${usd(lin
 
 /** The reason synth must stop, or undefined when the projection fits the budget (or allowOver is set). */
 export function budgetProblem(report: CostReport, budget: SiteConfig["budget"]): string | undefined {
-  if (budget.allowOver || report.totalUsd <= budget.monthlyUsd) return undefined;
+  // Compared in cents, as printed: "$10.00 exceeds $10.00" would read as nonsense.
+  if (budget.allowOver || Math.round(report.totalUsd * 100) <= Math.round(budget.monthlyUsd * 100)) return undefined;
   return (
     `budget.monthlyUsd: the projection ${usd(report.totalUsd)}/month exceeds the budget of ${usd(budget.monthlyUsd)}; ` +
     `biggest lines: ${biggestLines(report, 3).map(describeLine).join("; ")}. ` +

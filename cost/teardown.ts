@@ -5,6 +5,7 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, type CostLine } from "./model.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, PRICES } from "./prices.js";
 import { literalString, StackView, type TerraformJson } from "./resources.js";
 
 /**
@@ -49,6 +50,8 @@ export interface TeardownOptions {
   readonly tofu?: string;
 }
 
+const monthly = (usdPerHour: number) => `$${(usdPerHour * HOURS_PER_MONTH).toFixed(2)}/month`;
+
 /** The read-only checks: nothing running, no NAT gateway, and every volume, address and snapshot left. */
 export function verificationCommands(region: string): Command[] {
   const aws = (why: string, ...args: string[]): Command => ({ why, argv: ["aws", ...args, "--region", region, "--output", "table"] });
@@ -56,14 +59,21 @@ export function verificationCommands(region: string): Command[] {
   return [
     aws("running instances (expect none)", "ec2", "describe-instances", "--filters", "Name=instance-state-name,Values=running",
       "--query", `Reservations[].Instances[].[InstanceId,InstanceType,${name}]`),
-    aws("EBS volumes (expect only the persistent ones you kept; $0.088/GB-month each)", "ec2", "describe-volumes",
+    aws(`EBS volumes (expect only the persistent ones you kept; gp3 $${EBS_VOLUME_GB_MONTH.gp3}/GB-month)`, "ec2", "describe-volumes",
       "--query", `Volumes[].[VolumeId,Size,VolumeType,State,${name}]`),
-    aws("Elastic IPs (expect none; $3.65/month each)", "ec2", "describe-addresses", "--query", "Addresses[].[PublicIp,AllocationId,AssociationId]"),
-    aws("NAT gateways (expect none; $35.04/month each before traffic)", "ec2", "describe-nat-gateways",
+    aws(`Elastic IPs (expect none; ${monthly(PRICES.publicIpv4Hour)} each)`, "ec2", "describe-addresses",
+      "--query", "Addresses[].[PublicIp,AllocationId,AssociationId]"),
+    aws(`NAT gateways (expect none; ${monthly(PRICES.natGatewayHour)} each before traffic)`, "ec2", "describe-nat-gateways",
       "--filter", "Name=state,Values=pending,available", "--query", "NatGateways[].[NatGatewayId,State,SubnetId]"),
-    aws("snapshots you own (expect none; $0.05/GB-month)", "ec2", "describe-snapshots", "--owner-ids", "self",
+    aws(`snapshots you own (expect none; $${PRICES.ebsSnapshotGbMonth}/GB-month)`, "ec2", "describe-snapshots", "--owner-ids", "self",
       "--query", "Snapshots[].[SnapshotId,VolumeSize,StartTime,Description]"),
   ];
+}
+
+interface Outcome {
+  readonly commands: readonly Command[];
+  readonly remaining: readonly CostLine[];
+  readonly warnings?: readonly string[];
 }
 
 export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws" | "usage" | "budget">, options: TeardownOptions): TeardownPlan {
@@ -74,49 +84,40 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
     argv: [options.tofu ?? "tofu", `-chdir=${options.stackDir}`, ...args, ...(options.autoApprove ? ["-auto-approve"] : [])],
   });
   const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => literalString(r.attrs.name) ?? r.address);
-  const sessionVariables = [...new Set(stack.resources.flatMap((r) => (r.count.kind === "variable" ? [r.count.variable] : [])))];
-  const kept = stack.resources.filter((r) => r.type === "aws_ebs_volume" || r.type === "aws_budgets_budget").map((r) => r.address);
   const autoscaling = (why: string, subcommand: string, ...args: string[]) =>
     groups.map((group): Command => ({
       why: `${why} ${group}`,
       argv: ["aws", "autoscaling", subcommand, "--auto-scaling-group-name", group, ...args, "--region", region],
     }));
-
+  const sessionVariables = [...new Set(stack.resources.flatMap((r) => (r.count.kind === "variable" ? [r.count.variable] : [])))];
+  const kept = stack.resources.filter((r) => r.type === "aws_ebs_volume" || r.type === "aws_budgets_budget").map((r) => r.address);
   const idle = estimateMonthlyCost(json, config).lines.filter((l) => l.idle && l.monthlyUsd > 0);
-  const warnings: string[] = [];
-  let commands: Command[] = [];
-  let remaining: CostLine[] = idle;
-  switch (options.action) {
-    case "pause":
-      commands = [
-        ...(sessionVariables.length > 0
-          ? [tofu("session resources to 0", "apply", ...sessionVariables.flatMap((v) => ["-var", `${v}=0`]))]
-          : []),
+
+  const outcomes: Record<TeardownAction, () => Outcome> = {
+    pause: () => ({
+      commands: [
+        ...(sessionVariables.length > 0 ? [tofu("session resources to 0", "apply", ...sessionVariables.flatMap((v) => ["-var", `${v}=0`]))] : []),
         ...autoscaling("suspend scheduled starts of", "suspend-processes", "--scaling-processes", "ScheduledActions"),
         ...autoscaling("stop the instance of", "update-auto-scaling-group", "--min-size", "0", "--desired-capacity", "0"),
-      ];
-      if (idle.some((l) => l.address.startsWith("aws_nat_gateway."))) {
-        warnings.push('A NAT gateway cannot be paused: it bills until destroyed. Set network.nat to "instance" or "none", synth and apply, or use "destroy".');
-      }
-      break;
-    case "resume":
-      commands = autoscaling("resume scheduled starts of", "resume-processes", "--scaling-processes", "ScheduledActions");
-      break;
-    case "destroy":
-      commands = [tofu("destroy everything but the persistent volumes and the budget", "destroy", ...kept.flatMap((a) => ["-exclude", a]))];
-      remaining = idle.filter((l) => kept.includes(l.address));
-      break;
-    case "destroy-all":
-      commands = [tofu("destroy everything, persistent volumes included", "destroy")];
-      remaining = [];
-      break;
-    case "verify":
-      break;
-  }
+      ],
+      remaining: idle,
+      warnings: idle.some((l) => l.address.startsWith("aws_nat_gateway."))
+        ? ['A NAT gateway cannot be paused: it bills until destroyed. Set network.nat to "instance" or "none", synth and apply, or use "destroy".']
+        : [],
+    }),
+    resume: () => ({ commands: autoscaling("resume scheduled starts of", "resume-processes", "--scaling-processes", "ScheduledActions"), remaining: idle }),
+    destroy: () => ({
+      commands: [tofu("destroy everything but the persistent volumes and the budget", "destroy", ...kept.flatMap((a) => ["-exclude", a]))],
+      remaining: idle.filter((l) => kept.includes(l.address)),
+    }),
+    "destroy-all": () => ({ commands: [tofu("destroy everything, persistent volumes included", "destroy")], remaining: [] }),
+    verify: () => ({ commands: [], remaining: idle }),
+  };
+  const outcome = outcomes[options.action]();
   return {
-    commands: [...commands, ...verificationCommands(region)],
-    remaining,
-    remainingUsd: remaining.reduce((total, l) => total + l.monthlyUsd, 0),
-    warnings,
+    commands: [...outcome.commands, ...verificationCommands(region)],
+    remaining: outcome.remaining,
+    remainingUsd: outcome.remaining.reduce((total, l) => total + l.monthlyUsd, 0),
+    warnings: outcome.warnings ?? [],
   };
 }

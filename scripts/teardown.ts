@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
-import { PRICES_REGION } from "../cost/prices.js";
+import { PRICES, PRICES_REGION } from "../cost/prices.js";
 import { TEARDOWN_ACTIONS, teardownPlan, type Command, type TeardownAction } from "../cost/teardown.js";
 import type { TerraformJson } from "../cost/resources.js";
 import { stackJsonPath } from "../stacks/synthesize.js";
@@ -52,7 +52,7 @@ function main(): void {
   for (const command of plan.commands) run(command, values["dry-run"]);
   process.stdout.write(`\nStill billed after "${action}" (cost model, ${PRICES_REGION} list prices):\n`);
   for (const line of plan.remaining) process.stdout.write(`  ${line.address}  ${line.item}  $${line.monthlyUsd.toFixed(2)}/month\n`);
-  process.stdout.write(`  total $${plan.remainingUsd.toFixed(2)}/month, plus any snapshot listed above ($0.05/GB-month)\n`);
+  process.stdout.write(`  total $${plan.remainingUsd.toFixed(2)}/month, plus any snapshot listed above ($${PRICES.ebsSnapshotGbMonth}/GB-month)\n`);
 }
 
 try {

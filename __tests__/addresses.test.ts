@@ -10,6 +10,7 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_autoscaling_group.nat_instance",
   "aws_autoscaling_schedule.nat_instance_start",
   "aws_autoscaling_schedule.nat_instance_stop",
+  "aws_budgets_budget.monthly",
   "aws_default_security_group.default",
   "aws_iam_instance_profile.nat_instance",
   "aws_iam_role.nat_instance",

@@ -95,10 +95,6 @@ describe("aws_budgets_budget.monthly", () => {
       expect(n).toMatchObject({ comparison_operator: "GREATER_THAN", threshold_type: "PERCENTAGE", subscriber_email_addresses: ["ops@example.org"] });
     }
   });
-
-  it("rejects a zero budget in the config, naming the fix", () => {
-    expect(() => siteConfig({ budget: { monthlyUsd: 0 } })).toThrow(/budget\.monthlyUsd: must be at least 0\.01/);
-  });
 });
 
 describe("the budget guard", () => {

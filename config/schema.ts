@@ -192,7 +192,10 @@ export const siteConfigSchema = z
     }),
     budget: z.strictObject({
       /** Synth fails when the cost model projects more than this; also the AWS Budgets limit. */
-      monthlyUsd: z.number().min(0.01, "must be at least 0.01 (AWS Budgets rejects 0; 0.01 is its zero-spend budget)").max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
+      monthlyUsd: z
+        .number()
+        .min(0.01, "must be at least 0.01 (AWS Budgets rejects 0; 0.01 is its zero-spend budget)")
+        .max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
       /** Synthesize even when the projection exceeds monthlyUsd (the budget alerts still fire). */
       allowOver: z.boolean(),
       /** Where AWS Budgets sends alerts. */

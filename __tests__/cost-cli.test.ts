@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { budgetProblem } from "../cost/report.js";
 import type { TerraformJson } from "../cost/resources.js";
 import { teardownPlan } from "../cost/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
@@ -18,6 +20,22 @@ function tsx(script: string, args: readonly string[], env: Record<string, string
   return result;
 }
 
+/**
+ * What the entry points must print, from the model in-process: these tests check the plumbing;
+ * cost-stack.test.ts checks the figures against a hand computation.
+ */
+const MONTH = "2027-01";
+const defaultConfig = siteConfig();
+const gatewayConfig = siteConfig({ network: { nat: "gateway" } });
+const noneConfig = siteConfig({ network: { nat: "none" } });
+const expected = {
+  instance: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
+  gateway: estimateMonthlyCost(synthStack(gatewayConfig), gatewayConfig, { month: MONTH }),
+  none: estimateMonthlyCost(synthStack(noneConfig), noneConfig, { month: MONTH }),
+};
+const usd = (value: number) => `$${value.toFixed(2)}`;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 function configFile(name: string, override: unknown): string {
   const path = join(work, name);
   writeFileSync(path, JSON.stringify(override));
@@ -31,7 +49,7 @@ describe("synth (main.ts)", () => {
   it("prints the projection and writes the stack when it fits the budget", () => {
     const result = tsx("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^cost: \$1\.61\/month projected for \d{4}-\d\d \(nat instance, budget \$10\.00/m);
+    expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.instance.totalUsd))}/month projected for \\d{4}-\\d\\d \\(nat instance, budget \\$10\\.00`, "m"));
     expect(existsSync(stackJson)).toBe(true);
   });
 
@@ -39,9 +57,9 @@ describe("synth (main.ts)", () => {
     const before = readFileSync(stackJson, "utf8");
     const result = tsx("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("gateway.json", { network: { nat: "gateway" } }) });
     expect(result.status).toBe(1);
-    expect(result.stdout).toMatch(/^cost: \$39\.17\/month projected/m);
-    expect(result.stderr).toContain("budget.monthlyUsd: the projection $39.17/month exceeds the budget of $10.00");
-    expect(result.stderr).toMatch(/biggest lines: aws_nat_gateway\.main NAT gateway \$35\.04; aws_eip\.nat .* \$3\.65; aws_nat_gateway\.main NAT gateway data processing \$0\.48/);
+    expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.gateway.totalUsd))}/month projected`, "m"));
+    expect(result.stderr).toContain(budgetProblem(expected.gateway, gatewayConfig.budget));
+    expect(result.stderr).toContain("biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65;");
     expect(result.stderr).toContain("Nothing was written.");
     expect(readFileSync(stackJson, "utf8")).toBe(before);
     expect(readdirSync(join(work, "synth"))).toEqual(["cdktf.out"]);
@@ -61,9 +79,10 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
     expect(result.stdout).toMatch(/^aws_autoscaling_group\.nat_instance +t4g\.nano instance +152\.08 h +\$0\.0046\/h +\$0\.70$/m);
-    expect(result.stdout).toMatch(/^TOTAL +\$1\.61$/m);
+    expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.instance.totalUsd))}$`, "m"));
     expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance +nat=none$/m);
-    expect(result.stdout).toMatch(/^TOTAL +\$39\.17 +\$1\.61 +\$0\.00$/m);
+    const totals = [expected.gateway, expected.instance, expected.none].map((r) => escape(usd(r.totalUsd)));
+    expect(result.stdout).toMatch(new RegExp(`^TOTAL +${totals.join(" +")}$`, "m"));
     expect(result.stdout).toContain("https://aws.amazon.com/vpc/pricing/");
   });
 
@@ -73,8 +92,9 @@ describe("npm run cost (scripts/cost.ts)", () => {
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
     expect(parsed.nat).toBe("instance");
     expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance", "none"]);
-    expect(parsed.reports.instance!.totalUsd).toBeCloseTo(1.61, 2);
-    expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(39.17, 2);
+    expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
+    expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
+    expect(parsed.reports.none!.totalUsd).toBeCloseTo(expected.none.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");
   });
 });
@@ -86,11 +106,15 @@ describe("teardown plan", () => {
     teardownPlan(json, config, { action, stackDir: "cdktf.out/stacks/deathstar" });
   const commands = (p: ReturnType<typeof plan>) => p.commands.map((c) => c.argv.join(" "));
 
+  const groups = ["deathstar-bastion", "deathstar-nat_instance"];
+  const cacheUsd = config.bastion.cacheVolumeGb * 0.088;
+
   it("pause stops every Auto Scaling group and suspends its scheduled starts, then verifies", () => {
     const p = plan("pause");
-    expect(commands(p).slice(0, 2)).toEqual([
-      "aws autoscaling suspend-processes --auto-scaling-group-name deathstar-nat_instance --scaling-processes ScheduledActions --region eu-west-1",
-      "aws autoscaling update-auto-scaling-group --auto-scaling-group-name deathstar-nat_instance --min-size 0 --desired-capacity 0 --region eu-west-1",
+    const autoscaling = commands(p).filter((c) => c.startsWith("aws autoscaling"));
+    expect(autoscaling).toEqual([
+      ...groups.map((g) => `aws autoscaling suspend-processes --auto-scaling-group-name ${g} --scaling-processes ScheduledActions --region eu-west-1`),
+      ...groups.map((g) => `aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${g} --min-size 0 --desired-capacity 0 --region eu-west-1`),
     ]);
     expect(commands(p)).toContain(
       "aws ec2 describe-instances --filters Name=instance-state-name,Values=running --query Reservations[].Instances[].[InstanceId,InstanceType,Tags[?Key==`Name`]|[0].Value] --region eu-west-1 --output table",
@@ -98,7 +122,9 @@ describe("teardown plan", () => {
     for (const check of ["describe-volumes", "describe-addresses", "describe-nat-gateways", "describe-snapshots"]) {
       expect(commands(p).some((c) => c.includes(`aws ec2 ${check}`))).toBe(true);
     }
-    expect(p.remainingUsd).toBe(0);
+    // The cache volume is all that bills at rest: 20 GB × $0.088.
+    expect(p.remaining.map((l) => l.address)).toEqual(["aws_ebs_volume.bastion_cache"]);
+    expect(p.remainingUsd).toBeCloseTo(cacheUsd, 6);
     expect(p.warnings).toEqual([]);
   });
 
@@ -111,25 +137,24 @@ describe("teardown plan", () => {
     const gateway = siteConfig({ network: { nat: "gateway" } });
     const p = teardownPlan(synthStack(gateway), gateway, { action: "pause", stackDir: "d" });
     expect(p.warnings).toEqual([expect.stringContaining("A NAT gateway cannot be paused")]);
-    expect(p.remainingUsd).toBeCloseTo(38.69, 6);
+    expect(p.remainingUsd).toBeCloseTo(730 * 0.048 + 730 * 0.005 + cacheUsd, 6); // $40.45
   });
 
   it("destroy keeps the persistent volumes and the budget and says what they cost; destroy-all goes to $0", () => {
-    const json = { resource: { ...stack.resource, aws_ebs_volume: { bastion_cache: { size: 20, type: "gp3" } } } };
-    const keep = plan("destroy", json);
+    const keep = plan("destroy");
     expect(commands(keep)[0]).toBe(
       "tofu -chdir=cdktf.out/stacks/deathstar destroy -exclude aws_budgets_budget.monthly -exclude aws_ebs_volume.bastion_cache",
     );
     expect(keep.remaining.map((l) => l.address)).toEqual(["aws_ebs_volume.bastion_cache"]);
-    expect(keep.remainingUsd).toBeCloseTo(20 * 0.088, 6);
-    const all = teardownPlan(json, config, { action: "destroy-all", stackDir: "d", autoApprove: true });
+    expect(keep.remainingUsd).toBeCloseTo(cacheUsd, 6);
+    const all = teardownPlan(stack, config, { action: "destroy-all", stackDir: "d", autoApprove: true });
     expect(all.commands[0]!.argv).toEqual(["tofu", "-chdir=d", "destroy", "-auto-approve"]);
     expect(all.remainingUsd).toBe(0);
   });
 
   it("resume turns the schedules back on", () => {
-    expect(commands(plan("resume"))[0]).toBe(
-      "aws autoscaling resume-processes --auto-scaling-group-name deathstar-nat_instance --scaling-processes ScheduledActions --region eu-west-1",
+    expect(commands(plan("resume")).filter((c) => c.startsWith("aws autoscaling"))).toEqual(
+      groups.map((g) => `aws autoscaling resume-processes --auto-scaling-group-name ${g} --scaling-processes ScheduledActions --region eu-west-1`),
     );
   });
 });

@@ -37,31 +37,34 @@ describe("every resource type in the stack is priced or listed as free", () => {
 describe("the default site", () => {
   const config = siteConfig();
   const report = price(synthStack(config), config);
+  /** List prices of 2026-11, typed in by hand from the AWS pages (not read from cost/prices.ts). */
+  const HOURLY: Record<string, number> = { "t4g.nano": 0.0046, "t4g.small": 0.0184 };
+  const GP3 = 0.088;
+  const IPV4 = 0.005;
 
-  it("projects what the documented formula gives from the config values", () => {
-    // Hand formula (docs/cost.md), list prices of 2026-11, 730 h/month:
-    //   scheduled hours H = hours/day of bastion.schedule × 730/24 (daily schedule)
-    //   NAT instance: H × $0.0046 (t4g.nano) + 8 GB × $0.088 × H/730 (root) + H × $0.005 (public IPv4)
-    //   internet egress: max(0, GB − 100) × $0.09
-    //   budget: $0
+  it("projects what the documented formula (docs/cost.md) gives from the config values", () => {
+    // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule);
+    // the NAT instance shares the bastion's schedule.
     const perDay = dailyHours(config.bastion.schedule.start, config.bastion.schedule.stop)!;
     const H = (perDay * 730) / 24;
-    const natInstance = H * 0.0046 + 8 * 0.088 * (H / 730) + H * 0.005;
+    const natInstance = H * HOURLY[config.network.natInstance.instanceType]! + 8 * GP3 * (H / 730) + H * IPV4;
+    const bastion = H * HOURLY[config.bastion.instanceType]! + config.bastion.rootVolumeGb * GP3 * (H / 730);
+    const cache = config.bastion.cacheVolumeGb * GP3;
     const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
-    const expected = natInstance + egress;
+    const expected = natInstance + bastion + cache + egress;
     expect(report.totalUsd).toBeCloseTo(expected, 6);
-    // 5 h/day → H = 152.08 h; 0.6996 + 0.1467 + 0.7604 = $1.61.
-    expect(expected).toBeCloseTo(1.61, 2);
+    // 5 h/day → H = 152.08 h. NAT instance 0.6996 + 0.1467 + 0.7604; bastion 2.7983 + 0.1467; cache 1.76.
+    expect(expected).toBeCloseTo(6.31, 2);
   });
 
-  it("stays under its default budget, and costs nothing at rest", () => {
+  it("stays under its default budget; at rest only the cache volume bills", () => {
     expect(report.totalUsd).toBeLessThan(config.budget.monthlyUsd);
-    expect(report.idleUsd).toBe(0);
+    expect(report.idleUsd).toBeCloseTo(config.bastion.cacheVolumeGb * GP3, 6); // $1.76
   });
 
   it("prints a one-line projection naming the mode, the budget and the price date", () => {
     const line = projectionLine(report, config);
-    expect(line).toMatch(/^cost: \$1\.61\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).toMatch(/^cost: \$6\.31\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
     expect(line).not.toContain("\n");
   });
 });
@@ -103,15 +106,16 @@ describe("the budget guard", () => {
 
   it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
     const problem = budgetProblem(report, gateway.budget);
-    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$39\.17\/month exceeds the budget of \$10\.00/);
+    // $6.31 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $43.87.
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$43\.87\/month exceeds the budget of \$10\.00/);
     expect(problem).toContain(
-      "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_nat_gateway.main NAT gateway data processing $0.48.",
+      "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_autoscaling_group.bastion t4g.small instance $2.80.",
     );
     expect(problem).toContain("budget.allowOver: true");
   });
 
   it("lets it through with allowOver, or when the budget covers it", () => {
     expect(budgetProblem(report, { ...gateway.budget, allowOver: true })).toBeUndefined();
-    expect(budgetProblem(report, { ...gateway.budget, monthlyUsd: 40 })).toBeUndefined();
+    expect(budgetProblem(report, { ...gateway.budget, monthlyUsd: 50 })).toBeUndefined();
   });
 });

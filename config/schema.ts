@@ -66,6 +66,16 @@ export function isGravitonInstanceType(type: string): boolean {
   return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type);
 }
 
+/**
+ * Pi-hole's major version from its image tag: date tags before 2025 ("2024.07.0") are v5, the
+ * 2025.02.0 release and later are v6. Undefined for a digest or any other tag form.
+ */
+export function piholeImageMajorVersion(image: string): number | undefined {
+  const year = /:(\d{4})\.\d{2}\.\d+$/.exec(image)?.[1];
+  if (year === undefined) return undefined;
+  return Number(year) >= 2025 ? 6 : 5;
+}
+
 // ---- Schema ---------------------------------------------------------------------------------------
 
 const schedule = z.strictObject({
@@ -160,6 +170,13 @@ export const siteConfigSchema = z
     services: z.strictObject({
       matchboxPort: port,
       piholeWebPort: port,
+      /**
+       * Pi-hole's upstream DNS servers; "AmazonProvidedDNS" stands for the VPC resolver
+       * (the VPC network address plus two, e.g. 10.20.0.2) and is valid only on an AWS site.
+       */
+      dnsUpstreams: z.array(z.union([ipv4, z.literal("AmazonProvidedDNS")])).min(1).max(4),
+      /** Domain of the lab's local DNS records on Pi-hole, e.g. "deathstar.internal" → bastion.deathstar.internal. */
+      localDomain: dnsName,
       registryCaches: z.array(registryCache).min(1).max(10),
     }),
     images: z.strictObject({
@@ -321,6 +338,13 @@ function siteRules(c: SiteConfig): Problem[] {
       if (!c.bastion.dnsmasq[key]) add(["bastion", "dnsmasq", key], "is required when bastion.dnsmasq.dhcp is true");
       else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr);
     }
+  }
+  const piholeMajor = piholeImageMajorVersion(c.images.pihole);
+  if (piholeMajor !== undefined && piholeMajor >= 6) {
+    add(["images", "pihole"], `${c.images.pihole} is Pi-hole v6, whose environment variables differ from v5; pin a v5 tag such as "pihole/pihole:2024.07.0" until v6 is supported`);
+  }
+  if (c.site.kind !== "aws" && c.services.dnsUpstreams.includes("AmazonProvidedDNS")) {
+    add(["services", "dnsUpstreams"], `"AmazonProvidedDNS" exists only in a VPC; on a ${c.site.kind} site list real resolvers, e.g. the router's address`);
   }
   if (c.access.mikrotik.enabled && c.access.mikrotik.sources.length === 0) {
     add(["access", "mikrotik", "sources"], "needs at least one /128 when access.mikrotik.enabled is true");

@@ -44,6 +44,8 @@ export const awsSite: SiteConfig = {
   services: {
     matchboxPort: 8080,
     piholeWebPort: 8081,
+    dnsUpstreams: ["AmazonProvidedDNS"],
+    localDomain: "deathstar.internal",
     registryCaches: [
       { name: "docker.io", port: 5050, upstream: "https://registry-1.docker.io" },
       { name: "registry.k8s.io", port: 5051, upstream: "https://registry.k8s.io" },
@@ -102,6 +104,7 @@ export const homeSite: SiteConfig = {
     privateIp: "10.17.13.140",
     dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.100", rangeEnd: "10.17.13.199", router: "10.17.13.249" },
   },
+  services: { ...awsSite.services, dnsUpstreams: ["10.17.13.249"], localDomain: "home.lab" },
   talos: { ...awsSite.talos, nodeIps: ["10.17.13.11", "10.17.13.12", "10.17.13.13"] },
 };
 

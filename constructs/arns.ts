@@ -35,6 +35,14 @@ export class ResourceArns extends Construct {
     };
   }
 
+  /**
+   * Every instance of this account/region, for actions that accept an instance ARN but no
+   * documented tag condition (e.g. ssm:UpdateInstanceInformation, which an instance calls for itself).
+   */
+  instances(): string {
+    return `${this.prefix}:instance/*`;
+  }
+
   /** ARN of an SSM parameter given its name ("/deathstar/..."). */
   ssmParameter(name: string): string {
     return `${this.ssmPrefix}:parameter${name}`;

@@ -2,7 +2,8 @@
 # Provides the real tools the integration tests drive, cached outside the repo and keyed by version:
 #   - OpenTofu at the version in .terraform-version (one on PATH is used when it matches),
 #   - the hashicorp/aws provider, built from its Go module, in a filesystem mirror `tofu init` reads offline,
-#   - a Python venv with moto's server (AWS API emulator) and checkov.
+#   - a Python venv with moto's server (AWS API emulator) and checkov,
+#   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command.
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -82,10 +83,22 @@ if [ ! -f "$venv/.complete" ]; then
   touch "$venv/.complete"
 fi
 
+# --- compose-check: the rendered compose.yaml loaded by compose-go, as `docker compose` loads it ------------
+compose_check_src="$repo/scripts/compose-check"
+compose_check_key=$(cat "$compose_check_src/go.mod" "$compose_check_src/go.sum" "$compose_check_src/main.go" | sha256sum | cut -c1-12)
+compose_check="$cache/compose-check/$compose_check_key/compose-check"
+if [ ! -x "$compose_check" ]; then
+  log "building compose-check"
+  mkdir -p "$(dirname "$compose_check")"
+  (cd "$compose_check_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$compose_check.tmp" .)
+  mv "$compose_check.tmp" "$compose_check"
+fi
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
 export DEATHSTAR_AWS_PROVIDER_VERSION=$aws_provider_version
 export TF_CLI_CONFIG_FILE=$cli_config
 export DEATHSTAR_VENV=$venv
+export DEATHSTAR_COMPOSE_CHECK=$compose_check
 ENV

@@ -7,7 +7,9 @@ import { Network } from "../constructs/network.js";
 import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
+import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
+import { renderBastionUserData } from "../templates/cloud-init.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -35,7 +37,7 @@ export class DeathStarStack extends TerraformStack {
       domainName: config.network.domainName,
       dnsServers: config.network.dnsServers,
     });
-    new SecurityGroups(this, "security", {
+    const security = new SecurityGroups(this, "security", {
       vpcId: network.vpc.id,
       operatorSshSources: config.access.operatorSshSources,
       mikrotik: config.access.mikrotik.enabled ? config.access.mikrotik : undefined,
@@ -54,6 +56,24 @@ export class DeathStarStack extends TerraformStack {
         schedule: config.bastion.schedule,
         cpuCredits: config.bastion.cpuCredits,
       },
+      arns,
+      tags,
+    });
+    const { bastion } = config;
+    new Bastion(this, "bastion", {
+      privateIp: bastion.privateIp,
+      privateSubnetId: network.privateSubnet.id,
+      availabilityZone: config.aws.availabilityZone,
+      securityGroupId: security.bastion.id,
+      vpcCidr: config.network.vpcCidr,
+      architecture: config.architecture,
+      instanceType: bastion.instanceType,
+      rootVolumeGb: bastion.rootVolumeGb,
+      cacheVolumeGb: bastion.cacheVolumeGb,
+      schedule: bastion.schedule,
+      cpuCredits: bastion.cpuCredits,
+      userData: renderBastionUserData(config),
+      secretParameterNames: [bastion.secrets.piholeWebPassword, ...(bastion.tailscale.enabled ? [bastion.secrets.tailscaleAuthKey] : [])],
       arns,
       tags,
     });

@@ -15,6 +15,8 @@ export interface Toolchain {
   /** TF_CLI_CONFIG_FILE pointing tofu at the offline provider mirror. */
   readonly cliConfigFile: string;
   readonly venv: string;
+  /** scripts/compose-check built: loads a compose file with compose-go, as `docker compose` does. */
+  readonly composeCheck: string;
   /** Extra variables for child processes. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -38,6 +40,7 @@ export function toolchain(): Toolchain {
     awsProviderVersion: get("DEATHSTAR_AWS_PROVIDER_VERSION"),
     cliConfigFile: get("TF_CLI_CONFIG_FILE"),
     venv: get("DEATHSTAR_VENV"),
+    composeCheck: get("DEATHSTAR_COMPOSE_CHECK"),
     env,
   };
 }

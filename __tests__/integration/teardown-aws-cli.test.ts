@@ -81,11 +81,12 @@ describe("teardown commands through the real aws CLI", () => {
   const stack = synthStack(config);
   const plan = (action: "pause" | "resume") => teardownPlan(stack, config, { action, stackDir: "cdktf.out/stacks/deathstar" });
 
-  it("pause suspends scheduled starts, stops the group, then runs the five read-only checks, all in eu-west-1", async () => {
+  it("pause suspends scheduled starts, stops each group, then runs the five read-only checks, all in eu-west-1", async () => {
+    const groups = ["deathstar-bastion", "deathstar-nat_instance"];
     const made = await callsOf(plan("pause").commands);
     expect(made.map((c) => `${c.service} ${c.params.Action}`)).toEqual([
-      "autoscaling SuspendProcesses",
-      "autoscaling UpdateAutoScalingGroup",
+      ...groups.map(() => "autoscaling SuspendProcesses"),
+      ...groups.map(() => "autoscaling UpdateAutoScalingGroup"),
       "ec2 DescribeInstances",
       "ec2 DescribeVolumes",
       "ec2 DescribeAddresses",
@@ -93,11 +94,14 @@ describe("teardown commands through the real aws CLI", () => {
       "ec2 DescribeSnapshots",
     ]);
     expect(made.every((c) => c.region === "eu-west-1")).toBe(true);
-    expect(made[0]!.params).toMatchObject({ AutoScalingGroupName: "deathstar-nat_instance", "ScalingProcesses.member.1": "ScheduledActions" });
-    expect(made[1]!.params).toMatchObject({ AutoScalingGroupName: "deathstar-nat_instance", MinSize: "0", DesiredCapacity: "0" });
-    expect(made[2]!.params).toMatchObject({ "Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "running" });
-    expect(made[5]!.params).toMatchObject({ "Filter.1.Name": "state", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "available" });
-    expect(made[6]!.params).toMatchObject({ "Owner.1": "self" });
+    groups.forEach((group, i) => {
+      expect(made[i]!.params).toMatchObject({ AutoScalingGroupName: group, "ScalingProcesses.member.1": "ScheduledActions" });
+      expect(made[groups.length + i]!.params).toMatchObject({ AutoScalingGroupName: group, MinSize: "0", DesiredCapacity: "0" });
+    });
+    const checks = made.slice(2 * groups.length);
+    expect(checks[0]!.params).toMatchObject({ "Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "running" });
+    expect(checks[3]!.params).toMatchObject({ "Filter.1.Name": "state", "Filter.1.Value.1": "pending", "Filter.1.Value.2": "available" });
+    expect(checks[4]!.params).toMatchObject({ "Owner.1": "self" });
   });
 
   it("resume resumes the scheduled actions", async () => {

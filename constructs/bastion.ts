@@ -1,0 +1,144 @@
+import { Construct } from "constructs";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { ScheduledInstance, type PolicyStatement } from "./scheduled-instance.js";
+import { ROLE_TAG, type ResourceArns } from "./arns.js";
+import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
+import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
+
+const BASTION_ROLE = "bastion";
+const DNS_PORT = 53;
+
+/** Props of {@link Bastion}. */
+export interface BastionProps {
+  /** Fixed address of the persistent ENI, e.g. "10.20.13.140". */
+  readonly privateIp: string;
+  readonly privateSubnetId: string;
+  /** The private subnet's AZ: the cache volume must live there to be attachable. */
+  readonly availabilityZone: string;
+  /** bastion-sg, on both the instance's own interface and the persistent ENI. */
+  readonly securityGroupId: string;
+  /** The VPC block: every instance in it gets Pi-hole from the DHCP options and may query it. */
+  readonly vpcCidr: string;
+  readonly architecture: "arm64" | "x86_64";
+  readonly instanceType: string;
+  readonly rootVolumeGb: number;
+  /** Size of the persistent gp3 volume holding the registry caches and matchbox data. */
+  readonly cacheVolumeGb: number;
+  readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
+  readonly cpuCredits: "standard" | "unlimited";
+  /** Rendered cloud-init user-data (templates/cloud-init.ts); at most 16 KB. */
+  readonly userData: string;
+  /** Names of the SSM parameters the boot script reads; the role may read exactly these. */
+  readonly secretParameterNames: readonly string[];
+  readonly arns: ResourceArns;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The bastion: a scheduled instance (launch template + ASG) whose identity outlives it. The
+ * address lives on a persistent ENI and the caches on a persistent volume; the boot script
+ * attaches both, so any replacement comes back as the same host with the same data.
+ */
+export class Bastion extends Construct {
+  readonly networkInterface: NetworkInterface;
+  readonly cacheVolume: EbsVolume;
+  readonly instance: ScheduledInstance;
+
+  constructor(scope: Construct, id: string, props: BastionProps) {
+    super(scope, id);
+    validate(props);
+    this.networkInterface = this.persistentInterface(props);
+    this.cacheVolume = this.persistentVolume(props);
+    this.dnsIngress(props);
+    this.instance = new ScheduledInstance(this, "instance", {
+      name: BASTION_ROLE,
+      instanceType: props.instanceType,
+      architecture: props.architecture,
+      subnetId: props.privateSubnetId,
+      securityGroupIds: [props.securityGroupId],
+      userData: props.userData,
+      policyStatements: this.policyStatements(props),
+      schedule: props.schedule,
+      rootVolumeGb: props.rootVolumeGb,
+      cpuCredits: props.cpuCredits,
+      // Containers reach IMDSv2 through the docker bridge: one extra hop.
+      metadataHopLimit: 2,
+      tags: { ...props.tags, [ROLE_TAG]: BASTION_ROLE },
+    });
+  }
+
+  private persistentInterface(props: BastionProps): NetworkInterface {
+    const eni = new NetworkInterface(this, "eni", {
+      subnetId: props.privateSubnetId,
+      privateIps: [props.privateIp],
+      securityGroups: [props.securityGroupId],
+      description: "Bastion persistent interface: netboot, registry caches, DNS",
+      tags: { Name: "deathstar-bastion" },
+    });
+    eni.overrideLogicalId("bastion");
+    return eni;
+  }
+
+  private persistentVolume(props: BastionProps): EbsVolume {
+    const volume = new EbsVolume(this, "cache", {
+      availabilityZone: props.availabilityZone,
+      size: props.cacheVolumeGb,
+      type: "gp3",
+      encrypted: true,
+      tags: { Name: "deathstar-bastion-cache", [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
+    });
+    volume.overrideLogicalId("bastion_cache");
+    return volume;
+  }
+
+  /** Pi-hole answers the whole VPC (the DHCP options list it first); bastion-sg otherwise admits only the nodes. */
+  private dnsIngress(props: BastionProps): void {
+    for (const protocol of ["udp", "tcp"] as const) {
+      const rule = new VpcSecurityGroupIngressRule(this, `dns-${protocol}`, {
+        securityGroupId: props.securityGroupId,
+        description: `Pi-hole DNS over ${protocol.toUpperCase()} for instances in the VPC ${props.vpcCidr}`,
+        ipProtocol: protocol,
+        fromPort: DNS_PORT,
+        toPort: DNS_PORT,
+        cidrIpv4: props.vpcCidr,
+        tags: { Name: `bastion-dns-${protocol}` },
+      });
+      rule.overrideLogicalId(`bastion_dns_${protocol}`);
+    }
+  }
+
+  /** Attach exactly this ENI and volume, read exactly these parameters, and Session Manager. */
+  private policyStatements(props: BastionProps): PolicyStatement[] {
+    return [
+      { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: this.networkInterface.arn },
+      { Sid: "AttachOwnCacheVolume", Effect: "Allow", Action: ["ec2:AttachVolume"], Resource: this.cacheVolume.arn },
+      props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface", "ec2:AttachVolume"], BASTION_ROLE),
+      // Describe calls have no resource-level permissions in EC2.
+      { Sid: "FindEniAndVolume", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"], Resource: "*" },
+      {
+        Sid: "ReadOwnParameters",
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: props.secretParameterNames.map((name) => props.arns.ssmParameter(name)),
+      },
+      { Sid: "SessionManagerRegistration", Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: props.arns.instances() },
+      // The Session Manager channel actions have no resource-level permissions.
+      {
+        Sid: "SessionManagerChannels",
+        Effect: "Allow",
+        Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        Resource: "*",
+      },
+    ];
+  }
+}
+
+function validate(props: BastionProps): void {
+  const size = Buffer.byteLength(props.userData, "utf8");
+  if (size > USER_DATA_LIMIT_BYTES) {
+    throw new Error(`bastion user-data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}. Fewer registry caches or a shorter config will fit.`);
+  }
+  if (props.secretParameterNames.length === 0) throw new Error("the bastion reads at least one SSM parameter (the Pi-hole web password)");
+}

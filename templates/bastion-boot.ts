@@ -1,0 +1,258 @@
+/**
+ * The AWS bastion's boot script and the systemd unit that runs it on every boot. Everything
+ * AWS-specific lives here, not in the bundle: Amazon DNS for the host itself, the persistent
+ * ENI and cache volume, Docker from the distribution, secrets from SSM Parameter Store.
+ *
+ * Every step is idempotent (attach only what is not attached, format only a blank volume,
+ * replace a file only when its content differs, `compose up` converges), so the unit can run
+ * again after a failure or a reboot and the second run changes nothing.
+ */
+import type { SiteConfig } from "../config/schema.js";
+import { amazonDnsAddress, nthAddress, parseIpv4Cidr } from "../config/net.js";
+import { DATA_DIR, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
+import { FETCH_TALOS_ASSETS_SCRIPT } from "./fetch-talos-assets.js";
+import { PIHOLE_SECRETS_ENV_FILE } from "./pihole.js";
+import { ATTACH_ENI_FUNCTION, SHELL_PRELUDE, shellAssignments, shellQuote } from "./shell.js";
+
+/** Where cloud-init writes the bundle on the bastion. */
+export const BUNDLE_DIR = "/opt/deathstar";
+export const BOOT_SCRIPT_PATH = "/usr/local/sbin/deathstar-bastion-boot";
+export const BOOT_UNIT_NAME = "deathstar-bastion.service";
+/** Tag that marks the persistent cache volume; the boot script finds it by this tag, not by id. */
+export const CACHE_VOLUME_TAG = { key: "deathstar:volume", value: "bastion-cache" } as const;
+/** Device name the cache volume is attached as (on Nitro it shows up as NVMe, found by its serial). */
+export const CACHE_VOLUME_DEVICE = "/dev/sdf";
+/** Policy routing table for traffic sourced from the ENI's address. */
+const ENI_ROUTE_TABLE = 140;
+/** Amazon Time Sync / DNS link-local resolver, reachable from every instance. */
+const AMAZON_LINK_LOCAL_DNS = "169.254.169.253";
+
+/**
+ * Docker Compose v2 CLI plugin: Amazon Linux 2023 packages Docker but not Compose. Pinned to a
+ * release and its published sha256 (the same pins as Docker's official `docker` image).
+ */
+export const COMPOSE_PLUGIN = {
+  version: "v2.33.0",
+  sha256: {
+    arm64: "03a42a0fc0614ffc3c9ebca521cab75e02c427b68e45e3f6867d9510b9a28818",
+    x86_64: "6395dbb256db6ea28d5c6695bc9bc33866c07ad1c93792f8d85857f1c21c34ee",
+  },
+} as const;
+
+function composeUrl(architecture: SiteConfig["architecture"]): string {
+  const arch = architecture === "arm64" ? "aarch64" : "x86_64";
+  return `https://github.com/docker/compose/releases/download/${COMPOSE_PLUGIN.version}/docker-compose-linux-${arch}`;
+}
+
+export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
+  const subnet = parseIpv4Cidr(config.network.privateSubnet.cidr)!;
+  const { secrets, tailscale } = config.bastion;
+  const upstreams = config.services.registryCaches.map((cache) => shellQuote(cache.upstream)).join(" ");
+  const secretSteps = [`write_secret ${shellQuote(secrets.piholeWebPassword)} WEBPASSWORD ${shellQuote(PIHOLE_SECRETS_ENV_FILE)}`];
+  if (tailscale.enabled) secretSteps.push(`write_secret ${shellQuote(secrets.tailscaleAuthKey)} TS_AUTHKEY ${shellQuote(TAILSCALE_SECRETS_ENV_FILE)}`);
+  return `#!/bin/bash
+# Third Death Star bastion boot, run by ${BOOT_UNIT_NAME} on every boot. Rendered from the site config.
+${SHELL_PRELUDE}
+${shellAssignments({
+  ENI_ADDRESS: config.bastion.privateIp,
+  SUBNET_CIDR: config.network.privateSubnet.cidr,
+  SUBNET_ROUTER: nthAddress(subnet, 1),
+  ENI_ROUTE_TABLE,
+  AMAZON_DNS: amazonDnsAddress(parseIpv4Cidr(config.network.vpcCidr)!),
+  AMAZON_LINK_LOCAL_DNS,
+  VOLUME_TAG_KEY: CACHE_VOLUME_TAG.key,
+  VOLUME_TAG_VALUE: CACHE_VOLUME_TAG.value,
+  VOLUME_DEVICE: CACHE_VOLUME_DEVICE,
+  BUNDLE_DIR,
+  DATA_DIR: `${BUNDLE_DIR}/${DATA_DIR}`,
+  COMPOSE_URL: composeUrl(config.architecture),
+  COMPOSE_SHA256: COMPOSE_PLUGIN.sha256[config.architecture],
+})}
+UPSTREAMS=(${upstreams})
+COMPOSE=(docker compose --file "$BUNDLE_DIR/compose.yaml")
+${ATTACH_ENI_FUNCTION}
+
+# put_file MODE PATH < content: replaces PATH only when the content differs; fails when unchanged.
+put_file() {
+  local mode=$1 path=$2 tmp
+  tmp=$(mktemp "$path.XXXXXX")
+  cat > "$tmp"
+  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$tmp" "$path"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$path"
+}
+
+# The bastion resolves through Amazon DNS, never through its own Pi-hole (listed first in the
+# VPC's DHCP options): the EC2 API must resolve before the ENI exists. The stub listener goes
+# so that Pi-hole can bind port 53.
+use_amazon_dns() {
+  printf 'nameserver %s\\nnameserver %s\\noptions timeout:2 attempts:3\\n' "$AMAZON_DNS" "$AMAZON_LINK_LOCAL_DNS" \\
+    | put_file 0644 /etc/resolv.conf || true
+  mkdir -p /etc/systemd/resolved.conf.d
+  if printf '[Resolve]\\nDNSStubListener=no\\n' | put_file 0644 /etc/systemd/resolved.conf.d/deathstar.conf; then
+    systemctl restart systemd-resolved
+  fi
+}
+
+# Replies from the ENI's address leave through the ENI (the VPC drops them on the other interface).
+route_via_eni() {
+  local dev
+  dev=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
+  ip route replace "$SUBNET_CIDR" dev "$dev" src "$ENI_ADDRESS" table "$ENI_ROUTE_TABLE"
+  ip route replace default via "$SUBNET_ROUTER" dev "$dev" table "$ENI_ROUTE_TABLE"
+  ip rule show | grep -q "from $ENI_ADDRESS lookup $ENI_ROUTE_TABLE" \\
+    || ip rule add from "$ENI_ADDRESS" lookup "$ENI_ROUTE_TABLE" priority 100
+  log "services answer on $ENI_ADDRESS via $dev"
+}
+
+# Attaches the volume tagged VOLUME_TAG_KEY=VOLUME_TAG_VALUE and prints its block device.
+attach_cache_volume() {
+  local instance_id region az volume_id state attached_to volume_az serial dev
+  instance_id=$(imds meta-data/instance-id)
+  region=$(imds meta-data/placement/region)
+  az=$(imds meta-data/placement/availability-zone)
+  for attempt in $(seq 1 60); do
+    read -r volume_id state attached_to volume_az < <(aws ec2 describe-volumes --region "$region" \\
+      --filters "Name=tag:$VOLUME_TAG_KEY,Values=$VOLUME_TAG_VALUE" \\
+      --query 'Volumes[0].[VolumeId, State, Attachments[0].InstanceId, AvailabilityZone]' --output text) || true
+    if [ -n "\${volume_az:-}" ] && [ "$volume_az" != "None" ] && [ "$volume_az" != "$az" ]; then
+      log "cache volume $volume_id is in $volume_az but this instance is in $az; see docs/troubleshooting.md (Bastion)"
+      return 1
+    fi
+    if [ "\${attached_to:-}" = "$instance_id" ]; then log "cache volume $volume_id already attached"; break; fi
+    if [ "\${state:-}" = "available" ]; then
+      aws ec2 attach-volume --region "$region" --volume-id "$volume_id" --instance-id "$instance_id" \\
+        --device "$VOLUME_DEVICE" >/dev/null && log "attached cache volume $volume_id" && break
+    fi
+    log "cache volume is \${state:-missing} (attached to \${attached_to:-nothing}); waiting (attempt $attempt/60)"
+    sleep 10
+  done
+  serial=\${volume_id//-/}
+  for _ in $(seq 1 60); do
+    for dev in "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$serial" "$VOLUME_DEVICE"; do
+      if [ -b "$dev" ]; then readlink -f "$dev"; return 0; fi
+    done
+    sleep 2
+  done
+  log "cache volume \${volume_id:-?} did not show up as a block device; see docs/troubleshooting.md (Bastion)"
+  return 1
+}
+
+# Formats the volume only when blkid finds no signature at all (exit 2), then mounts it as the
+# bundle's data dir. A partition table or an unreadable device is left alone.
+mount_cache_volume() {
+  local dev=$1 probe=0
+  blkid -p "$dev" >/dev/null 2>&1 || probe=$?
+  if [ "$probe" -eq 2 ]; then
+    log "cache volume $dev is blank; formatting it as xfs"
+    mkfs.xfs -q -L deathstar-cache "$dev"
+  elif [ "$probe" -ne 0 ]; then
+    log "cannot probe $dev (blkid exit $probe); not formatting it"
+    return 1
+  fi
+  mkdir -p "$DATA_DIR"
+  mountpoint -q "$DATA_DIR" || mount "$dev" "$DATA_DIR"
+  log "cache volume $dev mounted on $DATA_DIR"
+}
+
+# registry 2.8 in proxy mode panics at start when its upstream is unreachable, so the caches
+# start only once every upstream answers (through the NAT, which boots on the same schedule).
+wait_for_egress() {
+  local url
+  for url in "\${UPSTREAMS[@]}"; do
+    if ! retry 60 10 curl -s -o /dev/null --max-time 10 "$url/v2/"; then
+      log "$url is unreachable; check the NAT (docs/troubleshooting.md, Bastion)"
+      return 1
+    fi
+  done
+  log "egress is up: every registry upstream answers"
+}
+
+install_docker() {
+  rpm -q docker >/dev/null 2>&1 || retry 10 6 dnf install -y docker
+  mkdir -p /etc/docker
+  if printf '{\\n  "log-driver": "journald"\\n}\\n' | put_file 0644 /etc/docker/daemon.json && systemctl -q is-active docker; then
+    systemctl restart docker
+  fi
+  systemctl enable --now docker
+  local plugin=/usr/local/lib/docker/cli-plugins/docker-compose tmp
+  if [ -x "$plugin" ] && echo "$COMPOSE_SHA256  $plugin" | sha256sum --quiet --check - 2>/dev/null; then return 0; fi
+  mkdir -p "$(dirname "$plugin")"
+  tmp=$(mktemp)
+  retry 5 10 curl -fsSL -o "$tmp" "$COMPOSE_URL"
+  if ! echo "$COMPOSE_SHA256  $tmp" | sha256sum --quiet --check -; then
+    rm -f "$tmp"
+    log "$COMPOSE_URL does not match its pinned sha256; refusing to install it"
+    return 1
+  fi
+  install -m 0755 "$tmp" "$plugin"
+  rm -f "$tmp"
+  log "installed docker compose from $COMPOSE_URL"
+}
+
+ssm_value() {
+  aws ssm get-parameter --region "$(imds meta-data/placement/region)" --name "$1" --with-decryption \\
+    --query Parameter.Value --output text
+}
+
+# write_secret PARAMETER VARIABLE FILE: a root-only env file; the value never reaches a log.
+write_secret() {
+  local value
+  install -d -m 0700 "$BUNDLE_DIR/secrets"
+  if ! value=$(retry 10 6 ssm_value "$1"); then
+    log "cannot read SSM parameter $1; create it as a SecureString (docs/bastion.md)"
+    return 1
+  fi
+  case $value in
+    *"'"* | *$'\\n'*) log "SSM parameter $1 contains a quote or a newline, which env files cannot carry"; return 1 ;;
+  esac
+  printf "%s='%s'\\n" "$2" "$value" | put_file 0600 "$BUNDLE_DIR/$3" || true
+}
+
+main() {
+  use_amazon_dns
+  attach_persistent_eni
+  route_via_eni
+  local device
+  device=$(attach_cache_volume)
+  mount_cache_volume "$device"
+  wait_for_egress
+  install_docker
+${secretSteps.map((step) => `  ${step}`).join("\n")}
+  "$BUNDLE_DIR/${FETCH_TALOS_ASSETS_SCRIPT}"
+  retry 5 30 "\${COMPOSE[@]}" pull --quiet
+  "\${COMPOSE[@]}" up --detach --remove-orphans
+  log "bastion ready on $ENI_ADDRESS"
+}
+
+# Sourced, the script only defines its functions (the test suite runs them one by one).
+if [ "\${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
+`;
+}
+
+/** systemd unit running the boot script on every boot; it retries until the script succeeds. */
+export function renderBastionBootUnit(): string {
+  return `[Unit]
+Description=Third Death Star bastion: persistent ENI and cache volume, then the service containers
+Wants=network-online.target
+After=network-online.target docker.service
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${BOOT_SCRIPT_PATH}
+# Removing the containers on stop keeps Docker from starting them at the next boot before the
+# cache volume is mounted; this unit starts them again once it is.
+ExecStop=-/usr/bin/docker compose --file ${BUNDLE_DIR}/compose.yaml down
+Restart=on-failure
+RestartSec=30s
+TimeoutStartSec=45min
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

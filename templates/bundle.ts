@@ -1,0 +1,32 @@
+/**
+ * The bastion bundle: every file the netboot host needs, keyed by path relative to the bundle
+ * dir. It runs with `docker compose up -d` on any Docker host (the home fileserver); the AWS
+ * bastion's cloud-init writes the same files to /opt/deathstar and adds only the AWS-specific
+ * boot steps (persistent ENI and volume, secrets from SSM).
+ */
+import type { SiteConfig } from "../config/schema.js";
+import { registryConfigPath, renderComposeFile, REGISTRY_CONTAINER_PORT, REGISTRY_STORAGE } from "./compose.js";
+import { renderDnsmasqConfig } from "./dnsmasq.js";
+import { FETCH_TALOS_ASSETS_SCRIPT, renderFetchTalosAssetsScript } from "./fetch-talos-assets.js";
+import { renderMatchboxFiles } from "./matchbox.js";
+import { PIHOLE_HOSTS_FILE_NAME, renderPiholeHosts } from "./pihole.js";
+import { renderRegistryCacheConfig } from "./registry.js";
+
+export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string, string> {
+  const files: Record<string, string> = {
+    "compose.yaml": renderComposeFile(config),
+    "dnsmasq/dnsmasq.conf": renderDnsmasqConfig(config),
+    [`pihole/${PIHOLE_HOSTS_FILE_NAME}`]: renderPiholeHosts(config),
+    [FETCH_TALOS_ASSETS_SCRIPT]: renderFetchTalosAssetsScript(config),
+  };
+  for (const cache of config.services.registryCaches) {
+    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${REGISTRY_CONTAINER_PORT}`, rootDirectory: REGISTRY_STORAGE });
+  }
+  for (const [path, text] of Object.entries(renderMatchboxFiles(config))) files[`matchbox/${path}`] = text;
+  return files;
+}
+
+/** Bundle files that must be executable. */
+export function isBundleScript(path: string): boolean {
+  return path.endsWith(".sh");
+}

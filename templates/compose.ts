@@ -1,0 +1,128 @@
+/**
+ * compose.yaml of the bastion: one Compose project with every service container. Paths are
+ * relative to the bundle dir, so the same file runs on the AWS bastion (bundle in
+ * /opt/deathstar, `data/` the persistent volume) and on a plain Docker host at home.
+ */
+import { stringify } from "yaml";
+import type { SiteConfig } from "../config/schema.js";
+import type { RegistryCache } from "./registry.js";
+import { ARM64_IPXE_DIR, TFTP_ROOT } from "./dnsmasq.js";
+import { PIHOLE_HOSTS_FILE_NAME, PIHOLE_SECRETS_ENV_FILE, renderPiholeEnvironment } from "./pihole.js";
+
+export const COMPOSE_PROJECT = "deathstar-bastion";
+/** Everything that must survive a replacement lives under this bundle-relative dir. */
+export const DATA_DIR = "data";
+/** matchbox's data dir (-data-path) on the host, relative to the bundle dir. */
+export const MATCHBOX_HOST_DIR = `${DATA_DIR}/matchbox`;
+/** Where a cache's registry listens inside its container. */
+export const REGISTRY_CONTAINER_PORT = 5000;
+/** Storage root inside a cache's container. */
+export const REGISTRY_STORAGE = "/var/lib/registry";
+/** Root-only env file holding TS_AUTHKEY, relative to the bundle dir. */
+export const TAILSCALE_SECRETS_ENV_FILE = "secrets/tailscale.env";
+
+const MATCHBOX_DATA = "/var/lib/matchbox";
+/** Containers come back after a crash; the boot unit removes them on shutdown (see bastion-boot.ts). */
+const restart = "unless-stopped";
+
+/** Bundle-relative path of a cache's config.yml, e.g. "registry/docker.io/config.yml". */
+export function registryConfigPath(cache: RegistryCache): string {
+  return `registry/${cache.name}/config.yml`;
+}
+
+/** Compose service name of a cache, e.g. "registry-docker-io". */
+export function registryServiceName(cache: RegistryCache): string {
+  return `registry-${cache.name.replace(/\./g, "-")}`;
+}
+
+export function renderComposeFile(config: Readonly<SiteConfig>): string {
+  const services: Record<string, unknown> = {
+    dnsmasq: dnsmasqService(config),
+    matchbox: matchboxService(config),
+    pihole: piholeService(config),
+  };
+  for (const cache of config.services.registryCaches) services[registryServiceName(cache)] = registryService(config, cache);
+  if (config.bastion.tailscale.enabled) services.tailscale = tailscaleService(config);
+  const header = "# Rendered from the site config; edit the config, not this file.\n";
+  return header + stringify({ name: COMPOSE_PROJECT, services }, { lineWidth: 0 });
+}
+
+function dnsmasqService(config: Readonly<SiteConfig>) {
+  return {
+    image: config.images.dnsmasq,
+    restart,
+    // DHCP needs broadcast on the real interface; TFTP replies from ephemeral ports.
+    network_mode: "host",
+    cap_add: ["NET_ADMIN"],
+    command: ["--keep-in-foreground", "--conf-file=/etc/deathstar/dnsmasq.conf"],
+    volumes: [
+      "./dnsmasq/dnsmasq.conf:/etc/deathstar/dnsmasq.conf:ro",
+      `./${DATA_DIR}/tftpboot/${ARM64_IPXE_DIR}:${TFTP_ROOT}/${ARM64_IPXE_DIR}:ro`,
+    ],
+  };
+}
+
+function matchboxService(config: Readonly<SiteConfig>) {
+  const port = config.services.matchboxPort;
+  return {
+    image: config.images.matchbox,
+    restart,
+    // matchbox's default -address is 127.0.0.1:8080, unreachable through a published port.
+    command: [`-address=0.0.0.0:${port}`, `-data-path=${MATCHBOX_DATA}`, `-assets-path=${MATCHBOX_DATA}/assets`, "-log-level=info"],
+    ports: [`${port}:${port}`],
+    volumes: [
+      `./${MATCHBOX_HOST_DIR}:${MATCHBOX_DATA}`,
+      `./matchbox/profiles:${MATCHBOX_DATA}/profiles:ro`,
+      `./matchbox/groups:${MATCHBOX_DATA}/groups:ro`,
+    ],
+  };
+}
+
+function piholeService(config: Readonly<SiteConfig>) {
+  return {
+    image: config.images.pihole,
+    restart,
+    // Host networking: DNS on :53 of every address, and Pi-hole sees the real client addresses.
+    network_mode: "host",
+    environment: renderPiholeEnvironment(config),
+    env_file: [`./${PIHOLE_SECRETS_ENV_FILE}`],
+    volumes: [
+      `./${DATA_DIR}/pihole/etc-pihole:/etc/pihole`,
+      `./${DATA_DIR}/pihole/etc-dnsmasq.d:/etc/dnsmasq.d`,
+      `./pihole/${PIHOLE_HOSTS_FILE_NAME}:/etc/dnsmasq.d/${PIHOLE_HOSTS_FILE_NAME}:ro`,
+    ],
+  };
+}
+
+function registryService(config: Readonly<SiteConfig>, cache: RegistryCache) {
+  return {
+    image: config.images.registry,
+    restart,
+    ports: [`${cache.port}:${REGISTRY_CONTAINER_PORT}`],
+    volumes: [
+      `./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`,
+      `./${DATA_DIR}/registry/${cache.name}:${REGISTRY_STORAGE}`,
+    ],
+    healthcheck: {
+      // The registry image is Alpine-based: busybox wget is there, curl is not.
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_CONTAINER_PORT}/v2/`],
+      interval: "30s",
+      timeout: "5s",
+      retries: 3,
+      start_period: "20s",
+    },
+  };
+}
+
+function tailscaleService(config: Readonly<SiteConfig>) {
+  return {
+    image: config.images.tailscale,
+    restart,
+    network_mode: "host",
+    cap_add: ["NET_ADMIN", "NET_RAW"],
+    devices: ["/dev/net/tun:/dev/net/tun"],
+    environment: { TS_STATE_DIR: "/var/lib/tailscale", TS_USERSPACE: "false", TS_HOSTNAME: `deathstar-${config.site.name}-bastion` },
+    env_file: [`./${TAILSCALE_SECRETS_ENV_FILE}`],
+    volumes: [`./${DATA_DIR}/tailscale:/var/lib/tailscale`],
+  };
+}

@@ -44,17 +44,31 @@ describe("the default site", () => {
 
   it("projects what the documented formula (docs/cost.md) gives from the config values", () => {
     // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule);
-    // the NAT instance shares the bastion's schedule.
+    // the NAT instance shares the bastion's schedule. N = node-hours = sessions × hours × nodes.
     const perDay = dailyHours(config.bastion.schedule.start, config.bastion.schedule.stop)!;
     const H = (perDay * 730) / 24;
     const natInstance = H * HOURLY[config.network.natInstance.instanceType]! + 8 * GP3 * (H / 730) + H * IPV4;
     const bastion = H * HOURLY[config.bastion.instanceType]! + config.bastion.rootVolumeGb * GP3 * (H / 730);
     const cache = config.bastion.cacheVolumeGb * GP3;
+    const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession } = config.usage;
+    const N = experimentSessionsPerMonth * hoursPerSession * nodesPerSession;
+    const nodes = N * HOURLY[config.talos.nodeInstanceType]! + config.talos.nodeRootVolumeGb * GP3 * (N / 730);
     const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
-    const expected = natInstance + bastion + cache + egress;
+    const expected = natInstance + bastion + cache + nodes + egress;
     expect(report.totalUsd).toBeCloseTo(expected, 6);
-    // 5 h/day → H = 152.08 h. NAT instance 0.6996 + 0.1467 + 0.7604; bastion 2.7983 + 0.1467; cache 1.76.
-    expect(expected).toBeCloseTo(6.31, 2);
+    // 5 h/day → H = 152.08 h; N = 4 × 3 × 3 = 36 h. NAT instance 0.6996 + 0.1467 + 0.7604;
+    // bastion 2.7983 + 0.1467; cache 1.76; nodes 0.6624 + 0.0868.
+    expect(expected).toBeCloseTo(7.06, 2);
+  });
+
+  it("takes the t4g.small trial off the bastion's and the nodes' hours while it lasts", () => {
+    const trial = siteConfig({ budget: { t4gTrial: true } });
+    const stack = synthStack(trial);
+    const during = estimateMonthlyCost(stack, trial, { month: "2026-12" });
+    const t4gSmallHours = (5 * 730) / 24 + 4 * 3 * 3; // bastion 152.08 h + nodes 36 h, under the 750 h cap
+    expect(during.totalUsd).toBeCloseTo(report.totalUsd - t4gSmallHours * 0.0184, 6);
+    expect(during.totalUsd).toBeCloseTo(3.6, 2);
+    expect(estimateMonthlyCost(stack, trial, { month: "2027-01" }).totalUsd).toBeCloseTo(report.totalUsd, 9);
   });
 
   it("stays under its default budget; at rest only the cache volume bills", () => {
@@ -64,7 +78,7 @@ describe("the default site", () => {
 
   it("prints a one-line projection naming the mode, the budget and the price date", () => {
     const line = projectionLine(report, config);
-    expect(line).toMatch(/^cost: \$6\.31\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).toMatch(/^cost: \$7\.06\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
     expect(line).not.toContain("\n");
   });
 });
@@ -106,8 +120,8 @@ describe("the budget guard", () => {
 
   it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
     const problem = budgetProblem(report, gateway.budget);
-    // $6.31 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $43.87.
-    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$43\.87\/month exceeds the budget of \$10\.00/);
+    // $7.06 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $44.62.
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$44\.62\/month exceeds the budget of \$10\.00/);
     expect(problem).toContain(
       "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_autoscaling_group.bastion t4g.small instance $2.80.",
     );

@@ -4,10 +4,8 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 
-/** Talos API port (apid). */
-export const TALOS_API_PORT = 50000;
-/** Kubernetes API server port. */
-export const KUBERNETES_API_PORT = 6443;
+// The ports live with the rest of the cluster's addresses; re-exported for constructs.
+export { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
 
 /** Props of {@link SecurityGroups}. */
 export interface SecurityGroupsProps {

@@ -3,7 +3,9 @@
 #   - OpenTofu at the version in .terraform-version (one on PATH is used when it matches),
 #   - the hashicorp/aws provider, built from its Go module, in a filesystem mirror `tofu init` reads offline,
 #   - a Python venv with moto's server (AWS API emulator) and checkov,
-#   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command.
+#   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command,
+#   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate),
+#   - matchbox, built from its Go module at the version of the default matchbox image.
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -24,12 +26,19 @@ aws_provider_module=github.com/hashicorp/terraform-provider-aws
 aws_provider_ref=v1.60.1-0.20260602190131-5f2286d6d836
 aws_provider_version=6.47.1
 python_requirements="$repo/scripts/requirements-tools.txt"
+# Same release as the default images.matchbox (quay.io/poseidon/matchbox:v0.11.0 in config/sites.ts;
+# __tests__/integration/matchbox.test.ts checks the built binary against it).
+# Its go.mod has one replace directive (gopkg.in/yaml.v2 pinned to v2.4.0), honoured because the
+# module is built as the main module.
+matchbox_module=github.com/poseidon/matchbox
+matchbox_version=v0.11.0
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
 # Builds a Go main package from a module version into $3, in a scratch copy (the module cache is read-only).
+# $5, optional: more -ldflags, e.g. "-X <pkg>.Version=<ref>" where a release stamps its version at build time.
 go_build_module() {
-  local module=$1 ref=$2 out=$3 pkg=$4 dir scratch start
+  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} dir scratch start
   start=$(date +%s)
   log "building $module@$ref ($pkg) - this is slow the first time"
   dir=$(go mod download -json "$module@$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
@@ -37,7 +46,7 @@ go_build_module() {
   cp -r "$dir/." "$scratch/"
   chmod -R u+w "$scratch"
   mkdir -p "$(dirname "$out")"
-  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o "$out.tmp" "$pkg")
+  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $extra_ldflags" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
   rm -rf "$scratch"
   log "built $(basename "$out") in $(( $(date +%s) - start ))s"
@@ -94,6 +103,23 @@ if [ ! -x "$compose_check" ]; then
   mv "$compose_check.tmp" "$compose_check"
 fi
 
+# --- talos-config-check: rendered Talos patches through Talos' own generate/patch/validate -----------------
+talos_check_src="$repo/scripts/talos-config-check"
+talos_check_key=$(cat "$talos_check_src/go.mod" "$talos_check_src/go.sum" "$talos_check_src/main.go" | sha256sum | cut -c1-12)
+talos_check="$cache/talos-config-check/$talos_check_key/talos-config-check"
+if [ ! -x "$talos_check" ]; then
+  log "building talos-config-check"
+  mkdir -p "$(dirname "$talos_check")"
+  (cd "$talos_check_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$talos_check.tmp" .)
+  mv "$talos_check.tmp" "$talos_check"
+fi
+
+# --- matchbox ------------------------------------------------------------------------------------------
+matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"
+# Stamped like the release build (its Makefile), so `matchbox -version` names the release.
+[ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox \
+  "-X $matchbox_module/matchbox/version.Version=$matchbox_version"
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
@@ -101,4 +127,6 @@ export DEATHSTAR_AWS_PROVIDER_VERSION=$aws_provider_version
 export TF_CLI_CONFIG_FILE=$cli_config
 export DEATHSTAR_VENV=$venv
 export DEATHSTAR_COMPOSE_CHECK=$compose_check
+export DEATHSTAR_TALOS_CONFIG_CHECK=$talos_check
+export DEATHSTAR_MATCHBOX=$matchbox_bin
 ENV

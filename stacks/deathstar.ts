@@ -10,6 +10,9 @@ import { ResourceArns } from "../constructs/arns.js";
 import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
+import { TalosNodes } from "../constructs/talos-nodes.js";
+import { renderIpxeScript } from "../templates/ipxe.js";
+import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster.js";
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
@@ -75,6 +78,16 @@ export class DeathStarStack extends TerraformStack {
       userData: renderBastionUserData(config),
       secretParameterNames: [bastion.secrets.piholeWebPassword, ...(bastion.tailscale.enabled ? [bastion.secrets.tailscaleAuthKey] : [])],
       arns,
+      tags,
+    });
+    new TalosNodes(this, "talos-nodes", {
+      talos: config.talos,
+      architecture: config.architecture,
+      region: config.aws.region,
+      subnetId: network.privateSubnet.id,
+      securityGroupId: security.talosNodes.id,
+      ipxeScript: config.talos.boot === "ipxe" ? renderIpxeScript(config) : undefined,
+      endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
     new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });

@@ -1,8 +1,10 @@
 /**
  * matchbox data rendered from the config: profiles (what to boot) and groups (who boots it).
  * Nodes are matched by the `ip` label the iPXE script sends (their fixed address from
- * talos.nodeIps); anything else matches the selector-less default group and boots Talos in
- * maintenance mode, which is CozyStack's documented flow (`talm apply -i`).
+ * talos.nodeIps): with fixed addresses the address is the node's identity, so one iPXE script
+ * serves every node and the launch template needs no per-node user-data; each group's metadata
+ * carries the node's name and role. Anything else matches the selector-less default group and
+ * boots Talos in maintenance mode, which is CozyStack's documented flow (`talm apply -i`).
  */
 import type { SiteConfig } from "../config/schema.js";
 import { talosArch, talosAssets } from "./talos-assets.js";
@@ -63,7 +65,8 @@ export function renderMatchboxGroups(config: Readonly<SiteConfig>): MatchboxGrou
     name: `${talosNodeName(i)} (${ip})`,
     profile: nodeProfile,
     selector: { ip },
-    metadata: { hostname: talosNodeName(i), ip, cluster: config.talos.clusterName },
+    // Every node of the lab is a control plane (CozyStack's 1-3 node topology).
+    metadata: { hostname: talosNodeName(i), ip, role: "controlplane", cluster: config.talos.clusterName },
   }));
   return [...nodes, { id: "default", name: "Unknown machines: Talos maintenance mode", profile: MAINTENANCE_PROFILE_ID }];
 }

@@ -1,6 +1,6 @@
 /**
  * The cached toolchain written by scripts/setup.sh (`npm test` runs it first): paths of tofu,
- * the provider mirror's CLI config, and the Python venv with moto and checkov.
+ * the provider mirror's CLI config, the Python venv with moto and checkov, and matchbox.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -17,6 +17,10 @@ export interface Toolchain {
   readonly venv: string;
   /** scripts/compose-check built: loads a compose file with compose-go, as `docker compose` does. */
   readonly composeCheck: string;
+  /** scripts/talos-config-check: Talos' machinery generating, patching and validating machine configs. */
+  readonly talosConfigCheck: string;
+  /** matchbox built from its Go module; absent in a toolchain.env written before it was added. */
+  readonly matchbox?: string;
   /** Extra variables for child processes. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -41,6 +45,8 @@ export function toolchain(): Toolchain {
     cliConfigFile: get("TF_CLI_CONFIG_FILE"),
     venv: get("DEATHSTAR_VENV"),
     composeCheck: get("DEATHSTAR_COMPOSE_CHECK"),
+    talosConfigCheck: get("DEATHSTAR_TALOS_CONFIG_CHECK"),
+    ...(env.DEATHSTAR_MATCHBOX ? { matchbox: env.DEATHSTAR_MATCHBOX } : {}),
     env,
   };
 }

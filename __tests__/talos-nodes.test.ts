@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import { AnnotationMetadataEntryType, Testing } from "cdktf";
+import { decodeUserData, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
+import { DeathStarStack } from "../stacks/deathstar.js";
+import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosNodesProps } from "../constructs/talos-nodes.js";
+import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
+import { renderIpxeScript } from "../templates/ipxe.js";
+import { EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
+
+const IPXE_AMI = "ami-0123456789abcdef0";
+const ipxeConfig = () => siteConfig({ talos: { boot: "ipxe", ipxeAmiId: IPXE_AMI } });
+
+function dataSource(stack: SynthesizedStack, type: string, name: string): Record<string, unknown> {
+  const found = stack.data?.[type]?.[name];
+  if (!found) throw new Error(`data.${type}.${name} is not in the stack`);
+  return found;
+}
+
+function filters(ami: Record<string, unknown>): Record<string, unknown[]> {
+  return Object.fromEntries((ami.filter as { name: string; values: unknown[] }[]).map((f) => [f.name, f.values]));
+}
+
+describe("talos-node launch template (both boot modes)", () => {
+  for (const [mode, config] of [["talos-ami", siteConfig()], ["ipxe", ipxeConfig()]] as const) {
+    it(`${mode}: arm64 type, talos-nodes-sg, IMDSv2, encrypted gp3 root on the AMI's root device, standard credits`, () => {
+      const template = resource(synthStack(config), "aws_launch_template", "talos_node");
+      expect(template.name).toBe("deathstar-talos-node");
+      expect(template.instance_type).toBe(config.talos.nodeInstanceType);
+      expect(template.image_id).toBe("${data.aws_ami.talos_node.id}");
+      expect(template.vpc_security_group_ids).toEqual(["${aws_security_group.talos_nodes.id}"]);
+      expect(template.metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
+      expect(template.credit_specification).toEqual({ cpu_credits: "standard" });
+      expect(template.block_device_mappings).toEqual([
+        {
+          device_name: "${data.aws_ami.talos_node.root_device_name}",
+          ebs: { volume_size: config.talos.nodeRootVolumeGb, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" },
+        },
+      ]);
+      // Manual launch only: no Auto Scaling group uses this template.
+      const groups = Object.values(synthStack(config).resource.aws_autoscaling_group ?? {});
+      expect(groups.some((group) => JSON.stringify(group).includes("aws_launch_template.talos_node"))).toBe(false);
+    });
+  }
+
+  it("talos-ami: official Talos AMI by owner and exact name for version, region and arch; no user-data", () => {
+    const stack = synthStack(siteConfig());
+    const ami = dataSource(stack, "aws_ami", "talos_node");
+    expect(ami.owners).toEqual([TALOS_AMI_OWNER]);
+    expect(ami.most_recent).toBe(true);
+    expect(filters(ami)).toEqual({ name: ["talos-v1.11.5-eu-west-1-arm64"], architecture: ["arm64"] });
+    expect(resource(stack, "aws_launch_template", "talos_node").user_data).toBeUndefined();
+  });
+
+  it("talos-ami: the AMI name follows the configured version and architecture", () => {
+    const config = siteConfig({
+      architecture: "x86_64",
+      bastion: { instanceType: "t3.small" },
+      network: { natInstance: { instanceType: "t3.nano" } },
+      talos: { version: "v1.12.0", nodeInstanceType: "t3.large" },
+    });
+    const ami = dataSource(synthStack(config), "aws_ami", "talos_node");
+    expect(filters(ami)).toEqual({ name: ["talos-v1.12.0-eu-west-1-amd64"], architecture: ["x86_64"] });
+  });
+
+  it("ipxe: the configured iPXE AMI (checked to be arm64 at plan time) and the iPXE script as user-data", () => {
+    const config = ipxeConfig();
+    const stack = synthStack(config);
+    expect(filters(dataSource(stack, "aws_ami", "talos_node"))).toEqual({ "image-id": [IPXE_AMI], architecture: ["arm64"] });
+    const template = resource(stack, "aws_launch_template", "talos_node");
+    const userData = decodeUserData(template);
+    expect(userData).toBe(renderIpxeScript(config));
+    expect(userData.startsWith("#!ipxe\n")).toBe(true);
+    expect(userData).toContain(`chain --autofree http://10.20.13.140:${config.services.matchboxPort}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`);
+  });
+
+  it("non-burstable types get no credit specification (EC2 rejects it there)", () => {
+    const template = resource(synthStack(siteConfig({ talos: { nodeInstanceType: "m7g.xlarge" } })), "aws_launch_template", "talos_node");
+    expect(template.credit_specification).toBeUndefined();
+  });
+});
+
+describe("talos_node_count", () => {
+  it("is a number variable, default 0, validated to 0..number of node addresses", () => {
+    const variable = synthStack(siteConfig()).variable?.talos_node_count;
+    expect(variable).toMatchObject({ type: "number", default: 0 });
+    const [validation] = variable!.validation as { condition: string; error_message: string }[];
+    expect(validation!.condition).toBe(
+      "${(((0 <= var.talos_node_count) && (var.talos_node_count <= 3)) && (floor(var.talos_node_count) == var.talos_node_count))}",
+    );
+    expect(validation!.error_message).toContain("0 to 3");
+  });
+
+  it("follows the number of configured addresses", () => {
+    const config = siteConfig({ talos: { nodeIps: ["10.20.13.21"] }, usage: { nodesPerSession: 1 } });
+    const [validation] = synthStack(config).variable!.talos_node_count!.validation as { condition: string }[];
+    expect(validation!.condition).toContain("var.talos_node_count <= 1)");
+  });
+
+  it("creates that many instances from the template, node i at talos.nodeIps[i] in the private subnet", () => {
+    const stack = synthStack(siteConfig()) as SynthesizedStack & { locals: Record<string, unknown> };
+    const instance = resource(stack, "aws_instance", "talos_node");
+    expect(instance).toEqual({
+      count: "${var.talos_node_count}",
+      launch_template: { id: "${aws_launch_template.talos_node.id}", version: "${aws_launch_template.talos_node.latest_version}" },
+      subnet_id: "${aws_subnet.private.id}",
+      private_ip: "${element(local.talos_node_ips, count.index)}",
+      tags: { Name: "${element(local.talos_node_names, count.index)}" },
+    });
+    expect(stack.locals.talos_node_ips).toEqual(["10.20.13.11", "10.20.13.12", "10.20.13.13"]);
+    expect(stack.locals.talos_node_names).toEqual(["deathstar-talos-1", "deathstar-talos-2", "deathstar-talos-3"]);
+  });
+});
+
+describe("outputs", () => {
+  it("node addresses, a run-instances command per node, talosctl and Kubernetes endpoints", () => {
+    const output = synthStack(siteConfig()).output!;
+    expect(output.talos_node_ips!.value).toEqual(["10.20.13.11", "10.20.13.12", "10.20.13.13"]);
+    expect(output.talos_node_instance_ids!.value).toBe("${aws_instance.talos_node[*].id}");
+    expect(output.talosctl_endpoint!.value).toBe(`10.20.13.11:${TALOS_API_PORT}`);
+    expect(output.kubernetes_endpoint!.value).toBe(`https://10.20.13.11:${KUBERNETES_API_PORT}`);
+    const commands = output.talos_node_run_instances!.value as string[];
+    expect(commands).toHaveLength(3);
+    expect(commands[1]).toBe(
+      "aws ec2 run-instances --region eu-west-1" +
+        " --launch-template LaunchTemplateId=${aws_launch_template.talos_node.id},Version=${aws_launch_template.talos_node.latest_version}" +
+        " --subnet-id ${aws_subnet.private.id} --private-ip-address 10.20.13.12" +
+        " --tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=deathstar-talos-2}]'",
+    );
+  });
+});
+
+describe("sizing warnings", () => {
+  it("warn (not fail) when CozyStack is enabled on nodes smaller than it documents", () => {
+    const warnings = talosNodeWarnings(siteConfig().talos);
+    expect(warnings.join("\n")).toMatch(/t4g\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
+    expect(warnings.join("\n")).toMatch(new RegExp(`nodeRootVolumeGb is 20; .*at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`));
+    expect(warnings.join("\n")).toContain("empty Image Factory schematic");
+  });
+
+  it("are silent for a node CozyStack's documentation accepts", () => {
+    const schematic = "a".repeat(64);
+    const talos = siteConfig({ talos: { nodeInstanceType: "t4g.xlarge", nodeRootVolumeGb: 64, schematicId: schematic } }).talos;
+    expect(schematic).not.toBe(EMPTY_SCHEMATIC_ID);
+    expect(talosNodeWarnings(talos)).toEqual([]);
+  });
+
+  it("only Talos' own minimum applies when CozyStack is off", () => {
+    expect(talosNodeWarnings(siteConfig({ talos: { cozystack: { enabled: false } } }).talos)).toEqual([]);
+    expect(talosNodeWarnings(siteConfig({ talos: { nodeInstanceType: "t4g.micro", cozystack: { enabled: false } } }).talos)).toEqual([
+      "talos.nodeInstanceType t4g.micro has 1 GiB; Talos control-plane nodes need at least 2 GiB",
+    ]);
+  });
+
+  it("reach cdktf's annotations, which `cdktf synth` prints, and do not fail the synth", () => {
+    const app = Testing.app();
+    const stack = new DeathStarStack(app, siteConfig());
+    expect(() => Testing.synth(stack)).not.toThrow();
+    const warnings = stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
+      .map((entry) => String(entry.data));
+    expect(warnings).toEqual(talosNodeWarnings(siteConfig().talos));
+  });
+});
+
+describe("TalosNodes props", () => {
+  const props = (talos: TalosNodesProps["talos"], ipxeScript?: string): TalosNodesProps => ({
+    talos,
+    architecture: "arm64",
+    region: "eu-west-1",
+    subnetId: "subnet-1",
+    securityGroupId: "sg-1",
+    ipxeScript,
+    endpoints: { talosApi: "10.20.13.11:50000", kubernetes: "https://10.20.13.11:6443" },
+    tags: {},
+  });
+  const build = (p: TalosNodesProps) => () => new TalosNodes(Testing.app(), "nodes", p);
+
+  it("reject a boot mode without its payload, or a payload the mode does not take", () => {
+    expect(build(props(ipxeConfig().talos))).toThrow(/needs talos.ipxeAmiId and the iPXE script/);
+    expect(build(props(siteConfig().talos, renderIpxeScript(siteConfig())))).toThrow(/takes no user-data/);
+    expect(build(props(ipxeConfig().talos, "#!/bin/sh\n"))).toThrow(/must be an iPXE script/);
+  });
+});

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { siteConfig, synthStack } from "./helpers/synth.js";
+import {
+  COZYSTACK_KERNEL_MODULES,
+  renderTalosCommands,
+  renderTalosFiles,
+  renderTalosPatches,
+} from "../templates/talos-patches.js";
+import { matchboxBaseUrl, renderIpxeScript } from "../templates/ipxe.js";
+import { renderMatchboxGroups } from "../templates/matchbox.js";
+import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
+
+type Tree = Record<string, unknown>;
+
+function patches(config = siteConfig()): Record<string, Tree> {
+  return Object.fromEntries(Object.entries(renderTalosPatches(config)).map(([path, text]) => [path, parse(text) as Tree]));
+}
+
+/**
+ * The Talos v1alpha1 fields these patches may set (Talos 1.11 configuration reference; CozyStack's
+ * talm preset for the CozyStack ones). `*` is a map key chosen by the config, `[]` a list item.
+ * No Talos config JSON Schema ships in an npm or PyPI package, so the structure is asserted here;
+ * __tests__/integration/talos-config.test.ts runs the patches through Talos' own validation.
+ */
+const TALOS_FIELDS = new Set([
+  "machine.kubelet.nodeIP.validSubnets[]",
+  "machine.kubelet.extraConfig.maxPods",
+  "machine.registries.mirrors.*.endpoints[]",
+  "machine.time.servers[]",
+  "machine.install.disk",
+  "machine.install.image",
+  "machine.sysctls.*",
+  "machine.kernel.modules[].name",
+  "machine.kernel.modules[].parameters[]",
+  "machine.files[].content",
+  "machine.files[].path",
+  "machine.files[].op",
+  "machine.network.hostname",
+  "cluster.clusterName",
+  "cluster.controlPlane.endpoint",
+  "cluster.network.cni.name",
+  "cluster.network.dnsDomain",
+  "cluster.network.podSubnets[]",
+  "cluster.network.serviceSubnets[]",
+  "cluster.proxy.disabled",
+  "cluster.discovery.enabled",
+  "cluster.allowSchedulingOnControlPlanes",
+  "cluster.apiServer.certSANs[]",
+  "cluster.etcd.advertisedSubnets[]",
+]);
+/** Maps whose keys are data, not field names. */
+const FREE_MAPS = new Set(["machine.registries.mirrors", "machine.sysctls"]);
+
+function leafPaths(value: unknown, path: string): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => leafPaths(item, `${path}[]`));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([key, child]) => leafPaths(child, FREE_MAPS.has(path) ? `${path}.*` : path ? `${path}.${key}` : key));
+  }
+  return [path];
+}
+
+describe("Talos patches: structure", () => {
+  it("parse back as YAML and use only known Talos v1alpha1 fields", () => {
+    const rendered = patches();
+    expect(Object.keys(rendered).sort()).toEqual([
+      "patches/common.yaml",
+      "patches/controlplane.yaml",
+      "patches/cozystack.yaml",
+      "patches/nodes/talos-1.yaml",
+      "patches/nodes/talos-2.yaml",
+      "patches/nodes/talos-3.yaml",
+    ]);
+    for (const [file, tree] of Object.entries(rendered)) {
+      const unknown = leafPaths(tree, "").filter((path) => !TALOS_FIELDS.has(path));
+      expect(unknown, file).toEqual([]);
+    }
+  });
+
+  it("values have the types Talos expects (sysctl values are strings, cni name is an accepted one)", () => {
+    const cozy = patches()["patches/cozystack.yaml"]!;
+    const machine = cozy.machine as Tree;
+    for (const value of Object.values(machine.sysctls as Tree)) expect(typeof value).toBe("string");
+    expect((cozy.cluster as { network: { cni: { name: string } } }).network.cni.name).toBe("none");
+    for (const file of machine.files as { path: string; op: string }[]) {
+      expect(file.path.startsWith("/")).toBe(true);
+      expect(["create", "append", "overwrite"]).toContain(file.op);
+    }
+  });
+});
+
+describe("Talos patches: content", () => {
+  it("common: mirrors for every cache on the bastion over plain HTTP, AWS time server, install disk and image, endpoint", () => {
+    const config = siteConfig();
+    expect(patches(config)["patches/common.yaml"]).toEqual({
+      machine: {
+        kubelet: { nodeIP: { validSubnets: ["10.20.13.0/24"] } },
+        registries: {
+          mirrors: {
+            "docker.io": { endpoints: ["http://10.20.13.140:5050"] },
+            "registry.k8s.io": { endpoints: ["http://10.20.13.140:5051"] },
+            "quay.io": { endpoints: ["http://10.20.13.140:5052"] },
+            "gcr.io": { endpoints: ["http://10.20.13.140:5053"] },
+            "ghcr.io": { endpoints: ["http://10.20.13.140:5054"] },
+          },
+        },
+        time: { servers: ["169.254.169.123"] },
+        install: { disk: "/dev/nvme0n1", image: config.talos.installImage },
+      },
+      cluster: { clusterName: "deathstar", controlPlane: { endpoint: "https://10.20.13.11:6443" } },
+    });
+  });
+
+  it("cozystack: CozyStack's modules, sysctls, no CNI, no kube-proxy; absent when CozyStack is off", () => {
+    const cozy = patches()["patches/cozystack.yaml"]!;
+    const machine = cozy.machine as { kernel: { modules: unknown[] }; sysctls: Tree };
+    expect(machine.kernel.modules).toEqual([
+      { name: "openvswitch" },
+      { name: "drbd", parameters: ["usermode_helper=disabled"] },
+      { name: "zfs" },
+      { name: "spl" },
+      { name: "vfio_pci" },
+      { name: "vfio_iommu_type1" },
+    ]);
+    expect(COZYSTACK_KERNEL_MODULES).toHaveLength(6);
+    expect(machine.sysctls).toEqual({
+      "net.ipv4.neigh.default.gc_thresh1": "4096",
+      "net.ipv4.neigh.default.gc_thresh2": "8192",
+      "net.ipv4.neigh.default.gc_thresh3": "16384",
+    });
+    expect(cozy.cluster).toMatchObject({ network: { cni: { name: "none" } }, proxy: { disabled: true } });
+    expect(Object.keys(patches(siteConfig({ talos: { cozystack: { enabled: false } } })))).not.toContain("patches/cozystack.yaml");
+  });
+
+  it("controlplane: scheduling on control planes, the first node in the API SANs, etcd on the node subnet", () => {
+    expect(patches()["patches/controlplane.yaml"]).toEqual({
+      cluster: {
+        allowSchedulingOnControlPlanes: true,
+        apiServer: { certSANs: ["10.20.13.11", "127.0.0.1"] },
+        etcd: { advertisedSubnets: ["10.20.13.0/24"] },
+      },
+    });
+  });
+
+  it("home site: mirrors on the home fileserver, Talos' default time servers", () => {
+    const common = patches(siteConfig({}, "home"))["patches/common.yaml"]!;
+    const machine = common.machine as { registries: { mirrors: Record<string, { endpoints: string[] }> }; time?: unknown };
+    expect(machine.registries.mirrors["ghcr.io"]!.endpoints).toEqual(["http://10.17.13.140:5054"]);
+    expect(machine.time).toBeUndefined();
+    expect(common.cluster).toMatchObject({ controlPlane: { endpoint: "https://10.17.13.11:6443" } });
+  });
+});
+
+describe("one source of truth: iPXE, matchbox, patches, outputs", () => {
+  for (const site of ["aws", "home"] as const) {
+    it(`${site}: every artifact names the same bastion, ports, node addresses and names`, () => {
+      const net = site === "aws" ? "10.20.13" : "10.17.13";
+      const config = siteConfig(
+        {
+          bastion: { privateIp: `${net}.150` },
+          services: { matchboxPort: 8090 },
+          talos: { nodeIps: [`${net}.31`, `${net}.32`] },
+          usage: { nodesPerSession: 2 },
+        },
+        site,
+      );
+      const bastion = config.bastion.privateIp;
+      expect(matchboxBaseUrl(config)).toBe(`http://${bastion}:8090`);
+      expect(renderIpxeScript(config)).toContain(`chain --autofree http://${bastion}:8090/ipxe?ip=\${net0/ip}&`);
+
+      const groups = renderMatchboxGroups(config).filter((group) => group.selector);
+      expect(groups.map((group) => group.selector!.ip)).toEqual(config.talos.nodeIps);
+      // The iPXE script sends the label the groups select on.
+      for (const group of groups) expect(Object.keys(group.selector!)).toEqual(["ip"]);
+
+      const rendered = patches(config);
+      const mirrors = ((rendered["patches/common.yaml"]!.machine as Tree).registries as { mirrors: Record<string, { endpoints: string[] }> }).mirrors;
+      expect(Object.values(mirrors).map((m) => m.endpoints[0])).toEqual(config.services.registryCaches.map((c) => `http://${bastion}:${c.port}`));
+
+      const hostnames = groups.map((group) => group.metadata!.hostname);
+      expect(hostnames.map((name) => (rendered[`patches/nodes/${name}.yaml`]!.machine as { network: { hostname: string } }).network.hostname)).toEqual(hostnames);
+
+      const endpoint = (rendered["patches/common.yaml"]!.cluster as { controlPlane: { endpoint: string } }).controlPlane.endpoint;
+      expect(endpoint).toBe(`https://${config.talos.nodeIps[0]}:${KUBERNETES_API_PORT}`);
+      const commands = renderTalosCommands(config, "talos");
+      expect(commands).toContain(`talosctl gen config ${config.talos.clusterName} ${endpoint} \\`);
+      config.talos.nodeIps.forEach((ip, i) =>
+        expect(commands).toContain(`talosctl apply-config --insecure --nodes ${ip} --file talos/generated/controlplane.yaml --config-patch @talos/patches/nodes/${hostnames[i]}.yaml`),
+      );
+
+      if (site === "aws") {
+        const output = synthStack(config).output!;
+        expect(output.talos_node_ips!.value).toEqual(config.talos.nodeIps);
+        expect(output.kubernetes_endpoint!.value).toBe(endpoint);
+        expect(output.talosctl_endpoint!.value).toBe(`${config.talos.nodeIps[0]}:${TALOS_API_PORT}`);
+      }
+    });
+  }
+});
+
+describe("rendered folder", () => {
+  it("README lists every patch it renders and the commands use the folder it is written to", () => {
+    const files = renderTalosFiles(siteConfig(), "lab/talos");
+    const readme = files["README.md"]!;
+    for (const path of Object.keys(files).filter((p) => p.endsWith(".yaml") && !p.includes("/nodes/"))) expect(readme).toContain(`\`${path}\``);
+    expect(readme).toContain("--config-patch @lab/talos/patches/cozystack.yaml");
+    expect(readme).toContain("--config-patch-control-plane @lab/talos/patches/controlplane.yaml");
+    expect(readme).toContain("talosctl --talosconfig lab/talos/generated/talosconfig bootstrap");
+  });
+});
+
+describe("docs/cozystack.md", () => {
+  it("contains every command the renderer prints for the default site, verbatim", () => {
+    const doc = readFileSync(new URL("../docs/cozystack.md", import.meta.url), "utf8");
+    const commands = renderTalosCommands(siteConfig(), "talos")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+    expect(commands.length).toBeGreaterThan(10);
+    for (const line of commands) expect(doc, line).toContain(line);
+  });
+});
+
+describe("scripts/talos-config-check", () => {
+  it("validates with the machinery of the Talos release the built-in sites run", () => {
+    const goMod = readFileSync(new URL("../scripts/talos-config-check/go.mod", import.meta.url), "utf8");
+    const pinned = /github\.com\/siderolabs\/talos\/pkg\/machinery (v\S+)/.exec(goMod)?.[1];
+    expect(pinned).toBe(siteConfig().talos.version);
+    expect(pinned).toBe(siteConfig({}, "home").talos.version);
+  });
+});

@@ -1,0 +1,219 @@
+import { Construct } from "constructs";
+import { Annotations, Fn, Op, TerraformCount, TerraformLocal, TerraformOutput, TerraformVariable, propertyAccess } from "cdktf";
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { SiteConfig } from "../config/schema.js";
+import { INSTANCE_TYPES } from "../cost/prices.js";
+import { talosArch, EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { runInstancesCommand, talosInstanceName } from "../templates/talos-cluster.js";
+
+/** Sidero Labs' AWS account, owner of the official Talos AMIs. */
+export const TALOS_AMI_OWNER = "540036508848";
+
+/**
+ * CozyStack's documented "small lab" node: 4 cores, 16 GB RAM, a 32 GB system disk
+ * (cozystack.io, Getting started → Hardware requirements).
+ */
+export const COZYSTACK_MIN_NODE = { vcpus: 4, memoryGiB: 16, systemDiskGb: 32 } as const;
+/** Talos' documented minimum memory for a control-plane node. */
+export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
+
+/** Props of {@link TalosNodes}. */
+export interface TalosNodesProps {
+  /** The site's Talos settings: boot mode, AMI, instance type, root volume, fixed addresses, versions. */
+  readonly talos: Readonly<SiteConfig["talos"]>;
+  readonly architecture: SiteConfig["architecture"];
+  readonly region: string;
+  /** The private subnet every node lives in. */
+  readonly subnetId: string;
+  /** talos-nodes-sg. */
+  readonly securityGroupId: string;
+  /**
+   * The iPXE script, as user-data of the iPXE AMI (plain text, no Terraform references);
+   * required when talos.boot is "ipxe", absent for "talos-ami" (maintenance mode).
+   * @default - no user-data
+   */
+  readonly ipxeScript?: string;
+  /** Talos API (`host:port`) and Kubernetes API (URL) endpoints, for the outputs. */
+  readonly endpoints: { readonly talosApi: string; readonly kubernetes: string };
+  /** Tags for the instances' volumes and interfaces (default_tags do not reach launch-template tag specifications). */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Sizing and consistency problems worth a warning but not a failed synth: the operator may run
+ * an undersized lab on purpose.
+ */
+export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[] {
+  const warnings: string[] = [];
+  const type = INSTANCE_TYPES[talos.nodeInstanceType];
+  if (!type) {
+    warnings.push(`talos.nodeInstanceType ${talos.nodeInstanceType} is not in cost/prices.ts INSTANCE_TYPES; its memory cannot be checked`);
+  } else if (type.memoryGiB < TALOS_CONTROL_PLANE_MIN_MEMORY_GIB) {
+    warnings.push(
+      `talos.nodeInstanceType ${talos.nodeInstanceType} has ${type.memoryGiB} GiB; Talos control-plane nodes need at least ${TALOS_CONTROL_PLANE_MIN_MEMORY_GIB} GiB`,
+    );
+  }
+  if (talos.cozystack.enabled) {
+    if (type && (type.memoryGiB < COZYSTACK_MIN_NODE.memoryGiB || type.vcpus < COZYSTACK_MIN_NODE.vcpus)) {
+      warnings.push(
+        `talos.nodeInstanceType ${talos.nodeInstanceType} has ${type.vcpus} vCPU / ${type.memoryGiB} GiB; CozyStack documents ` +
+          `${COZYSTACK_MIN_NODE.vcpus} cores / ${COZYSTACK_MIN_NODE.memoryGiB} GB per node (e.g. t4g.xlarge); see docs/cozystack.md for small-node sizing`,
+      );
+    }
+    if (talos.nodeRootVolumeGb < COZYSTACK_MIN_NODE.systemDiskGb) {
+      warnings.push(`talos.nodeRootVolumeGb is ${talos.nodeRootVolumeGb}; CozyStack documents a system disk of at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`);
+    }
+    if (talos.schematicId === EMPTY_SCHEMATIC_ID) {
+      warnings.push(
+        "talos.schematicId is the empty Image Factory schematic: the drbd and zfs modules CozyStack loads are not in it; build a schematic with siderolabs/drbd and siderolabs/zfs (docs/cozystack.md)",
+      );
+    }
+  }
+  if (talos.boot === "talos-ami" && talos.machineConfigUrl) {
+    warnings.push("talos.machineConfigUrl is only used by the iPXE/matchbox boot; talos-ami nodes start in maintenance mode and take their config from talosctl apply-config");
+  }
+  return warnings;
+}
+
+/**
+ * Talos nodes launched by hand or by `-var talos_node_count=N` (no Auto Scaling: a node is a
+ * cluster member with a fixed address, not cattle). One launch template `talos-node` for every
+ * node; `aws_instance.talos_node[i]` takes talos.nodeIps[i], so the cluster endpoint is known
+ * before anything runs.
+ *
+ * The AMI is looked up as `data.aws_ami.talos_node` in both boot modes so the root volume mapping
+ * uses the image's own root device name (official Talos AMIs register /dev/xvda, iPXE's
+ * aws-import registers /dev/sda1; on Graviton both appear as /dev/nvme0n1) and a wrong-architecture
+ * iPXE AMI fails at plan time.
+ */
+export class TalosNodes extends Construct {
+  readonly launchTemplate: LaunchTemplate;
+  readonly nodeCount: TerraformVariable;
+  readonly instances: Instance;
+
+  constructor(scope: Construct, id: string, props: TalosNodesProps) {
+    super(scope, id);
+    this.validate(props);
+    const ami = this.image(props);
+    this.launchTemplate = this.template(props, ami);
+    this.nodeCount = this.countVariable(props.talos.nodeIps.length);
+    this.instances = this.nodes(props);
+    this.outputs(props);
+    for (const warning of talosNodeWarnings(props.talos)) Annotations.of(this).addWarning(warning);
+  }
+
+  private validate(props: TalosNodesProps): void {
+    const { boot, ipxeAmiId } = props.talos;
+    if (boot === "ipxe" && (!ipxeAmiId || !props.ipxeScript)) {
+      throw new Error('TalosNodes: talos.boot "ipxe" needs talos.ipxeAmiId and the iPXE script as user-data');
+    }
+    if (boot === "talos-ami" && props.ipxeScript) {
+      throw new Error('TalosNodes: talos.boot "talos-ami" boots into maintenance mode and takes no user-data');
+    }
+    if (props.ipxeScript !== undefined && !props.ipxeScript.startsWith("#!ipxe")) {
+      throw new Error("TalosNodes: user-data of the iPXE AMI must be an iPXE script starting with #!ipxe");
+    }
+  }
+
+  private image(props: TalosNodesProps): DataAwsAmi {
+    const { talos, architecture, region } = props;
+    const archFilter = { name: "architecture", values: [architecture] };
+    const ami =
+      talos.boot === "ipxe"
+        ? new DataAwsAmi(this, "ami", { filter: [{ name: "image-id", values: [talos.ipxeAmiId!] }, archFilter] })
+        : new DataAwsAmi(this, "ami", {
+            owners: [TALOS_AMI_OWNER],
+            mostRecent: true,
+            // Sidero's uploader names each image talos-<version>-<region>-<arch>.
+            filter: [{ name: "name", values: [`talos-${talos.version}-${region}-${talosArch(architecture)}`] }, archFilter],
+          });
+    ami.overrideLogicalId("talos_node");
+    return ami;
+  }
+
+  private template(props: TalosNodesProps, ami: DataAwsAmi): LaunchTemplate {
+    const { talos } = props;
+    // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
+    const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
+      resourceType,
+      tags: { ...props.tags, Name: "deathstar-talos-node" },
+    }));
+    const template = new LaunchTemplate(this, "launch-template", {
+      name: "deathstar-talos-node",
+      description: `Talos ${talos.version} node, boot mode ${talos.boot}`,
+      imageId: ami.id,
+      instanceType: talos.nodeInstanceType,
+      vpcSecurityGroupIds: [props.securityGroupId],
+      // iPXE's EC2 build reads its script from user-data; the Talos AMI without user-data waits in maintenance mode.
+      userData: props.ipxeScript === undefined ? undefined : Buffer.from(props.ipxeScript, "utf8").toString("base64"),
+      updateDefaultVersion: true,
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+      // Only burstable (T) types take a credit specification; EC2 rejects it for the others.
+      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: "standard" } : undefined,
+      blockDeviceMappings: [
+        {
+          deviceName: ami.rootDeviceName,
+          ebs: { volumeSize: talos.nodeRootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
+      tagSpecifications,
+    });
+    template.overrideLogicalId("talos_node");
+    return template;
+  }
+
+  private countVariable(max: number): TerraformVariable {
+    const variable = new TerraformVariable(this, "count", {
+      type: "number",
+      default: 0,
+      description: `Talos nodes to run from the talos-node launch template (0-${max}); node i gets talos.nodeIps[i]. 0 removes them.`,
+    });
+    variable.overrideLogicalId("talos_node_count");
+    const value = variable.numberValue;
+    variable.addValidation({
+      // 0 on the left: cdktf 0.21 drops a right-hand operand that is 0.
+      condition: Op.and(Op.and(Op.lte(0, value), Op.lte(value, max)), Op.eq(Fn.floor(value), value)),
+      errorMessage: `talos_node_count must be a whole number from 0 to ${max} (one per address in talos.nodeIps).`,
+    });
+    return variable;
+  }
+
+  private nodes(props: TalosNodesProps): Instance {
+    const ips = new TerraformLocal(this, "ips", [...props.talos.nodeIps]);
+    ips.overrideLogicalId("talos_node_ips");
+    const names = new TerraformLocal(this, "names", props.talos.nodeIps.map((_, i) => talosInstanceName(i)));
+    names.overrideLogicalId("talos_node_names");
+    const count = TerraformCount.of(this.nodeCount.numberValue);
+    const instance = new Instance(this, "instance", {
+      count,
+      launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
+      subnetId: props.subnetId,
+      privateIp: Fn.element(ips.asList, count.index),
+      tags: { Name: Fn.element(names.asList, count.index) },
+    });
+    instance.overrideLogicalId("talos_node");
+    return instance;
+  }
+
+  private outputs(props: TalosNodesProps): void {
+    const output = (id: string, value: unknown, description: string) =>
+      new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);
+    const target = {
+      region: props.region,
+      launchTemplateId: this.launchTemplate.id,
+      launchTemplateVersion: this.launchTemplate.latestVersion.toString(),
+      subnetId: props.subnetId,
+    };
+    output("talos_node_ips", [...props.talos.nodeIps], "Fixed private addresses of the Talos nodes, in launch order");
+    output("talos_node_instance_ids", propertyAccess(this.instances, ["*", "id"]), "Instances created by talos_node_count");
+    output(
+      "talos_node_run_instances",
+      props.talos.nodeIps.map((_, i) => runInstancesCommand(props.talos.nodeIps, i, target)),
+      "Launch node i by hand (with talos_node_count=0): one aws ec2 run-instances command per address",
+    );
+    output("talosctl_endpoint", props.endpoints.talosApi, "talosctl --endpoints value (the first node)");
+    output("kubernetes_endpoint", props.endpoints.kubernetes, "Kubernetes API (the first node; a VPC has no L2 VIP)");
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The cluster's addresses as the operator types them: Talos API and Kubernetes API endpoints
+ * (the first node: a VPC has no L2 VIP), and the commands that launch and configure the nodes.
+ * One place for these strings, so outputs, the rendered README and the docs cannot drift apart.
+ */
+import type { SiteConfig } from "../config/schema.js";
+import { talosNodeName } from "./matchbox.js";
+
+/** Talos API port (apid). */
+export const TALOS_API_PORT = 50000;
+/** Kubernetes API server port. */
+export const KUBERNETES_API_PORT = 6443;
+/** Amazon Time Sync Service, reachable from every instance without any security group rule. */
+export const AWS_TIME_SERVER = "169.254.169.123";
+
+/** The control-plane endpoint node: the first configured address. */
+export function firstNodeIp(config: Readonly<SiteConfig>): string {
+  const first = config.talos.nodeIps[0];
+  if (!first) throw new Error("talos.nodeIps is empty; the schema requires at least one address");
+  return first;
+}
+
+/** `talosctl --endpoints` value. */
+export function talosApiEndpoint(config: Readonly<SiteConfig>): string {
+  return `${firstNodeIp(config)}:${TALOS_API_PORT}`;
+}
+
+/** `cluster.controlPlane.endpoint`, the URL every kubelet and kubectl uses. */
+export function kubernetesEndpoint(config: Readonly<SiteConfig>): string {
+  return `https://${firstNodeIp(config)}:${KUBERNETES_API_PORT}`;
+}
+
+/** EC2 Name tag of the node at `index`. */
+export function talosInstanceName(index: number): string {
+  return `deathstar-${talosNodeName(index)}`;
+}
+
+/** What `aws ec2 run-instances` needs besides the node's own address; values may be Terraform references. */
+export interface RunInstancesTarget {
+  readonly region: string;
+  readonly launchTemplateId: string;
+  /** Launch template version, e.g. the template's latest_version. */
+  readonly launchTemplateVersion: string;
+  readonly subnetId: string;
+}
+
+/**
+ * The command that launches node `index` by hand from the launch template, at its fixed address.
+ * The template carries AMI, type, security group, volume, IMDS and user-data settings.
+ */
+export function runInstancesCommand(nodeIps: readonly string[], index: number, target: RunInstancesTarget): string {
+  const ip = nodeIps[index];
+  if (!ip) throw new Error(`no talos.nodeIps entry at index ${index}`);
+  return [
+    "aws ec2 run-instances",
+    `--region ${target.region}`,
+    `--launch-template LaunchTemplateId=${target.launchTemplateId},Version=${target.launchTemplateVersion}`,
+    `--subnet-id ${target.subnetId}`,
+    `--private-ip-address ${ip}`,
+    `--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=${talosInstanceName(index)}}]'`,
+  ].join(" ");
+}

@@ -1,0 +1,209 @@
+/**
+ * Talos machine-config patches (v1alpha1 documents, Talos 1.11 field names) rendered from the
+ * config, for `talosctl gen config --config-patch @…` / `talosctl apply-config --config-patch @…`
+ * or talm. Every node of this lab is a control plane (1-3 nodes, CozyStack's documented topology),
+ * so the endpoint is the first node's address: a VPC has no L2 VIP.
+ *
+ * - `common.yaml`: site facts — registry mirrors on the bastion, time server, install disk/image,
+ *   node subnet, cluster name and endpoint.
+ * - `cozystack.yaml` (when talos.cozystack.enabled): CozyStack's documented node settings.
+ * - `controlplane.yaml`: control-plane settings (scheduling on control planes, etcd subnet).
+ * - `nodes/<name>.yaml`: the per-node hostname.
+ */
+import { stringify } from "yaml";
+import type { SiteConfig } from "../config/schema.js";
+import { talosNodeName } from "./matchbox.js";
+import {
+  AWS_TIME_SERVER,
+  firstNodeIp,
+  kubernetesEndpoint,
+  talosApiEndpoint,
+  talosInstanceName,
+} from "./talos-cluster.js";
+
+/** CozyStack's documented pod and service networks and cluster domain (its talm preset). */
+export const COZYSTACK_POD_SUBNET = "10.244.0.0/16";
+export const COZYSTACK_SERVICE_SUBNET = "10.96.0.0/16";
+export const COZYSTACK_DNS_DOMAIN = "cozy.local";
+
+/** Kernel modules CozyStack needs: kube-ovn (openvswitch), LINSTOR (drbd), ZFS, KubeVirt PCI passthrough. */
+export const COZYSTACK_KERNEL_MODULES: readonly { readonly name: string; readonly parameters?: readonly string[] }[] = [
+  { name: "openvswitch" },
+  // LINSTOR manages DRBD itself; the user-mode helper would confuse it.
+  { name: "drbd", parameters: ["usermode_helper=disabled"] },
+  { name: "zfs" },
+  { name: "spl" },
+  { name: "vfio_pci" },
+  { name: "vfio_iommu_type1" },
+];
+
+/** Larger neighbour tables for the many pod and VM addresses an overlay network creates. */
+export const COZYSTACK_SYSCTLS: Readonly<Record<string, string>> = {
+  "net.ipv4.neigh.default.gc_thresh1": "4096",
+  "net.ipv4.neigh.default.gc_thresh2": "8192",
+  "net.ipv4.neigh.default.gc_thresh3": "16384",
+};
+
+/** containerd setting KubeVirt and LINSTOR need for device ownership inside pods. */
+const CRI_CUSTOMIZATION = `[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    device_ownership_from_security_context = true
+  [plugins."io.containerd.cri.v1.runtime"]
+    device_ownership_from_security_context = true
+`;
+
+export const TALOS_PATCH_DIR = "patches";
+
+type Patch = Record<string, unknown>;
+
+/** Registry mirrors: every upstream the bastion caches, plain HTTP (no TLS block needed). */
+function registryMirrors(config: Readonly<SiteConfig>): Record<string, { endpoints: string[] }> {
+  return Object.fromEntries(
+    config.services.registryCaches.map((cache) => [cache.name, { endpoints: [`http://${config.bastion.privateIp}:${cache.port}`] }]),
+  );
+}
+
+function commonPatch(config: Readonly<SiteConfig>): Patch {
+  const nodeSubnet = config.network.privateSubnet.cidr;
+  return {
+    machine: {
+      kubelet: { nodeIP: { validSubnets: [nodeSubnet] } },
+      registries: { mirrors: registryMirrors(config) },
+      // At home Talos keeps its default (time.cloudflare.com); in AWS the hypervisor's clock is local.
+      ...(config.site.kind === "aws" ? { time: { servers: [AWS_TIME_SERVER] } } : {}),
+      install: { disk: config.talos.installDisk, image: config.talos.installImage },
+    },
+    cluster: {
+      clusterName: config.talos.clusterName,
+      controlPlane: { endpoint: kubernetesEndpoint(config) },
+    },
+  };
+}
+
+function cozystackPatch(): Patch {
+  return {
+    machine: {
+      kubelet: { extraConfig: { maxPods: 512 } },
+      sysctls: { ...COZYSTACK_SYSCTLS },
+      kernel: { modules: COZYSTACK_KERNEL_MODULES.map((module) => ({ ...module })) },
+      files: [{ content: CRI_CUSTOMIZATION, path: "/etc/cri/conf.d/20-customization.part", op: "create" }],
+    },
+    cluster: {
+      network: {
+        // CozyStack installs kube-ovn and Cilium (which also replaces kube-proxy) itself.
+        cni: { name: "none" },
+        dnsDomain: COZYSTACK_DNS_DOMAIN,
+        podSubnets: [COZYSTACK_POD_SUBNET],
+        serviceSubnets: [COZYSTACK_SERVICE_SUBNET],
+      },
+      proxy: { disabled: true },
+      discovery: { enabled: false },
+    },
+  };
+}
+
+function controlPlanePatch(config: Readonly<SiteConfig>): Patch {
+  return {
+    cluster: {
+      allowSchedulingOnControlPlanes: true,
+      apiServer: { certSANs: [firstNodeIp(config), "127.0.0.1"] },
+      etcd: { advertisedSubnets: [config.network.privateSubnet.cidr] },
+    },
+  };
+}
+
+function nodePatch(index: number): Patch {
+  return { machine: { network: { hostname: talosNodeName(index) } } };
+}
+
+function yaml(patch: Patch): string {
+  return stringify(patch, { lineWidth: 0 });
+}
+
+/** Patch files keyed by path relative to the output folder, e.g. "patches/common.yaml". */
+export function renderTalosPatches(config: Readonly<SiteConfig>): Record<string, string> {
+  const files: Record<string, string> = {
+    [`${TALOS_PATCH_DIR}/common.yaml`]: yaml(commonPatch(config)),
+  };
+  if (config.talos.cozystack.enabled) files[`${TALOS_PATCH_DIR}/cozystack.yaml`] = yaml(cozystackPatch());
+  files[`${TALOS_PATCH_DIR}/controlplane.yaml`] = yaml(controlPlanePatch(config));
+  config.talos.nodeIps.forEach((_, i) => {
+    files[`${TALOS_PATCH_DIR}/nodes/${talosNodeName(i)}.yaml`] = yaml(nodePatch(i));
+  });
+  return files;
+}
+
+/**
+ * The exact commands from nodes in maintenance mode to a bootstrapped cluster, with paths under
+ * `dir` (the folder the files were rendered into, relative to where the operator runs them).
+ */
+export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): string {
+  const patch = (name: string) => `@${dir}/${TALOS_PATCH_DIR}/${name}.yaml`;
+  const generated = `${dir}/generated`;
+  const talosconfig = `--talosconfig ${generated}/talosconfig`;
+  const first = firstNodeIp(config);
+  const genPatches = [
+    `  --config-patch ${patch("common")} \\`,
+    ...(config.talos.cozystack.enabled ? [`  --config-patch ${patch("cozystack")} \\`] : []),
+    `  --config-patch-control-plane ${patch("controlplane")} \\`,
+  ];
+  const apply = config.talos.nodeIps.map(
+    (ip, i) =>
+      `talosctl apply-config --insecure --nodes ${ip} --file ${generated}/controlplane.yaml --config-patch ${patch(`nodes/${talosNodeName(i)}`)}`,
+  );
+  return [
+    "# 1. Cluster secrets, once (secrets.yaml and generated/ hold credentials: never commit them)",
+    `talosctl gen secrets --output-file ${dir}/secrets.yaml`,
+    "",
+    "# 2. Machine configs for this cluster",
+    `talosctl gen config ${config.talos.clusterName} ${kubernetesEndpoint(config)} \\`,
+    `  --with-secrets ${dir}/secrets.yaml \\`,
+    `  --talos-version ${config.talos.version} \\`,
+    ...genPatches,
+    "  --output-types controlplane,talosconfig \\",
+    `  --output ${generated}`,
+    "",
+    "# 3. Apply to every node in maintenance mode (one line per node)",
+    ...apply,
+    "",
+    "# 4. Point talosctl at the first node, bootstrap etcd once, fetch the kubeconfig",
+    `talosctl ${talosconfig} config endpoint ${first}`,
+    `talosctl ${talosconfig} config node ${first}`,
+    `talosctl ${talosconfig} bootstrap`,
+    `talosctl ${talosconfig} kubeconfig ${generated}/kubeconfig`,
+    `talosctl ${talosconfig} --nodes ${config.talos.nodeIps.join(",")} get machinestatus`,
+    "",
+  ].join("\n");
+}
+
+/** README of the rendered folder: what each patch holds and the commands, for the configured site. */
+export function renderTalosReadme(config: Readonly<SiteConfig>, dir: string): string {
+  const aws = config.site.kind === "aws";
+  const nodes = config.talos.nodeIps.map((ip, i) => `| ${talosNodeName(i)} | ${ip} |${aws ? ` ${talosInstanceName(i)} |` : ""}`);
+  return `# Talos machine-config patches — ${config.site.name}
+
+Rendered from the site config by \`npm run render:talos\`; do not edit by hand.
+Talos ${config.talos.version}, cluster \`${config.talos.clusterName}\`, Talos API \`${talosApiEndpoint(config)}\`,
+Kubernetes API \`${kubernetesEndpoint(config)}\` (the first node${aws ? ": no L2 VIP in a VPC" : ""}).
+
+| Node | Address |${aws ? " EC2 Name tag |" : ""}
+|---|---|${aws ? "---|" : ""}
+${nodes.join("\n")}
+
+| Patch | Holds |
+|---|---|
+| \`${TALOS_PATCH_DIR}/common.yaml\` | registry mirrors → the bastion's caches, time server, install disk and image, node subnet, cluster endpoint |
+${config.talos.cozystack.enabled ? `| \`${TALOS_PATCH_DIR}/cozystack.yaml\` | CozyStack: kernel modules, sysctls, containerd device ownership, \`cni: none\`, kube-proxy off, discovery off |\n` : ""}| \`${TALOS_PATCH_DIR}/controlplane.yaml\` | scheduling on control planes, API server SANs, etcd subnet |
+| \`${TALOS_PATCH_DIR}/nodes/*.yaml\` | each node's hostname |
+
+Run from the folder that holds \`${dir}/\` on a host that reaches the nodes${aws ? " (the bastion: docs/cozystack.md)" : ""}:
+
+\`\`\`sh
+${renderTalosCommands(config, dir)}\`\`\`
+`;
+}
+
+/** Everything \`npm run render:talos\` writes, keyed by path relative to `dir`. */
+export function renderTalosFiles(config: Readonly<SiteConfig>, dir: string): Record<string, string> {
+  return { ...renderTalosPatches(config), "README.md": renderTalosReadme(config, dir) };
+}

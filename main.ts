@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
 import type { SiteConfig } from "./config/schema.js";
+import { SecurityRuleError } from "./constructs/rules/aspect.js";
 import { estimateMonthlyCost } from "./cost/model.js";
 import { budgetProblem, projectionLine } from "./cost/report.js";
 import type { TerraformJson } from "./cost/resources.js";
@@ -45,7 +46,8 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  if (error instanceof ConfigError) {
+  // Expected failures (bad config, a security rule) print their message alone: no stack trace.
+  if (error instanceof ConfigError || error instanceof SecurityRuleError) {
     process.stderr.write(`${error.message}\nNothing was written.\n`);
     process.exit(1);
   }

@@ -105,8 +105,8 @@ export const siteConfigSchema = z
       kind: z.enum(["aws", "home"]),
     }),
     aws: z.strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
-      availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
+      region: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
+      availabilityZone: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
     }),
     /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. */
     architecture: z.enum(["arm64", "x86_64"]),
@@ -188,7 +188,7 @@ export const siteConfigSchema = z
     }),
     talos: z.strictObject({
       /** Talos release, e.g. "v1.11.5". */
-      version: z.string().regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
+      version: z.string().max(32).regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
       /** Image Factory schematic id (64 hex chars). */
       schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
       /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
@@ -200,7 +200,7 @@ export const siteConfigSchema = z
       /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
       clusterName: label,
-      installDisk: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
+      installDisk: z.string().max(64).regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
       /** Installer image; amd64-only images do not run on Graviton. */
       installImage: imageRef,
       /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */
@@ -247,7 +247,16 @@ export const siteConfigSchema = z
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region"),
       }),
     ]),
-    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits and _.:/=+@- up to 128"), z.string().max(256)),
+    /** Extra tags on every resource. AWS allows 50 per resource; the stack sets 5 of its own. */
+    tags: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits, spaces and _.:/=+@- up to 128")
+          .refine((key) => !/^aws:/i.test(key), { message: 'tag keys starting with "aws:" are reserved by AWS' }),
+        z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, "tag values: letters, digits, spaces and _.:/=+@- up to 256"),
+      )
+      .refine((tags) => Object.keys(tags).length <= 45, { message: "at most 45 tags (AWS allows 50 per resource; the stack sets 5)" }),
   })
   .superRefine((config, ctx) => {
     for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });

@@ -208,11 +208,19 @@ export const siteConfigSchema = z
       cozystack: z.strictObject({ enabled: z.boolean() }),
     }),
     budget: z.strictObject({
-      monthlyUsd: z.number().min(0, "must be 0 or more").max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
+      /** Synth fails when the cost model projects more than this; also the AWS Budgets limit. */
+      monthlyUsd: z
+        .number()
+        .min(0.01, "must be at least 0.01 (AWS Budgets rejects 0; 0.01 is its zero-spend budget)")
+        .max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
+      /** Synthesize even when the projection exceeds monthlyUsd (the budget alerts still fire). */
       allowOver: z.boolean(),
       /** Where AWS Budgets sends alerts. */
       email: z.string().max(254).regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an email address, e.g. "owner@example.com"'),
-      /** The account still has the t4g.small free trial (ends 2026-12-31). */
+      /**
+       * The account still has the t4g.small free trial (750 h/month, ends 2026-12-31). Accounts opened
+       * on or after 2025-07-15 get Free Tier credits instead: leave this false for them.
+       */
       t4gTrial: z.boolean(),
     }),
     usage: z.strictObject({

@@ -8,6 +8,7 @@ import { SecurityGroups } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
 import { Bastion } from "../constructs/bastion.js";
+import { MonthlyBudget } from "../constructs/budget.js";
 import { enforceSecurityRules } from "../constructs/rules/aspect.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
@@ -90,6 +91,7 @@ export class DeathStarStack extends TerraformStack {
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
+    new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     // Last, so the rules see every resource above: a violation fails synth before anything is written.
     enforceSecurityRules(this);
   }

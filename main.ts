@@ -1,13 +1,26 @@
 /**
- * Entry point of `cdktf synth` / `npm run synth`: validate the site config, then synthesize into a
- * scratch directory and swap it into place, so a bad config or a failed synth never leaves a
- * partial cdktf.out and never touches a previous good one.
+ * Entry point of `cdktf synth` / `npm run synth`: validate the site config, synthesize into a
+ * scratch directory, price the result against the budget, and only then swap it into place, so a
+ * bad config, a failed synth or a blown budget never leaves a partial cdktf.out and never touches
+ * a previous good one.
  */
-import { App } from "cdktf";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
-import { DeathStarStack } from "./stacks/deathstar.js";
+import type { SiteConfig } from "./config/schema.js";
+import { SecurityRuleError } from "./constructs/rules/aspect.js";
+import { estimateMonthlyCost } from "./cost/model.js";
+import { budgetProblem, projectionLine } from "./cost/report.js";
+import type { TerraformJson } from "./cost/resources.js";
+import { synthesizeStack } from "./stacks/synthesize.js";
+
+/** Prints the projection; throws when it exceeds the budget and the config does not allow that. */
+function checkBudget(stack: TerraformJson, config: Readonly<SiteConfig>): void {
+  const report = estimateMonthlyCost(stack, config);
+  process.stdout.write(`${projectionLine(report, config)}\n`);
+  const problem = budgetProblem(report, config.budget);
+  if (problem) throw new ConfigError([problem], "cost projection");
+}
 
 function main(): void {
   const config = loadSiteConfig();
@@ -19,9 +32,7 @@ function main(): void {
   mkdirSync(dirname(outdir), { recursive: true });
   rmSync(scratch, { recursive: true, force: true });
   try {
-    const app = new App({ outdir: scratch, skipValidation: false });
-    new DeathStarStack(app, config);
-    app.synth();
+    checkBudget(synthesizeStack(scratch, config), config);
   } catch (error) {
     rmSync(scratch, { recursive: true, force: true });
     throw error;
@@ -35,7 +46,8 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  if (error instanceof ConfigError) {
+  // Expected failures (bad config, a security rule) print their message alone: no stack trace.
+  if (error instanceof ConfigError || error instanceof SecurityRuleError) {
     process.stderr.write(`${error.message}\nNothing was written.\n`);
     process.exit(1);
   }

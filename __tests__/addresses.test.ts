@@ -13,6 +13,7 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_autoscaling_schedule.bastion_stop",
   "aws_autoscaling_schedule.nat_instance_start",
   "aws_autoscaling_schedule.nat_instance_stop",
+  "aws_budgets_budget.monthly",
   "aws_default_security_group.default",
   "aws_ebs_volume.bastion_cache",
   "aws_iam_instance_profile.bastion",

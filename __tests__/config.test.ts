@@ -207,8 +207,9 @@ describe("validation rules (one per rule)", () => {
     expectProblem({ bastion: { dnsmasq: { dhcp: true } } }, "bastion.dnsmasq.router", /required when bastion\.dnsmasq\.dhcp/);
   });
 
-  it("the budget is not negative", () => {
-    expectProblem({ budget: { monthlyUsd: -1 } }, "budget.monthlyUsd", /0 or more/);
+  it("the budget is more than 0 (AWS Budgets rejects 0)", () => {
+    expectProblem({ budget: { monthlyUsd: -1 } }, "budget.monthlyUsd", /at least 0\.01/);
+    expectProblem({ budget: { monthlyUsd: 0 } }, "budget.monthlyUsd", /zero-spend budget/);
   });
 
   it("the state path is relative and plain", () => {

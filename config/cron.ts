@@ -74,3 +74,61 @@ export function dailyHours(start: string, stop: string): number | undefined {
   if (!a || !b || a.dow !== b.dow) return undefined;
   return (((b.minutes - a.minutes) % 1440) + 1440) % 1440 / 60;
 }
+
+const MINUTES_PER_WEEK = 7 * 1440;
+
+/** Every value a field matches ("*", lists, ranges, steps, names); day-of-week 7 folds onto 0 (Sunday). */
+function expandField(field: CronField, text: string): number[] {
+  const values = new Set<number>();
+  for (const part of text.split(",")) {
+    const [range = "*", step = "1"] = part.split("/");
+    const [low, high] = range === "*" ? [field.min, field.max] : range.split("-").map((b) => parseValue(field, b)!);
+    // "5/15" runs from 5 to the field's maximum, as in Unix cron.
+    const last = high ?? (part.includes("/") ? field.max : low!);
+    for (let value = low!; value <= last; value += Number(step)) values.add(field === FIELDS[4] && value === 7 ? 0 : value);
+  }
+  return [...values].sort((a, b) => a - b);
+}
+
+/** Minutes of the week (0 = Sunday 00:00) at which a weekly expression fires; undefined if it names days of month or months. */
+function weeklyFirings(expression: string): number[] | undefined {
+  if (cronProblems(expression).length > 0) return undefined;
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = expression.trim().split(/\s+/) as [string, string, string, string, string];
+  if (dayOfMonth !== "*" || month !== "*") return undefined;
+  const minutes = expandField(FIELDS[0]!, minute);
+  const hours = expandField(FIELDS[1]!, hour);
+  return expandField(FIELDS[4]!, dayOfWeek).flatMap((day) => hours.flatMap((h) => minutes.map((m) => day * 1440 + h * 60 + m)));
+}
+
+/**
+ * Hours per week a start/stop pair (or several of each) keeps something running, e.g. 25 for
+ * "0 18 * * MON-FRI" / "0 23 * * MON-FRI". The firings are replayed over one week,
+ * wrapping around (a Friday start that stops on Monday counts the weekend). A start and a stop in
+ * the same minute leave it stopped. Undefined when either expression restricts days of month or
+ * months (not a weekly pattern); callers should then assume it runs all the time.
+ */
+export function runningHoursPerWeek(start: string | readonly string[], stop: string | readonly string[]): number | undefined {
+  const firings = (expressions: string | readonly string[]) => {
+    const all = (typeof expressions === "string" ? [expressions] : expressions).map(weeklyFirings);
+    return all.every((f) => f !== undefined) ? all.flat() : undefined;
+  };
+  const starts = firings(start);
+  const stops = firings(stop);
+  if (!starts || !stops) return undefined;
+  if (starts.length === 0) return 0;
+  if (stops.length === 0) return 168;
+  const events = [...starts.map((at) => ({ at, on: true })), ...stops.map((at) => ({ at, on: false }))].sort(
+    (a, b) => a.at - b.at || Number(b.on) - Number(a.on),
+  );
+  // The state at Sunday 00:00 is the one the previous week ended in.
+  let on = events[events.length - 1]!.on;
+  let since = 0;
+  let minutes = 0;
+  for (const event of events) {
+    if (on) minutes += event.at - since;
+    on = event.on;
+    since = event.at;
+  }
+  if (on) minutes += MINUTES_PER_WEEK - since;
+  return minutes / 60;
+}

@@ -4,8 +4,8 @@
  * field path and a hint, as a ConfigError; nothing is written before this succeeds.
  */
 import { readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { extname } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { siteConfigSchema, type SiteConfig } from "./schema.js";
 import { SITES, type SiteName } from "./sites.js";
 
@@ -34,8 +34,10 @@ export function mergeOverride(base: unknown, override: unknown): unknown {
   if (DISCRIMINATORS.some((key) => key in override && override[key] !== base[key])) return override;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    if (key === "__proto__" || key === "constructor" || key === "prototype") continue;
-    merged[key] = key in base ? mergeOverride(base[key], value) : value;
+    // defineProperty, not assignment: a "__proto__" key stays an own key, which the schema then
+    // rejects as unknown, instead of silently replacing the object's prototype.
+    const mergedValue = Object.hasOwn(base, key) ? mergeOverride(base[key], value) : value;
+    Object.defineProperty(merged, key, { value: mergedValue, enumerable: true, writable: true, configurable: true });
   }
   return merged;
 }
@@ -56,15 +58,26 @@ export function readOverrideFile(path: string): unknown {
   }
   const yaml = [".yaml", ".yml"].includes(extname(path).toLowerCase());
   try {
-    // The YAML parser loads only when a YAML file is given (synth time matters).
     // maxAliasCount bounds alias expansion ("billion laughs").
-    const parsed: unknown = yaml ? yamlParser().parse(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
+    const parsed: unknown = yaml ? parseYaml(text, { maxAliasCount: 100, prettyErrors: false }) : JSON.parse(text);
     if (!isPlainObject(parsed)) fail(`${path} must contain a ${yaml ? "YAML mapping" : "JSON object"} at the top level`);
+    const polluting = prototypeKeys(parsed);
+    if (polluting.length > 0) throw new ConfigError(polluting.map((key) => `${key}: "__proto__" is not a config key; remove it`), path);
     return parsed;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     return fail(`${path} is not valid ${yaml ? "YAML" : "JSON"}: ${(error as Error).message.split("\n")[0]}`);
   }
+}
+
+/** Paths of every "__proto__" key (an own key after JSON/YAML parsing; some validators skip it silently). */
+function prototypeKeys(value: unknown, path = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => prototypeKeys(item, `${path}.${i}`));
+  if (!isPlainObject(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const here = path === "" ? key : `${path}.${key}`;
+    return key === "__proto__" ? [here] : prototypeKeys(child, here);
+  });
 }
 
 /** Validates a complete config object; returns it frozen or throws every problem at once. */
@@ -76,7 +89,9 @@ export function validateSiteConfig(candidate: unknown, source: string): Readonly
       const message =
         issue.code === "unrecognized_keys"
           ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling (see config.schema.json)`
-          : issue.message;
+          : issue.code === "invalid_key"
+            ? issue.issues.map((inner) => inner.message).join("; ")
+            : issue.message;
       return `${path}: ${message}`;
     });
     throw new ConfigError(problems, source);
@@ -96,10 +111,6 @@ export function loadSiteConfig(options: LoadOptions = {}): Readonly<SiteConfig> 
   const base = SITES[siteName];
   if (file === undefined || file === "") return validateSiteConfig(base, `built-in site "${siteName}"`);
   return validateSiteConfig(mergeOverride(base, readOverrideFile(file)), file);
-}
-
-function yamlParser(): typeof import("yaml") {
-  return createRequire(import.meta.url)("yaml") as typeof import("yaml");
 }
 
 function deepFreeze<T>(value: T): T {

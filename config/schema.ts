@@ -143,8 +143,8 @@ export const siteConfigSchema = z
       kind: z.enum(["aws", "home"]),
     }),
     aws: z.strictObject({
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
-      availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
+      region: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
+      availabilityZone: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
     }),
     /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. */
     architecture: z.enum(["arm64", "x86_64"]),
@@ -226,7 +226,7 @@ export const siteConfigSchema = z
     }),
     talos: z.strictObject({
       /** Talos release, e.g. "v1.11.5". */
-      version: z.string().regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
+      version: z.string().max(32).regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
       /** Image Factory schematic id (64 hex chars). */
       schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
       /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
@@ -238,7 +238,7 @@ export const siteConfigSchema = z
       /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
       clusterName: label,
-      installDisk: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
+      installDisk: z.string().max(64).regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
       /** Installer image; amd64-only images do not run on Graviton. */
       installImage: imageRef,
       /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */
@@ -246,11 +246,19 @@ export const siteConfigSchema = z
       cozystack: z.strictObject({ enabled: z.boolean() }),
     }),
     budget: z.strictObject({
-      monthlyUsd: z.number().min(0, "must be 0 or more"),
+      /** Synth fails when the cost model projects more than this; also the AWS Budgets limit. */
+      monthlyUsd: z
+        .number()
+        .min(0.01, "must be at least 0.01 (AWS Budgets rejects 0; 0.01 is its zero-spend budget)")
+        .max(10000, "must be at most 10000 (a lab budget; raise the limit in config/schema.ts if you mean it)"),
+      /** Synthesize even when the projection exceeds monthlyUsd (the budget alerts still fire). */
       allowOver: z.boolean(),
       /** Where AWS Budgets sends alerts. */
       email: z.string().max(254).regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an email address, e.g. "owner@example.com"'),
-      /** The account still has the t4g.small free trial (ends 2026-12-31). */
+      /**
+       * The account still has the t4g.small free trial (750 h/month, ends 2026-12-31). Accounts opened
+       * on or after 2025-07-15 get Free Tier credits instead: leave this false for them.
+       */
       t4gTrial: z.boolean(),
     }),
     usage: z.strictObject({
@@ -284,7 +292,16 @@ export const siteConfigSchema = z
       /** Moved/import blocks written by `npm run adopt`, relative to the project root; included at synth. */
       adoptFile: projectPath.optional(),
     }),
-    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits and _.:/=+@- up to 128"), z.string().max(256)),
+    /** Extra tags on every resource. AWS allows 50 per resource; the stack sets 5 of its own. */
+    tags: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits, spaces and _.:/=+@- up to 128")
+          .refine((key) => !/^aws:/i.test(key), { message: 'tag keys starting with "aws:" are reserved by AWS' }),
+        z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, "tag values: letters, digits, spaces and _.:/=+@- up to 256"),
+      )
+      .refine((tags) => Object.keys(tags).length <= 45, { message: "at most 45 tags (AWS allows 50 per resource; the stack sets 5)" }),
   })
   .superRefine((config, ctx) => {
     for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });

@@ -1,17 +1,26 @@
 /**
- * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere else.
- *
- * Sources (checked 2026-11):
- *   EC2 on-demand:        https://aws.amazon.com/ec2/pricing/on-demand/  (Linux, eu-west-1)
- *   EBS:                  https://aws.amazon.com/ebs/pricing/
- *   VPC / NAT / IPv4:     https://aws.amazon.com/vpc/pricing/
- *   AWS Budgets:          https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/
- *   Cost Explorer API:    https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/
- *   T4g free trial:       https://aws.amazon.com/ec2/faqs/#t4g-instances (750 h/month of t4g.small, until 2026-12-31)
- *   Free tier for accounts opened after 2025-07-15 is credit based: https://aws.amazon.com/free/
+ * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere
+ * else, bump PRICES_AS_OF, and keep PRICE_SOURCES pointing at the pages the numbers came from.
+ * "Per month" means 730 hours, AWS's own convention on these pages.
  */
 
 export const PRICES_AS_OF = "2026-11";
+export const PRICES_REGION = "eu-west-1";
+
+/** Where each group of prices comes from (printed under every `npm run cost` table). */
+export const PRICE_SOURCES: readonly { readonly what: string; readonly url: string }[] = [
+  { what: "EC2 on-demand, Linux", url: "https://aws.amazon.com/ec2/pricing/on-demand/" },
+  { what: "EBS volumes and snapshots", url: "https://aws.amazon.com/ebs/pricing/" },
+  { what: "NAT gateway, public IPv4, VPC endpoints", url: "https://aws.amazon.com/vpc/pricing/" },
+  { what: "Data transfer out", url: "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer" },
+  { what: "AWS Budgets", url: "https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/" },
+  { what: "Cost Explorer API", url: "https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/" },
+  { what: "CloudWatch alarms", url: "https://aws.amazon.com/cloudwatch/pricing/" },
+  { what: "SSM Parameter Store", url: "https://aws.amazon.com/systems-manager/pricing/" },
+  { what: "T4g free trial (750 h/month of t4g.small until 2026-12-31)", url: "https://aws.amazon.com/ec2/faqs/#t4g-instances" },
+  { what: "Free Tier (credits for accounts opened from 2025-07-15)", url: "https://aws.amazon.com/free/" },
+];
+
 export const HOURS_PER_MONTH = 730;
 
 export interface InstanceTypeInfo {
@@ -31,9 +40,18 @@ export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {
   "t4g.2xlarge": { usdPerHour: 0.2944, vcpus: 8, memoryGiB: 32, architecture: "arm64" },
 };
 
+/** EBS volume storage per GB-month, by volume type. A type missing here cannot be priced (and fails the tests). */
+export const EBS_VOLUME_GB_MONTH: Readonly<Record<string, number>> = {
+  /** Baseline 3000 IOPS / 125 MB/s included. */
+  gp3: 0.088,
+  gp2: 0.11,
+};
+
 export const PRICES = {
-  /** gp3 storage, per GB-month (baseline 3000 IOPS / 125 MB/s included). */
-  ebsGp3GbMonth: 0.088,
+  /** gp3 IOPS provisioned above the 3000 baseline, per IOPS-month. */
+  ebsGp3IopsMonth: 0.0055,
+  /** gp3 throughput provisioned above the 125 MB/s baseline, per MB/s-month. */
+  ebsGp3ThroughputMbpsMonth: 0.044,
   /** EBS snapshot storage (standard tier), per GB-month. */
   ebsSnapshotGbMonth: 0.05,
   /** NAT Gateway, per hour it exists. */
@@ -46,13 +64,27 @@ export const PRICES = {
   interfaceEndpointHourPerAz: 0.011,
   /** Data transfer out to the internet, per GB after the first 100 GB/month free (all services). */
   dataTransferOutGb: 0.09,
+  /** Internet data transfer out that is free every month, account-wide. */
+  dataTransferOutFreeGbMonth: 100,
   /** AWS Budgets without actions. */
   budget: 0,
   /** Cost Explorer API, per request. */
   costExplorerRequest: 0.01,
   /** SSM Parameter Store standard parameters. */
   ssmStandardParameter: 0,
+  /** SSM Parameter Store advanced parameters, per parameter-month. */
+  ssmAdvancedParameterMonth: 0.05,
+  /** CloudWatch alarm on a standard-resolution metric, per alarm-month. */
+  cloudwatchAlarmMonth: 0.1,
 } as const;
 
-/** The t4g.small free trial: hours per month, shared by all t4g.small instances of the account. */
-export const T4G_TRIAL = { instanceType: "t4g.small", hoursPerMonth: 750, endsOn: "2026-12-31" } as const;
+/**
+ * The t4g.small free trial: hours per month, shared by all t4g.small instances of the account, through
+ * `endsOn`. Accounts opened on or after `creditAccountsFrom` get Free Tier credits instead.
+ */
+export const T4G_TRIAL = {
+  instanceType: "t4g.small",
+  hoursPerMonth: 750,
+  endsOn: "2026-12-31",
+  creditAccountsFrom: "2025-07-15",
+} as const;

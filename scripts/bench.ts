@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: median wall time of synthesizing the full app (main.ts, the same process
- * `cdktf synth` starts, without the CLI wrapper) next to a minimal two-resource cdktf app,
- * each in a fresh Node process, alternating, into temporary directories. Prints numbers; asserts nothing.
+ * `npm run bench`: median wall time of synthesizing the full app (dist/main.cjs, the process
+ * `cdktf synth` starts, without the CLI wrapper) next to a minimal two-resource cdktf app, each in a
+ * fresh Node process, alternating, into temporary directories. The minimal app is measured twice:
+ * built the same way (like for like) and run the stock way of a cdktf TypeScript app (through tsx).
+ * Prints numbers; asserts nothing.
  *   npm run bench -- --runs 9
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,38 +16,45 @@ const repo = join(import.meta.dirname, "..");
 const runsFlag = process.argv.indexOf("--runs");
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 7;
 
-function timeSynth(entry: string): number {
+interface Subject {
+  readonly label: string;
+  readonly args: readonly string[];
+}
+
+const FULL: Subject = { label: "full app (dist/main.cjs)", args: ["dist/main.cjs"] };
+const MINIMAL_BUILT: Subject = { label: "minimal 2-resource app, built", args: ["dist/scripts/bench-minimal.cjs"] };
+const MINIMAL_TSX: Subject = { label: "minimal 2-resource app, tsx", args: ["--import", "tsx", "scripts/bench-minimal.ts"] };
+
+function timeSynth(subject: Subject): number {
   const outdir = mkdtempSync(join(tmpdir(), "deathstar-bench-"));
   const start = performance.now();
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(repo, entry)], {
+  const result = spawnSync(process.execPath, subject.args, {
     cwd: repo,
     env: { ...process.env, CDKTF_OUTDIR: join(outdir, "cdktf.out"), DEATHSTAR_CONFIG: "" },
     encoding: "utf8",
   });
   const elapsed = performance.now() - start;
   rmSync(outdir, { recursive: true, force: true });
-  if (result.status !== 0) throw new Error(`${entry} failed:\n${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${subject.label} failed:\n${result.stderr}`);
   return elapsed / 1000;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-// One warm-up each (file system and compile caches), then alternate so load affects both alike.
-timeSynth("main.ts");
-timeSynth("scripts/bench-minimal.ts");
-const full: number[] = [];
-const minimal: number[] = [];
-for (let i = 0; i < runs; i++) {
-  full.push(timeSynth("main.ts"));
-  minimal.push(timeSynth("scripts/bench-minimal.ts"));
-}
 const fmt = (s: number) => `${s.toFixed(3)} s`;
-process.stdout.write(
-  [
-    `runs: ${runs} each (after one warm-up), fresh node process per run`,
-    `full app (main.ts)        median ${fmt(median(full))}  min ${fmt(Math.min(...full))}  max ${fmt(Math.max(...full))}`,
-    `minimal 2-resource app    median ${fmt(median(minimal))}  min ${fmt(Math.min(...minimal))}  max ${fmt(Math.max(...minimal))}`,
-    `ratio full/minimal        ${(median(full) / median(minimal)).toFixed(2)}x`,
-    "",
-  ].join("\n"),
-);
+
+execFileSync("npm", ["run", "--silent", "build"], { cwd: repo, stdio: "inherit" });
+const subjects = [FULL, MINIMAL_BUILT, MINIMAL_TSX];
+// One warm-up each (file system and compile caches), then round-robin so load affects all alike.
+for (const subject of subjects) timeSynth(subject);
+const samples = new Map(subjects.map((s) => [s, [] as number[]]));
+for (let i = 0; i < runs; i++) for (const subject of subjects) samples.get(subject)!.push(timeSynth(subject));
+
+const medianOf = (subject: Subject) => median(samples.get(subject)!);
+const lines = [`runs: ${runs} each (after one warm-up), fresh node process per run`];
+for (const subject of subjects) {
+  const values = samples.get(subject)!;
+  lines.push(`${subject.label.padEnd(32)} median ${fmt(medianOf(subject))}  min ${fmt(Math.min(...values))}  max ${fmt(Math.max(...values))}`);
+}
+lines.push(`ratio full / minimal built (like for like)   ${(medianOf(FULL) / medianOf(MINIMAL_BUILT)).toFixed(2)}x`);
+lines.push(`ratio full / minimal through tsx (stock)     ${(medianOf(FULL) / medianOf(MINIMAL_TSX)).toFixed(2)}x`);
+process.stdout.write(`${lines.join("\n")}\n`);

@@ -11,6 +11,8 @@ import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
 import { ExistingModules } from "../constructs/existing-modules.js";
 import { Bastion } from "../constructs/bastion.js";
+import { MonthlyBudget } from "../constructs/budget.js";
+import { enforceSecurityRules } from "../constructs/rules/aspect.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
@@ -98,7 +100,10 @@ export class DeathStarStack extends TerraformStack {
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
+    new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (config.existing.adoptFile) this.adopt(resolve(projectRoot, config.existing.adoptFile));
+    // Last, so the rules see every resource above: a violation fails synth before anything is written.
+    enforceSecurityRules(this);
   }
 
   /** Our own network, or the one an existing module provides (the schema ensures all four ids or none). */

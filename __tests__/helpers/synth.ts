@@ -25,7 +25,8 @@ export interface SynthesizedStack {
 export function synthStack(config: Readonly<SiteConfig> = siteConfig()): SynthesizedStack {
   const app = Testing.app();
   const stack = new DeathStarStack(app, config);
-  return JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+  // Validations on, as in `cdktf synth`: the security rules run there.
+  return JSON.parse(Testing.synth(stack, true)) as SynthesizedStack;
 }
 
 /** Every `type.name` resource address in the synthesized stack, sorted. */

@@ -1,0 +1,135 @@
+/**
+ * The cost model on the real stack: nothing unpriced in any mode, the default site's projection
+ * against a figure computed by hand from the config, the budget resource, and the synth guard.
+ */
+import { describe, expect, it } from "vitest";
+import { dailyHours } from "../config/cron.js";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
+import { budgetProblem, projectionLine } from "../cost/report.js";
+import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
+
+const MONTH = "2027-01";
+const price = (stack: SynthesizedStack, config = siteConfig()) => estimateMonthlyCost(stack, config, { month: MONTH });
+
+describe("every resource type in the stack is priced or listed as free", () => {
+  const modes = (["gateway", "instance", "none"] as const).flatMap((nat) =>
+    (["talos-ami", "ipxe"] as const).map((boot) => ({ nat, boot })),
+  );
+  it.each(modes)("nat $nat, boot $boot", ({ nat, boot }) => {
+    const config = siteConfig({ network: { nat }, talos: { boot, ipxeAmiId: "ami-0123456789abcdef0" } });
+    const stack = synthStack(config);
+    const types = Object.keys(stack.resource);
+    const unknown = types.filter((t) => !PRICING_RULES[t] && !FREE_RESOURCE_TYPES[t]);
+    expect(unknown, "add a rule to PRICING_RULES or a reason to FREE_RESOURCE_TYPES in cost/rules.ts").toEqual([]);
+    const report = price(stack, config);
+    expect(report.unpriced).toEqual([]);
+    expect(report.problems).toEqual([]);
+    // Every billable resource shows up in the table.
+    for (const type of types.filter((t) => PRICING_RULES[t])) {
+      for (const name of Object.keys(stack.resource[type]!)) {
+        expect(report.lines.map((l) => l.address)).toContain(`${type}.${name}`);
+      }
+    }
+  });
+});
+
+describe("the default site", () => {
+  const config = siteConfig();
+  const report = price(synthStack(config), config);
+  /** List prices of 2026-11, typed in by hand from the AWS pages (not read from cost/prices.ts). */
+  const HOURLY: Record<string, number> = { "t4g.nano": 0.0046, "t4g.small": 0.0184 };
+  const GP3 = 0.088;
+  const IPV4 = 0.005;
+
+  it("projects what the documented formula (docs/cost.md) gives from the config values", () => {
+    // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule);
+    // the NAT instance shares the bastion's schedule. N = node-hours = sessions × hours × nodes.
+    const perDay = dailyHours(config.bastion.schedule.start, config.bastion.schedule.stop)!;
+    const H = (perDay * 730) / 24;
+    const natInstance = H * HOURLY[config.network.natInstance.instanceType]! + 8 * GP3 * (H / 730) + H * IPV4;
+    const bastion = H * HOURLY[config.bastion.instanceType]! + config.bastion.rootVolumeGb * GP3 * (H / 730);
+    const cache = config.bastion.cacheVolumeGb * GP3;
+    const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession } = config.usage;
+    const N = experimentSessionsPerMonth * hoursPerSession * nodesPerSession;
+    const nodes = N * HOURLY[config.talos.nodeInstanceType]! + config.talos.nodeRootVolumeGb * GP3 * (N / 730);
+    const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
+    const expected = natInstance + bastion + cache + nodes + egress;
+    expect(report.totalUsd).toBeCloseTo(expected, 6);
+    // 5 h/day → H = 152.08 h; N = 4 × 3 × 3 = 36 h. NAT instance 0.6996 + 0.1467 + 0.7604;
+    // bastion 2.7983 + 0.1467; cache 1.76; nodes 0.6624 + 0.0868.
+    expect(expected).toBeCloseTo(7.06, 2);
+  });
+
+  it("takes the t4g.small trial off the bastion's and the nodes' hours while it lasts", () => {
+    const trial = siteConfig({ budget: { t4gTrial: true } });
+    const stack = synthStack(trial);
+    const during = estimateMonthlyCost(stack, trial, { month: "2026-12" });
+    const t4gSmallHours = (5 * 730) / 24 + 4 * 3 * 3; // bastion 152.08 h + nodes 36 h, under the 750 h cap
+    expect(during.totalUsd).toBeCloseTo(report.totalUsd - t4gSmallHours * 0.0184, 6);
+    expect(during.totalUsd).toBeCloseTo(3.6, 2);
+    expect(estimateMonthlyCost(stack, trial, { month: "2027-01" }).totalUsd).toBeCloseTo(report.totalUsd, 9);
+  });
+
+  it("stays under its default budget; at rest only the cache volume bills", () => {
+    expect(report.totalUsd).toBeLessThan(config.budget.monthlyUsd);
+    expect(report.idleUsd).toBeCloseTo(config.bastion.cacheVolumeGb * GP3, 6); // $1.76
+  });
+
+  it("prints a one-line projection naming the mode, the budget and the price date", () => {
+    const line = projectionLine(report, config);
+    expect(line).toMatch(/^cost: \$7\.06\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).not.toContain("\n");
+  });
+});
+
+describe("NAT modes", () => {
+  it("gateway mode adds $35.04 + $3.65 a month before traffic, and $0.048 per processed GB", () => {
+    const quiet = { usage: { natGbPerMonth: 0 } };
+    const gateway = siteConfig({ ...quiet, network: { nat: "gateway" } });
+    const none = siteConfig({ ...quiet, network: { nat: "none" } });
+    const difference = price(synthStack(gateway), gateway).totalUsd - price(synthStack(none), none).totalUsd;
+    expect(difference).toBeCloseTo(730 * 0.048 + 730 * 0.005, 6); // $38.69
+    const busy = siteConfig({ usage: { natGbPerMonth: 50 }, network: { nat: "gateway" } });
+    expect(price(synthStack(busy), busy).totalUsd - price(synthStack(gateway), gateway).totalUsd).toBeCloseTo(50 * 0.048, 6);
+  });
+});
+
+describe("aws_budgets_budget.monthly", () => {
+  it("is a monthly COST budget at the config's limit, alerting by email at 50/80/100% actual and 100% forecast", () => {
+    const config = siteConfig({ budget: { monthlyUsd: 12.5, email: "ops@example.org" } });
+    const budget = resource(synthStack(config), "aws_budgets_budget", "monthly");
+    expect(budget).toMatchObject({ budget_type: "COST", time_unit: "MONTHLY", limit_amount: "12.50", limit_unit: "USD", name: "deathstar-aws-eu-west-1" });
+    expect(budget.cost_types).toEqual({ include_credit: false, include_refund: false });
+    const notifications = budget.notification as Record<string, unknown>[];
+    expect(notifications.map((n) => [n.notification_type, n.threshold])).toEqual([
+      ["ACTUAL", 50],
+      ["ACTUAL", 80],
+      ["ACTUAL", 100],
+      ["FORECASTED", 100],
+    ]);
+    for (const n of notifications) {
+      expect(n).toMatchObject({ comparison_operator: "GREATER_THAN", threshold_type: "PERCENTAGE", subscriber_email_addresses: ["ops@example.org"] });
+    }
+  });
+});
+
+describe("the budget guard", () => {
+  const gateway = siteConfig({ network: { nat: "gateway" } });
+  const report = price(synthStack(gateway), gateway);
+
+  it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
+    const problem = budgetProblem(report, gateway.budget);
+    // $7.06 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $44.62.
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$44\.62\/month exceeds the budget of \$10\.00/);
+    expect(problem).toContain(
+      "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_autoscaling_group.bastion t4g.small instance $2.80.",
+    );
+    expect(problem).toContain("budget.allowOver: true");
+  });
+
+  it("lets it through with allowOver, or when the budget covers it", () => {
+    expect(budgetProblem(report, { ...gateway.budget, allowOver: true })).toBeUndefined();
+    expect(budgetProblem(report, { ...gateway.budget, monthlyUsd: 50 })).toBeUndefined();
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Shell metacharacters never reach a boot script unquoted: the schema refuses them in every string
+ * field, and the renderers quote whatever they are given (checked here with values that bypass
+ * validation, through shellcheck, bash -n, and by running the rendered assignments).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, mergeOverride, validateSiteConfig } from "../config/load.js";
+import type { SiteConfig } from "../config/schema.js";
+import { SITES } from "../config/sites.js";
+import { renderBastionCloudConfigFiles } from "../templates/cloud-init.js";
+import { renderNatInstanceScript } from "../templates/nat-instance.js";
+import { shellAssignments } from "../templates/shell.js";
+
+const work = mkdtempSync(join(tmpdir(), "deathstar-shell-"));
+const canary = join(work, "canary");
+/** Each tries to run `touch <canary>` if it is ever read as shell syntax. */
+const HOSTILE = [
+  `$(touch ${canary})`,
+  `\`touch ${canary}\``,
+  `'; touch ${canary}; '`,
+  `"; touch ${canary}; "`,
+  `x\ntouch ${canary}`,
+  `\${IFS}|touch ${canary}&`,
+  `* ? [a] ~ ! # \\ > < &&`,
+];
+
+type Path = (string | number)[];
+
+function stringLeaves(value: unknown, path: Path = []): Path[] {
+  if (typeof value === "string") return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringLeaves(item, [...path, i]));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([k, v]) => stringLeaves(v, [...path, k]));
+  return [];
+}
+
+function withValue(config: unknown, path: Path, value: string): unknown {
+  const copy = structuredClone(config) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  node[path[path.length - 1]!] = value;
+  return copy;
+}
+
+/** Every string field of both built-in sites, plus the optional ones and a tag. */
+const withOptionals = mergeOverride(SITES.aws, {
+  talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0", machineConfigUrl: "http://10.20.13.140:8080/talos/controlplane.yaml" },
+  bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.100", rangeEnd: "10.20.13.199", router: "10.20.13.254" } },
+  tags: { Owner: "lab" },
+});
+const fields = [
+  ...stringLeaves(withOptionals).map((path) => ["aws", withOptionals, path] as const),
+  ...stringLeaves(SITES.home).map((path) => ["home", SITES.home, path] as const),
+];
+
+/**
+ * The AWS site with a hostile value appended to every free-text field a bastion script can read
+ * (addresses stay valid: they feed arithmetic, not text). Bypasses validation on purpose.
+ */
+function hostileBastionConfig(value: string): Readonly<SiteConfig> {
+  const c = structuredClone(SITES.aws) as SiteConfig;
+  const poison = (text: string) => `${text}${value}`;
+  c.site.name = poison(c.site.name);
+  c.network.domainName = poison(c.network.domainName);
+  c.images = Object.fromEntries(Object.entries(c.images).map(([k, v]) => [k, poison(v)])) as SiteConfig["images"];
+  c.bastion.tailscale.enabled = true;
+  c.bastion.secrets = { piholeWebPassword: poison(c.bastion.secrets.piholeWebPassword), tailscaleAuthKey: poison(c.bastion.secrets.tailscaleAuthKey) };
+  c.services.registryCaches = c.services.registryCaches.map((cache) => ({ ...cache, name: poison(cache.name), upstream: poison(cache.upstream) }));
+  c.talos = { ...c.talos, version: poison(c.talos.version), schematicId: poison(c.talos.schematicId), clusterName: poison(c.talos.clusterName) };
+  c.talos.machineConfigUrl = poison("http://10.20.13.140:8080/talos/controlplane.yaml");
+  c.tags = { Owner: value };
+  return c;
+}
+
+function shell(command: string, args: string[], input?: string): string {
+  return execFileSync(command, args, { input, encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+describe("shell metacharacters", () => {
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it("the base config with every optional field set is itself valid", () => {
+    expect(() => validateSiteConfig(withOptionals, "test")).not.toThrow();
+    expect(fields.length).toBeGreaterThan(50);
+  });
+
+  it.each(fields.map(([site, base, path]) => [`${site} ${path.join(".")}`, base, path] as const))(
+    "are refused in %s",
+    (_name, base, path) => {
+      for (const value of HOSTILE) {
+        let error: unknown;
+        try {
+          validateSiteConfig(withValue(base, path, value), "test");
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error, `${path.join(".")} accepted ${JSON.stringify(value)}`).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems.some((p) => p.startsWith(`${path.join(".")}:`))).toBe(true);
+      }
+    },
+  );
+
+  describe("rendered unvalidated into the NAT instance script", () => {
+    const input = { eniAddress: HOSTILE[0]!, vpcCidr: HOSTILE.slice(1, 4).join(""), publicSubnetRouter: HOSTILE.slice(4).join("") };
+    const script = renderNatInstanceScript(input);
+
+    it("passes shellcheck and bash -n", () => {
+      const file = join(work, "nat-instance.sh");
+      writeFileSync(file, script);
+      expect(shell("bash", ["-n", file])).toBe("");
+      expect(shell("shellcheck", ["--shell=bash", "--severity=warning", file])).toBe("");
+    });
+
+    it("keeps every value literal when the assignments run", () => {
+      const assignments = shellAssignments({ ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter });
+      expect(script).toContain(`\n${assignments}\n`);
+      const printed = shell("bash", ["-c", `${assignments}\nprintf '%s\\0' "$ENI_ADDRESS" "$VPC_CIDR" "$PUBLIC_ROUTER"`]);
+      expect(printed.split("\0").slice(0, 3)).toEqual([input.eniAddress, input.vpcCidr, input.publicSubnetRouter]);
+      expect(existsSync(canary)).toBe(false);
+    });
+  });
+
+  describe("rendered unvalidated into the bastion's cloud-init scripts", () => {
+    const scripts = renderBastionCloudConfigFiles(hostileBastionConfig(HOSTILE.join(""))).filter(
+      (file) => file.path.endsWith(".sh") || file.content.startsWith("#!/bin/bash"),
+    );
+
+    it("renders at least the boot script and the Talos asset fetcher", () => {
+      expect(scripts.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it.each(scripts.map((file) => [file.path, file.content] as const))("%s passes shellcheck and bash -n", (path, content) => {
+      expect(content, "the hostile values must reach the script for this test to mean anything").toContain(`touch ${canary}`);
+      const file = join(work, path.replace(/\//g, "_"));
+      writeFileSync(file, content);
+      expect(shell("bash", ["-n", file])).toBe("");
+      expect(shell("shellcheck", ["--shell=bash", "--severity=warning", file])).toBe("");
+    });
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The cost model: walks a synthesized stack (cdk.tf.json), prices every resource with its rule
+ * (rules.ts) at the dated list prices (prices.ts), scales by count, applies the free tier the config
+ * says the account has, and returns one line per billed item.
+ *
+ * Counts: `count = N` multiplies a resource by N. `count = var.x` marks a session resource (the
+ * Talos nodes): it exists only during experiment sessions, so one copy's monthly figure is scaled to
+ *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
+ */
+import type { SiteConfig } from "../config/schema.js";
+import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
+import { PricingError, StackView, type StackResource, type TerraformJson } from "./resources.js";
+import { FREE_RESOURCE_TYPES, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
+
+export type { CostLine } from "./rules.js";
+
+export interface CostOptions {
+  /**
+   * The month priced, "YYYY-MM": decides whether the t4g.small trial still applies.
+   * @default the current UTC month
+   */
+  readonly month?: string;
+}
+
+export interface CostReport {
+  readonly month: string;
+  readonly pricesAsOf: string;
+  /** Every billed item, ordered by resource address. */
+  readonly lines: readonly CostLine[];
+  readonly totalUsd: number;
+  /** What stays billed with every instance stopped and the nodes at 0 (persistent volumes, EIPs, NAT gateways). */
+  readonly idleUsd: number;
+  /** Resources that cost nothing, with the reason. */
+  readonly free: readonly { readonly address: string; readonly reason: string }[];
+  /** Resource types with neither a pricing rule nor a free entry: the total leaves them out. */
+  readonly unpriced: readonly string[];
+  /** Resources whose rule could not price them as written: the total leaves them out. */
+  readonly problems: readonly string[];
+  /** Things the reader should know about the figure (free tier expired, ...). */
+  readonly notes: readonly string[];
+}
+
+type CostConfig = Pick<SiteConfig, "aws" | "usage" | "budget">;
+
+/** The current UTC month as "YYYY-MM". */
+export function currentMonth(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 7);
+}
+
+export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, options: CostOptions = {}): CostReport {
+  const month = options.month ?? currentMonth();
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new RangeError(`month "${month}" must be YYYY-MM, e.g. "2026-11"`);
+  const stack = new StackView(json);
+  const { resources } = stack;
+  const context: RuleContext = { stack, usage: config.usage };
+  const problems: string[] = [];
+  const priceOne = (resource: StackResource): CostLine[] => {
+    try {
+      return scaleByCount(resource, PRICING_RULES[resource.type]!(resource, context), context);
+    } catch (error) {
+      if (!(error instanceof PricingError)) throw error;
+      problems.push(error.message);
+      return [];
+    }
+  };
+
+  const unpriced = [...new Set(resources.map((r) => r.type))].filter((type) => !PRICING_RULES[type] && !FREE_RESOURCE_TYPES[type]).sort();
+  const free = resources.filter((r) => FREE_RESOURCE_TYPES[r.type]).map((r) => ({ address: r.address, reason: FREE_RESOURCE_TYPES[r.type]! }));
+  const priced = resources
+    .filter((r) => PRICING_RULES[r.type])
+    .sort((a, b) => a.address.localeCompare(b.address))
+    .flatMap(priceOne);
+  const trial = t4gTrial(priced, config.budget.t4gTrial, month);
+  const lines = [...priced, ...trial.lines];
+  const sum = (items: readonly CostLine[]) => items.reduce((total, l) => total + l.monthlyUsd, 0);
+  return {
+    month,
+    pricesAsOf: PRICES_AS_OF,
+    lines,
+    totalUsd: sum(lines),
+    idleUsd: sum(lines.filter((l) => l.idle)),
+    free,
+    unpriced,
+    problems,
+    notes: [
+      ...(config.aws.region === PRICES_REGION ? [] : [`prices are ${PRICES_REGION} list prices; the site is in ${config.aws.region}`]),
+      ...trial.notes,
+    ],
+  };
+}
+
+/** The `n` lines that cost the most, dearest first. */
+export function biggestLines(report: CostReport, n: number): CostLine[] {
+  return [...report.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd).slice(0, n);
+}
+
+function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: RuleContext): CostLine[] {
+  const scale = (factor: number, basis: (line: CostLine) => string, idle: (line: CostLine) => boolean) =>
+    lines.map((l) => ({ ...l, quantity: l.quantity * factor, monthlyUsd: l.monthlyUsd * factor, basis: basis(l), idle: idle(l) }));
+  if (resource.count.kind === "unsupported") throw new PricingError(resource.address, resource.count.why);
+  if (resource.count.kind === "fixed") {
+    const { copies } = resource.count;
+    return copies === 1 ? lines : scale(copies, (l) => `${l.basis}; × ${copies} (count)`, (l) => l.idle);
+  }
+  const hours = usage.experimentSessionsPerMonth * usage.hoursPerSession * usage.nodesPerSession;
+  const basis =
+    `count = var.${resource.count.variable}: session resource, ${usage.experimentSessionsPerMonth} sessions × ` +
+    `${usage.hoursPerSession} h × ${usage.nodesPerSession} nodes = ${hours} h (usage)`;
+  // Session resources are gone between sessions.
+  return scale(hours / HOURS_PER_MONTH, () => basis, () => false);
+}
+
+/** The t4g.small trial as a credit line: up to 750 h a month across every t4g.small, while it lasts. */
+function t4gTrial(lines: readonly CostLine[], accountHasTrial: boolean, month: string): { lines: CostLine[]; notes: string[] } {
+  const endMonth = T4G_TRIAL.endsOn.slice(0, 7);
+  if (!accountHasTrial) return { lines: [], notes: [] };
+  if (month > endMonth) {
+    return { lines: [], notes: [`budget.t4gTrial is set, but the t4g.small trial ended ${T4G_TRIAL.endsOn}: list prices apply in ${month}`] };
+  }
+  const hours = lines.filter((l) => l.instanceType === T4G_TRIAL.instanceType).reduce((total, l) => total + l.quantity, 0);
+  if (hours === 0) return { lines: [], notes: [] };
+  const credited = Math.min(hours, T4G_TRIAL.hoursPerMonth);
+  const usdPerHour = INSTANCE_TYPES[T4G_TRIAL.instanceType]!.usdPerHour;
+  return {
+    lines: [
+      {
+        address: "(free tier)",
+        item: `${T4G_TRIAL.instanceType} trial, ${T4G_TRIAL.hoursPerMonth} h/month shared`,
+        quantity: credited,
+        unit: "h",
+        unitUsd: -usdPerHour,
+        monthlyUsd: -credited * usdPerHour,
+        basis: `budget.t4gTrial; ${Math.round(hours * 100) / 100} ${T4G_TRIAL.instanceType} hours this month; trial ends ${T4G_TRIAL.endsOn}`,
+        idle: false,
+      },
+    ],
+    notes: [],
+  };
+}

@@ -1,0 +1,88 @@
+/** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
+import type { SiteConfig } from "../config/schema.js";
+import { biggestLines, type CostLine, type CostReport } from "./model.js";
+import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
+
+const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
+/** Unit prices need more digits: four decimals, trailing zeros trimmed down to two ($0.0046, $0.088, $0.09). */
+const unitUsd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
+const quantity = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+
+/** Why the total is a lower bound, or "" when every resource is priced. */
+function gaps(report: CostReport): string {
+  const parts = [
+    ...(report.unpriced.length > 0 ? [`unpriced types: ${report.unpriced.join(", ")}`] : []),
+    ...(report.problems.length > 0 ? [`${report.problems.length} resource(s) could not be priced`] : []),
+  ];
+  return parts.length > 0 ? ` (LOWER BOUND: ${parts.join("; ")})` : "";
+}
+
+/** The one line synth prints. */
+export function projectionLine(report: CostReport, config: Pick<SiteConfig, "budget" | "network">): string {
+  return (
+    `cost: ${usd(report.totalUsd)}/month projected for ${report.month} (nat ${config.network.nat}, budget ${usd(config.budget.monthlyUsd)}, ` +
+    `${PRICES_REGION} list prices of ${report.pricesAsOf})${gaps(report)}; "npm run cost" prints every line`
+  );
+}
+
+const describeLine = (line: CostLine) => `${line.address} ${line.item} ${usd(line.monthlyUsd)}`;
+
+/** The reason synth must stop, or undefined when the projection fits the budget (or allowOver is set). */
+export function budgetProblem(report: CostReport, budget: SiteConfig["budget"]): string | undefined {
+  // Compared in cents, as printed: "$10.00 exceeds $10.00" would read as nonsense.
+  if (budget.allowOver || Math.round(report.totalUsd * 100) <= Math.round(budget.monthlyUsd * 100)) return undefined;
+  return (
+    `budget.monthlyUsd: the projection ${usd(report.totalUsd)}/month exceeds the budget of ${usd(budget.monthlyUsd)}; ` +
+    `biggest lines: ${biggestLines(report, 3).map(describeLine).join("; ")}. ` +
+    `Cut those (e.g. network.nat "instance", a shorter bastion.schedule, fewer usage hours), raise budget.monthlyUsd, or set budget.allowOver: true`
+  );
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const render = (cells: readonly string[]) =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(render)].join("\n");
+}
+
+/** The full table of one report: every line, the total, what stays billed at rest, and the caveats. */
+export function formatReport(report: CostReport, title: string): string {
+  const rows = report.lines.map((l) => [l.address, l.item, `${quantity(l.quantity)} ${l.unit}`, `${unitUsd(l.unitUsd)}/${l.unit}`, usd(l.monthlyUsd)]);
+  rows.push(["TOTAL", "", "", "", usd(report.totalUsd)]);
+  const body = table(["resource", "item", "quantity", "unit price", "$/month"], rows, new Set([2, 3, 4]));
+  return [
+    title,
+    "",
+    body,
+    "",
+    `At rest (instances stopped, nodes at 0): ${usd(report.idleUsd)}/month.`,
+    `${report.free.length} more resources cost nothing: --json lists each with its reason (FREE_RESOURCE_TYPES in cost/rules.ts).`,
+    ...report.notes.map((n) => `Note: ${n}`),
+    ...report.unpriced.map((t) => `UNPRICED: ${t} has no rule in cost/rules.ts and is not listed as free; the total leaves it out.`),
+    ...report.problems.map((p) => `NOT PRICED: ${p}`),
+  ].join("\n");
+}
+
+/** The NAT modes side by side: every address that costs anything in any mode, then the totals. */
+export function formatNatComparison(reports: Readonly<Record<string, CostReport>>): string {
+  const modes = Object.keys(reports);
+  const byAddress = (report: CostReport) => {
+    const sums = new Map<string, number>();
+    for (const l of report.lines) sums.set(l.address, (sums.get(l.address) ?? 0) + l.monthlyUsd);
+    return sums;
+  };
+  const sums = modes.map((m) => byAddress(reports[m]!));
+  const addresses = [...new Set(sums.flatMap((s) => [...s.keys()]))].sort();
+  const rows = addresses.map((a) => [a, ...sums.map((s) => (s.has(a) ? usd(s.get(a)!) : "-"))]);
+  rows.push(["TOTAL", ...modes.map((m) => usd(reports[m]!.totalUsd))]);
+  rows.push(["at rest", ...modes.map((m) => usd(reports[m]!.idleUsd))]);
+  return table(["resource ($/month)", ...modes.map((m) => `nat=${m}`)], rows, new Set(modes.map((_, i) => i + 1)));
+}
+
+/** A footer naming where the prices come from. */
+export function pricesFooter(report: CostReport): string {
+  return [
+    `Prices: ${PRICES_REGION} on-demand list prices as of ${report.pricesAsOf} (cost/prices.ts), ${HOURS_PER_MONTH} h/month. Month priced: ${report.month}.`,
+    ...PRICE_SOURCES.map((s) => `  ${s.what}: ${s.url}`),
+  ].join("\n");
+}

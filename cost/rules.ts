@@ -1,0 +1,354 @@
+/**
+ * One pricing rule per billable resource type, and the resource types that cost nothing (each with
+ * its reason). A type in neither list is "unpriced": the model reports it and the tests fail, so a
+ * new billable resource cannot slip into the stack without a price.
+ *
+ * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
+ */
+import { runningHoursPerWeek } from "../config/cron.js";
+import type { SiteConfig } from "../config/schema.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES, PRICES_REGION } from "./prices.js";
+import { blocks, isTrue, literalString, numberAttr, PricingError, type StackResource, type StackView } from "./resources.js";
+
+/** One billed item of one resource. */
+export interface CostLine {
+  /** Resource address (`aws_eip.nat`), or a parenthesized label for account-level lines. */
+  readonly address: string;
+  /** What is billed, e.g. "t4g.nano instance" or "gp3 root volume, 8 GB". */
+  readonly item: string;
+  readonly quantity: number;
+  /** Unit of `quantity` and `unitUsd`: "h", "GB-month", "GB", "month". */
+  readonly unit: string;
+  readonly unitUsd: number;
+  readonly monthlyUsd: number;
+  /** Where the quantity comes from (schedule, usage profile, size). */
+  readonly basis: string;
+  /** Still billed when every instance is stopped (persistent volumes, Elastic IPs, NAT gateways). */
+  readonly idle: boolean;
+  /** Set on instance-hour lines, for free-tier accounting. */
+  readonly instanceType?: string;
+}
+
+export interface RuleContext {
+  readonly stack: StackView;
+  readonly usage: SiteConfig["usage"];
+}
+
+export type PricingRule = (resource: StackResource, context: RuleContext) => CostLine[];
+
+type LineSpec = Omit<CostLine, "address" | "monthlyUsd">;
+
+function line(resource: StackResource, spec: LineSpec): CostLine {
+  return { address: resource.address, ...spec, monthlyUsd: spec.quantity * spec.unitUsd };
+}
+
+// ---- Instances (shared by aws_autoscaling_group and aws_instance) ------------------------------
+
+interface Volume {
+  /** "root volume", "volume /dev/xvda". */
+  readonly label: string;
+  readonly sizeGb: number;
+  readonly type: string;
+}
+
+interface Running {
+  /** Instance-hours per month. */
+  readonly hours: number;
+  readonly basis: string;
+}
+
+function instancePrice(address: string, type: unknown): { type: string; usdPerHour: number } {
+  const info = typeof type === "string" ? INSTANCE_TYPES[type] : undefined;
+  if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its ${PRICES_REGION} price`);
+  return { type: type as string, usdPerHour: info.usdPerHour };
+}
+
+function volumeGbMonth(address: string, type: string): number {
+  const price = EBS_VOLUME_GB_MONTH[type];
+  if (price === undefined) throw new PricingError(address, `EBS volume type "${type}" is not in EBS_VOLUME_GB_MONTH (cost/prices.ts)`);
+  return price;
+}
+
+/** A volume block (root_block_device, ebs_block_device, a launch template's ebs): billed only while its instance runs. */
+function volumeOf(address: string, label: string, block: Readonly<Record<string, unknown>>): Volume {
+  const sizeGb = numberAttr(block.volume_size);
+  if (sizeGb === undefined) throw new PricingError(address, `${label} has no volume_size; set it (the AMI's default size is unknown at synth time)`);
+  if (block.delete_on_termination === false || block.delete_on_termination === "false") {
+    throw new PricingError(address, `${label} has delete_on_termination false: every replaced instance leaves a volume behind, which no model can bound; use an aws_ebs_volume for data that must persist`);
+  }
+  return { label, sizeGb, type: volumeType(block.volume_type) };
+}
+
+/** Unset means gp2: EC2's default for new volumes; for an instance root the AMI decides, and gp2 is the dearer guess. */
+function volumeType(type: unknown): string {
+  return typeof type === "string" ? type : "gp2";
+}
+
+function templateVolumes(address: string, template: StackResource | undefined): Volume[] {
+  return blocks(template?.attrs.block_device_mappings).flatMap((mapping) =>
+    // A device name taken from the AMI (a reference) is its root device.
+    blocks(mapping.ebs).map((ebs) => volumeOf(address, volumeLabel(literalString(mapping.device_name)), ebs)),
+  );
+}
+
+function volumeLabel(device: string | undefined): string {
+  return device ? `volume ${device}` : "root volume";
+}
+
+function templatePublicIps(template: StackResource | undefined): number {
+  return blocks(template?.attrs.network_interfaces).filter((nic) => isTrue(nic.associate_public_ip_address)).length;
+}
+
+/** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
+function runningInstanceLines(
+  resource: StackResource,
+  instance: { readonly type: unknown; readonly volumes: readonly Volume[]; readonly publicIps: number },
+  running: Running,
+): CostLine[] {
+  const price = instancePrice(resource.address, instance.type);
+  if (instance.volumes.length === 0) {
+    throw new PricingError(resource.address, "sets no root volume (root_block_device or launch template block_device_mappings); the AMI's default size is unknown at synth time");
+  }
+  const fraction = running.hours / HOURS_PER_MONTH;
+  return [
+    line(resource, {
+      item: `${price.type} instance`,
+      quantity: running.hours,
+      unit: "h",
+      unitUsd: price.usdPerHour,
+      basis: running.basis,
+      idle: false,
+      instanceType: price.type,
+    }),
+    ...instance.volumes.map((volume) =>
+      line(resource, {
+        item: `${volume.type} ${volume.label}, ${volume.sizeGb} GB`,
+        quantity: volume.sizeGb * fraction,
+        unit: "GB-month",
+        unitUsd: volumeGbMonth(resource.address, volume.type),
+        basis: `${volume.sizeGb} GB while running (${round(running.hours)} h of ${HOURS_PER_MONTH}); deleted with the instance`,
+        idle: false,
+      }),
+    ),
+    ...Array.from({ length: instance.publicIps }, () =>
+      line(resource, {
+        item: "public IPv4 (primary interface)",
+        quantity: running.hours,
+        unit: "h",
+        unitUsd: PRICES.publicIpv4Hour,
+        basis: "held only while the instance runs",
+        idle: false,
+      }),
+    ),
+  ];
+}
+
+/** Hours per month from the group's start/stop scheduled actions, or its fixed desired capacity. */
+function groupRunning(group: StackResource, stack: StackView): Running {
+  const schedules = stack.referencing("aws_autoscaling_schedule", "autoscaling_group_name", group);
+  const desired = (r: StackResource) => numberAttr(r.attrs.desired_capacity) ?? 0;
+  const starts = schedules.filter((s) => desired(s) > 0);
+  if (schedules.length === 0) {
+    const capacity = numberAttr(group.attrs.desired_capacity) ?? numberAttr(group.attrs.min_size) ?? 0;
+    return { hours: capacity * HOURS_PER_MONTH, basis: `no schedule: ${capacity} instance(s) all month` };
+  }
+  const capacity = Math.max(0, ...starts.map(desired));
+  const recurrence = (list: StackResource[]) => list.map((s) => String(s.attrs.recurrence));
+  const startCron = recurrence(starts);
+  const stopCron = recurrence(schedules.filter((s) => desired(s) === 0));
+  const perWeek = runningHoursPerWeek(startCron, stopCron);
+  const when = `start "${startCron.join('", "')}", stop "${stopCron.join('", "')}"`;
+  if (perWeek === undefined) return { hours: capacity * HOURS_PER_MONTH, basis: `${when}: not a weekly pattern, priced as always on` };
+  const hours = (perWeek * HOURS_PER_MONTH) / 168;
+  return { hours: capacity * hours, basis: `${when}: ${round(perWeek)} h/week × ${HOURS_PER_MONTH}/168${capacity === 1 ? "" : ` × ${capacity}`}` };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+// ---- Rules --------------------------------------------------------------------------------------
+
+/** An Auto Scaling group runs its launch template's instance on the group's schedule. */
+const autoscalingGroup: PricingRule = (group, { stack }) => {
+  const template = stack.referenced(blocks(group.attrs.launch_template)[0]?.id);
+  if (!template) throw new PricingError(group.address, "launch_template.id does not reference an aws_launch_template (mixed instances policies are not priced)");
+  return runningInstanceLines(
+    group,
+    { type: template.attrs.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template) },
+    groupRunning(group, stack),
+  );
+};
+
+/**
+ * A standalone instance runs all month; one counted by a variable is a session instance, and the
+ * model scales it to the usage profile's session hours.
+ */
+const instance: PricingRule = (node, { stack }) => {
+  const template = stack.referenced(blocks(node.attrs.launch_template)[0]?.id);
+  const root = blocks(node.attrs.root_block_device)[0];
+  const volumes = [
+    ...(root ? [volumeOf(node.address, "root volume", root)] : templateVolumes(node.address, template)),
+    ...blocks(node.attrs.ebs_block_device).map((ebs) => volumeOf(node.address, `volume ${literalString(ebs.device_name) ?? "(extra device)"}`, ebs)),
+  ];
+  const publicIps = node.attrs.associate_public_ip_address !== undefined ? Number(isTrue(node.attrs.associate_public_ip_address)) : templatePublicIps(template);
+  return runningInstanceLines(
+    node,
+    { type: node.attrs.instance_type ?? template?.attrs.instance_type, volumes, publicIps },
+    { hours: HOURS_PER_MONTH, basis: "runs all month" },
+  );
+};
+
+/** A persistent volume is billed for its size all month, running or not. */
+const ebsVolume: PricingRule = (volume) => {
+  const sizeGb = numberAttr(volume.attrs.size);
+  if (sizeGb === undefined) throw new PricingError(volume.address, "has no size; set it (a size taken from a snapshot is unknown at synth time)");
+  const type = volumeType(volume.attrs.type);
+  const lines = [
+    line(volume, {
+      item: `${type} volume, ${sizeGb} GB`,
+      quantity: sizeGb,
+      unit: "GB-month",
+      unitUsd: volumeGbMonth(volume.address, type),
+      basis: "persistent: billed all month",
+      idle: true,
+    }),
+  ];
+  const iops = (numberAttr(volume.attrs.iops) ?? 3000) - 3000;
+  const throughput = (numberAttr(volume.attrs.throughput) ?? 125) - 125;
+  if (type === "gp3" && iops > 0) {
+    lines.push(line(volume, { item: "gp3 IOPS above 3000", quantity: iops, unit: "IOPS-month", unitUsd: PRICES.ebsGp3IopsMonth, basis: "provisioned", idle: true }));
+  }
+  if (type === "gp3" && throughput > 0) {
+    lines.push(line(volume, { item: "gp3 MB/s above 125", quantity: throughput, unit: "MB/s-month", unitUsd: PRICES.ebsGp3ThroughputMbpsMonth, basis: "provisioned", idle: true }));
+  }
+  return lines;
+};
+
+/** A snapshot is priced at its source volume's full size: the first snapshot copies every written block. */
+const ebsSnapshot: PricingRule = (snapshot, { stack }) => {
+  const source = stack.referenced(snapshot.attrs.volume_id);
+  const sizeGb = numberAttr(source?.attrs.size);
+  if (source?.type !== "aws_ebs_volume" || sizeGb === undefined) {
+    throw new PricingError(snapshot.address, "volume_id must reference an aws_ebs_volume with a size so the snapshot can be priced");
+  }
+  return [line(snapshot, { item: `snapshot of ${source.address}`, quantity: sizeGb, unit: "GB-month", unitUsd: PRICES.ebsSnapshotGbMonth, basis: "upper bound: the whole source volume", idle: true })];
+};
+
+/** An Elastic IP is a public IPv4 address held all month, attached or not. */
+const elasticIp: PricingRule = (eip) => [
+  line(eip, { item: "public IPv4 (Elastic IP)", quantity: HOURS_PER_MONTH, unit: "h", unitUsd: PRICES.publicIpv4Hour, basis: "held all month", idle: true }),
+];
+
+/** A NAT gateway bills every hour it exists, plus every GB it processes (its address is the aws_eip). */
+const natGateway: PricingRule = (gateway, { usage }) => [
+  line(gateway, { item: "NAT gateway", quantity: HOURS_PER_MONTH, unit: "h", unitUsd: PRICES.natGatewayHour, basis: "exists all month", idle: true }),
+  line(gateway, {
+    item: "NAT gateway data processing",
+    quantity: usage.natGbPerMonth,
+    unit: "GB",
+    unitUsd: PRICES.natGatewayGb,
+    basis: "usage.natGbPerMonth",
+    idle: false,
+  }),
+];
+
+/** Internet egress leaves through the internet gateway; the first 100 GB a month are free account-wide. */
+const internetGateway: PricingRule = (gateway, { usage }) => {
+  const billable = Math.max(0, usage.internetEgressGbPerMonth - PRICES.dataTransferOutFreeGbMonth);
+  return [
+    line(gateway, {
+      item: "data transfer out to the internet",
+      quantity: billable,
+      unit: "GB",
+      unitUsd: PRICES.dataTransferOutGb,
+      basis: `usage.internetEgressGbPerMonth ${usage.internetEgressGbPerMonth} GB, first ${PRICES.dataTransferOutFreeGbMonth} GB free`,
+      idle: false,
+    }),
+  ];
+};
+
+/** Budgets without actions are free; the line keeps the guard visible in the table. */
+const budget: PricingRule = (monthly) => [
+  line(monthly, { item: "AWS Budgets (no actions)", quantity: 1, unit: "month", unitUsd: PRICES.budget, basis: "budgets without actions are free", idle: true }),
+];
+
+/** Interface endpoints bill per AZ-hour; gateway endpoints (S3, DynamoDB) are free. */
+const vpcEndpoint: PricingRule = (endpoint) => {
+  if (endpoint.attrs.vpc_endpoint_type !== "Interface") {
+    return [line(endpoint, { item: "gateway endpoint", quantity: 1, unit: "month", unitUsd: 0, basis: "gateway endpoints are free", idle: true })];
+  }
+  const zones = Array.isArray(endpoint.attrs.subnet_ids) ? endpoint.attrs.subnet_ids.length : 1;
+  return [
+    line(endpoint, {
+      item: `interface endpoint, ${zones} AZ`,
+      quantity: HOURS_PER_MONTH * zones,
+      unit: "h",
+      unitUsd: PRICES.interfaceEndpointHourPerAz,
+      basis: "per AZ, all month (data processing not modeled)",
+      idle: true,
+    }),
+  ];
+};
+
+/** Standard parameters are free; advanced ones bill per month. */
+const ssmParameter: PricingRule = (parameter) => {
+  const advanced = parameter.attrs.tier === "Advanced";
+  return [
+    line(parameter, {
+      item: `${advanced ? "advanced" : "standard"} SSM parameter`,
+      quantity: 1,
+      unit: "month",
+      unitUsd: advanced ? PRICES.ssmAdvancedParameterMonth : PRICES.ssmStandardParameter,
+      basis: advanced ? "advanced tier" : "standard tier is free",
+      idle: true,
+    }),
+  ];
+};
+
+/** The design has no paid alarms; one added later is priced, not hidden. */
+const cloudwatchAlarm: PricingRule = (alarm) => [
+  line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution", idle: true }),
+];
+
+/** Billable resource types and their rules. */
+export const PRICING_RULES: Readonly<Record<string, PricingRule>> = {
+  aws_autoscaling_group: autoscalingGroup,
+  aws_instance: instance,
+  aws_ebs_volume: ebsVolume,
+  aws_ebs_snapshot: ebsSnapshot,
+  aws_eip: elasticIp,
+  aws_nat_gateway: natGateway,
+  aws_internet_gateway: internetGateway,
+  aws_budgets_budget: budget,
+  aws_vpc_endpoint: vpcEndpoint,
+  aws_ssm_parameter: ssmParameter,
+  aws_cloudwatch_metric_alarm: cloudwatchAlarm,
+};
+
+/** Resource types AWS does not bill, each with the reason. */
+export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
+  aws_vpc: "VPCs have no charge",
+  aws_subnet: "subnets have no charge",
+  aws_route_table: "route tables have no charge",
+  aws_route: "routes have no charge",
+  aws_route_table_association: "associations have no charge",
+  aws_vpc_dhcp_options: "DHCP option sets have no charge",
+  aws_vpc_dhcp_options_association: "associations have no charge",
+  aws_default_security_group: "security groups have no charge",
+  aws_security_group: "security groups have no charge",
+  aws_vpc_security_group_ingress_rule: "security group rules have no charge",
+  aws_vpc_security_group_egress_rule: "security group rules have no charge",
+  aws_network_interface: "ENIs have no charge; a public IPv4 on one is priced where it is assigned (aws_eip, launch template, aws_instance)",
+  aws_network_interface_attachment: "attachments have no charge",
+  aws_eip_association: "the address itself is priced on its aws_eip",
+  aws_volume_attachment: "attachments have no charge; the volume is priced on its aws_ebs_volume",
+  aws_launch_template: "templates have no charge; what they launch is priced on the aws_autoscaling_group or aws_instance using them",
+  aws_autoscaling_schedule: "scheduled actions have no charge; the hours they produce are priced on their aws_autoscaling_group",
+  aws_iam_role: "IAM has no charge",
+  aws_iam_role_policy: "IAM has no charge",
+  aws_iam_role_policy_attachment: "IAM has no charge",
+  aws_iam_policy: "IAM has no charge",
+  aws_iam_instance_profile: "IAM has no charge",
+  aws_key_pair: "key pairs have no charge",
+};

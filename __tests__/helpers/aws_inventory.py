@@ -5,8 +5,6 @@ AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Usage: python aws_inventory.py <regio
 
 moto 5.2.5 marks a deleted NAT gateway "deleted" but keeps its network interface (AWS deletes
 it with the gateway): those interfaces are listed apart, as deletedNatGatewayInterfaces.
-attachedToInstances maps each instance not terminated to the interfaces and volumes attached to it,
-so a caller can recognise what moto keeps after terminating an instance.
 """
 import json
 import sys
@@ -17,15 +15,12 @@ import boto3
 def main(region: str) -> None:
     ec2 = boto3.client("ec2", region_name=region)
     vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
-    live = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"] if i["State"]["Name"] != "terminated"]
-    instances = [i["InstanceId"] for i in live]
-    attached = {
-        i["InstanceId"]: sorted(
-            [n["NetworkInterfaceId"] for n in i.get("NetworkInterfaces", [])]
-            + [b["Ebs"]["VolumeId"] for b in i.get("BlockDeviceMappings", []) if "Ebs" in b]
-        )
-        for i in live
-    }
+    instances = [
+        i["InstanceId"]
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
     deleted_nat_interfaces = {
         address["NetworkInterfaceId"]
         for gateway in ec2.describe_nat_gateways()["NatGateways"]
@@ -44,7 +39,6 @@ def main(region: str) -> None:
             "deletedNatGatewayInterfaces": sorted(deleted_nat_interfaces & set(interfaces)),
             "volumes": volumes,
             "addresses": addresses,
-            "attachedToInstances": attached,
         },
         sys.stdout,
     )

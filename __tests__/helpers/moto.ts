@@ -30,8 +30,6 @@ export interface AwsInventory {
   readonly deletedNatGatewayInterfaces: readonly string[];
   readonly volumes: readonly string[];
   readonly addresses: readonly string[];
-  /** Interfaces and volumes attached to each instance listed in `instances`. */
-  readonly attachedToInstances: Readonly<Record<string, readonly string[]>>;
 }
 
 /**

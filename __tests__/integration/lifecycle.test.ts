@@ -25,6 +25,7 @@ const NAT_MODES = ["gateway", "instance", "none"] as const;
 const BOOT_MODES = ["talos-ami", "ipxe"] as const;
 const site = siteConfig();
 const REGION = site.aws.region;
+
 let tools: Toolchain;
 let moto: MotoServer;
 let workRoot: string;
@@ -79,7 +80,10 @@ describe.sequential("OpenTofu lifecycle against moto", () => {
           const replan = await timed(scenario, "plan -detailed-exitcode", () => tofu.planExitCode());
           expect(replan.code, `a second plan must show no changes:\n${replan.stdout}`).toBe(0);
 
-          // Interfaces and volumes of the running nodes: moto keeps them after terminating the nodes.
+          // Interfaces and volumes the node launches created: moto keeps them after terminating the
+          // nodes (and, for a /dev/sda1 root device, orphans its own default root volume besides).
+          const beforeNodes = await moto.inventory(REGION);
+          const existedBefore = new Set([...beforeNodes.networkInterfaces, ...beforeNodes.volumes]);
           const nodeAttachments = new Set<string>();
           for (const count of [3, 0]) {
             const vars = { [NODE_COUNT_VARIABLE]: count };
@@ -88,14 +92,14 @@ describe.sequential("OpenTofu lifecycle against moto", () => {
             expect(plan.code, `plan after apply with ${count} nodes must show no changes:\n${plan.stdout}`).toBe(0);
             const running = await moto.inventory(REGION);
             expect(running.instances).toHaveLength(count);
-            Object.values(running.attachedToInstances).flat().forEach((id) => nodeAttachments.add(id));
+            [...running.networkInterfaces, ...running.volumes].filter((id) => !existedBefore.has(id)).forEach((id) => nodeAttachments.add(id));
           }
 
           await timed(scenario, "destroy", () => tofu.destroy());
           applied = false;
           const left = await moto.inventory(REGION);
-          // moto gaps (AWS deletes all of these): a deleted NAT gateway keeps its interface; a
-          // terminated instance keeps its primary interface and root volume. Exactly those, nothing else.
+          // moto gaps (AWS deletes all of these): a deleted NAT gateway keeps its interface; terminated
+          // nodes keep what their launch created. Exactly those, nothing else.
           expect(left.deletedNatGatewayInterfaces).toHaveLength(nat === "gateway" ? 1 : 0);
           expect({
             vpcs: left.vpcs,

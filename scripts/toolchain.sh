@@ -92,27 +92,24 @@ if [ ! -f "$venv/.complete" ]; then
   touch "$venv/.complete"
 fi
 
-# --- compose-check: the rendered compose.yaml loaded by compose-go, as `docker compose` loads it ------------
-compose_check_src="$repo/scripts/compose-check"
-compose_check_key=$(cat "$compose_check_src/go.mod" "$compose_check_src/go.sum" "$compose_check_src/main.go" | sha256sum | cut -c1-12)
-compose_check="$cache/compose-check/$compose_check_key/compose-check"
-if [ ! -x "$compose_check" ]; then
-  log "building compose-check"
-  mkdir -p "$(dirname "$compose_check")"
-  (cd "$compose_check_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$compose_check.tmp" .)
-  mv "$compose_check.tmp" "$compose_check"
-fi
-
-# --- talos-config-check: rendered Talos patches through Talos' own generate/patch/validate -----------------
-talos_check_src="$repo/scripts/talos-config-check"
-talos_check_key=$(cat "$talos_check_src/go.mod" "$talos_check_src/go.sum" "$talos_check_src/main.go" | sha256sum | cut -c1-12)
-talos_check="$cache/talos-config-check/$talos_check_key/talos-config-check"
-if [ ! -x "$talos_check" ]; then
-  log "building talos-config-check"
-  mkdir -p "$(dirname "$talos_check")"
-  (cd "$talos_check_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$talos_check.tmp" .)
-  mv "$talos_check.tmp" "$talos_check"
-fi
+# --- Go checkers that ship in this repo, cached by a hash of their sources ----------------------------------
+# Prints the binary's path, building it first when that version is not cached yet.
+repo_go_tool() {
+  local name=$1 src="$repo/scripts/$1" key bin
+  key=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
+  bin="$cache/$name/$key/$name"
+  if [ ! -x "$bin" ]; then
+    log "building $name"
+    mkdir -p "$(dirname "$bin")"
+    (cd "$src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags '-s -w' -o "$bin.tmp" .)
+    mv "$bin.tmp" "$bin"
+  fi
+  printf '%s\n' "$bin"
+}
+# compose-check: the rendered compose.yaml loaded by compose-go, as `docker compose` loads it.
+compose_check=$(repo_go_tool compose-check)
+# talos-config-check: rendered Talos patches through Talos' own generate/patch/validate.
+talos_check=$(repo_go_tool talos-config-check)
 
 # --- matchbox ------------------------------------------------------------------------------------------
 matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"

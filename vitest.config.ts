@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // `npm run test:fast` only the first.
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a one-line summary.
+    reporters: ["default", ["json", { outputFile: "test-artifacts/vitest.json" }]],
     projects: [
       {
         test: {

@@ -4,9 +4,9 @@
  * bad config, a failed synth or a blown budget never leaves a partial cdktf.out and never touches
  * a previous good one.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
+import { replaceDirAtomically } from "./config/replace-dir.js";
 import type { SiteConfig } from "./config/schema.js";
 import { SecurityRuleError } from "./constructs/rules/aspect.js";
 import { estimateMonthlyCost } from "./cost/model.js";
@@ -28,19 +28,7 @@ function main(): void {
     throw new ConfigError([`site.kind: "${config.site.kind}" has no AWS resources; render its bundle with "npm run render"`], "synth");
   }
   const outdir = resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
-  const scratch = `${outdir}.partial-${process.pid}`;
-  mkdirSync(dirname(outdir), { recursive: true });
-  rmSync(scratch, { recursive: true, force: true });
-  try {
-    checkBudget(synthesizeStack(scratch, config), config);
-  } catch (error) {
-    rmSync(scratch, { recursive: true, force: true });
-    throw error;
-  }
-  const previous = `${outdir}.previous-${process.pid}`;
-  if (existsSync(outdir)) renameSync(outdir, previous);
-  renameSync(scratch, outdir);
-  rmSync(previous, { recursive: true, force: true });
+  replaceDirAtomically(outdir, (scratch) => checkBudget(synthesizeStack(scratch, config), config));
 }
 
 try {

@@ -8,12 +8,13 @@
  * scratch dir beside --out that is swapped into place, so a failure never leaves half a bundle.
  * A non-empty --out is replaced only with --force.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { replaceDirAtomically } from "../config/replace-dir.js";
 import { SITES, type SiteName } from "../config/sites.js";
 import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
 
@@ -83,10 +84,7 @@ export function writeBundle(files: Readonly<Record<string, string>>, out: string
     if (!statSync(out).isDirectory()) throw new RenderError(`${out} exists and is not a directory`);
     if (readdirSync(out).length > 0 && !force) throw new RenderError(`${out} is not empty; pass --force to replace it, or pick another --out`);
   }
-  mkdirSync(dirname(out), { recursive: true });
-  const scratch = `${out}.partial-${process.pid}`;
-  rmSync(scratch, { recursive: true, force: true });
-  try {
+  replaceDirAtomically(out, (scratch) => {
     mkdirSync(scratch, { mode: 0o755 });
     for (const [path, text] of Object.entries(files)) {
       const target = targetInside(scratch, path);
@@ -95,14 +93,7 @@ export function writeBundle(files: Readonly<Record<string, string>>, out: string
       // Explicit chmod: the mode given to writeFileSync is filtered by the umask.
       chmodSync(target, isBundleScript(path) ? 0o755 : 0o644);
     }
-  } catch (error) {
-    rmSync(scratch, { recursive: true, force: true });
-    throw error;
-  }
-  const previous = `${out}.previous-${process.pid}`;
-  if (existsSync(out)) renameSync(out, previous);
-  renameSync(scratch, out);
-  rmSync(previous, { recursive: true, force: true });
+  });
 }
 
 function main(): void {

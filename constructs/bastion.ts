@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { ScheduledInstance, type PolicyStatement } from "./scheduled-instance.js";
+import { ScheduledInstance, type PolicyStatement, type ScheduledInstanceProps } from "./scheduled-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
@@ -10,8 +10,9 @@ import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
 const BASTION_ROLE = "bastion";
 const DNS_PORT = 53;
 
-/** Props of {@link Bastion}. */
-export interface BastionProps {
+/** Props of {@link Bastion}; the instance settings are those of {@link ScheduledInstanceProps}. */
+export interface BastionProps
+  extends Pick<ScheduledInstanceProps, "architecture" | "instanceType" | "rootVolumeGb" | "schedule" | "cpuCredits" | "tags"> {
   /** Fixed address of the persistent ENI, e.g. "10.20.13.140". */
   readonly privateIp: string;
   readonly privateSubnetId: string;
@@ -21,19 +22,13 @@ export interface BastionProps {
   readonly securityGroupId: string;
   /** The VPC block: every instance in it gets Pi-hole from the DHCP options and may query it. */
   readonly vpcCidr: string;
-  readonly architecture: "arm64" | "x86_64";
-  readonly instanceType: string;
-  readonly rootVolumeGb: number;
   /** Size of the persistent gp3 volume holding the registry caches and matchbox data. */
   readonly cacheVolumeGb: number;
-  readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
-  readonly cpuCredits: "standard" | "unlimited";
   /** Rendered cloud-init user-data (templates/cloud-init.ts); at most 16 KB. */
   readonly userData: string;
   /** Names of the SSM parameters the boot script reads; the role may read exactly these. */
   readonly secretParameterNames: readonly string[];
   readonly arns: ResourceArns;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 /**

@@ -58,7 +58,7 @@ export function parseJson(source: string, maxDepth: number): unknown {
   const fail = (message: string, offset = at, path?: string): never => {
     throw new ParseError(message, position(text, offset), path);
   };
-  const found = () => (at >= text.length ? "the end of the file" : `"${printable(text[at]!)}"`);
+  const found = () => (at >= text.length ? "the end of the file" : `'${printable(text[at]!)}'`);
   const skipSpace = () => {
     while (at < text.length && " \t\n\r".includes(text[at]!)) at++;
   };

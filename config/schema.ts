@@ -312,17 +312,16 @@ export const siteConfigSchema = z
         path: z
           .string()
           .max(255)
-          // One message, the most specific first: "../x" is a traversal before it is an odd character.
-          .superRefine((v, ctx) => {
-            if (v.split("/").includes("..")) ctx.addIssue({ code: "custom", message: 'must stay inside the repo (no ".." segments)' });
-            else if (!/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/.test(v)) ctx.addIssue({ code: "custom", message: 'must be a relative path of plain characters, e.g. "terraform.tfstate"' });
-          }),
+          .regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, 'must be a relative path of plain characters, e.g. "terraform.tfstate"')
+          .refine((v) => !v.split("/").includes(".."), { message: 'must stay inside the repo (no ".." segments)' }),
       }),
       z.strictObject({
         backend: z.literal("s3"),
         bucket: z
           .string()
+          .min(3, "must be 3 to 63 characters long")
           .max(63, "must be 3 to 63 characters long")
+          .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit")
           .superRefine((value, ctx) => {
             const problem = s3BucketNameProblem(value);
             if (problem) ctx.addIssue({ code: "custom", message: `${problem} (AWS S3 bucket naming rules)` });

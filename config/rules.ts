@@ -133,17 +133,19 @@ export function dhcpRangeUsable(c: SiteConfig): Problem[] {
   const high = ipv4ToInt(rangeEnd);
   if (low > high) return [{ path: ["bastion", "dnsmasq", "rangeEnd"], message: `${rangeEnd} is below rangeStart ${rangeStart}; the range runs backwards` }];
   const taken: [string, string | undefined][] = [
-    ["the bastion (bastion.privateIp)", c.bastion.privateIp],
-    ...c.talos.nodeIps.map((ip, i) => [`node talos.nodeIps.${i}`, ip] as [string, string]),
-    ["the router (bastion.dnsmasq.router)", router],
-    ["the NAT instance (network.natInstance.eniAddress)", c.network.natInstance.eniAddress],
+    ["bastion.privateIp", c.bastion.privateIp],
+    ...c.talos.nodeIps.map((ip, i) => [`talos.nodeIps.${i}`, ip] as [string, string]),
+    ["bastion.dnsmasq.router", router],
+    ["network.natInstance.eniAddress", c.network.natInstance.eniAddress],
   ];
-  return taken
-    .filter(([, ip]) => ip !== undefined && isIpv4(ip) && ipv4ToInt(ip) >= low && ipv4ToInt(ip) <= high)
-    .map(([who, ip]) => ({
+  const covered = taken.filter(([, ip]) => ip !== undefined && isIpv4(ip) && ipv4ToInt(ip) >= low && ipv4ToInt(ip) <= high);
+  if (covered.length === 0) return [];
+  return [
+    {
       path: ["bastion", "dnsmasq", "rangeStart"],
-      message: `the range ${rangeStart}-${rangeEnd} covers ${ip}, the address of ${who}; DHCP would hand it to another machine. Move the range past the fixed addresses`,
-    }));
+      message: `the range ${rangeStart}-${rangeEnd} covers ${covered.map(([field, ip]) => `${ip} (${field})`).join(", ")}; DHCP would hand fixed addresses to other machines. Move the range past them`,
+    },
+  ];
 }
 
 /** Rule piholeUpstreamNotBastion: Pi-hole runs on the bastion; forwarding to the bastion (or loopback) is a DNS loop. */

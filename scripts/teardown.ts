@@ -47,9 +47,9 @@ function main(argv: readonly string[]): void {
   if (!TEARDOWN_ACTIONS.includes(action) || positionals.length > 1) {
     throw new TeardownError(`expected one of ${TEARDOWN_ACTIONS.join(", ")}, got "${positionals.join(" ")}"`);
   }
+  const config = loadSiteConfig();
   const jsonPath = stackJsonPath(synthOutputDir());
   if (!existsSync(jsonPath)) throw new TeardownError(`${jsonPath} is missing: run "npm run synth" with the config you applied`);
-  const config = loadSiteConfig();
   const plan = teardownPlan(JSON.parse(readFileSync(jsonPath, "utf8")) as TerraformJson, config, {
     action,
     stackDir: relative(process.cwd(), dirname(jsonPath)) || ".",

@@ -92,4 +92,4 @@ function writeAtomically(path: string, text: string): void {
   renameSync(scratch, path);
 }
 
-runCommand({ name: "adopt", usage: USAGE, untouched: "Nothing was written; the state file was not modified.", expected: [StateError] }, main);
+runCommand({ name: "adopt", usage: USAGE, untouched: "Nothing was written; the state file was not modified.", failureExitCode: 2, expected: [StateError] }, main);

@@ -2,7 +2,7 @@
  * The one way the project's commands (synth, render, render:talos, cost, teardown, adopt) take
  * their arguments and report expected failures: `--help` prints the usage and exits 0; a bad
  * config (ConfigError: field path + fix), a usage mistake or another expected failure prints its
- * message and what was left untouched, and exits 1 without a stack trace. Anything else is a bug
+ * message and what was left untouched, and exits 1 (adopt: 2, as documented) without a stack trace. Anything else is a bug
  * and keeps its stack.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -20,6 +20,8 @@ export interface CommandSpec {
   readonly usage: string;
   /** What an expected failure left untouched; default "Nothing was written." */
   readonly untouched?: string;
+  /** Exit code of an expected failure; default 1. */
+  readonly failureExitCode?: number;
   /** Error classes of the command's own that are expected failures, besides ConfigError and CommandError. */
   readonly expected?: readonly (abstract new (...args: never[]) => Error)[];
 }
@@ -52,6 +54,6 @@ export function runCommand(command: CommandSpec, main: (argv: readonly string[])
     const expected = error instanceof ConfigError || error instanceof CommandError || (command.expected ?? []).some((type) => error instanceof type);
     if (!expected) throw error;
     process.stderr.write(`${command.name}: ${(error as Error).message}\n${command.untouched ?? "Nothing was written."}\n`);
-    process.exitCode = 1;
+    process.exitCode = command.failureExitCode ?? 1;
   }
 }

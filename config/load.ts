@@ -158,6 +158,14 @@ function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
   }
   if (issue.code === "invalid_union" && issue.path.join(".") === "state.backend") return 'must be "local" or "s3"';
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  // zod's own "Too big: expected string to have <=64 characters"; messages the schema sets stay as they are.
+  if ((issue.code === "too_big" || issue.code === "too_small") && /^Too (big|small):/.test(issue.message)) {
+    const limit = Number(issue.code === "too_big" ? issue.maximum : issue.minimum);
+    const bound = `${issue.code === "too_big" ? "at most" : "at least"} ${limit}`;
+    if (typeof value === "string") return `must be ${bound} characters long (it is ${value.length})`;
+    if (Array.isArray(value)) return `must have ${bound} item${limit === 1 ? "" : "s"} (it has ${value.length})`;
+    return `must be ${bound}`;
+  }
   return issue.message;
 }
 

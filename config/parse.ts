@@ -115,16 +115,30 @@ export function parseJson(source: string, maxDepth: number): unknown {
     return fail(`expected a value (object, array, string, number, true, false or null), found ${found()}`);
   };
 
-  const object = (path: string, depth: number): Record<string, unknown> => {
+  /** The comma-separated items between an opening bracket and `close`, each read by `item`. */
+  const items = (close: string, item: () => void) => {
     at++;
-    const result: Record<string, unknown> = {};
-    const seen = new Map<string, number>();
     skipSpace();
-    if (text[at] === "}") {
+    if (text[at] === close) {
       at++;
-      return result;
+      return;
     }
     for (;;) {
+      item();
+      skipSpace();
+      if (text[at] === close) {
+        at++;
+        return;
+      }
+      if (text[at] !== ",") fail(`expected "," or "${close}" after a value, found ${found()}`);
+      at++;
+    }
+  };
+
+  const object = (path: string, depth: number): Record<string, unknown> => {
+    const result: Record<string, unknown> = {};
+    const seen = new Map<string, number>();
+    items("}", () => {
       skipSpace();
       if (text[at] !== '"') fail(`expected a double-quoted key, found ${found()}`);
       const keyAt = at;
@@ -137,40 +151,14 @@ export function parseJson(source: string, maxDepth: number): unknown {
       seen.set(key, keyAt);
       expect(":", '":" after a key');
       setOwn(result, key, value(here, depth));
-      skipSpace();
-      if (text[at] === ",") {
-        at++;
-        continue;
-      }
-      if (text[at] === "}") {
-        at++;
-        return result;
-      }
-      fail(`expected "," or "}" after a value, found ${found()}`);
-    }
+    });
+    return result;
   };
 
   const array = (path: string, depth: number): unknown[] => {
-    at++;
     const result: unknown[] = [];
-    skipSpace();
-    if (text[at] === "]") {
-      at++;
-      return result;
-    }
-    for (;;) {
-      result.push(value(keyPath(path, result.length), depth));
-      skipSpace();
-      if (text[at] === ",") {
-        at++;
-        continue;
-      }
-      if (text[at] === "]") {
-        at++;
-        return result;
-      }
-      fail(`expected "," or "]" after a value, found ${found()}`);
-    }
+    items("]", () => result.push(value(keyPath(path, result.length), depth)));
+    return result;
   };
 
   const result = value("", 0);

@@ -46,15 +46,24 @@ export const PROJECT_FILES = [
 /** Directories tools replace or own: `npm ci` deletes node_modules, git owns .git. */
 const TOOL_DIRS = ["node_modules", ".git"] as const;
 
-/** Files git tracks under `root`, relative with "/" separators; empty outside a git checkout. */
+const tracked = new Map<string, ReadonlySet<string>>();
+
+/** Files git tracks under `root`, relative with "/" separators; empty outside a git checkout. Asked once per process. */
 function trackedFiles(root: string): ReadonlySet<string> {
-  if (!existsSync(join(root, ".git"))) return new Set();
-  try {
-    const out = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 * 1024 * 1024 });
-    return new Set(out.split("\0").filter((f) => f !== ""));
-  } catch {
-    return new Set();
+  let files = tracked.get(root);
+  if (files === undefined) {
+    files = new Set();
+    if (existsSync(join(root, ".git"))) {
+      try {
+        const out = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"], maxBuffer: 16 * 1024 * 1024 });
+        files = new Set(out.split("\0").filter((f) => f !== ""));
+      } catch {
+        // Not a checkout git can read: PROJECT_FILES still applies.
+      }
+    }
+    tracked.set(root, files);
   }
+  return files;
 }
 
 /** Whether `path` is `dir` or below it. */

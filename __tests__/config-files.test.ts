@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { readAdoptFile } from "../config/adopt-file.js";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
 import { ParseError, parseJson, parseYaml, printable } from "../config/parse.js";
 import { estimateMonthlyCost } from "../cost/model.js";
@@ -130,6 +131,14 @@ describe("zod's wording replaced", () => {
     expect(refusal(s3).problems).toEqual(['state.key: is required when state.backend is "s3" (a string)', 'state.region: is required when state.backend is "s3" (a string)']);
     expect(refusal(write("gcs.json", JSON.stringify({ state: { backend: "gcs" } }))).problems).toEqual(['state.backend: must be "local" or "s3"']);
     expect(refusal(write("arch.json", JSON.stringify({ architecture: "riscv64" }))).problems).toEqual(['architecture: must be one of "arm64", "x86_64"']);
+  });
+});
+
+describe("the adopt file is read the same way", () => {
+  it("refuses a duplicate key and a special file, naming existing.adoptFile", () => {
+    const twice = write("adopt-twice.json", '{"version": 1, "state": "s", "moved": [], "import": [], "keep": [], "import": []}');
+    expect(() => readAdoptFile(twice)).toThrow(/existing\.adoptFile: .*adopt-twice\.json is not valid JSON \(line 1, column 69\): duplicate key/);
+    expect(() => readAdoptFile("/dev/zero")).toThrow(/existing\.adoptFile: \/dev\/zero is a character device/);
   });
 });
 

@@ -63,13 +63,14 @@ function fileKind(stats: Stats): string {
 }
 
 /**
- * The text of a regular file, at most `maxBytes` of it. Pipes, devices and directories are refused
- * before they are opened for reading (a FIFO would block for ever, /dev/zero never ends); the file
- * is opened non-blocking and checked again, in case it was swapped in between.
+ * The text of a regular file, at most `maxBytes` of it; `field` names the setting that points at
+ * it in errors. Pipes, devices and directories are refused before they are opened for reading (a
+ * FIFO would block for ever, /dev/zero never ends); the file is opened non-blocking and checked
+ * again, in case it was swapped in between.
  */
-export function readRegularFile(path: string, maxBytes: number): string {
+export function readRegularFile(path: string, maxBytes: number, field = "DEATHSTAR_CONFIG"): string {
   const refuse = (why: string): never => {
-    throw new ConfigError([`DEATHSTAR_CONFIG: ${why}`], path);
+    throw new ConfigError([`${field}: ${why}`], path);
   };
   let fd: number | undefined;
   try {
@@ -90,7 +91,7 @@ export function readRegularFile(path: string, maxBytes: number): string {
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    return refuse(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the path or unset DEATHSTAR_CONFIG`);
+    return refuse(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the path${field === "DEATHSTAR_CONFIG" ? " or unset DEATHSTAR_CONFIG" : ""}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -424,7 +424,7 @@ function siteRules(c: SiteConfig): Problem[] {
   if (c.bastion.dnsmasq.dhcp) {
     for (const key of ["rangeStart", "rangeEnd", "router"] as const) {
       if (!c.bastion.dnsmasq[key]) add(["bastion", "dnsmasq", key], "is required when bastion.dnsmasq.dhcp is true");
-      else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr, { rangeStart: 100, rangeEnd: 199, router: 249 }[key]);
+      else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr, { rangeStart: 160, rangeEnd: 239, router: 249 }[key]);
     }
   }
   const piholeMajor = piholeImageMajorVersion(c.images.pihole);

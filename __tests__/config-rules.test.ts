@@ -49,6 +49,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
   piholeUpstreamNotBastion: [
     [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "10.20.13.140"] } }, ["services.dnsUpstreams.1: 10.20.13.140 is the bastion itself, where Pi-hole runs: a DNS loop"]],
     [{ services: { dnsUpstreams: ["127.0.0.1"] } }, ["services.dnsUpstreams.0: 127.0.0.1 is the bastion itself"]],
+    [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "0.0.0.0"] } }, ["services.dnsUpstreams.1: 0.0.0.0 is the bastion itself"]],
   ],
   tagsKeepStackTags: [[{ tags: { Project: "x", site: "y", Owner: "z" } }, ["tags.Project: is set by the stack itself", "tags.site: is set by the stack itself"]]],
 };

@@ -148,10 +148,13 @@ export function dhcpRangeUsable(c: SiteConfig): Problem[] {
   ];
 }
 
-/** Rule piholeUpstreamNotBastion: Pi-hole runs on the bastion; forwarding to the bastion (or loopback) is a DNS loop. */
+/**
+ * Rule piholeUpstreamNotBastion: Pi-hole runs on the bastion; forwarding to the bastion, to
+ * loopback or to 0.0.0.0/8 ("this host" on Linux) is a DNS loop.
+ */
 export function piholeUpstreamNotBastion(c: SiteConfig): Problem[] {
   return c.services.dnsUpstreams.flatMap((upstream, i) =>
-    upstream === c.bastion.privateIp || upstream.startsWith("127.")
+    upstream === c.bastion.privateIp || /^(127|0)\./.test(upstream)
       ? [{ path: ["services", "dnsUpstreams", i], message: `${upstream} is the bastion itself, where Pi-hole runs: a DNS loop. Use the resolver Pi-hole forwards to (AmazonProvidedDNS in AWS, the router at home)` }]
       : [],
   );

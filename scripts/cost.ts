@@ -12,6 +12,7 @@ import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { budgetProblem, formatNatComparison, formatReport, pricesFooter } from "../cost/report.js";
+import { SecurityRuleError } from "../constructs/rules/aspect.js";
 import { synthesizeStack } from "../stacks/synthesize.js";
 import { parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 
@@ -20,8 +21,8 @@ const COMMAND: CommandSpec = {
   usage: `usage: npm run cost [-- --json] [-- --month YYYY-MM]
   --json   the reports as JSON
   --month  price that month (trial and free-tier dates), e.g. 2026-12`,
-  // A malformed --month.
-  expected: [RangeError],
+  // RangeError: a malformed --month. SecurityRuleError: a stack the security rules refuse, as in synth.
+  expected: [RangeError, SecurityRuleError],
 };
 
 const NAT_MODES = ["gateway", "instance", "none"] as const;

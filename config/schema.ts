@@ -116,13 +116,11 @@ function isHostName(host: string): boolean {
 }
 
 /**
- * Why AWS would refuse `name` as a general purpose bucket name, or undefined
+ * Why AWS would refuse `name` as a general purpose bucket name, beyond the length (3-63) and the
+ * characters the schema checks first, or undefined
  * (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
  */
-export function s3BucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return "must be 3 to 63 characters long";
-  if (!/^[a-z0-9.-]+$/.test(name)) return "may contain only lowercase letters, digits, dots and hyphens";
-  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+function s3BucketNameProblem(name: string): string | undefined {
   if (name.includes("..")) return "must not contain two adjacent dots";
   if (/(\.-|-\.)/.test(name)) return "must not have a dash next to a dot";
   if (isIpv4(name) || /^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not be formatted as an IP address";
@@ -321,7 +319,7 @@ export const siteConfigSchema = z
           .string()
           .min(3, "must be 3 to 63 characters long")
           .max(63, "must be 3 to 63 characters long")
-          .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit")
+          .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit (AWS S3 bucket naming rules)")
           .superRefine((value, ctx) => {
             const problem = s3BucketNameProblem(value);
             if (problem) ctx.addIssue({ code: "custom", message: `${problem} (AWS S3 bucket naming rules)` });

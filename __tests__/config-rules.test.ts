@@ -6,11 +6,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { mergeOverride } from "../config/load.js";
+import { type ConfigError, mergeOverride } from "../config/load.js";
 import { SITE_RULES } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { budgetProblem } from "../cost/report.js";
+import { siteConfig, synthStack } from "./helpers/synth.js";
 
 const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
 const dhcp = (rangeStart: string, rangeEnd: string) => ({ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart, rangeEnd, router: "10.20.13.254" } } });
@@ -133,5 +136,38 @@ describe("rules against the project on disk", () => {
     expect(format(WORKSPACE_RULES.moduleSourcesExist(modules("legacy/gone"), workspace))).toEqual([
       `existing.modules.0.source: "legacy/gone" is not a directory under ${root}; give the module's directory relative to the project root`,
     ]);
+  });
+});
+
+describe("hints fit the field", () => {
+  const problems = (override: Record<string, unknown>) => {
+    try {
+      siteConfig(override);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it("a reserved node address suggests a node address, a reserved bastion address the bastion's", () => {
+    expect(problems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
+      "talos.nodeIps.1: 10.20.13.3 is reserved by AWS (first four and last address of 10.20.13.0/24); use a host such as 10.20.13.12",
+    ]);
+    expect(problems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
+  });
+
+  it("an overlapping private subnet gets an example that does not overlap", () => {
+    expect(problems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
+      "network.privateSubnet.cidr: overlaps the public subnet 10.20.13.0/24; pick a disjoint block, e.g. 10.20.14.0/24",
+    );
+  });
+
+  it("an over-budget projection suggests the NAT instance only when a NAT Gateway is what costs", () => {
+    const over = (nat: string) => {
+      const config = siteConfig({ network: { nat }, budget: { monthlyUsd: 0.01 } });
+      return budgetProblem(estimateMonthlyCost(synthStack(config), config), config.budget)!;
+    };
+    expect(over("gateway")).toContain('network.nat "instance"');
+    expect(over("instance")).not.toContain('network.nat "instance"');
   });
 });

@@ -10,6 +10,7 @@ import {
   cidrContainsCidr,
   cidrContainsIp,
   cidrsOverlap,
+  intToIpv4,
   isIpv4,
   isIpv6HostCidr,
   nthAddress,
@@ -381,7 +382,10 @@ function siteRules(c: SiteConfig): Problem[] {
     if (subnet.prefix > 28) add(["network", key, "cidr"], "subnet prefix must be /28 or larger (AWS limit)");
   }
   if (pub && priv && cidrsOverlap(pub, priv)) {
-    add(["network", "privateSubnet", "cidr"], `overlaps the public subnet ${c.network.publicSubnet.cidr}; pick a disjoint block, e.g. 10.20.13.0/24`);
+    // The example is the first block of the private subnet's size after the public one, if the VPC holds it.
+    const next = Math.ceil((pub.network + pub.size) / priv.size) * priv.size;
+    const example = vpc && next + priv.size <= vpc.network + vpc.size ? `, e.g. ${intToIpv4(next)}/${priv.prefix}` : "";
+    add(["network", "privateSubnet", "cidr"], `overlaps the public subnet ${c.network.publicSubnet.cidr}; pick a disjoint block${example}`);
   }
 
   /** `example` is the host number this field usually takes (the bastion .140, nodes .11-.13, ...). */

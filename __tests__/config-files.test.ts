@@ -131,6 +131,9 @@ describe("zod's wording replaced", () => {
     expect(refusal(s3).problems).toEqual(['state.key: is required when state.backend is "s3" (a string)', 'state.region: is required when state.backend is "s3" (a string)']);
     expect(refusal(write("gcs.json", JSON.stringify({ state: { backend: "gcs" } }))).problems).toEqual(['state.backend: must be "local" or "s3"']);
     expect(refusal(write("arch.json", JSON.stringify({ architecture: "riscv64" }))).problems).toEqual(['architecture: must be one of "arm64", "x86_64"']);
+    expect(refusal(write("inf.yaml", "budget:\n  monthlyUsd: .inf\n")).problems).toEqual(["budget.monthlyUsd: must be a finite number, not Infinity"]);
+    expect(refusal(write("huge.json", '{"usage": {"natGbPerMonth": 1e400}}')).problems).toEqual(["usage.natGbPerMonth: must be a finite number, not Infinity"]);
+    expect(refusal(write("number-name.json", '{"site": {"name": 42}}')).problems).toEqual(["site.name: must be a string, not a number"]);
   });
 });
 

@@ -152,6 +152,8 @@ function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
   const value = valueAt(candidate, issue.path);
   if (issue.code === "invalid_type") {
     const expected = EXPECTED[issue.expected] ?? issue.expected;
+    // YAML's .inf and .nan, JSON's 1e400: numbers zod calls "not a number".
+    if (typeof value === "number" && !Number.isFinite(value)) return `must be a finite number, not ${value}`;
     if (value !== undefined) return `must be ${expected}, not ${describeValue(value)}`;
     // The only variant section: say which variant asks for the field.
     const variant = issue.path[0] === "state" ? valueAt(candidate, ["state", "backend"]) : undefined;

@@ -137,6 +137,20 @@ describe("zod's wording replaced", () => {
   });
 });
 
+describe("one message per problem", () => {
+  it("a malformed field gets no derived complaint from a cross-field rule", () => {
+    // A Cyrillic "е" in the region: the zone rule would otherwise suggest the homoglyph back.
+    expect(refusal(write("homoglyph.json", JSON.stringify({ aws: { region: "\u0435u-west-1" } }))).problems).toEqual(['aws.region: must be an AWS region such as "eu-west-1"']);
+  });
+
+  it("a field gets its first problem only", () => {
+    expect(refusal(write("plus.json", JSON.stringify({ images: { registry: "registry:2.8.3+build1" } }))).problems).toEqual([
+      'images.registry: must be an image reference such as "registry:2.8.3" or "quay.io/poseidon/matchbox:v0.11.0"',
+    ]);
+    expect(refusal(write("fraction.json", JSON.stringify({ services: { matchboxPort: 8080.5 } }))).problems).toEqual(["services.matchboxPort: must be a whole number, not 8080.5"]);
+  });
+});
+
 describe("the adopt file is read the same way", () => {
   it("refuses a duplicate key and a special file, naming existing.adoptFile", () => {
     const twice = write("adopt-twice.json", '{"version": 1, "state": "s", "moved": [], "import": [], "keep": [], "import": []}');

@@ -141,7 +141,7 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-const EXPECTED: Record<string, string> = { object: "a mapping", array: "a list", string: "a string", number: "a number", boolean: "true or false" };
+const EXPECTED: Record<string, string> = { object: "a mapping", array: "a list", string: "a string", number: "a number", int: "a whole number", boolean: "true or false" };
 
 /** zod's message, reworded where it speaks of zod's types rather than of the config. */
 function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
@@ -152,8 +152,8 @@ function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
   const value = valueAt(candidate, issue.path);
   if (issue.code === "invalid_type") {
     const expected = EXPECTED[issue.expected] ?? issue.expected;
-    // YAML's .inf and .nan, JSON's 1e400: numbers zod calls "not a number".
-    if (typeof value === "number" && !Number.isFinite(value)) return `must be a finite number, not ${value}`;
+    // YAML's .inf and .nan, JSON's 1e400, a fraction where a whole number is due: say the number.
+    if (typeof value === "number" && ["number", "int"].includes(issue.expected)) return `must be ${Number.isFinite(value) ? expected : "a finite number"}, not ${value}`;
     if (value !== undefined) return `must be ${expected}, not ${describeValue(value)}`;
     // The only variant section: say which variant asks for the field.
     const variant = issue.path[0] === "state" ? valueAt(candidate, ["state", "backend"]) : undefined;
@@ -185,7 +185,10 @@ export function validateSiteConfig(candidate: unknown, source: string, workspace
     if (!problems.has(key)) problems.set(key, message);
   };
   if (!result.success) {
-    for (const issue of result.error.issues) add(issue.path, problemMessage(issue, candidate));
+    // Cross-field rules ran on whatever the fields held: with a malformed field they would add a
+    // second, derived (and often wrong) complaint, so they wait until the fields are valid.
+    const fieldIssues = result.error.issues.filter((issue) => !(issue.code === "custom" && issue.params?.crossField));
+    for (const issue of fieldIssues.length > 0 ? fieldIssues : result.error.issues) add(issue.path, problemMessage(issue, candidate));
   } else {
     for (const problem of workspaceProblems(result.data, workspace)) add(problem.path, problem.message);
   }

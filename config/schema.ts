@@ -355,7 +355,8 @@ export const siteConfigSchema = z
       .refine((tags) => Object.keys(tags).length <= 45, { message: "at most 45 tags (AWS allows 50 per resource; the stack sets 5)" }),
   })
   .superRefine((config, ctx) => {
-    for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });
+    // zod runs this even when a field failed; the loader shows these only when every field is valid.
+    for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message, params: { crossField: true } });
   });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

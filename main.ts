@@ -4,15 +4,16 @@
  * bad config, a failed synth or a blown budget never leaves a partial cdktf.out and never touches
  * a previous good one.
  */
-import { resolve } from "node:path";
 import { ConfigError, loadSiteConfig } from "./config/load.js";
 import { replaceDirAtomically } from "./config/replace-dir.js";
 import type { SiteConfig } from "./config/schema.js";
+import { synthOutputDir } from "./config/workspace.js";
 import { SecurityRuleError } from "./constructs/rules/aspect.js";
 import { estimateMonthlyCost } from "./cost/model.js";
 import { budgetProblem, projectionLine } from "./cost/report.js";
 import type { TerraformJson } from "./cost/resources.js";
 import { synthesizeStack } from "./stacks/synthesize.js";
+import { runCommand } from "./scripts/cli.js";
 
 /** Prints the projection; throws when it exceeds the budget and the config does not allow that. */
 function checkBudget(stack: TerraformJson, config: Readonly<SiteConfig>): void {
@@ -27,17 +28,14 @@ function main(): void {
   if (config.site.kind !== "aws") {
     throw new ConfigError([`site.kind: "${config.site.kind}" has no AWS resources; render its bundle with "npm run render"`], "synth");
   }
-  const outdir = resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
-  replaceDirAtomically(outdir, (scratch) => checkBudget(synthesizeStack(scratch, config), config));
+  replaceDirAtomically(synthOutputDir(), (scratch) => checkBudget(synthesizeStack(scratch, config), config));
 }
 
-try {
-  main();
-} catch (error) {
-  // Expected failures (bad config, a security rule) print their message alone: no stack trace.
-  if (error instanceof ConfigError || error instanceof SecurityRuleError) {
-    process.stderr.write(`${error.message}\nNothing was written.\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+runCommand(
+  {
+    name: "synth",
+    usage: "usage: npm run synth   (DEATHSTAR_CONFIG=<file.json|file.yaml> overrides the built-in aws site; CDKTF_OUTDIR moves cdktf.out)",
+    expected: [SecurityRuleError],
+  },
+  main,
+);

@@ -60,7 +60,7 @@ describe("dnsmasq.conf", () => {
     const lines = renderDnsmasqConfig(home).split("\n");
     expect(lines).toEqual(
       expect.arrayContaining([
-        "dhcp-range=10.17.13.100,10.17.13.199,12h",
+        "dhcp-range=10.17.13.160,10.17.13.239,12h",
         "dhcp-option=option:router,10.17.13.249",
         "dhcp-option=option:dns-server,10.17.13.140",
         "dhcp-match=set:bios,option:client-arch,0",

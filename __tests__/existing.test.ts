@@ -97,9 +97,10 @@ describe("module mode synth", () => {
     expect(resource(stack, "aws_vpc_dhcp_options_association", "main").vpc_id).toBe("${module.vpc.vpc_id}");
   });
 
-  it("fails synth when a module directory is missing", () => {
-    const config = siteConfig({ existing: { modules: [{ ...vpcModule, source: "no/such/module" }] } } as Record<string, unknown>);
-    expect(() => synth(config)).toThrow(/existing\.modules "vpc": source no\/such\/module is not a directory/);
+  it("refuses a missing module directory as a config error naming existing.modules.0.source", () => {
+    expect(() => siteConfig({ existing: { modules: [{ ...vpcModule, source: "no/such/module" }] } } as Record<string, unknown>)).toThrow(
+      /existing\.modules\.0\.source: "no\/such\/module" is not a directory/,
+    );
   });
 });
 

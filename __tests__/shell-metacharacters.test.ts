@@ -48,7 +48,7 @@ function withValue(config: unknown, path: Path, value: string): unknown {
 /** Every string field of both built-in sites, plus the optional ones and a tag. */
 const withOptionals = mergeOverride(SITES.aws, {
   talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0", machineConfigUrl: "http://10.20.13.140:8080/talos/controlplane.yaml" },
-  bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.100", rangeEnd: "10.20.13.199", router: "10.20.13.254" } },
+  bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.160", rangeEnd: "10.20.13.239", router: "10.20.13.254" } },
   tags: { Owner: "lab" },
 });
 const fields = [

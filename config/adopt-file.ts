@@ -3,9 +3,12 @@
  * into `moved` / `import` blocks at synth (config `existing.adoptFile`). Written by one command,
  * read by the stack; this schema is the contract between them.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ConfigError } from "./load.js";
+import { ConfigError, readRegularFile } from "./load.js";
+import { ParseError, parseJson } from "./parse.js";
+
+/** An adopt file lists a few dozen decisions; this leaves room for thousands. */
+const MAX_ADOPT_FILE_BYTES = 4 * 1024 * 1024;
 
 /** `type.name`, optionally inside modules and with an instance key: an OpenTofu resource address. */
 const address = z
@@ -33,11 +36,14 @@ export const adoptFileSchema = z.strictObject({
 export type AdoptFile = z.infer<typeof adoptFileSchema>;
 
 export function readAdoptFile(path: string): AdoptFile {
+  const text = readRegularFile(path, MAX_ADOPT_FILE_BYTES, "existing.adoptFile");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    parsed = parseJson(text, 16);
   } catch (error) {
-    throw new ConfigError([`existing.adoptFile: cannot read ${path} (${(error as Error).message.split("\n")[0]}); run "npm run adopt" again`], path);
+    if (!(error instanceof ParseError)) throw error;
+    const where = error.at ? ` (line ${error.at.line}, column ${error.at.column})` : "";
+    throw new ConfigError([`existing.adoptFile: ${path} is not valid JSON${where}: ${error.message}; run "npm run adopt" again`], path);
   }
   const result = adoptFileSchema.safeParse(parsed);
   if (!result.success) {

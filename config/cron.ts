@@ -44,22 +44,35 @@ function fieldProblem(field: CronField, text: string): string | undefined {
 }
 
 export function cronProblems(expression: string): string[] {
-  const fields = expression.trim().split(/\s+/);
+  // The expression goes verbatim into the Auto Scaling schedule, whose documented separator is a space.
+  if (/[^\S ]/.test(expression) || /^ | $| {2}/.test(expression)) {
+    return ['fields must be separated by single spaces, with none before or after (no tabs or newlines), e.g. "0 18 * * *"'];
+  }
+  const fields = expression.split(" ");
   if (fields.length !== 5) {
     return [`has ${fields.length} fields; Auto Scaling recurrence takes exactly 5 (minute hour day-of-month month day-of-week), e.g. "0 18 * * MON-FRI"`];
   }
   return fields.flatMap((text, i) => fieldProblem(FIELDS[i]!, text) ?? []);
 }
 
-/** True when `name` is an IANA time zone this runtime knows (Auto Scaling takes IANA names). */
-export function isIanaTimeZone(name: string): boolean {
-  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+/**
+ * Why `name` is not an IANA time zone as Auto Scaling takes it, or undefined. The runtime's zone
+ * lookup ignores case, Auto Scaling does not: "europe/dublin" is refused with the right spelling.
+ */
+export function timeZoneProblem(name: string): string | undefined {
+  const unknown = 'must be an IANA time zone name, e.g. "Europe/Dublin" (follows daylight saving) or "UTC"';
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(name)) return unknown;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: name });
-    return true;
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return unknown;
   }
+  const spelled = [resolved, ...Intl.supportedValuesOf("timeZone")].find((zone) => zone.toLowerCase() === name.toLowerCase());
+  if (spelled !== undefined && spelled !== name) return `time zone names are case-sensitive: write "${spelled}"`;
+  // Aliases ("US/Eastern") are not in the canonical list; every IANA name part starts with a capital.
+  if (!name.split("/").every((part) => /^[A-Z]/.test(part))) return `time zone names are case-sensitive: write it as the IANA database spells it (this one is "${resolved}")`;
+  return undefined;
 }
 
 /** Hours per day a start/stop pair keeps something running, for daily schedules of the form "M H * * *". */

@@ -4,17 +4,20 @@
  * so every problem is reported at once with the path of the field that causes it.
  */
 import { z } from "zod";
-import { cronProblems, isIanaTimeZone } from "./cron.js";
+import { cronProblems, timeZoneProblem } from "./cron.js";
 import {
   awsReservedAddresses,
   cidrContainsCidr,
   cidrContainsIp,
   cidrsOverlap,
+  intToIpv4,
   isIpv4,
   isIpv6HostCidr,
+  nthAddress,
   parseIpv4Cidr,
   type Ipv4Cidr,
 } from "./net.js";
+import { SITE_RULES } from "./rules.js";
 
 // ---- Field shapes -------------------------------------------------------------------------------
 
@@ -35,7 +38,10 @@ const cron = z
 const timeZone = z
   .string()
   .max(64)
-  .refine(isIanaTimeZone, { message: 'must be an IANA time zone name, e.g. "Europe/Dublin" (follows daylight saving) or "UTC"' });
+  .superRefine((value, ctx) => {
+    const problem = timeZoneProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 /** Container image reference, pinned by tag or digest; `latest` and untagged references are rejected. */
 const imageRef = z
   .string()
@@ -59,12 +65,9 @@ const dnsName = z
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS name, e.g. "lab.internal"');
 const label = z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and inner dashes");
 const instanceType = z.string().max(32).regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as "t4g.small"');
+/** Characters AWS allows in tags across services: letters and digits of any script, spaces, _ . : / = + - @. */
+const TAG_TEXT = /^[\p{L}\p{M}\p{N} _.:/=+@-]*$/u;
 const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as "ami-0123456789abcdef0"');
-
-/** Graviton families carry a "g" after the generation number (t4g, m7g, c7gn, r8g, x2gd) or are a1. */
-export function isGravitonInstanceType(type: string): boolean {
-  return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type);
-}
 
 /**
  * Pi-hole's major version from its image tag: date tags before 2025 ("2024.07.0") are v5, the
@@ -93,8 +96,41 @@ const registryCache = z.strictObject({
   /** Host port of this cache on the bastion, e.g. 5050. */
   port,
   /** Upstream URL the cache proxies, e.g. "https://registry-1.docker.io". */
-  upstream: z.string().max(255).regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an https:// URL with no path, e.g. "https://quay.io"'),
+  upstream: z
+    .string()
+    .max(255)
+    .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, 'must be an https:// URL with no path, e.g. "https://quay.io"')
+    .superRefine((value, ctx) => {
+      const [, host = "", port] = /^https:\/\/([^:]*)(?::(.*))?$/.exec(value) ?? [];
+      if (!isHostName(host) && !isIpv4(host)) {
+        ctx.addIssue({ code: "custom", message: 'host must be a DNS host name (lowercase labels of letters, digits and inner dashes) or an IPv4 address, e.g. "https://quay.io"' });
+      }
+      if (port !== undefined && !(/^[1-9]\d{0,4}$/.test(port) && Number(port) <= 65535)) {
+        ctx.addIssue({ code: "custom", message: "port must be a number from 1 to 65535 (or left out for 443)" });
+      }
+    }),
 });
+
+/** A DNS host name: dot-separated labels of 1-63 lowercase letters, digits and inner dashes, at most 253 characters. */
+function isHostName(host: string): boolean {
+  return host.length <= 253 && host.split(".").every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) && !/^\d+$/.test(host.split(".").at(-1)!);
+}
+
+/**
+ * Why AWS would refuse `name` as a general purpose bucket name, beyond the length (3-63) and the
+ * characters the schema checks first, or undefined
+ * (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+ */
+function s3BucketNameProblem(name: string): string | undefined {
+  if (name.includes("..")) return "must not contain two adjacent dots";
+  if (/(\.-|-\.)/.test(name)) return "must not have a dash next to a dot";
+  if (isIpv4(name) || /^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not be formatted as an IP address";
+  const prefix = ["xn--", "sthree-", "amzn-s3-demo-"].find((p) => name.startsWith(p));
+  if (prefix) return `must not start with "${prefix}" (reserved by AWS)`;
+  const suffix = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"].find((p) => name.endsWith(p));
+  if (suffix) return `must not end with "${suffix}" (reserved by AWS)`;
+  return undefined;
+}
 
 /** A name OpenTofu accepts for a module, output or variable. */
 const hclIdentifier = z.string().max(64).regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'must be an OpenTofu identifier (letters, digits, "_" and "-", not starting with a digit)');
@@ -275,12 +311,20 @@ export const siteConfigSchema = z
         path: z
           .string()
           .max(255)
-          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/, 'must be a relative path of plain characters, e.g. "terraform.tfstate"')
+          .regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, 'must be a relative path of plain characters, e.g. "terraform.tfstate"')
           .refine((v) => !v.split("/").includes(".."), { message: 'must stay inside the repo (no ".." segments)' }),
       }),
       z.strictObject({
         backend: z.literal("s3"),
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+        bucket: z
+          .string()
+          .min(3, "must be 3 to 63 characters long")
+          .max(63, "must be 3 to 63 characters long")
+          .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit (AWS S3 bucket naming rules)")
+          .superRefine((value, ctx) => {
+            const problem = s3BucketNameProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: `${problem} (AWS S3 bucket naming rules)` });
+          }),
         key: z.string().max(1024).regex(/^[A-Za-z0-9_.\-/]+$/, "must be an object key of plain characters"),
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region"),
       }),
@@ -292,19 +336,27 @@ export const siteConfigSchema = z
       /** Moved/import blocks written by `npm run adopt`, relative to the project root; included at synth. */
       adoptFile: projectPath.optional(),
     }),
-    /** Extra tags on every resource. AWS allows 50 per resource; the stack sets 5 of its own. */
+    /**
+     * Extra tags on every resource. AWS allows 50 per resource; the stack sets its own Project, Site,
+     * ManagedBy and Name, which a config tag may not replace.
+     */
     tags: z
       .record(
         z
           .string()
-          .regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, "tag keys: letters, digits, spaces and _.:/=+@- up to 128")
+          .regex(TAG_TEXT, "tag keys: letters (any script), digits, spaces and _.:/=+@-")
+          .refine((key) => [...key].length >= 1 && [...key].length <= 128, { message: "tag keys are 1 to 128 characters (AWS limit)" })
           .refine((key) => !/^aws:/i.test(key), { message: 'tag keys starting with "aws:" are reserved by AWS' }),
-        z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, "tag values: letters, digits, spaces and _.:/=+@- up to 256"),
+        z
+          .string()
+          .regex(TAG_TEXT, "tag values: letters (any script), digits, spaces and _.:/=+@-")
+          .refine((value) => [...value].length <= 256, { message: "tag values are at most 256 characters (AWS limit)" }),
       )
       .refine((tags) => Object.keys(tags).length <= 45, { message: "at most 45 tags (AWS allows 50 per resource; the stack sets 5)" }),
   })
   .superRefine((config, ctx) => {
-    for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message });
+    // zod runs this even when a field failed; the loader shows these only when every field is valid.
+    for (const { path, message } of siteRules(config)) ctx.addIssue({ code: "custom", path, message, params: { crossField: true } });
   });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;
@@ -331,38 +383,28 @@ function siteRules(c: SiteConfig): Problem[] {
     if (subnet.prefix > 28) add(["network", key, "cidr"], "subnet prefix must be /28 or larger (AWS limit)");
   }
   if (pub && priv && cidrsOverlap(pub, priv)) {
-    add(["network", "privateSubnet", "cidr"], `overlaps the public subnet ${c.network.publicSubnet.cidr}; pick a disjoint block, e.g. 10.20.13.0/24`);
+    // The example is the first block of the private subnet's size after the public one, if the VPC holds it.
+    const next = Math.ceil((pub.network + pub.size) / priv.size) * priv.size;
+    const example = vpc && next + priv.size <= vpc.network + vpc.size ? `, e.g. ${intToIpv4(next)}/${priv.prefix}` : "";
+    add(["network", "privateSubnet", "cidr"], `overlaps the public subnet ${c.network.publicSubnet.cidr}; pick a disjoint block${example}`);
   }
 
-  const hostIn = (path: (string | number)[], ip: string, subnet: Ipv4Cidr | undefined, subnetName: string, subnetCidr: string) => {
+  /** `example` is the host number this field usually takes (the bastion .140, nodes .11-.13, ...). */
+  const hostIn = (path: (string | number)[], ip: string, subnet: Ipv4Cidr | undefined, subnetName: string, subnetCidr: string, example: number) => {
     if (!subnet || !isIpv4(ip)) return;
     if (!cidrContainsIp(subnet, ip)) add(path, `${ip} is outside the ${subnetName} subnet ${subnetCidr}`);
     else if (awsReservedAddresses(subnet).includes(ip)) {
-      add(path, `${ip} is reserved by AWS (first four and last address of ${subnetCidr}); use e.g. the .140 host`);
+      add(path, `${ip} is reserved by AWS (first four and last address of ${subnetCidr}); use a host such as ${nthAddress(subnet, example < subnet.size - 1 ? example : 4 + (example % (subnet.size - 5)))}`);
     }
   };
   const privCidr = c.network.privateSubnet.cidr;
-  hostIn(["bastion", "privateIp"], c.bastion.privateIp, priv, "private", privCidr);
-  hostIn(["network", "natInstance", "eniAddress"], c.network.natInstance.eniAddress, pub, "public", c.network.publicSubnet.cidr);
+  hostIn(["bastion", "privateIp"], c.bastion.privateIp, priv, "private", privCidr, 140);
+  hostIn(["network", "natInstance", "eniAddress"], c.network.natInstance.eniAddress, pub, "public", c.network.publicSubnet.cidr, 10);
   c.talos.nodeIps.forEach((ip, i) => {
-    hostIn(["talos", "nodeIps", i], ip, priv, "private", privCidr);
+    hostIn(["talos", "nodeIps", i], ip, priv, "private", privCidr, 11 + i);
     if (ip === c.bastion.privateIp) add(["talos", "nodeIps", i], `${ip} is the bastion's address`);
     if (c.talos.nodeIps.indexOf(ip) !== i) add(["talos", "nodeIps", i], `${ip} is listed twice`);
   });
-
-  if (c.architecture === "arm64") {
-    const types: [(string | number)[], string][] = [
-      [["bastion", "instanceType"], c.bastion.instanceType],
-      [["talos", "nodeInstanceType"], c.talos.nodeInstanceType],
-      [["network", "natInstance", "instanceType"], c.network.natInstance.instanceType],
-    ];
-    for (const [path, type] of types) {
-      if (!isGravitonInstanceType(type)) add(path, `${type} is not a Graviton (arm64) type; use e.g. t4g.small, or set architecture to "x86_64"`);
-    }
-    if (/^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage)) {
-      add(["talos", "installImage"], "CozyStack's published Talos installer is amd64-only; on arm64 use factory.talos.dev/installer/<schematic>:<version> or your own arm64 build");
-    }
-  }
 
   const ports: [(string | number)[], number][] = [
     [["services", "matchboxPort"], c.services.matchboxPort],
@@ -375,11 +417,6 @@ function siteRules(c: SiteConfig): Problem[] {
     if (first) add(path, `port ${value} is already used by ${first}; every bastion service needs its own port`);
     else seenPorts.set(value, path.join("."));
   }
-  const seenNames = new Set<string>();
-  c.services.registryCaches.forEach((cache, i) => {
-    if (seenNames.has(cache.name)) add(["services", "registryCaches", i, "name"], `${cache.name} has two caches; keep one per upstream`);
-    seenNames.add(cache.name);
-  });
 
   if (c.talos.boot === "ipxe" && c.site.kind === "aws" && !c.talos.ipxeAmiId) {
     add(["talos", "ipxeAmiId"], 'is required when talos.boot is "ipxe": import bin-arm64-efi/ipxe.usb as an AMI (docs/netboot.md) or set talos.boot to "talos-ami"');
@@ -390,7 +427,7 @@ function siteRules(c: SiteConfig): Problem[] {
   if (c.bastion.dnsmasq.dhcp) {
     for (const key of ["rangeStart", "rangeEnd", "router"] as const) {
       if (!c.bastion.dnsmasq[key]) add(["bastion", "dnsmasq", key], "is required when bastion.dnsmasq.dhcp is true");
-      else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr);
+      else hostIn(["bastion", "dnsmasq", key], c.bastion.dnsmasq[key]!, priv, "private", privCidr, { rangeStart: 160, rangeEnd: 239, router: 249 }[key]);
     }
   }
   const piholeMajor = piholeImageMajorVersion(c.images.pihole);
@@ -401,6 +438,7 @@ function siteRules(c: SiteConfig): Problem[] {
     add(["services", "dnsUpstreams"], `"AmazonProvidedDNS" exists only in a VPC; on a ${c.site.kind} site list real resolvers, e.g. the router's address`);
   }
   problems.push(...existingModuleProblems(c.existing.modules));
+  for (const rule of Object.values(SITE_RULES)) problems.push(...rule(c));
   if (c.access.mikrotik.enabled && c.access.mikrotik.sources.length === 0) {
     add(["access", "mikrotik", "sources"], "needs at least one /128 when access.mikrotik.enabled is true");
   }

@@ -103,7 +103,7 @@ export const homeSite: SiteConfig = {
   bastion: {
     ...awsSite.bastion,
     privateIp: "10.17.13.140",
-    dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.100", rangeEnd: "10.17.13.199", router: "10.17.13.249" },
+    dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.160", rangeEnd: "10.17.13.239", router: "10.17.13.249" },
   },
   services: { ...awsSite.services, dnsUpstreams: ["10.17.13.249"], localDomain: "home.lab" },
   talos: { ...awsSite.talos, nodeIps: ["10.17.13.11", "10.17.13.12", "10.17.13.13"] },

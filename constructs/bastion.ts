@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { ConfigError } from "../config/load.js";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
@@ -133,7 +134,11 @@ export class Bastion extends Construct {
 function validate(props: BastionProps): void {
   const size = Buffer.byteLength(props.userData, "utf8");
   if (size > USER_DATA_LIMIT_BYTES) {
-    throw new Error(`bastion user-data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}. Fewer registry caches or a shorter config will fit.`);
+    // The config decides the size (caches, names, images): a config error, not a crash.
+    throw new ConfigError(
+      [`services.registryCaches: the bastion user-data rendered from this config is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}. Fewer registry caches or shorter names will fit`],
+      "bastion user-data",
+    );
   }
   if (props.secretParameterNames.length === 0) throw new Error("the bastion reads at least one SSM parameter (the Pi-hole web password)");
 }

@@ -3,6 +3,7 @@ import { TerraformHclModule } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { ConfigError } from "../config/load.js";
 import type { ExistingFeed, SiteConfig } from "../config/schema.js";
 
 type ModuleConfig = SiteConfig["existing"]["modules"][number];
@@ -38,7 +39,7 @@ export class ExistingModules extends Construct {
     super(scope, id);
     if (props.modules.length === 0) return;
     this.provider = new AwsProvider(this, "provider", { alias: "existing", region: props.region });
-    for (const module of props.modules) this.callModule(module, props);
+    props.modules.forEach((module, i) => this.callModule(module, i, props));
   }
 
   /** The module output mapped to `feed`, as a reference; undefined when no module provides it. */
@@ -46,10 +47,10 @@ export class ExistingModules extends Construct {
     return this.feeds.get(feed);
   }
 
-  private callModule(module: ModuleConfig, props: ExistingModulesProps): void {
+  private callModule(module: ModuleConfig, index: number, props: ExistingModulesProps): void {
     const directory = resolve(props.projectRoot, module.source);
     if (!existsSync(directory) || !statSync(directory).isDirectory()) {
-      throw new Error(`existing.modules "${module.name}": source ${module.source} is not a directory under ${props.projectRoot}`);
+      throw new ConfigError([`existing.modules.${index}.source: "${module.source}" is not a directory under ${props.projectRoot}`], "existing modules");
     }
     const call = new TerraformHclModule(this, module.name, {
       source: `${props.projectRootFromStack}/${module.source}`,

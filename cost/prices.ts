@@ -38,6 +38,12 @@ export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {
   "t4g.large": { usdPerHour: 0.0736, vcpus: 2, memoryGiB: 8, architecture: "arm64" },
   "t4g.xlarge": { usdPerHour: 0.1472, vcpus: 4, memoryGiB: 16, architecture: "arm64" },
   "t4g.2xlarge": { usdPerHour: 0.2944, vcpus: 8, memoryGiB: 32, architecture: "arm64" },
+  // x86_64, for sites with architecture "x86_64".
+  "t3.nano": { usdPerHour: 0.0057, vcpus: 2, memoryGiB: 0.5, architecture: "x86_64" },
+  "t3.micro": { usdPerHour: 0.0114, vcpus: 2, memoryGiB: 1, architecture: "x86_64" },
+  "t3.small": { usdPerHour: 0.0228, vcpus: 2, memoryGiB: 2, architecture: "x86_64" },
+  "t3.medium": { usdPerHour: 0.0456, vcpus: 2, memoryGiB: 4, architecture: "x86_64" },
+  "t3.large": { usdPerHour: 0.0912, vcpus: 2, memoryGiB: 8, architecture: "x86_64" },
 };
 
 /** EBS volume storage per GB-month, by volume type. A type missing here cannot be priced (and fails the tests). */

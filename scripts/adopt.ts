@@ -11,21 +11,22 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import type { AdoptFile } from "../config/adopt-file.js";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { loadSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { importId, matchResources, type MatchResult, type OurResources } from "./adopt/match.js";
 import { readState, StateError, type ExistingState } from "./adopt/state.js";
+import { CommandError, runCommand } from "./cli.js";
 
 const USAGE = "usage: npm run adopt -- <path/to/terraform.tfstate>";
 
 function main(argv: readonly string[]): void {
-  if (argv.length !== 1 || argv[0]!.startsWith("-")) throw new UsageError(USAGE);
+  if (argv.length !== 1 || argv[0]!.startsWith("-")) throw new CommandError(USAGE);
   const projectRoot = process.cwd();
   const statePath = resolve(argv[0]!);
   const config = loadSiteConfig();
   if (!config.existing.adoptFile) {
-    throw new UsageError('set existing.adoptFile in the site config (e.g. "adopt.json"): the stack includes that file at synth');
+    throw new CommandError('set existing.adoptFile in the site config (e.g. "adopt.json"): the stack includes that file at synth');
   }
   const state = readState(statePath);
   const keptModules = new Set(config.existing.modules.map((m) => `module.${m.name}`));
@@ -91,14 +92,4 @@ function writeAtomically(path: string, text: string): void {
   renameSync(scratch, path);
 }
 
-class UsageError extends Error {}
-
-try {
-  main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof UsageError || error instanceof StateError || error instanceof ConfigError) {
-    process.stderr.write(`adopt: ${error.message}\nNothing was written; the state file was not modified.\n`);
-    process.exit(2);
-  }
-  throw error;
-}
+runCommand({ name: "adopt", usage: USAGE, untouched: "Nothing was written; the state file was not modified.", failureExitCode: 2, expected: [StateError] }, main);

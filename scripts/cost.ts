@@ -8,12 +8,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { budgetProblem, formatNatComparison, formatReport, pricesFooter } from "../cost/report.js";
+import { SecurityRuleError } from "../constructs/rules/aspect.js";
 import { synthesizeStack } from "../stacks/synthesize.js";
+import { parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
+
+const COMMAND: CommandSpec = {
+  name: "cost",
+  usage: `usage: npm run cost [-- --json] [-- --month YYYY-MM]
+  --json   the reports as JSON
+  --month  price that month (trial and free-tier dates), e.g. 2026-12`,
+  // RangeError: a malformed --month. SecurityRuleError: a stack the security rules refuse, as in synth.
+  expected: [RangeError, SecurityRuleError],
+};
 
 const NAT_MODES = ["gateway", "instance", "none"] as const;
 
@@ -27,8 +37,8 @@ function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat
   }
 }
 
-function main(): number {
-  const { values } = parseArgs({ options: { json: { type: "boolean", default: false }, month: { type: "string" } } });
+function main(argv: readonly string[]): number {
+  const { values } = parseCommandLine(COMMAND, argv, { json: { type: "boolean", default: false }, month: { type: "string" } });
   const config = loadSiteConfig();
   if (config.site.kind !== "aws") throw new ConfigError([`site.kind: "${config.site.kind}" deploys nothing to AWS; it costs nothing there`], "cost");
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
@@ -54,11 +64,4 @@ function main(): number {
   return current.unpriced.length > 0 || current.problems.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (error) {
-  // RangeError: a malformed --month.
-  if (!(error instanceof ConfigError || error instanceof RangeError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 1;
-}
+runCommand(COMMAND, main);

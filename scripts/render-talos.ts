@@ -5,19 +5,21 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
-import { SITES, type SiteName } from "../config/sites.js";
+import { loadSiteConfig } from "../config/load.js";
+import { SITES } from "../config/sites.js";
 import { renderTalosFiles, TALOS_PATCH_DIR } from "../templates/talos-patches.js";
+import { parseCommandLine, parseSite, runCommand, type CommandSpec } from "./cli.js";
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { out: { type: "string", default: "talos" }, site: { type: "string", default: "aws" } },
-    strict: true,
-  });
-  const site = values.site as string;
-  if (!(site in SITES)) throw new ConfigError([`--site: "${site}" is not one of ${Object.keys(SITES).join(", ")}`], "render:talos");
-  const config = loadSiteConfig({ site: site as SiteName });
+const COMMAND: CommandSpec = {
+  name: "render:talos",
+  usage: `usage: npm run render:talos -- [--out <dir>] [--site <${Object.keys(SITES).join("|")}>]
+  --out   folder of the patches and README (default: talos); only its patches/ folder is replaced
+  --site  built-in site (default: aws; DEATHSTAR_CONFIG may name an override file, as for synth)`,
+};
+
+function main(argv: readonly string[]): void {
+  const { values } = parseCommandLine(COMMAND, argv, { out: { type: "string", default: "talos" }, site: { type: "string", default: "aws" } });
+  const config = loadSiteConfig({ site: parseSite(values.site, COMMAND.usage) });
   const out = values.out as string;
   const files = renderTalosFiles(config, out);
 
@@ -35,12 +37,4 @@ function main(): void {
   process.stdout.write(`${Object.keys(files).map((path) => join(out, path)).join("\n")}\n`);
 }
 
-try {
-  main();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+runCommand(COMMAND, main);

@@ -13,13 +13,14 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { loadSiteConfig } from "../config/load.js";
 import { replaceDirAtomically } from "../config/replace-dir.js";
 import { SITES, type SiteName } from "../config/sites.js";
 import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
+import { CommandError, parseSite, runCommand } from "./cli.js";
 
 /** A problem with the command line or the target dir; reported without a stack trace. */
-export class RenderError extends Error {
+export class RenderError extends CommandError {
   override readonly name = "RenderError";
 }
 
@@ -50,9 +51,7 @@ export function parseRenderArgs(argv: readonly string[], cwd: string): RenderOpt
     throw new RenderError(`${(error as Error).message}\n${USAGE}`);
   }
   if (values.help) return "help";
-  if (!values.site) throw new RenderError(`--site is required\n${USAGE}`);
-  if (!Object.hasOwn(SITES, values.site)) throw new RenderError(`unknown site "${values.site}"\n${USAGE}`);
-  const site = values.site as SiteName;
+  const site = parseSite(values.site, USAGE);
   if (values.out === "") throw new RenderError(`--out must not be empty\n${USAGE}`);
   return { site, out: resolve(cwd, values.out ?? join("bundle", site)), force: values.force ?? false };
 }
@@ -96,8 +95,8 @@ export function writeBundle(files: Readonly<Record<string, string>>, out: string
   });
 }
 
-function main(): void {
-  const options = parseRenderArgs(process.argv.slice(2), process.cwd());
+function main(argv: readonly string[]): void {
+  const options = parseRenderArgs(argv, process.cwd());
   if (options === "help") {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -111,14 +110,4 @@ function main(): void {
   );
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  try {
-    main();
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof RenderError) {
-      process.stderr.write(`${error.message}\nNothing was written.\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) runCommand({ name: "render", usage: USAGE }, main);

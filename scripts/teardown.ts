@@ -8,19 +8,29 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { dirname, relative } from "node:path";
+import { loadSiteConfig } from "../config/load.js";
+import { synthOutputDir } from "../config/workspace.js";
 import { PRICES, PRICES_REGION } from "../cost/prices.js";
 import { TEARDOWN_ACTIONS, teardownPlan, type Command, type TeardownAction } from "../cost/teardown.js";
 import type { TerraformJson } from "../cost/resources.js";
 import { stackJsonPath } from "../stacks/synthesize.js";
 import { shellQuote } from "../templates/shell.js";
+import { CommandError, parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
+
+const COMMAND: CommandSpec = {
+  name: "teardown",
+  usage: `usage: npm run teardown -- [${TEARDOWN_ACTIONS.join("|")}] [--yes] [--dry-run]
+  (default action: pause; docs/teardown.md says what each one removes)
+  --yes      pass -auto-approve to tofu
+  --dry-run  print the commands without running them`,
+  untouched: "Every step is safe to repeat: fix the cause and run it again.",
+};
 
 const printable = (argv: readonly string[]) => argv.map((a) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(a) ? a : shellQuote(a))).join(" ");
 
 /** A usage mistake or a failed step, reported in one line. */
-class TeardownError extends Error {}
+class TeardownError extends CommandError {}
 
 function run(command: Command, dryRun: boolean): void {
   process.stdout.write(`\n# ${command.why}\n$ ${printable(command.argv)}\n`);
@@ -31,18 +41,15 @@ function run(command: Command, dryRun: boolean): void {
   }
 }
 
-function main(): void {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { yes: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false } },
-  });
+function main(argv: readonly string[]): void {
+  const { values, positionals } = parseCommandLine(COMMAND, argv, { yes: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false } }, true);
   const action = (positionals[0] ?? "pause") as TeardownAction;
   if (!TEARDOWN_ACTIONS.includes(action) || positionals.length > 1) {
     throw new TeardownError(`expected one of ${TEARDOWN_ACTIONS.join(", ")}, got "${positionals.join(" ")}"`);
   }
-  const jsonPath = stackJsonPath(resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out"));
-  if (!existsSync(jsonPath)) throw new TeardownError(`${jsonPath} is missing: run "npm run synth" with the config you applied`);
   const config = loadSiteConfig();
+  const jsonPath = stackJsonPath(synthOutputDir());
+  if (!existsSync(jsonPath)) throw new TeardownError(`${jsonPath} is missing: run "npm run synth" with the config you applied`);
   const plan = teardownPlan(JSON.parse(readFileSync(jsonPath, "utf8")) as TerraformJson, config, {
     action,
     stackDir: relative(process.cwd(), dirname(jsonPath)) || ".",
@@ -55,10 +62,4 @@ function main(): void {
   process.stdout.write(`  total $${plan.remainingUsd.toFixed(2)}/month, plus any snapshot listed above ($${PRICES.ebsSnapshotGbMonth}/GB-month)\n`);
 }
 
-try {
-  main();
-} catch (error) {
-  if (!(error instanceof ConfigError || error instanceof TeardownError)) throw error;
-  process.stderr.write(`teardown: ${error.message}\n`);
-  process.exitCode = 1;
-}
+runCommand(COMMAND, main);

@@ -4,6 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
 import { readAdoptFile } from "../config/adopt-file.js";
+import { ConfigError } from "../config/load.js";
 import { nthAddress, parseIpv4Cidr } from "../config/net.js";
 import { DhcpOptions, Network, type NetworkIds } from "../constructs/network.js";
 import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js";
@@ -149,14 +150,16 @@ export class DeathStarStack extends TerraformStack {
     for (const node of this.node.findAll()) {
       if (node instanceof TerraformResource) resources.set(`${node.terraformResourceType}.${node.friendlyUniqueId}`, node);
     }
-    const target = (address: string): TerraformResource => {
+    const target = (address: string, entry: string): TerraformResource => {
       const found = resources.get(address);
-      if (!found) throw new Error(`${file}: ${address} is not a resource of this stack; run "npm run adopt" again for the current config`);
+      if (!found) {
+        throw new ConfigError([`existing.adoptFile: ${entry} of ${file}: ${address} is not a resource of this stack; run "npm run adopt" again for the current config`], file);
+      }
       return found;
     };
-    for (const { address, attribute, value } of decisions.keep) target(address).addOverride(attribute, value);
-    decisions.moved.forEach(({ to }) => target(to));
-    decisions.import.forEach(({ to }) => target(to));
+    decisions.keep.forEach(({ address, attribute, value }, i) => target(address, `keep.${i}.address`).addOverride(attribute, value));
+    decisions.moved.forEach(({ to }, i) => target(to, `moved.${i}.to`));
+    decisions.import.forEach(({ to }, i) => target(to, `import.${i}.to`));
     // Stack-level blocks: cdktf's importFrom() would also probe for a `terraform` binary at synth.
     if (decisions.moved.length > 0) this.addOverride("moved", decisions.moved);
     if (decisions.import.length > 0) this.addOverride("import", decisions.import);

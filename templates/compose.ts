@@ -4,6 +4,7 @@
  * /opt/deathstar, `data/` the persistent volume) and on a plain Docker host at home.
  */
 import { stringify } from "yaml";
+import { registryCacheServiceName } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import type { RegistryCache } from "./registry.js";
 import { ARM64_IPXE_DIR, TFTP_ROOT } from "./dnsmasq.js";
@@ -32,7 +33,7 @@ export function registryConfigPath(cache: RegistryCache): string {
 
 /** Compose service name of a cache, e.g. "registry-docker-io". */
 export function registryServiceName(cache: RegistryCache): string {
-  return `registry-${cache.name.replace(/\./g, "-")}`;
+  return registryCacheServiceName(cache.name);
 }
 
 export function renderComposeFile(config: Readonly<SiteConfig>): string {

@@ -1,0 +1,173 @@
+/**
+ * Each named cross-field rule on its own: the built-in sites pass it, a config that breaks it gets
+ * the field path and the fix. Rules that look at the project on disk get a scratch workspace.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ConfigError, mergeOverride } from "../config/load.js";
+import { SITE_RULES } from "../config/rules.js";
+import type { SiteConfig } from "../config/schema.js";
+import { SITES } from "../config/sites.js";
+import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { budgetProblem } from "../cost/report.js";
+import { siteConfig, synthStack } from "./helpers/synth.js";
+
+const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
+const dhcp = (rangeStart: string, rangeEnd: string) => ({ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart, rangeEnd, router: "10.20.13.254" } } });
+const caches = (...list: [string, string][]) => ({ services: { registryCaches: list.map(([name, upstream], i) => ({ name, port: 5050 + i, upstream })) } });
+
+/** Rule name → a config that breaks it → the problems it must report ("path: message" prefixes). */
+const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]][]> = {
+  availabilityZoneInRegion: [[{ aws: { region: "eu-west-1", availabilityZone: "us-east-1a" } }, ['aws.availabilityZone: us-east-1a is not in aws.region eu-west-1; use a zone of that region, e.g. "eu-west-1a"']]],
+  architectureMatchesInstanceTypes: [
+    [{ bastion: { instanceType: "t3.small" } }, ["bastion.instanceType: t3.small is not a Graviton (arm64) type"]],
+    [
+      { architecture: "x86_64", talos: { nodeInstanceType: "t3.large" }, network: { natInstance: { instanceType: "t3.nano" } } },
+      ['bastion.instanceType: t4g.small is a Graviton (arm64) type but architecture is "x86_64"'],
+    ],
+    [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.5" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
+  ],
+  instanceTypesPriced: [
+    [{ talos: { nodeInstanceType: "m7g.xlarge" } }, ["talos.nodeInstanceType: m7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
+  ],
+  registryCachesRenderDistinct: [
+    [caches(["docker.io", "https://registry-1.docker.io"], ["docker-io", "https://mirror.gcr.io"]), ["services.registryCaches.1.name: docker-io renders to the same Compose service as docker.io (registry-docker-io)"]],
+    [caches(["quay.io", "https://quay.io"], ["quay.io", "https://quay.example.net"]), ["services.registryCaches.1.name: quay.io has two caches"]],
+  ],
+  upstreamsDistinct: [[caches(["quay.io", "https://quay.io"], ["quay.example.net", "https://QUAY.io:443"]), ["services.registryCaches.1.upstream: https://QUAY.io:443 is already the upstream of services.registryCaches.0"]]],
+  scheduleRuns: [
+    [{ bastion: { schedule: { start: "0 18 * * *", stop: "0 18 * * *" } } }, ["bastion.schedule.stop: fires at the same times as start"]],
+    [{ bastion: { schedule: { start: "0 18 * * MON-FRI", stop: "0 18 * * 1-5" } } }, ["bastion.schedule.stop: fires at the same times as start"]],
+  ],
+  dhcpRangeUsable: [
+    [dhcp("10.20.13.200", "10.20.13.150"), ["bastion.dnsmasq.rangeEnd: 10.20.13.150 is below rangeStart 10.20.13.200; the range runs backwards"]],
+    [dhcp("10.20.13.100", "10.20.13.199"), ["bastion.dnsmasq.rangeStart: the range 10.20.13.100-10.20.13.199 covers 10.20.13.140 (bastion.privateIp); DHCP would hand fixed addresses"]],
+    [dhcp("10.20.13.10", "10.20.13.20"), ["bastion.dnsmasq.rangeStart: the range 10.20.13.10-10.20.13.20 covers 10.20.13.11 (talos.nodeIps.0), 10.20.13.12 (talos.nodeIps.1), 10.20.13.13 (talos.nodeIps.2);"]],
+    [{ ...dhcp("10.20.13.150", "10.20.13.254"), bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.150", rangeEnd: "10.20.13.253", router: "10.20.13.200" } } }, ["bastion.dnsmasq.rangeStart: the range 10.20.13.150-10.20.13.253 covers 10.20.13.200 (bastion.dnsmasq.router);"]],
+    [{ ...dhcp("10.20.1.5", "10.20.1.50") }, ["bastion.dnsmasq.rangeStart: the range 10.20.1.5-10.20.1.50 covers 10.20.1.10 (network.natInstance.eniAddress);"]],
+  ],
+  piholeUpstreamNotBastion: [
+    [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "10.20.13.140"] } }, ["services.dnsUpstreams.1: 10.20.13.140 is the bastion itself, where Pi-hole runs: a DNS loop"]],
+    [{ services: { dnsUpstreams: ["127.0.0.1"] } }, ["services.dnsUpstreams.0: 127.0.0.1 is the bastion itself"]],
+    [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "0.0.0.0"] } }, ["services.dnsUpstreams.1: 0.0.0.0 is the bastion itself"]],
+  ],
+  tagsKeepStackTags: [[{ tags: { Project: "x", site: "y", Owner: "z" } }, ["tags.Project: is set by the stack itself", "tags.site: is set by the stack itself"]]],
+};
+
+const format = (problems: { path: (string | number)[]; message: string }[]) => problems.map((p) => `${p.path.join(".")}: ${p.message}`);
+
+describe("cross-field rules", () => {
+  it("every rule has its own cases here", () => {
+    expect(Object.keys(BROKEN).sort()).toEqual(Object.keys(SITE_RULES).sort());
+  });
+
+  for (const [name, rule] of Object.entries(SITE_RULES)) {
+    describe(name, () => {
+      it("passes both built-in sites", () => {
+        expect(rule(SITES.aws)).toEqual([]);
+        expect(rule(SITES.home)).toEqual([]);
+      });
+      it.each(BROKEN[name as keyof typeof SITE_RULES])("refuses %j", (override, expected) => {
+        const problems = format(rule(aws(override)));
+        expect(problems).toHaveLength(expected.length);
+        expected.forEach((prefix, i) => expect(problems[i]).toMatch(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`)));
+      });
+    });
+  }
+});
+
+describe("rules against the project on disk", () => {
+  const root = mkdtempSync(join(tmpdir(), "deathstar-workspace-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const workspace: Workspace = { root, outdir: join(root, "cdktf.out") };
+  const local = (path: string) => aws({ state: { backend: "local", path } });
+  mkdirSync(join(root, "docs"));
+  mkdirSync(join(root, "legacy", "vpc"), { recursive: true });
+  writeFileSync(join(root, "package.json"), "{}");
+  writeFileSync(join(root, "notes.txt"), "keep me");
+  writeFileSync(join(root, "old.tfstate"), '{"version": 4, "terraform_version": "1.5.7", "serial": 3, "lineage": "x"}');
+  writeFileSync(join(root, "adopt.json"), '{"version": 1, "state": "old.tfstate", "moved": [], "import": [], "keep": []}');
+
+  it("every rule is covered here", () => {
+    expect(Object.keys(WORKSPACE_RULES).sort()).toEqual(["adoptFileNotProjectFile", "moduleSourcesExist", "stateNotOnProjectFile", "stateOutsideSynthOutput"]);
+  });
+
+  it("stateOutsideSynthOutput refuses a state file the next synth would delete, wherever the output dir is", () => {
+    expect(WORKSPACE_RULES.stateOutsideSynthOutput(local("terraform.deathstar.tfstate"), workspace)).toEqual([]);
+    expect(format(WORKSPACE_RULES.stateOutsideSynthOutput(local("cdktf.out/x.tfstate"), workspace))[0]).toMatch(/^state\.path: "cdktf\.out\/x\.tfstate" lies inside the synth output dir/);
+    // CDKTF_OUTDIR elsewhere: the backend path is relative to the stack dir, i.e. to the output dir's parent.
+    const moved = { root, outdir: join(root, "build", "out") };
+    expect(format(WORKSPACE_RULES.stateOutsideSynthOutput(local("out/x.tfstate"), moved))[0]).toMatch(/lies inside the synth output dir/);
+    expect(format(WORKSPACE_RULES.stateOutsideSynthOutput(local("build/out/x.tfstate"), moved))[0]).toMatch(/lies inside the synth output dir/);
+    expect(WORKSPACE_RULES.stateOutsideSynthOutput(aws({ state: { backend: "s3", bucket: "b-1", key: "k", region: "eu-west-1" } }), workspace)).toEqual([]);
+  });
+
+  it("stateNotOnProjectFile refuses project files, other files, directories and node_modules; an existing state is fine", () => {
+    const problem = (path: string) => format(WORKSPACE_RULES.stateNotOnProjectFile(local(path), workspace))[0];
+    expect(problem("package.json")).toMatch(/^state\.path: "package\.json" is package\.json, a file of the project itself/);
+    expect(problem("tsconfig.json")).toMatch(/a file of the project itself/); // absent here, still the project's
+    expect(problem("notes.txt")).toMatch(/is an existing file of another kind/);
+    expect(problem("docs")).toMatch(/is a directory/);
+    expect(problem("node_modules/x.tfstate")).toMatch(/lies inside node_modules\//);
+    expect(problem("old.tfstate")).toBeUndefined();
+    expect(problem("new.tfstate")).toBeUndefined();
+  });
+
+  it("stateNotOnProjectFile knows the files git tracks in a checkout", () => {
+    const repo = join(import.meta.dirname, "..");
+    const problems = format(WORKSPACE_RULES.stateNotOnProjectFile(local("docs/not-yet-written.md"), { root: repo, outdir: join(repo, "cdktf.out") }));
+    expect(problems).toEqual([]);
+    expect(format(WORKSPACE_RULES.stateNotOnProjectFile(local("config/schema.ts"), { root: repo, outdir: join(repo, "cdktf.out") }))[0]).toMatch(/existing file of another kind/);
+  });
+
+  it("adoptFileNotProjectFile refuses the project's own files and the output dir, not an existing adopt file", () => {
+    const adopt = (adoptFile: string) => format(WORKSPACE_RULES.adoptFileNotProjectFile(aws({ existing: { modules: [], adoptFile } }), workspace));
+    expect(adopt("adopt.json")).toEqual([]);
+    expect(adopt("package.json")[0]).toMatch(/^existing\.adoptFile: "package\.json" is package\.json, a file of the project itself/);
+    expect(adopt("cdktf.out/adopt.json")[0]).toMatch(/lies inside the synth output dir/);
+  });
+
+  it("moduleSourcesExist names the dotted path of a missing module directory", () => {
+    const modules = (source: string) => aws({ existing: { modules: [{ name: "vpc", source, inputs: {}, outputs: {} }] } });
+    expect(WORKSPACE_RULES.moduleSourcesExist(modules("legacy/vpc"), workspace)).toEqual([]);
+    expect(format(WORKSPACE_RULES.moduleSourcesExist(modules("legacy/gone"), workspace))).toEqual([
+      `existing.modules.0.source: "legacy/gone" is not a directory under ${root}; give the module's directory relative to the project root`,
+    ]);
+  });
+});
+
+describe("hints fit the field", () => {
+  const problems = (override: Record<string, unknown>) => {
+    try {
+      siteConfig(override);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it("a reserved node address suggests a node address, a reserved bastion address the bastion's", () => {
+    expect(problems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
+      "talos.nodeIps.1: 10.20.13.3 is reserved by AWS (first four and last address of 10.20.13.0/24); use a host such as 10.20.13.12",
+    ]);
+    expect(problems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
+  });
+
+  it("an overlapping private subnet gets an example that does not overlap", () => {
+    expect(problems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
+      "network.privateSubnet.cidr: overlaps the public subnet 10.20.13.0/24; pick a disjoint block, e.g. 10.20.14.0/24",
+    );
+  });
+
+  it("an over-budget projection suggests the NAT instance only when a NAT Gateway is what costs", () => {
+    const over = (nat: string) => {
+      const config = siteConfig({ network: { nat }, budget: { monthlyUsd: 0.01 } });
+      return budgetProblem(estimateMonthlyCost(synthStack(config), config), config.budget)!;
+    };
+    expect(over("gateway")).toContain('network.nat "instance"');
+    expect(over("instance")).not.toContain('network.nat "instance"');
+  });
+});

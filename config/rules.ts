@@ -1,0 +1,182 @@
+/**
+ * Cross-field rules of the site config, each a named function of the parsed config returning the
+ * problems it finds (field path + message with the fix). The schema runs them all after the
+ * fields themselves are valid; tests call each by name.
+ */
+import { INSTANCE_TYPES } from "../cost/prices.js";
+import { runningHoursPerWeek } from "./cron.js";
+import { ipv4ToInt, isIpv4 } from "./net.js";
+import type { SiteConfig } from "./schema.js";
+
+export interface Problem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Tags the stack sets itself on every resource (Name per resource); a config tag must not replace them. */
+export const STACK_TAG_KEYS = ["Project", "Site", "ManagedBy", "Name"] as const;
+
+/** Compose service name of a registry cache, e.g. "registry-docker-io" (also its container's name). */
+export function registryCacheServiceName(name: string): string {
+  return `registry-${name.replace(/\./g, "-")}`;
+}
+
+/** Graviton families carry a "g" after the generation number (t4g, m7g, c7gn, r8g, x2gd) or are a1. */
+export function isGravitonInstanceType(type: string): boolean {
+  return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type);
+}
+
+function instanceTypeFields(c: SiteConfig): [(string | number)[], string][] {
+  return [
+    [["bastion", "instanceType"], c.bastion.instanceType],
+    [["talos", "nodeInstanceType"], c.talos.nodeInstanceType],
+    [["network", "natInstance", "instanceType"], c.network.natInstance.instanceType],
+  ];
+}
+
+/** Rule availabilityZoneInRegion: the subnets' zone belongs to the provider's region. */
+export function availabilityZoneInRegion(c: SiteConfig): Problem[] {
+  const zone = c.aws.availabilityZone;
+  if (zone.slice(0, -1) === c.aws.region) return [];
+  return [{ path: ["aws", "availabilityZone"], message: `${zone} is not in aws.region ${c.aws.region}; use a zone of that region, e.g. "${c.aws.region}a"` }];
+}
+
+/**
+ * Rule instanceTypesPriced: the budget guard fails closed, so every instance type must be in the
+ * price table; an unknown one would make the projection a lower bound that passes any budget.
+ */
+export function instanceTypesPriced(c: SiteConfig): Problem[] {
+  const known = Object.keys(INSTANCE_TYPES).join(", ");
+  return instanceTypeFields(c)
+    .filter(([, type]) => !Object.hasOwn(INSTANCE_TYPES, type))
+    .map(([path, type]) => ({
+      path,
+      message: `${type} has no price in cost/prices.ts, so the budget cannot be checked; use one of ${known}, or add its eu-west-1 price there`,
+    }));
+}
+
+/**
+ * Rule architectureMatchesInstanceTypes: the AMIs (Amazon Linux, Talos) are chosen by
+ * `architecture`, so every instance type must be of that architecture, and arm64 needs an arm64
+ * Talos installer.
+ */
+export function architectureMatchesInstanceTypes(c: SiteConfig): Problem[] {
+  const problems: Problem[] = [];
+  for (const [path, type] of instanceTypeFields(c)) {
+    const arm64 = INSTANCE_TYPES[type]?.architecture === "arm64" || isGravitonInstanceType(type);
+    if (c.architecture === "arm64" && !arm64) {
+      problems.push({ path, message: `${type} is not a Graviton (arm64) type; use e.g. t4g.small, or set architecture to "x86_64"` });
+    } else if (c.architecture === "x86_64" && arm64) {
+      problems.push({ path, message: `${type} is a Graviton (arm64) type but architecture is "x86_64", which picks x86_64 AMIs; use an x86_64 type, or set architecture to "arm64"` });
+    }
+  }
+  if (c.architecture === "arm64" && /^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage)) {
+    problems.push({
+      path: ["talos", "installImage"],
+      message: "CozyStack's published Talos installer is amd64-only; on arm64 use factory.talos.dev/installer/<schematic>:<version> or your own arm64 build",
+    });
+  }
+  return problems;
+}
+
+/**
+ * Rule registryCachesRenderDistinct: each cache becomes a Compose service named after it
+ * ("docker.io" → registry-docker-io); two names that render alike would leave one cache out while
+ * the Talos mirrors still point at its port.
+ */
+export function registryCachesRenderDistinct(c: SiteConfig): Problem[] {
+  const seen = new Map<string, string>();
+  return c.services.registryCaches.flatMap((cache, i) => {
+    const service = registryCacheServiceName(cache.name);
+    const first = seen.get(service);
+    if (first === undefined) {
+      seen.set(service, cache.name);
+      return [];
+    }
+    const message =
+      first === cache.name
+        ? `${cache.name} has two caches; keep one per upstream`
+        : `${cache.name} renders to the same Compose service as ${first} (${service}); one cache would disappear. Use the registry's own host name`;
+    return [{ path: ["services", "registryCaches", i, "name"], message }];
+  });
+}
+
+/** Rule upstreamsDistinct: two caches of one upstream registry split its cache and its mirror entries. */
+export function upstreamsDistinct(c: SiteConfig): Problem[] {
+  const seen = new Map<string, number>();
+  return c.services.registryCaches.flatMap((cache, i) => {
+    const key = cache.upstream.toLowerCase().replace(/:443$/, "");
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, i);
+      return [];
+    }
+    return [{ path: ["services", "registryCaches", i, "upstream"], message: `${cache.upstream} is already the upstream of services.registryCaches.${first}; keep one cache per upstream` }];
+  });
+}
+
+/** Rule scheduleRuns: a start and a stop that fire at the same times leave the bastion always stopped. */
+export function scheduleRuns(c: SiteConfig): Problem[] {
+  const { start, stop } = c.bastion.schedule;
+  if (start !== stop && runningHoursPerWeek(start, stop) !== 0) return [];
+  return [{ path: ["bastion", "schedule", "stop"], message: `fires at the same times as start ("${start}"), so the bastion would never run; stop it later, e.g. "0 23 * * *"` }];
+}
+
+/**
+ * Rule dhcpRangeUsable: the pool runs forwards and hands out no address that is already taken
+ * (the bastion's, a node's, the router's, the NAT instance's).
+ */
+export function dhcpRangeUsable(c: SiteConfig): Problem[] {
+  const { dhcp, rangeStart, rangeEnd, router } = c.bastion.dnsmasq;
+  if (!dhcp || !rangeStart || !rangeEnd || !isIpv4(rangeStart) || !isIpv4(rangeEnd)) return [];
+  const low = ipv4ToInt(rangeStart);
+  const high = ipv4ToInt(rangeEnd);
+  if (low > high) return [{ path: ["bastion", "dnsmasq", "rangeEnd"], message: `${rangeEnd} is below rangeStart ${rangeStart}; the range runs backwards` }];
+  const taken: [string, string | undefined][] = [
+    ["bastion.privateIp", c.bastion.privateIp],
+    ...c.talos.nodeIps.map((ip, i) => [`talos.nodeIps.${i}`, ip] as [string, string]),
+    ["bastion.dnsmasq.router", router],
+    ["network.natInstance.eniAddress", c.network.natInstance.eniAddress],
+  ];
+  const covered = taken.filter(([, ip]) => ip !== undefined && isIpv4(ip) && ipv4ToInt(ip) >= low && ipv4ToInt(ip) <= high);
+  if (covered.length === 0) return [];
+  return [
+    {
+      path: ["bastion", "dnsmasq", "rangeStart"],
+      message: `the range ${rangeStart}-${rangeEnd} covers ${covered.map(([field, ip]) => `${ip} (${field})`).join(", ")}; DHCP would hand fixed addresses to other machines. Move the range past them`,
+    },
+  ];
+}
+
+/**
+ * Rule piholeUpstreamNotBastion: Pi-hole runs on the bastion; forwarding to the bastion, to
+ * loopback or to 0.0.0.0/8 ("this host" on Linux) is a DNS loop.
+ */
+export function piholeUpstreamNotBastion(c: SiteConfig): Problem[] {
+  return c.services.dnsUpstreams.flatMap((upstream, i) =>
+    upstream === c.bastion.privateIp || /^(127|0)\./.test(upstream)
+      ? [{ path: ["services", "dnsUpstreams", i], message: `${upstream} is the bastion itself, where Pi-hole runs: a DNS loop. Use the resolver Pi-hole forwards to (AmazonProvidedDNS in AWS, the router at home)` }]
+      : [],
+  );
+}
+
+/** Rule tagsKeepStackTags: the stack's own tags say what manages a resource; a config tag must not replace them. */
+export function tagsKeepStackTags(c: SiteConfig): Problem[] {
+  return Object.keys(c.tags)
+    .filter((key) => STACK_TAG_KEYS.some((own) => own.toLowerCase() === key.toLowerCase()))
+    .map((key) => ({ path: ["tags", key], message: `is set by the stack itself (${STACK_TAG_KEYS.join(", ")}); use another key` }));
+}
+
+/** Every cross-field rule, by name. */
+export const SITE_RULES = {
+  availabilityZoneInRegion,
+  // Before instanceTypesPriced: an x86 type on arm64 is first of all the wrong architecture.
+  architectureMatchesInstanceTypes,
+  instanceTypesPriced,
+  registryCachesRenderDistinct,
+  upstreamsDistinct,
+  scheduleRuns,
+  dhcpRangeUsable,
+  piholeUpstreamNotBastion,
+  tagsKeepStackTags,
+} as const;

@@ -28,7 +28,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       { architecture: "x86_64", talos: { nodeInstanceType: "t3.large" }, network: { natInstance: { instanceType: "t3.nano" } } },
       ['bastion.instanceType: t4g.small is a Graviton (arm64) type but architecture is "x86_64"'],
     ],
-    [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.5" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
+    [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
   ],
   instanceTypesPriced: [
     [{ talos: { nodeInstanceType: "m7g.xlarge" } }, ["talos.nodeInstanceType: m7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
@@ -55,6 +55,22 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "0.0.0.0"] } }, ["services.dnsUpstreams.1: 0.0.0.0 is the bastion itself"]],
   ],
   tagsKeepStackTags: [[{ tags: { Project: "x", site: "y", Owner: "z" } }, ["tags.Project: is set by the stack itself", "tags.site: is set by the stack itself"]]],
+  installImageMatchesBoot: [
+    [
+      { talos: { boot: "talos-ami", installImage: "factory.talos.dev/metal-installer/abc:v1.11.6" } },
+      ['talos.installImage: is an Image Factory metal-installer image but talos.boot is "talos-ami", whose nodes need aws-installer; leave talos.installImage unset to get factory.talos.dev/aws-installer/<schematic>:<version>'],
+    ],
+    [
+      { talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0", installImage: "factory.talos.dev/aws-installer/abc:v1.11.6" } },
+      ['talos.installImage: is an Image Factory aws-installer image but talos.boot is "ipxe", whose nodes need metal-installer;'],
+    ],
+  ],
+  talosVersionMatchesCozystack: [
+    [
+      { talos: { version: "v1.11.5" } },
+      ['talos.version: v1.11.5 does not match CozyStack v0.41.11 (talos.cozystack.version), which ships Talos v1.11.6; set talos.version to "v1.11.6", or pin a CozyStack release built for v1.11.5'],
+    ],
+  ],
 };
 
 const format = (problems: { path: (string | number)[]; message: string }[]) => problems.map((p) => `${p.path.join(".")}: ${p.message}`);

@@ -146,7 +146,13 @@ describe("validation rules (one per rule)", () => {
   });
 
   it("CozyStack's amd64 installer is refused on arm64", () => {
-    expectProblem({ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.5" } }, "talos.installImage", /amd64-only/);
+    expectProblem({ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, "talos.installImage", /amd64-only/);
+  });
+
+  it("a Talos version other than the pinned CozyStack release's is refused; without CozyStack it is free", () => {
+    expectProblem({ talos: { version: "v1.11.5" } }, "talos.version", /does not match CozyStack v0\.41\.11 .*which ships Talos v1\.11\.6; set talos\.version to "v1\.11\.6"/);
+    expectProblem({ talos: { cozystack: { version: "v0.40.7" } } }, "talos.cozystack.version", /v0\.41\.11/);
+    expect(problems({ talos: { version: "v1.11.5", cozystack: { enabled: false } } })).toEqual([]);
   });
 
   it("ports do not collide", () => {

@@ -69,11 +69,11 @@ describe("matchbox profiles and groups", () => {
     const config = siteConfig();
     const { profiles } = parsed(config);
     const { kernel, initramfs } = talosAssets(config);
-    expect(kernel.url).toBe(`https://factory.talos.dev/image/${config.talos.schematicId}/v1.11.5/kernel-arm64`);
+    expect(kernel.url).toBe(`https://factory.talos.dev/image/${config.talos.schematicId}/v1.11.6/kernel-arm64`);
     expect(profiles).toEqual([
       {
         id: MAINTENANCE_PROFILE_ID,
-        name: "Talos v1.11.5 arm64 (maintenance mode)",
+        name: "Talos v1.11.6 arm64 (maintenance mode)",
         boot: { kernel: `/assets/${kernel.path}`, initrd: [`/assets/${initramfs.path}`], args: [...TALOS_METAL_ARGS] },
       },
     ]);
@@ -106,7 +106,7 @@ describe("matchbox profiles and groups", () => {
   it("serve the home site's amd64 assets from the same renderer", () => {
     const home = siteConfig({ architecture: "x86_64", bastion: { instanceType: "t3.small" }, network: { natInstance: { instanceType: "t3.nano" } }, talos: { nodeInstanceType: "t3.large" } }, "home");
     const { profiles, groups } = parsed(home);
-    expect(profiles[0]!.boot.kernel).toBe("/assets/talos/v1.11.5/amd64/vmlinuz");
+    expect(profiles[0]!.boot.kernel).toBe("/assets/talos/v1.11.6/amd64/vmlinuz");
     expect(groups[0]!.selector).toEqual({ ip: "10.17.13.11" });
   });
 });

@@ -47,7 +47,7 @@ describe("talos-node launch template (both boot modes)", () => {
     const ami = dataSource(stack, "aws_ami", "talos_node");
     expect(ami.owners).toEqual([TALOS_AMI_OWNER]);
     expect(ami.most_recent).toBe(true);
-    expect(filters(ami)).toEqual({ name: ["talos-v1.11.5-eu-west-1-arm64"], architecture: ["arm64"] });
+    expect(filters(ami)).toEqual({ name: ["talos-v1.11.6-eu-west-1-arm64"], architecture: ["arm64"] });
     expect(resource(stack, "aws_launch_template", "talos_node").user_data).toBeUndefined();
   });
 
@@ -56,7 +56,8 @@ describe("talos-node launch template (both boot modes)", () => {
       architecture: "x86_64",
       bastion: { instanceType: "t3.small" },
       network: { natInstance: { instanceType: "t3.nano" } },
-      talos: { version: "v1.12.0", nodeInstanceType: "t3.large" },
+      // No CozyStack: its pinned release ships another Talos version.
+      talos: { version: "v1.12.0", nodeInstanceType: "t3.large", cozystack: { enabled: false } },
     });
     const ami = dataSource(synthStack(config), "aws_ami", "talos_node");
     expect(filters(ami)).toEqual({ name: ["talos-v1.12.0-eu-west-1-amd64"], architecture: ["x86_64"] });

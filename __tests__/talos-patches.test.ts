@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { renderCozystackInstallCommands } from "../templates/cozystack.js";
 import { parse } from "yaml";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 import {
@@ -106,10 +107,21 @@ describe("Talos patches: content", () => {
           },
         },
         time: { servers: ["169.254.169.123"] },
-        install: { disk: "/dev/nvme0n1", image: config.talos.installImage },
+        install: { disk: "/dev/nvme0n1", image: `factory.talos.dev/aws-installer/${config.talos.schematicId}:v1.11.6` },
       },
       cluster: { clusterName: "deathstar", controlPlane: { endpoint: "https://10.20.13.11:6443" } },
     });
+  });
+
+  it.each([
+    ["talos-ami", {}, "factory.talos.dev/aws-installer/S:v1.11.6"],
+    ["ipxe", { ipxeAmiId: "ami-0123456789abcdef0" }, "factory.talos.dev/metal-installer/S:v1.11.6"],
+  ])("install image: %s boots install the %s platform's Image Factory installer unless set", (boot, extra, expected) => {
+    const config = siteConfig({ talos: { boot, ...extra } });
+    const image = (c: typeof config) => (patches(c)["patches/common.yaml"] as { machine: { install: { image: string } } }).machine.install.image;
+    expect(image(config)).toBe(expected.replace("S", config.talos.schematicId));
+    const own = "registry.example.net/talos/installer:v1.11.6";
+    expect(image(siteConfig({ talos: { boot, ...extra, installImage: own } }))).toBe(own);
   });
 
   it("cozystack: CozyStack's modules, sysctls, no CNI, no kube-proxy; absent when CozyStack is off", () => {
@@ -213,7 +225,8 @@ describe("rendered folder", () => {
 describe("docs/cozystack.md", () => {
   it("contains every command the renderer prints for the default site, verbatim", () => {
     const doc = readFileSync(new URL("../docs/cozystack.md", import.meta.url), "utf8");
-    const commands = renderTalosCommands(siteConfig(), "talos")
+    const commands = [renderTalosCommands(siteConfig(), "talos"), renderCozystackInstallCommands(siteConfig(), "talos")]
+      .join("\n")
       .split("\n")
       .filter((line) => line.trim() !== "" && !line.startsWith("#"));
     expect(commands.length).toBeGreaterThan(10);

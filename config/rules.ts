@@ -4,6 +4,8 @@
  * fields themselves are valid; tests call each by name.
  */
 import { INSTANCE_TYPES } from "../cost/prices.js";
+import { INSTALLER_BY_BOOT } from "../templates/talos-assets.js";
+import { COZYSTACK_RELEASES } from "./cozystack.js";
 import { runningHoursPerWeek } from "./cron.js";
 import { ipv4ToInt, isIpv4 } from "./net.js";
 import type { SiteConfig } from "./schema.js";
@@ -70,10 +72,10 @@ export function architectureMatchesInstanceTypes(c: SiteConfig): Problem[] {
       problems.push({ path, message: `${type} is a Graviton (arm64) type but architecture is "x86_64", which picks x86_64 AMIs; use an x86_64 type, or set architecture to "arm64"` });
     }
   }
-  if (c.architecture === "arm64" && /^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage)) {
+  if (c.architecture === "arm64" && /^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage ?? "")) {
     problems.push({
       path: ["talos", "installImage"],
-      message: "CozyStack's published Talos installer is amd64-only; on arm64 use factory.talos.dev/installer/<schematic>:<version> or your own arm64 build",
+      message: `CozyStack's published Talos installer is amd64-only; on arm64 leave talos.installImage unset (the default is factory.talos.dev/${INSTALLER_BY_BOOT[c.talos.boot]}/<schematic>:<version> for boot "${c.talos.boot}") or use your own arm64 build`,
     });
   }
   return problems;
@@ -167,6 +169,39 @@ export function tagsKeepStackTags(c: SiteConfig): Problem[] {
     .map((key) => ({ path: ["tags", key], message: `is set by the stack itself (${STACK_TAG_KEYS.join(", ")}); use another key` }));
 }
 
+/**
+ * Rule installImageMatchesBoot: an Image Factory installer carries its platform; upgrading a node
+ * with another boot mode's installer switches the node to that platform (a talos-ami node on the
+ * metal installer loses its AWS platform integration).
+ */
+export function installImageMatchesBoot(c: SiteConfig): Problem[] {
+  const platform = /^factory\.talos\.dev\/([a-z0-9-]+-installer)\//.exec(c.talos.installImage ?? "")?.[1];
+  const expected = INSTALLER_BY_BOOT[c.talos.boot];
+  if (platform === undefined || platform === expected || !(Object.values(INSTALLER_BY_BOOT) as string[]).includes(platform)) return [];
+  return [
+    {
+      path: ["talos", "installImage"],
+      message: `is an Image Factory ${platform} image but talos.boot is "${c.talos.boot}", whose nodes need ${expected}; leave talos.installImage unset to get factory.talos.dev/${expected}/<schematic>:<version>`,
+    },
+  ];
+}
+
+/**
+ * Rule talosVersionMatchesCozystack: a CozyStack release is built and tested against one Talos
+ * release (config/cozystack.ts); another Talos version is a combination nobody tested.
+ */
+export function talosVersionMatchesCozystack(c: SiteConfig): Problem[] {
+  const { enabled, version } = c.talos.cozystack;
+  const talos = COZYSTACK_RELEASES[version].talosVersion;
+  if (!enabled || c.talos.version === talos) return [];
+  return [
+    {
+      path: ["talos", "version"],
+      message: `${c.talos.version} does not match CozyStack ${version} (talos.cozystack.version), which ships Talos ${talos}; set talos.version to "${talos}", or pin a CozyStack release built for ${c.talos.version}`,
+    },
+  ];
+}
+
 /** Every cross-field rule, by name. */
 export const SITE_RULES = {
   availabilityZoneInRegion,
@@ -179,4 +214,6 @@ export const SITE_RULES = {
   dhcpRangeUsable,
   piholeUpstreamNotBastion,
   tagsKeepStackTags,
+  installImageMatchesBoot,
+  talosVersionMatchesCozystack,
 } as const;

@@ -17,6 +17,7 @@ import {
   parseIpv4Cidr,
   type Ipv4Cidr,
 } from "./net.js";
+import { COZYSTACK_RELEASES } from "./cozystack.js";
 import { SITE_RULES } from "./rules.js";
 
 // ---- Field shapes -------------------------------------------------------------------------------
@@ -261,8 +262,8 @@ export const siteConfigSchema = z
       tailscale: imageRef,
     }),
     talos: z.strictObject({
-      /** Talos release, e.g. "v1.11.5". */
-      version: z.string().max(32).regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.5"'),
+      /** Talos release, e.g. "v1.11.6"; with CozyStack enabled, the one its pinned release ships. */
+      version: z.string().max(32).regex(/^v1\.\d+\.\d+$/, 'must be a Talos release such as "v1.11.6"'),
       /** Image Factory schematic id (64 hex chars). */
       schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
       /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
@@ -275,11 +276,21 @@ export const siteConfigSchema = z
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
       clusterName: label,
       installDisk: z.string().max(64).regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/nvme0n1"'),
-      /** Installer image; amd64-only images do not run on Graviton. */
-      installImage: imageRef,
+      /**
+       * Installer image for install and upgrades; amd64-only images do not run on Graviton.
+       * @default - the Image Factory installer of `schematicId` and `version` for the boot mode's
+       * platform: factory.talos.dev/aws-installer/… for "talos-ami", factory.talos.dev/metal-installer/… for "ipxe"
+       */
+      installImage: imageRef.optional(),
       /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */
       machineConfigUrl: z.string().max(512).regex(/^https?:\/\/[A-Za-z0-9.:/_-]+$/, "must be an http(s) URL of plain characters").optional(),
-      cozystack: z.strictObject({ enabled: z.boolean() }),
+      cozystack: z.strictObject({
+        enabled: z.boolean(),
+        /** The pinned CozyStack release (config/cozystack.ts); `version` must be its Talos release. */
+        version: z.enum(Object.keys(COZYSTACK_RELEASES) as [keyof typeof COZYSTACK_RELEASES]),
+        /** The bundle to install: "distro-full" runs without /dev/kvm, "paas-full" runs KubeVirt and needs a metal type. */
+        bundle: z.enum([...new Set(Object.values(COZYSTACK_RELEASES).flatMap((r) => Object.keys(r.bundles)))] as [string, ...string[]]),
+      }),
     }),
     budget: z.strictObject({
       /** Synth fails when the cost model projects more than this; also the AWS Budgets limit. */

@@ -3,11 +3,11 @@
  * site rehearses, which renders only the netboot bundle (no AWS resources).
  * A config file named by DEATHSTAR_CONFIG is merged over one of these.
  */
+import { COZYSTACK_RELEASES, PINNED_COZYSTACK_VERSION } from "./cozystack.js";
 import type { SiteConfig } from "./schema.js";
 
 /** Image Factory schematic with no extensions or extra kernel args. */
 const VANILLA_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
-const TALOS_VERSION = "v1.11.5";
 
 export const awsSite: SiteConfig = {
   site: { name: "aws-eu-west-1", kind: "aws" },
@@ -62,7 +62,8 @@ export const awsSite: SiteConfig = {
     tailscale: "tailscale/tailscale:v1.78.1",
   },
   talos: {
-    version: TALOS_VERSION,
+    // The Talos release the pinned CozyStack release ships (talos-config-check's go.mod follows it).
+    version: COZYSTACK_RELEASES[PINNED_COZYSTACK_VERSION].talosVersion,
     schematicId: VANILLA_SCHEMATIC,
     boot: "talos-ami",
     nodeInstanceType: "t4g.small",
@@ -70,8 +71,7 @@ export const awsSite: SiteConfig = {
     nodeIps: ["10.20.13.11", "10.20.13.12", "10.20.13.13"],
     clusterName: "deathstar",
     installDisk: "/dev/nvme0n1",
-    installImage: `factory.talos.dev/metal-installer/${VANILLA_SCHEMATIC}:${TALOS_VERSION}`,
-    cozystack: { enabled: true },
+    cozystack: { enabled: true, version: PINNED_COZYSTACK_VERSION, bundle: "distro-full" },
   },
   budget: { monthlyUsd: 10, allowOver: false, email: "owner@example.com", t4gTrial: false },
   usage: {

@@ -9,7 +9,7 @@ export function talosArch(architecture: SiteConfig["architecture"]): "arm64" | "
 }
 
 export interface TalosAsset {
-  /** File name inside matchbox's assets dir, e.g. "talos/v1.11.5/arm64/vmlinuz". */
+  /** File name inside matchbox's assets dir, e.g. "talos/v1.11.6/arm64/vmlinuz". */
   readonly path: string;
   /** Image Factory download URL the bastion fetches it from. */
   readonly url: string;
@@ -25,4 +25,12 @@ export function talosAssets(config: Readonly<SiteConfig>): { kernel: TalosAsset;
     kernel: { path: `${dir}/vmlinuz`, url: `${base}/kernel-${arch}` },
     initramfs: { path: `${dir}/initramfs.xz`, url: `${base}/initramfs-${arch}.xz` },
   };
+}
+
+/** Image Factory installer of each boot mode's platform: an AWS-booted node stays on the aws platform when it upgrades. */
+export const INSTALLER_BY_BOOT = { "talos-ami": "aws-installer", ipxe: "metal-installer" } as const satisfies Record<SiteConfig["talos"]["boot"], string>;
+
+/** `talos.installImage`, or the Image Factory installer of the schematic, version and boot mode. */
+export function talosInstallImage(talos: Readonly<SiteConfig["talos"]>): string {
+  return talos.installImage ?? `factory.talos.dev/${INSTALLER_BY_BOOT[talos.boot]}/${talos.schematicId}:${talos.version}`;
 }

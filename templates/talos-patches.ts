@@ -11,8 +11,11 @@
  * - `nodes/<name>.yaml`: the per-node hostname.
  */
 import { stringify } from "yaml";
+import { COZYSTACK_RELEASES } from "../config/cozystack.js";
 import type { SiteConfig } from "../config/schema.js";
+import { COZYSTACK_CONFIG_FILE, COZYSTACK_DNS_DOMAIN, COZYSTACK_POD_SUBNET, COZYSTACK_SERVICE_SUBNET, renderCozystackConfigMap, renderCozystackInstallCommands } from "./cozystack.js";
 import { talosNodeName } from "./matchbox.js";
+import { talosInstallImage } from "./talos-assets.js";
 import {
   AWS_TIME_SERVER,
   firstNodeIp,
@@ -20,11 +23,6 @@ import {
   talosApiEndpoint,
   talosInstanceName,
 } from "./talos-cluster.js";
-
-/** CozyStack's documented pod and service networks and cluster domain (its talm preset). */
-export const COZYSTACK_POD_SUBNET = "10.244.0.0/16";
-export const COZYSTACK_SERVICE_SUBNET = "10.96.0.0/16";
-export const COZYSTACK_DNS_DOMAIN = "cozy.local";
 
 /** Kernel modules CozyStack needs: kube-ovn (openvswitch), LINSTOR (drbd), ZFS, KubeVirt PCI passthrough. */
 export const COZYSTACK_KERNEL_MODULES: readonly { readonly name: string; readonly parameters?: readonly string[] }[] = [
@@ -71,7 +69,7 @@ function commonPatch(config: Readonly<SiteConfig>): Patch {
       registries: { mirrors: registryMirrors(config) },
       // At home Talos keeps its default (time.cloudflare.com); in AWS the hypervisor's clock is local.
       ...(config.site.kind === "aws" ? { time: { servers: [AWS_TIME_SERVER] } } : {}),
-      install: { disk: config.talos.installDisk, image: config.talos.installImage },
+      install: { disk: config.talos.installDisk, image: talosInstallImage(config.talos) },
     },
     cluster: {
       clusterName: config.talos.clusterName,
@@ -195,15 +193,32 @@ ${nodes.join("\n")}
 | \`${TALOS_PATCH_DIR}/common.yaml\` | registry mirrors → the bastion's caches, time server, install disk and image, node subnet, cluster endpoint |
 ${config.talos.cozystack.enabled ? `| \`${TALOS_PATCH_DIR}/cozystack.yaml\` | CozyStack: kernel modules, sysctls, containerd device ownership, \`cni: none\`, kube-proxy off, discovery off |\n` : ""}| \`${TALOS_PATCH_DIR}/controlplane.yaml\` | scheduling on control planes, API server SANs, etcd subnet |
 | \`${TALOS_PATCH_DIR}/nodes/*.yaml\` | each node's hostname |
-
+${config.talos.cozystack.enabled ? `| \`${COZYSTACK_CONFIG_FILE}\` | not a patch: CozyStack's \`cozystack\` ConfigMap (bundle, networks, API endpoint) for the install step below |\n` : ""}
 Run from the folder that holds \`${dir}/\` on a host that reaches the nodes${aws ? " (the bastion: docs/cozystack.md)" : ""}:
 
 \`\`\`sh
 ${renderTalosCommands(config, dir)}\`\`\`
+${config.talos.cozystack.enabled ? cozystackReadmeSection(config, dir) : ""}`;
+}
+
+/** The README's install step: the pinned release's documented flow with the rendered ConfigMap. */
+function cozystackReadmeSection(config: Readonly<SiteConfig>, dir: string): string {
+  const release = COZYSTACK_RELEASES[config.talos.cozystack.version];
+  return `
+Then install CozyStack ${config.talos.cozystack.version} by its documented flow (${release.installFlowSource}),
+with \`${dir}/${COZYSTACK_CONFIG_FILE}\` as the \`cozystack\` ConfigMap (bundle \`${config.talos.cozystack.bundle}\`, the patch's networks)
+and \`KUBECONFIG=${dir}/generated/kubeconfig\`:
+
+\`\`\`sh
+${renderCozystackInstallCommands(config, dir)}\`\`\`
 `;
 }
 
 /** Everything \`npm run render:talos\` writes, keyed by path relative to `dir`. */
 export function renderTalosFiles(config: Readonly<SiteConfig>, dir: string): Record<string, string> {
-  return { ...renderTalosPatches(config), "README.md": renderTalosReadme(config, dir) };
+  return {
+    ...renderTalosPatches(config),
+    ...(config.talos.cozystack.enabled ? { [COZYSTACK_CONFIG_FILE]: renderCozystackConfigMap(config) } : {}),
+    "README.md": renderTalosReadme(config, dir),
+  };
 }

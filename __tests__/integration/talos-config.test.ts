@@ -16,6 +16,7 @@ import type { SiteConfig } from "../../config/schema.js";
 import { renderTalosPatches, TALOS_PATCH_DIR } from "../../templates/talos-patches.js";
 import { kubernetesEndpoint } from "../../templates/talos-cluster.js";
 import { talosNodeName } from "../../templates/matchbox.js";
+import { talosInstallImage } from "../../templates/talos-assets.js";
 
 let checker = "";
 let work = "";
@@ -78,7 +79,7 @@ describe("rendered patches pass Talos' strict validation", () => {
         };
         expect(merged.machine.type).toBe("controlplane");
         expect(merged.machine.network.hostname).toBe(talosNodeName(index));
-        expect(merged.machine.install).toMatchObject({ disk: config.talos.installDisk, image: config.talos.installImage });
+        expect(merged.machine.install).toMatchObject({ disk: config.talos.installDisk, image: talosInstallImage(config.talos) });
         expect(merged.machine.registries.mirrors["ghcr.io"]!.endpoints).toEqual([`http://${config.bastion.privateIp}:5054`]);
         expect(merged.cluster.controlPlane.endpoint).toBe(`https://${config.talos.nodeIps[0]}:6443`);
         expect(merged.cluster.allowSchedulingOnControlPlanes).toBe(true);

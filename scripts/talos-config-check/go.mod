@@ -2,7 +2,7 @@ module deathstar/tools/talos-config-check
 
 go 1.24.0
 
-require github.com/siderolabs/talos/pkg/machinery v1.11.5
+require github.com/siderolabs/talos/pkg/machinery v1.11.6
 
 require (
 	cel.dev/expr v0.24.0 // indirect

@@ -113,6 +113,14 @@ describe("Talos patches: content", () => {
     });
   });
 
+  it("the home site netboots (ipxe), so its nodes install with the metal installer", () => {
+    const config = siteConfig({}, "home");
+    expect(config.talos.boot).toBe("ipxe");
+    expect((patches(config)["patches/common.yaml"] as { machine: { install: { image: string } } }).machine.install.image).toBe(
+      `factory.talos.dev/metal-installer/${config.talos.schematicId}:v1.11.6`,
+    );
+  });
+
   it.each([
     ["talos-ami", {}, "factory.talos.dev/aws-installer/S:v1.11.6"],
     ["ipxe", { ipxeAmiId: "ami-0123456789abcdef0" }, "factory.talos.dev/metal-installer/S:v1.11.6"],

@@ -106,7 +106,8 @@ export const homeSite: SiteConfig = {
     dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.160", rangeEnd: "10.17.13.239", router: "10.17.13.249" },
   },
   services: { ...awsSite.services, dnsUpstreams: ["10.17.13.249"], localDomain: "home.lab" },
-  talos: { ...awsSite.talos, nodeIps: ["10.17.13.11", "10.17.13.12", "10.17.13.13"] },
+  // Home machines netboot from dnsmasq and matchbox: the metal platform and its installer.
+  talos: { ...awsSite.talos, boot: "ipxe", nodeIps: ["10.17.13.11", "10.17.13.12", "10.17.13.13"] },
 };
 
 export const SITES = { aws: awsSite, home: homeSite } as const;

@@ -48,10 +48,12 @@ function configProblems(overrides: Parameters<typeof siteConfig>[0], site: "aws"
 }
 
 describe("dnsmasq.conf", () => {
-  it("in AWS serves TFTP only: no DNS (Pi-hole has port 53) and no DHCP (the VPC's)", () => {
+  it("in AWS serves no TFTP by default (EC2 has no PXE), no DNS (Pi-hole has port 53) and no DHCP (the VPC's); home keeps TFTP", () => {
     const lines = renderDnsmasqConfig(aws).split("\n");
     expect(lines).toContain("port=0");
-    expect(lines).toContain("enable-tftp");
+    expect(lines.filter((l) => l.includes("tftp"))).toEqual([]);
+    expect(renderDnsmasqConfig(siteConfig({}, "home")).split("\n")).toContain("enable-tftp");
+    expect(renderDnsmasqConfig(siteConfig({ bastion: { dnsmasq: { tftp: true } } })).split("\n")).toContain("enable-tftp");
     expect(lines).toContain("listen-address=10.20.13.140");
     expect(lines.filter((l) => l.startsWith("dhcp-"))).toEqual([]);
   });

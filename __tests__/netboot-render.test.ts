@@ -4,7 +4,6 @@ import { IPXE_RETRY_SECONDS, renderIpxeScript } from "../templates/ipxe.js";
 import {
   CONFIGURED_PROFILE_ID,
   MAINTENANCE_PROFILE_ID,
-  TALOS_METAL_ARGS,
   renderMatchboxFiles,
 } from "../templates/matchbox.js";
 import { talosAssets } from "../templates/talos-assets.js";
@@ -74,7 +73,12 @@ describe("matchbox profiles and groups", () => {
       {
         id: MAINTENANCE_PROFILE_ID,
         name: "Talos v1.11.6 arm64 (maintenance mode)",
-        boot: { kernel: `/assets/${kernel.path}`, initrd: [`/assets/${initramfs.path}`], args: [...TALOS_METAL_ARGS] },
+        boot: {
+          kernel: `/assets/${kernel.path}`,
+          initrd: [`/assets/${initramfs.path}`],
+          // No pti=on: an x86-only option the arm64 kernel does not know.
+          args: ["initrd=initramfs.xz", "init_on_alloc=1", "slab_nomerge", "console=tty0", "console=ttyS0", "printk.devkmsg=on", "talos.platform=metal"],
+        },
       },
     ]);
     expect(profiles[0]!.boot.args).toContain("talos.platform=metal");
@@ -107,6 +111,20 @@ describe("matchbox profiles and groups", () => {
     const home = siteConfig({ architecture: "x86_64", bastion: { instanceType: "t3.small" }, network: { natInstance: { instanceType: "t3.nano" } }, talos: { nodeInstanceType: "t3.large" } }, "home");
     const { profiles, groups } = parsed(home);
     expect(profiles[0]!.boot.kernel).toBe("/assets/talos/v1.11.6/amd64/vmlinuz");
+    expect(profiles[0]!.boot.args).toContain("pti=on");
     expect(groups[0]!.selector).toEqual({ ip: "10.17.13.11" });
+  });
+});
+
+describe("rendered matchbox profile files", () => {
+  it.each(["aws", "home"] as const)("the %s site's arm64 profiles carry no x86-only kernel args", (site) => {
+    const files = renderMatchboxFiles(siteConfig({ talos: { machineConfigUrl: "http://10.20.13.140:8080/c.yaml" } }, site));
+    const profiles = Object.entries(files).filter(([path]) => path.startsWith("profiles/"));
+    expect(profiles).toHaveLength(2);
+    for (const [path, text] of profiles) {
+      const args = (JSON.parse(text) as Profile).boot.args;
+      expect(args, path).not.toContain("pti=on");
+      expect(args.filter((arg) => /^k?pti=/.test(arg)), path).toEqual([]);
+    }
   });
 });

@@ -12,17 +12,23 @@ import { talosArch, talosAssets } from "./talos-assets.js";
 export const MAINTENANCE_PROFILE_ID = "talos-maintenance";
 export const CONFIGURED_PROFILE_ID = "talos-configured";
 
-/** Talos metal kernel arguments (Talos' documented set), console on the EC2/QEMU serial port. */
-export const TALOS_METAL_ARGS = [
-  "initrd=initramfs.xz",
-  "init_on_alloc=1",
-  "slab_nomerge",
-  "pti=on",
-  "console=tty0",
-  "console=ttyS0",
-  "printk.devkmsg=on",
-  "talos.platform=metal",
-] as const;
+/**
+ * Talos metal kernel arguments (Talos' documented set), console on the EC2/QEMU serial port.
+ * `pti=on` (page table isolation) exists only on x86; arm64 kernels spell it `kpti=` and enable it
+ * by themselves on cores that need it, so arm64 profiles leave it out.
+ */
+export function talosKernelArgs(architecture: SiteConfig["architecture"]): string[] {
+  return [
+    "initrd=initramfs.xz",
+    "init_on_alloc=1",
+    "slab_nomerge",
+    ...(architecture === "x86_64" ? ["pti=on"] : []),
+    "console=tty0",
+    "console=ttyS0",
+    "printk.devkmsg=on",
+    "talos.platform=metal",
+  ];
+}
 
 export interface MatchboxProfile {
   readonly id: string;
@@ -49,7 +55,7 @@ export function renderMatchboxProfiles(config: Readonly<SiteConfig>): MatchboxPr
   const boot = (extraArgs: readonly string[]) => ({
     kernel: `/assets/${kernel.path}`,
     initrd: [`/assets/${initramfs.path}`],
-    args: [...TALOS_METAL_ARGS, ...extraArgs],
+    args: [...talosKernelArgs(config.architecture), ...extraArgs],
   });
   const profiles: MatchboxProfile[] = [{ id: MAINTENANCE_PROFILE_ID, name: `${label} (maintenance mode)`, boot: boot([]) }];
   if (config.talos.machineConfigUrl) {

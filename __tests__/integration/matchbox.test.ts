@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SITES } from "../../config/sites.js";
 import { ipxeChainUrl, matchboxBaseUrl } from "../../templates/ipxe.js";
-import { renderMatchboxFiles, TALOS_METAL_ARGS } from "../../templates/matchbox.js";
+import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { expandIpxeSettings, matchboxBinary, startMatchbox, writeTree } from "../helpers/netboot.js";
 import { freePort, tempDir, type RunningProcess } from "../helpers/processes.js";
@@ -96,7 +96,7 @@ describe("matchbox serving the rendered profiles and groups", () => {
       const { url, boot } = await askAsNode(node);
       expect(boot).toEqual({
         kernel: `/assets/${kernel.path}`,
-        args: [...TALOS_METAL_ARGS, `talos.config=${MACHINE_CONFIG_URL}`],
+        args: [...talosKernelArgs(config.architecture), `talos.config=${MACHINE_CONFIG_URL}`],
         initrds: [`/assets/${initramfs.path}`],
       });
       // iPXE resolves these against the script's URL; matchbox must serve the very bytes.
@@ -108,7 +108,7 @@ describe("matchbox serving the rendered profiles and groups", () => {
 
   it("boots an unknown machine into Talos maintenance mode", async () => {
     const { boot } = await askAsNode({ ip: "10.20.13.50", mac: "02:00:00:00:00:99", uuid: "00000000-0000-4000-8000-000000000099" });
-    expect(boot).toEqual({ kernel: `/assets/${kernel.path}`, args: [...TALOS_METAL_ARGS], initrds: [`/assets/${initramfs.path}`] });
+    expect(boot).toEqual({ kernel: `/assets/${kernel.path}`, args: [...talosKernelArgs(config.architecture)], initrds: [`/assets/${initramfs.path}`] });
   });
 
   it("answers a missing asset with 404", async () => {

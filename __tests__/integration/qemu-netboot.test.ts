@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderDnsmasqConfig } from "../../templates/dnsmasq.js";
 import { renderIpxeScript } from "../../templates/ipxe.js";
-import { renderMatchboxFiles, TALOS_METAL_ARGS } from "../../templates/matchbox.js";
+import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { BUSYBOX, cmdlineInitramfs, debianKernel, guestCmdline, startMatchbox, writeTree } from "../helpers/netboot.js";
 import { freePort, startProcess, tail, tempDir, waitUntil, type RunningProcess } from "../helpers/processes.js";
@@ -147,7 +147,7 @@ describe("QEMU: iPXE -> matchbox -> kernel", () => {
       // The script the iPXE AMI reads as user-data.
       script: renderIpxeScript(config),
       check: ({ cmdline, matchboxLog }) => {
-        expect(cmdline).toEqual([...TALOS_METAL_ARGS, `talos.config=${machineConfigUrl}`]);
+        expect(cmdline).toEqual([...talosKernelArgs(config.architecture), `talos.config=${machineConfigUrl}`]);
         // matchbox saw the node's own labels: the address DHCP gave it, its MAC and SMBIOS UUID.
         expect(matchboxLog).toContain(`GET /ipxe?ip=${nodeIp}&mac=${NODE_MAC.replace(/:/g, "-")}&uuid=${NODE_UUID}`);
       },
@@ -166,7 +166,7 @@ describe("QEMU: iPXE -> matchbox -> kernel", () => {
       dhcpBootFile: bootFile,
       check: ({ cmdline, matchboxLog }) => {
         // /boot.ipxe chains to /ipxe with mac, uuid and more, but no ip label: the default group.
-        expect(cmdline).toEqual([...TALOS_METAL_ARGS]);
+        expect(cmdline).toEqual([...talosKernelArgs(config.architecture)]);
         expect(matchboxLog).toContain("GET /boot.ipxe");
         expect(matchboxLog).toContain(`GET /ipxe?uuid=${NODE_UUID}&mac=${NODE_MAC.replace(/:/g, "-")}`);
       },

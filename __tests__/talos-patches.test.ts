@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { renderCozystackInstallCommands } from "../templates/cozystack.js";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { COZYSTACK_RELEASES } from "../config/cozystack.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 import {
   COZYSTACK_KERNEL_MODULES,
@@ -250,3 +251,70 @@ describe("scripts/talos-config-check", () => {
     expect(pinned).toBe(siteConfig({}, "home").talos.version);
   });
 });
+
+describe("patches/cozystack.yaml against the pinned CozyStack release's own Talos patch", () => {
+  /** Fixture named after the release; its header names the source file and commit. */
+  const release = siteConfig().talos.cozystack.version;
+  const text = readFileSync(new URL(`./fixtures/cozystack/${release}-talos-patch.yaml`, import.meta.url), "utf8");
+  const [clusterWide, controlPlane] = parseAllDocuments(text).map((doc) => doc.toJS() as ReleasePatch);
+  const ours = patches();
+  const cozy = ours["patches/cozystack.yaml"] as ReleasePatch;
+  const cp = ours["patches/controlplane.yaml"] as ReleasePatch;
+
+  it("the fixture is the pinned release's and names its source", () => {
+    expect(text).toContain(`https://github.com/cozystack/cozystack/blob/${release}/hack/e2e-prepare-cluster.bats`);
+    expect(text).toContain(COZYSTACK_RELEASES[release].commit);
+    expect(clusterWide?.machine?.kernel?.modules?.length).toBeGreaterThan(0);
+  });
+
+  it("loads every kernel module the release loads, with the same parameters", () => {
+    const loaded = new Map(cozy.machine!.kernel!.modules!.map((m) => [m.name, m.parameters ?? []]));
+    for (const module of clusterWide!.machine!.kernel!.modules!) expect(loaded.get(module.name), module.name).toEqual(module.parameters ?? []);
+  });
+
+  it("sets every sysctl the release sets, to the same value", () => {
+    for (const [key, value] of Object.entries(clusterWide!.machine!.sysctls ?? {})) expect(cozy.machine!.sysctls![key], key).toBe(value);
+  });
+
+  it("has the release's CNI (none), networks, cluster domain and pod limit", () => {
+    expect(cozy.cluster!.network).toEqual(clusterWide!.cluster!.network);
+    expect(cozy.machine!.kubelet!.extraConfig).toEqual(clusterWide!.machine!.kubelet!.extraConfig);
+  });
+
+  it("turns kube-proxy and discovery off and schedules on control planes, as the release does", () => {
+    expect(cozy.cluster!.proxy).toEqual(controlPlane!.cluster!.proxy);
+    expect(cozy.cluster!.discovery).toEqual(controlPlane!.cluster!.discovery);
+    expect(cp.cluster!.allowSchedulingOnControlPlanes).toBe(controlPlane!.cluster!.allowSchedulingOnControlPlanes);
+    expect(cp.cluster!.apiServer!.certSANs).toEqual(expect.arrayContaining(controlPlane!.cluster!.apiServer!.certSANs!));
+  });
+
+  it("writes the release's containerd customization (every line of it, same path and op)", () => {
+    for (const file of clusterWide!.machine!.files!) {
+      const mine = cozy.machine!.files!.find((f) => f.path === file.path);
+      expect(mine, file.path).toMatchObject({ op: file.op });
+      const lines = new Set(mine!.content.split("\n").map((l) => l.trim()));
+      for (const line of file.content.split("\n").map((l) => l.trim())) expect(lines.has(line), line).toBe(true);
+    }
+  });
+});
+
+/**
+ * The parts of a Talos patch compared with the release's. Left out on purpose: registry mirrors,
+ * the node subnet, etcd subnets and the VIP (the release's test network; ours come from the site),
+ * OIDC flags and bind addresses (the release's test setup, not node requirements).
+ */
+interface ReleasePatch {
+  machine?: {
+    kernel?: { modules?: { name: string; parameters?: string[] }[] };
+    sysctls?: Record<string, string>;
+    kubelet?: { extraConfig?: Record<string, unknown> };
+    files?: { path: string; op: string; content: string }[];
+  };
+  cluster?: {
+    network?: Record<string, unknown>;
+    proxy?: Record<string, unknown>;
+    discovery?: Record<string, unknown>;
+    allowSchedulingOnControlPlanes?: boolean;
+    apiServer?: { certSANs?: string[] };
+  };
+}

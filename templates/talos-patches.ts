@@ -24,7 +24,11 @@ import {
   talosInstanceName,
 } from "./talos-cluster.js";
 
-/** Kernel modules CozyStack needs: kube-ovn (openvswitch), LINSTOR (drbd), ZFS, KubeVirt PCI passthrough. */
+/**
+ * Kernel modules CozyStack needs: kube-ovn (openvswitch), LINSTOR (drbd), ZFS, KubeVirt PCI
+ * passthrough. The first four are the pinned release's own test patch (checked against
+ * __tests__/fixtures/cozystack/); the vfio pair and the sysctls below are from its talosctl guide.
+ */
 export const COZYSTACK_KERNEL_MODULES: readonly { readonly name: string; readonly parameters?: readonly string[] }[] = [
   { name: "openvswitch" },
   // LINSTOR manages DRBD itself; the user-mode helper would confuse it.

@@ -52,13 +52,15 @@ describe("the default site", () => {
     const cache = config.bastion.cacheVolumeGb * GP3;
     const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession } = config.usage;
     const N = experimentSessionsPerMonth * hoursPerSession * nodesPerSession;
-    const nodes = N * HOURLY[config.talos.nodeInstanceType]! + config.talos.nodeRootVolumeGb * GP3 * (N / 730);
+    // Unlimited credits, at most: every vCPU busy, less the baseline (t4g.small: 2 vCPU, 20 %), at $0.04/vCPU-h.
+    const surplus = N * 2 * (1 - 0.2) * 0.04;
+    const nodes = N * HOURLY[config.talos.nodeInstanceType]! + surplus + config.talos.nodeRootVolumeGb * GP3 * (N / 730);
     const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
     const expected = natInstance + bastion + cache + nodes + egress;
     expect(report.totalUsd).toBeCloseTo(expected, 6);
     // 5 h/day → H = 152.08 h; N = 4 × 3 × 3 = 36 h. NAT instance 0.6996 + 0.1467 + 0.7604;
-    // bastion 2.7983 + 0.1467; cache 1.76; nodes 0.6624 + 0.0868.
-    expect(expected).toBeCloseTo(7.06, 2);
+    // bastion 2.7983 + 0.1467; cache 1.76; nodes 0.6624 + 2.304 (surplus credits) + 0.0868.
+    expect(expected).toBeCloseTo(9.36, 2);
   });
 
   it("takes the t4g.small trial off the bastion's and the nodes' hours while it lasts", () => {
@@ -67,8 +69,17 @@ describe("the default site", () => {
     const during = estimateMonthlyCost(stack, trial, { month: "2026-12" });
     const t4gSmallHours = (5 * 730) / 24 + 4 * 3 * 3; // bastion 152.08 h + nodes 36 h, under the 750 h cap
     expect(during.totalUsd).toBeCloseTo(report.totalUsd - t4gSmallHours * 0.0184, 6);
-    expect(during.totalUsd).toBeCloseTo(3.6, 2);
+    expect(during.totalUsd).toBeCloseTo(5.9, 2);
     expect(estimateMonthlyCost(stack, trial, { month: "2027-01" }).totalUsd).toBeCloseTo(report.totalUsd, 9);
+  });
+
+  it("prices the nodes' unlimited-credit surplus at its maximum; standard credits bill none", () => {
+    const surplus = (r: typeof report) => r.lines.filter((l) => l.item.includes("surplus CPU credits"));
+    expect(surplus(report).map((l) => [l.address, l.quantity, l.unitUsd])).toEqual([["aws_instance.talos_node", 36 * 2 * 0.8, 0.04]]);
+    const standard = siteConfig({ talos: { nodeCpuCredits: "standard" } });
+    const without = price(synthStack(standard), standard);
+    expect(surplus(without)).toEqual([]);
+    expect(report.totalUsd - without.totalUsd).toBeCloseTo(36 * 2 * 0.8 * 0.04, 6);
   });
 
   it("stays under its default budget; at rest only the cache volume bills", () => {
@@ -78,7 +89,7 @@ describe("the default site", () => {
 
   it("prints a one-line projection naming the mode, the budget and the price date", () => {
     const line = projectionLine(report, config);
-    expect(line).toMatch(/^cost: \$7\.06\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).toMatch(/^cost: \$9\.36\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
     expect(line).not.toContain("\n");
   });
 });
@@ -120,8 +131,8 @@ describe("the budget guard", () => {
 
   it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
     const problem = budgetProblem(report, gateway.budget);
-    // $7.06 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $44.62.
-    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$44\.62\/month exceeds the budget of \$10\.00/);
+    // $9.36 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $46.93.
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$46\.93\/month exceeds the budget of \$10\.00/);
     expect(problem).toContain(
       "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_autoscaling_group.bastion t4g.small instance $2.80.",
     );

@@ -22,14 +22,14 @@ function filters(ami: Record<string, unknown>): Record<string, unknown[]> {
 
 describe("talos-node launch template (both boot modes)", () => {
   for (const [mode, config] of [["talos-ami", siteConfig()], ["ipxe", ipxeConfig()]] as const) {
-    it(`${mode}: arm64 type, talos-nodes-sg, IMDSv2, encrypted gp3 root on the AMI's root device, standard credits`, () => {
+    it(`${mode}: arm64 type, talos-nodes-sg, IMDSv2, encrypted gp3 root on the AMI's root device, unlimited credits (a session bootstraps a cluster)`, () => {
       const template = resource(synthStack(config), "aws_launch_template", "talos_node");
       expect(template.name).toBe("deathstar-talos-node");
       expect(template.instance_type).toBe(config.talos.nodeInstanceType);
       expect(template.image_id).toBe("${data.aws_ami.talos_node.id}");
       expect(template.vpc_security_group_ids).toEqual(["${aws_security_group.talos_nodes.id}"]);
       expect(template.metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
-      expect(template.credit_specification).toEqual({ cpu_credits: "standard" });
+      expect(template.credit_specification).toEqual({ cpu_credits: "unlimited" });
       expect(template.block_device_mappings).toEqual([
         {
           device_name: "${data.aws_ami.talos_node.root_device_name}",

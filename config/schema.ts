@@ -271,6 +271,12 @@ export const siteConfigSchema = z
       /** iPXE arm64 AMI, required when boot is "ipxe". */
       ipxeAmiId: amiId.optional(),
       nodeInstanceType: instanceType,
+      /**
+       * CPU credit mode of burstable (T) node types. A fresh "standard" T4g starts at its baseline
+       * (20 % of a vCPU for t4g.small) and a cluster bootstrap crawls; "unlimited" bills the surplus
+       * ($0.04/vCPU-h on T4g), which the cost model prices at its maximum.
+       */
+      nodeCpuCredits: z.enum(["standard", "unlimited"]),
       nodeRootVolumeGb: z.number().int().min(10).max(1000),
       /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),

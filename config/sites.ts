@@ -68,6 +68,8 @@ export const awsSite: SiteConfig = {
     schematicId: VANILLA_SCHEMATIC,
     boot: "talos-ami",
     nodeInstanceType: "t4g.small",
+    // Sessions bootstrap a cluster: a fresh standard-credit node has no credits and runs at baseline.
+    nodeCpuCredits: "unlimited",
     nodeRootVolumeGb: 20,
     nodeIps: ["10.20.13.11", "10.20.13.12", "10.20.13.13"],
     clusterName: "deathstar",

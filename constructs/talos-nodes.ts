@@ -151,7 +151,7 @@ export class TalosNodes extends Construct {
       updateDefaultVersion: true,
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
       // Only burstable (T) types take a credit specification; EC2 rejects it for the others.
-      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: "standard" } : undefined,
+      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: talos.nodeCpuCredits } : undefined,
       blockDeviceMappings: [
         {
           deviceName: ami.rootDeviceName,

@@ -28,22 +28,32 @@ export interface InstanceTypeInfo {
   readonly vcpus: number;
   readonly memoryGiB: number;
   readonly architecture: "arm64" | "x86_64";
+  /**
+   * Burstable (T) types: the share of each vCPU the instance earns credits for, and what
+   * "unlimited" credit mode bills per vCPU-hour above it (EC2 burstable performance docs;
+   * T4g/T3 pricing: $0.04 / $0.05 per vCPU-hour, Linux).
+   * @default - not burstable
+   */
+  readonly burstable?: { readonly baselinePerVcpu: number; readonly surplusUsdPerVcpuHour: number };
 }
 
+const T4G_SURPLUS = 0.04;
+const T3_SURPLUS = 0.05;
+
 export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {
-  "t4g.nano": { usdPerHour: 0.0046, vcpus: 2, memoryGiB: 0.5, architecture: "arm64" },
-  "t4g.micro": { usdPerHour: 0.0092, vcpus: 2, memoryGiB: 1, architecture: "arm64" },
-  "t4g.small": { usdPerHour: 0.0184, vcpus: 2, memoryGiB: 2, architecture: "arm64" },
-  "t4g.medium": { usdPerHour: 0.0368, vcpus: 2, memoryGiB: 4, architecture: "arm64" },
-  "t4g.large": { usdPerHour: 0.0736, vcpus: 2, memoryGiB: 8, architecture: "arm64" },
-  "t4g.xlarge": { usdPerHour: 0.1472, vcpus: 4, memoryGiB: 16, architecture: "arm64" },
-  "t4g.2xlarge": { usdPerHour: 0.2944, vcpus: 8, memoryGiB: 32, architecture: "arm64" },
+  "t4g.nano": { usdPerHour: 0.0046, vcpus: 2, memoryGiB: 0.5, architecture: "arm64", burstable: { baselinePerVcpu: 0.05, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.micro": { usdPerHour: 0.0092, vcpus: 2, memoryGiB: 1, architecture: "arm64", burstable: { baselinePerVcpu: 0.1, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.small": { usdPerHour: 0.0184, vcpus: 2, memoryGiB: 2, architecture: "arm64", burstable: { baselinePerVcpu: 0.2, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.medium": { usdPerHour: 0.0368, vcpus: 2, memoryGiB: 4, architecture: "arm64", burstable: { baselinePerVcpu: 0.2, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.large": { usdPerHour: 0.0736, vcpus: 2, memoryGiB: 8, architecture: "arm64", burstable: { baselinePerVcpu: 0.3, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.xlarge": { usdPerHour: 0.1472, vcpus: 4, memoryGiB: 16, architecture: "arm64", burstable: { baselinePerVcpu: 0.4, surplusUsdPerVcpuHour: T4G_SURPLUS } },
+  "t4g.2xlarge": { usdPerHour: 0.2944, vcpus: 8, memoryGiB: 32, architecture: "arm64", burstable: { baselinePerVcpu: 0.4, surplusUsdPerVcpuHour: T4G_SURPLUS } },
   // x86_64, for sites with architecture "x86_64".
-  "t3.nano": { usdPerHour: 0.0057, vcpus: 2, memoryGiB: 0.5, architecture: "x86_64" },
-  "t3.micro": { usdPerHour: 0.0114, vcpus: 2, memoryGiB: 1, architecture: "x86_64" },
-  "t3.small": { usdPerHour: 0.0228, vcpus: 2, memoryGiB: 2, architecture: "x86_64" },
-  "t3.medium": { usdPerHour: 0.0456, vcpus: 2, memoryGiB: 4, architecture: "x86_64" },
-  "t3.large": { usdPerHour: 0.0912, vcpus: 2, memoryGiB: 8, architecture: "x86_64" },
+  "t3.nano": { usdPerHour: 0.0057, vcpus: 2, memoryGiB: 0.5, architecture: "x86_64", burstable: { baselinePerVcpu: 0.05, surplusUsdPerVcpuHour: T3_SURPLUS } },
+  "t3.micro": { usdPerHour: 0.0114, vcpus: 2, memoryGiB: 1, architecture: "x86_64", burstable: { baselinePerVcpu: 0.1, surplusUsdPerVcpuHour: T3_SURPLUS } },
+  "t3.small": { usdPerHour: 0.0228, vcpus: 2, memoryGiB: 2, architecture: "x86_64", burstable: { baselinePerVcpu: 0.2, surplusUsdPerVcpuHour: T3_SURPLUS } },
+  "t3.medium": { usdPerHour: 0.0456, vcpus: 2, memoryGiB: 4, architecture: "x86_64", burstable: { baselinePerVcpu: 0.2, surplusUsdPerVcpuHour: T3_SURPLUS } },
+  "t3.large": { usdPerHour: 0.0912, vcpus: 2, memoryGiB: 8, architecture: "x86_64", burstable: { baselinePerVcpu: 0.3, surplusUsdPerVcpuHour: T3_SURPLUS } },
 };
 
 /** EBS volume storage per GB-month, by volume type. A type missing here cannot be priced (and fails the tests). */

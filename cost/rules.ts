@@ -99,13 +99,23 @@ function templatePublicIps(template: StackResource | undefined): number {
   return blocks(template?.attrs.network_interfaces).filter((nic) => isTrue(nic.associate_public_ip_address)).length;
 }
 
+/**
+ * `credit_specification.cpu_credits` of an instance or launch template. Unset is EC2's default
+ * ("unlimited" for T4g and T3) but is not priced as such: every T type this stack launches sets it.
+ */
+function creditsOf(resource: StackResource | undefined): unknown {
+  return blocks(resource?.attrs.credit_specification)[0]?.cpu_credits;
+}
+
 /** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
 function runningInstanceLines(
   resource: StackResource,
-  instance: { readonly type: unknown; readonly volumes: readonly Volume[]; readonly publicIps: number },
+  instance: { readonly type: unknown; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
   running: Running,
 ): CostLine[] {
   const price = instancePrice(resource.address, instance.type);
+  const burstable = INSTANCE_TYPES[price.type]?.burstable;
+  const vcpus = INSTANCE_TYPES[price.type]?.vcpus ?? 0;
   if (instance.volumes.length === 0) {
     throw new PricingError(resource.address, "sets no root volume (root_block_device or launch template block_device_mappings); the AMI's default size is unknown at synth time");
   }
@@ -120,6 +130,19 @@ function runningInstanceLines(
       idle: false,
       instanceType: price.type,
     }),
+    // Unlimited credits bill the CPU time above the baseline; priced as if every vCPU ran flat out the whole time.
+    ...(burstable && instance.cpuCredits === "unlimited"
+      ? [
+          line(resource, {
+            item: `${price.type} surplus CPU credits (unlimited), at most`,
+            quantity: running.hours * vcpus * (1 - burstable.baselinePerVcpu),
+            unit: "vCPU-h",
+            unitUsd: burstable.surplusUsdPerVcpuHour,
+            basis: `cpu_credits "unlimited": ${vcpus} vCPU busy all the time, less the ${burstable.baselinePerVcpu * 100} % baseline each earns`,
+            idle: false,
+          }),
+        ]
+      : []),
     ...instance.volumes.map((volume) =>
       line(resource, {
         item: `${volume.type} ${volume.label}, ${volume.sizeGb} GB`,
@@ -175,7 +198,7 @@ const autoscalingGroup: PricingRule = (group, { stack }) => {
   if (!template) throw new PricingError(group.address, "launch_template.id does not reference an aws_launch_template (mixed instances policies are not priced)");
   return runningInstanceLines(
     group,
-    { type: template.attrs.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template) },
+    { type: template.attrs.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template), cpuCredits: creditsOf(template) },
     groupRunning(group, stack),
   );
 };
@@ -194,7 +217,7 @@ const instance: PricingRule = (node, { stack }) => {
   const publicIps = node.attrs.associate_public_ip_address !== undefined ? Number(isTrue(node.attrs.associate_public_ip_address)) : templatePublicIps(template);
   return runningInstanceLines(
     node,
-    { type: node.attrs.instance_type ?? template?.attrs.instance_type, volumes, publicIps },
+    { type: node.attrs.instance_type ?? template?.attrs.instance_type, volumes, publicIps, cpuCredits: creditsOf(node) ?? creditsOf(template) },
     { hours: HOURS_PER_MONTH, basis: "runs all month" },
   );
 };

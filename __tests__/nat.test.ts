@@ -4,7 +4,6 @@ import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } f
 const byMode = {
   gateway: synthStack(siteConfig({ network: { nat: "gateway" } })),
   instance: synthStack(siteConfig({ network: { nat: "instance" } })),
-  none: synthStack(siteConfig({ network: { nat: "none" } })),
 };
 const natOnly = (addresses: string[]) => addresses.filter((a) => /nat|private_default/.test(a));
 
@@ -46,8 +45,8 @@ describe("NAT modes synthesize their resources and nothing else", () => {
     expect(stack.resource.aws_vpc_security_group_ingress_rule!.nat_instance_from_private).toMatchObject({ cidr_ipv4: "10.20.13.0/24" });
   });
 
-  it("none: no default route out of the private subnet", () => {
-    expect(natOnly(resourceAddresses(byMode.none))).toEqual([]);
+  it("none: refused on an AWS site, naming network.nat and the ways out", () => {
+    expect(() => siteConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "instance".*or "gateway"/);
   });
 });
 

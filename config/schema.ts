@@ -401,10 +401,26 @@ function siteRules(c: SiteConfig): Problem[] {
     add(["services", "dnsUpstreams"], `"AmazonProvidedDNS" exists only in a VPC; on a ${c.site.kind} site list real resolvers, e.g. the router's address`);
   }
   problems.push(...existingModuleProblems(c.existing.modules));
+  problems.push(...bastionEgressProblems(c));
   if (c.access.mikrotik.enabled && c.access.mikrotik.sources.length === 0) {
     add(["access", "mikrotik", "sources"], "needs at least one /128 when access.mikrotik.enabled is true");
   }
   return problems;
+}
+
+/**
+ * An AWS bastion needs egress at every boot (EC2 API to attach its ENI and volume, dnf, SSM, the
+ * compose download): without it, its boot unit retries forever while the instance bills.
+ */
+function bastionEgressProblems(c: SiteConfig): Problem[] {
+  if (c.site.kind !== "aws" || c.network.nat !== "none") return [];
+  return [
+    {
+      path: ["network", "nat"],
+      message:
+        '"none" leaves the bastion without egress (EC2 API for its ENI and volume, dnf, SSM, the compose download) and it retries forever while billed; set "instance" (a t4g.nano on the bastion\'s schedule) or "gateway" (managed NAT Gateway, always on)',
+    },
+  ];
 }
 
 /** Module names unique, references only to modules listed earlier, each feed provided once and complete. */

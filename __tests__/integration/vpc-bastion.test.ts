@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPOSE_PLUGIN, renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
+import { MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "../../templates/pihole.js";
 import { importBastionImages } from "../helpers/bastion-images.js";
 import { Dockerd } from "../helpers/docker.js";
@@ -110,6 +111,8 @@ describe("bastion in an EC2-like VPC", () => {
     bootOutput = boot.stdout + boot.stderr;
     await vpc.expectOk(`boot script on the bastion:\n${bootOutput}`, boot);
 
+    // The Talos asset download (Image Factory, on the internet) is not run; its output dir is made.
+    mkdirSync(join(bundle, MATCHBOX_ASSETS_DIR), { recursive: true });
     const dockerDir = join(dir.path, "docker");
     mkdirSync(dockerDir);
     docker = await Dockerd.start(bastion.netns, dockerDir, compose, vpc.resolvConf(bastion));
@@ -117,10 +120,15 @@ describe("bastion in an EC2-like VPC", () => {
     await docker.run(["compose", "--file", join(bundle, "compose.yaml"), "up", "--detach", "--remove-orphans"]);
     // Every service answers on the bastion itself first: what fails after this is the network.
     const ports = [config.services.matchboxPort, ...config.services.registryCaches.map((c) => c.port)];
-    for (const port of ports) {
-      await waitUntil(`port ${port} to answer on the bastion`, async () => (await vpc!.exec(bastion.netns, "curl", [...CURL, "-o", "/dev/null", `http://127.0.0.1:${port}/`])).code === 0, {
-        timeoutMs: 60_000,
-      });
+    try {
+      for (const port of ports) {
+        await waitUntil(`port ${port} to answer on the bastion itself`, async () => (await vpc!.exec(bastion.netns, "curl", [...CURL, "-o", "/dev/null", `http://127.0.0.1:${port}/`])).code === 0, {
+          timeoutMs: 60_000,
+        });
+      }
+    } catch (error) {
+      const logs = await docker.run(["compose", "--file", join(bundle, "compose.yaml"), "logs", "--no-color", "--tail", "15"]).catch((e: Error) => e.message);
+      throw new Error(`${(error as Error).message}\ncontainer logs:\n${logs}`);
     }
   });
 

@@ -58,8 +58,6 @@ export class Bastion extends Construct {
       schedule: props.schedule,
       rootVolumeGb: props.rootVolumeGb,
       cpuCredits: props.cpuCredits,
-      // Containers reach IMDSv2 through the docker bridge: one extra hop.
-      metadataHopLimit: 2,
       tags: { ...props.tags, [ROLE_TAG]: BASTION_ROLE },
     });
   }

@@ -40,11 +40,6 @@ export interface ScheduledInstanceProps {
    * @default false
    */
   readonly associatePublicIp?: boolean;
-  /**
-   * IMDS hop limit; 2 lets containers on the host reach IMDSv2.
-   * @default 1
-   */
-  readonly metadataHopLimit?: number;
   /** Tags for the instance, its volumes and interfaces (default_tags do not reach ASG launches). */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -104,7 +99,7 @@ export class ScheduledInstance extends Construct {
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
-        httpPutResponseHopLimit: props.metadataHopLimit ?? 1,
+        httpPutResponseHopLimit: 1,
         instanceMetadataTags: "disabled",
       },
       creditSpecification: { cpuCredits: props.cpuCredits },

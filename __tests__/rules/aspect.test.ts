@@ -25,7 +25,7 @@ function stackWithViolations(app: App): DeathStarStack {
     subnetId: privateSubnet.id,
     associatePublicIpAddress: true,
     rootBlockDevice: { encrypted: true },
-    metadataOptions: { httpTokens: "required" },
+    metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
   });
   probe.overrideLogicalId("probe");
   const open = new VpcSecurityGroupIngressRule(stack, "open", { securityGroupId: "sg-0123456789abcdef0", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" });

@@ -251,6 +251,10 @@ describe("boot script", () => {
     expect(unit).toContain("Restart=on-failure");
     expect(unit).toContain("ExecStop=-/usr/bin/docker compose --file /opt/deathstar/compose.yaml down");
   });
+
+  it("stops before the data dir's mount and Docker, so the containers are down before the volume unmounts", () => {
+    expect(renderBastionBootUnit()).toMatch(/^After=network-online\.target docker\.service opt-deathstar-data\.mount$/m);
+  });
 });
 
 describe("cloud-init user-data", () => {

@@ -59,7 +59,7 @@ describe("bastion in an EC2-like VPC", () => {
 
   beforeAll(async () => {
     const tools = toolchain();
-    const compose = tools.env.DEATHSTAR_COMPOSE;
+    const compose = tools.compose;
     if (!compose) throw new Error('the cached toolchain has no docker compose: run "bash scripts/setup.sh" (npm test does)');
     dir = tempDir("vpc-bastion");
     const certs = testCertificates(join(dir.path, "tls"), upstreamHosts);
@@ -144,7 +144,7 @@ describe("bastion in an EC2-like VPC", () => {
   });
 
   it("builds docker compose at the version the bastion downloads", () => {
-    const version = execFileSync(toolchain().env.DEATHSTAR_COMPOSE!, ["version", "--short"], { encoding: "utf8" }).trim();
+    const version = execFileSync(toolchain().compose!, ["version", "--short"], { encoding: "utf8" }).trim();
     expect(`v${version.replace(/^v/, "")}`).toBe(COMPOSE_PLUGIN.version);
   });
 

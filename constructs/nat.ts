@@ -10,7 +10,7 @@ import { ScheduledInstance } from "./scheduled-instance.js";
 import { renderNatInstanceUserData } from "../templates/nat-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 
-const NAT_INSTANCE_ROLE = "nat_instance";
+export const NAT_INSTANCE_ROLE = "nat_instance";
 
 export type NatMode = "gateway" | "instance" | "none";
 

@@ -125,7 +125,7 @@ export class ScheduledInstance extends Construct {
 
   private group(props: ScheduledInstanceProps): AutoscalingGroup {
     const group = new AutoscalingGroup(this, "asg", {
-      name: `deathstar-${props.name}`,
+      name: autoscalingGroupName(props.name),
       minSize: 0,
       maxSize: 1,
       vpcZoneIdentifier: [props.subnetId],
@@ -154,4 +154,9 @@ export class ScheduledInstance extends Construct {
       scheduled.overrideLogicalId(`${name}_${action}`);
     }
   }
+}
+
+/** The Auto Scaling Group of a scheduled instance, e.g. "deathstar-bastion" (scripts/session.ts starts it). */
+export function autoscalingGroupName(role: string): string {
+  return `deathstar-${role}`;
 }

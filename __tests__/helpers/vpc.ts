@@ -23,6 +23,7 @@ import { promisify } from "node:util";
 import { AwsApi, VPC_TOOLS } from "./aws-api.js";
 import { startProcess, tempDir, waitUntil, type RunningProcess } from "./processes.js";
 import { amazonDnsAddress, cidrContainsIp, nthAddress, parseIpv4Cidr } from "../../config/net.js";
+import type { SiteConfig } from "../../config/schema.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -54,6 +55,19 @@ export interface VpcOptions {
   readonly motoEndpoint: string;
   /** Names Amazon DNS answers (e.g. upstream registries served on the internet namespace). */
   readonly dnsRecords?: Readonly<Record<string, string>>;
+}
+
+/** A site's VPC: its block, its public and private subnets, in its region and zone. */
+export function siteVpc(config: Readonly<SiteConfig>, venv: string, motoEndpoint: string): VpcOptions {
+  const { network } = config;
+  return {
+    region: config.aws.region,
+    availabilityZone: config.aws.availabilityZone,
+    cidr: network.vpcCidr,
+    subnets: { public: { cidr: network.publicSubnet.cidr, public: true }, private: { cidr: network.privateSubnet.cidr, public: false } },
+    venv,
+    motoEndpoint,
+  };
 }
 
 export interface LaunchOptions {

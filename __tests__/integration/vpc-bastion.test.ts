@@ -22,7 +22,7 @@ import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningPr
 import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { Vpc, type Instance } from "../helpers/vpc.js";
+import { siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { testCertificates } from "../helpers/tls.js";
 
@@ -77,12 +77,7 @@ describe("bastion in an EC2-like VPC", () => {
 
     moto = await MotoServer.start(tools.venv);
     vpc = await Vpc.create({
-      region: config.aws.region,
-      availabilityZone: config.aws.availabilityZone,
-      cidr: config.network.vpcCidr,
-      subnets: { public: { cidr: config.network.publicSubnet.cidr, public: true }, private: { cidr: config.network.privateSubnet.cidr, public: false } },
-      venv: tools.venv,
-      motoEndpoint: moto.endpoint,
+      ...siteVpc(config, tools.venv, moto.endpoint),
       dnsRecords: Object.fromEntries(upstreamHosts.map((host) => [host, UPSTREAM_ADDRESS])),
     });
     await vpc.expose([{ address: UPSTREAM_ADDRESS, port: 443, target: `127.0.0.1:${upstreamPort}`, tls: certs.leaf }], "stand-in upstream registry (TLS relay)");

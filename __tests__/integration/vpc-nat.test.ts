@@ -15,7 +15,7 @@ import { MotoServer } from "../helpers/moto.js";
 import { tempDir, waitUntil } from "../helpers/processes.js";
 import { decodeUserData, resource, siteConfig, synthStack } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { Vpc, type Instance } from "../helpers/vpc.js";
+import { siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 
 const config = siteConfig({ network: { nat: "instance" } });
 const NAT_ENI = config.network.natInstance.eniAddress;
@@ -72,14 +72,7 @@ describe("NAT instance in an EC2-like VPC", () => {
     chmodSync(join(shims, "rpm"), 0o755);
 
     moto = await MotoServer.start(tools.venv);
-    vpc = await Vpc.create({
-      region: config.aws.region,
-      availabilityZone: config.aws.availabilityZone,
-      cidr: config.network.vpcCidr,
-      subnets: { public: { cidr: config.network.publicSubnet.cidr, public: true }, private: { cidr: config.network.privateSubnet.cidr, public: false } },
-      venv: tools.venv,
-      motoEndpoint: moto.endpoint,
-    });
+    vpc = await Vpc.create(siteVpc(config, tools.venv, moto.endpoint));
     vpc.start(vpc.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${SITE.address}:${SITE.port}`]);
     await vpc.exec(vpc.internet, "ip", ["addr", "add", `${SITE.address}/32`, "dev", "lo"]);
     // As synthesized: the ENI with source/dest check off, the private default route to it.

@@ -1,7 +1,4 @@
-import { launchTemplateOf, nestedBlocks, type SecurityRule } from "./rule.js";
-
-/** Types whose instances talk to the instance metadata service. */
-const INSTANCE_TYPES = new Set(["aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_spot_instance_request"]);
+import { imdsOptionsToCheck, type SecurityRule } from "./rule.js";
 
 /**
  * With a hop limit above 1, IMDSv2's token reaches containers behind a bridge on the host, and
@@ -13,13 +10,9 @@ export const imdsHopLimit: SecurityRule = {
   explanation: "Every instance and launch template answers IMDS tokens one hop away only, so containers on a bridge network cannot get the instance role's credentials.",
   fix: "Set metadata_options { http_put_response_hop_limit = 1 }; run containers that need the instance's identity on the host network.",
   check(block, stack) {
-    if (block.kind !== "resource" || !INSTANCE_TYPES.has(block.type)) return [];
-    const [options] = nestedBlocks(block.attributes.metadata_options);
-    // An instance without its own options takes them from its launch template, which is checked itself.
-    if (!options && launchTemplateOf(block, stack)) return [];
-    if (options?.http_endpoint === "disabled") return [];
+    const options = imdsOptionsToCheck(block, stack);
     const limit = options?.http_put_response_hop_limit;
-    if (limit === 1) return [];
+    if (!options || limit === 1) return [];
     const actual = limit === undefined ? "unset (the image decides: 2 on Amazon Linux 2023)" : JSON.stringify(limit);
     return [`metadata_options.http_put_response_hop_limit is ${actual}`];
   },

@@ -5,7 +5,7 @@
  * configured references). A node on the private subnet must then reach every service at the
  * bastion's fixed address, through EC2's source/destination check.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -22,7 +22,7 @@ import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningPr
 import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
+import { IMDS_ADDRESS, siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { testCertificates } from "../helpers/tls.js";
 
@@ -172,6 +172,22 @@ describe("bastion in an EC2-like VPC", () => {
       const blob = await vpc!.exec(node.netns, "sh", ["-c", `curl ${CURL.join(" ")} -f http://${BASTION_IP}:${cache.port}/v2/${REPOSITORY}/blobs/${digest} | sha256sum`]);
       await vpc!.expectOk(`blob ${digest} through the cache`, blob);
       expect(`sha256:${blob.stdout.split(" ")[0]}`).toBe(digest);
+    }
+  });
+
+  it("keeps IMDS one hop away: the host gets an answer, a container on Docker's bridge none", async () => {
+    const url = `http://${IMDS_ADDRESS}/latest/meta-data/instance-id`;
+    const host = await vpc!.exec(bastion.netns, "curl", [...CURL, "-o", "/dev/null", "-w", "%{http_code}", url]);
+    expect(host.stdout, host.stderr).toBe("401"); // answered: no IMDSv2 token
+    // A container on Docker's default bridge; curl runs in its network namespace.
+    const id = (await docker!.run(["run", "--detach", "--network", "bridge", "--entrypoint", "/bin/sh", config.images.registry, "-c", "sleep 600"])).trim();
+    try {
+      const pid = (await docker!.run(["inspect", "--format", "{{.State.Pid}}", id])).trim();
+      const container = spawnSync("nsenter", [`--net=/proc/${pid}/ns/net`, "curl", "-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", url], { encoding: "utf8" });
+      // Connected (the SYN-ACK is the kernel's), but IMDS's answer dies at the bastion's hop.
+      expect(container.stderr).toMatch(/timed out after \d+ milliseconds with 0 bytes received/);
+    } finally {
+      await docker!.run(["rm", "--force", id]);
     }
   });
 

@@ -175,6 +175,17 @@ describe("bastion in an EC2-like VPC", () => {
     }
   });
 
+  it("drops what a published port on Docker's bridge answers at the bastion's address (why the services use host networking)", async () => {
+    const port = 8099;
+    const id = (await docker!.run(["run", "--detach", "--network", "bridge", "--publish", `${port}:${port}`, config.images.matchbox, `-address=0.0.0.0:${port}`, "-data-path=/tmp", "-assets-path="])).trim();
+    try {
+      await waitUntil("the bridged matchbox to answer on the bastion itself", async () => (await vpc!.exec(bastion.netns, "curl", [...CURL, "-o", "/dev/null", `http://127.0.0.1:${port}/`])).code === 0, { timeoutMs: 30_000 });
+      await expect(fromNode("bridged matchbox", port, "/")).rejects.toThrow(/EC2 source\/dest check dropped \d+ packet\(s\) leaving eni-\w+ \(bastion eth0, .*\) with another source address/);
+    } finally {
+      await docker!.run(["rm", "--force", id]);
+    }
+  });
+
   it("keeps IMDS one hop away: the host gets an answer, a container on Docker's bridge none", async () => {
     const url = `http://${IMDS_ADDRESS}/latest/meta-data/instance-id`;
     const host = await vpc!.exec(bastion.netns, "curl", [...CURL, "-o", "/dev/null", "-w", "%{http_code}", url]);

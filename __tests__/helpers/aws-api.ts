@@ -9,9 +9,8 @@ import { fileURLToPath } from "node:url";
 
 export const VPC_TOOLS = join(fileURLToPath(new URL(".", import.meta.url)), "vpc_tools.py");
 
-// boto3 answers are loosely typed JSON; callers pick the fields they need.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AwsAnswer = any;
+/** boto3 answers are loosely typed JSON; callers pick the fields they need. */
+export type AwsAnswer = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export class AwsApi {
   private readonly child: ChildProcess;

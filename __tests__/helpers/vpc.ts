@@ -20,7 +20,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { AwsApi, VPC_TOOLS } from "./aws-api.js";
+import { AwsApi, VPC_TOOLS, type AwsAnswer } from "./aws-api.js";
 import { startProcess, tempDir, waitUntil, type RunningProcess } from "./processes.js";
 import { amazonDnsAddress, cidrContainsIp, nthAddress, parseIpv4Cidr } from "../../config/net.js";
 import type { SiteConfig } from "../../config/schema.js";
@@ -115,7 +115,7 @@ export class Vpc {
   readonly vpcId: string;
   private readonly subnetIds: Record<string, string>;
   private readonly routes: Record<string, DefaultRoute> = {};
-  private readonly instances = new Map<string, Instance & { readonly subnet: string; hopLimit: number; userData: string; mac: string }>();
+  private readonly instances = new Map<string, Instance & { readonly subnet: string; readonly hopLimit: number; readonly userData: string; readonly mac: string }>();
   private readonly enis = new Map<string, PluggedEni>();
   private readonly processes: RunningProcess[] = [];
   private hotplug?: NodeJS.Timeout;
@@ -224,10 +224,9 @@ export class Vpc {
     const motoPort = new URL(this.options.motoEndpoint).port;
     await sh(["ip", "-n", internet, "addr", "add", `${AWS_API_ADDRESS}/32`, "dev", "lo"]);
     await this.expose([{ address: AWS_API_ADDRESS, port: 80, target: `127.0.0.1:${motoPort}` }], "EC2/SSM API relay");
-    await waitUntil("IMDS and Amazon DNS to listen", async () => (await this.exec(fabric, "ss", ["-Hlnt", `src ${IMDS_ADDRESS}`])).stdout.includes(":80"), {
-      timeoutMs: 20_000,
-      process: this.processes[1],
-    });
+    for (const [service, filter] of [[this.processes[0]!, `src ${amazonDns} and sport = 53`], [this.processes[1]!, `src ${IMDS_ADDRESS} and sport = 80`]] as const) {
+      await waitUntil(`${service.name} to listen`, async () => (await this.exec(fabric, "ss", ["-Hln", filter])).stdout.trim() !== "", { timeoutMs: 20_000, process: service });
+    }
   }
 
   private imdsFile(): string {
@@ -426,8 +425,8 @@ table ip igw {
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private async plug(eni: any, instanceId: string, deviceIndex: number): Promise<void> {
+  /** Plugs an ENI as moto describes it (`describe_network_interfaces` / `run_instances`) into an instance. */
+  private async plug(eni: AwsAnswer, instanceId: string, deviceIndex: number): Promise<void> {
     const instance = this.instances.get(instanceId)!;
     const port = `${this.prefix}p${++this.portCount}`;
     const device = `eth${deviceIndex}`;

@@ -55,6 +55,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [{ services: { dnsUpstreams: ["AmazonProvidedDNS", "0.0.0.0"] } }, ["services.dnsUpstreams.1: 0.0.0.0 is the bastion itself"]],
   ],
   tagsKeepStackTags: [[{ tags: { Project: "x", site: "y", Owner: "z" } }, ["tags.Project: is set by the stack itself", "tags.site: is set by the stack itself"]]],
+  bastionHasEgress: [[{ network: { nat: "none" } }, ['network.nat: "none" leaves the bastion without egress']]],
 };
 
 const format = (problems: { path: (string | number)[]; message: string }[]) => problems.map((p) => `${p.path.join(".")}: ${p.message}`);

@@ -167,6 +167,21 @@ export function tagsKeepStackTags(c: SiteConfig): Problem[] {
     .map((key) => ({ path: ["tags", key], message: `is set by the stack itself (${STACK_TAG_KEYS.join(", ")}); use another key` }));
 }
 
+/**
+ * Rule bastionHasEgress: an AWS bastion needs egress at every boot (EC2 API to attach its ENI and volume, dnf, SSM, the
+ * compose download): without it, its boot unit retries forever while the instance bills.
+ */
+export function bastionHasEgress(c: SiteConfig): Problem[] {
+  if (c.site.kind !== "aws" || c.network.nat !== "none") return [];
+  return [
+    {
+      path: ["network", "nat"],
+      message:
+        '"none" leaves the bastion without egress (EC2 API for its ENI and volume, dnf, SSM, the compose download) and it retries forever while billed; set "instance" (a t4g.nano on the bastion\'s schedule) or "gateway" (managed NAT Gateway, always on)',
+    },
+  ];
+}
+
 /** Every cross-field rule, by name. */
 export const SITE_RULES = {
   availabilityZoneInRegion,
@@ -179,4 +194,5 @@ export const SITE_RULES = {
   dhcpRangeUsable,
   piholeUpstreamNotBastion,
   tagsKeepStackTags,
+  bastionHasEgress,
 } as const;

@@ -5,7 +5,8 @@
 #   - a Python venv with moto's server (AWS API emulator) and checkov,
 #   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command,
 #   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate),
-#   - matchbox, built from its Go module at the version of the default matchbox image.
+#   - matchbox, built from its Go module at the version of the default matchbox image,
+#   - Docker Compose v2 (CLI plugin), built from its Go module at the version the bastion downloads.
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -117,6 +118,15 @@ matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"
 [ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox \
   "-X $matchbox_module/matchbox/version.Version=$matchbox_version"
 
+# --- Docker Compose v2 ------------------------------------------------------------------------------------
+# Same release as COMPOSE_PLUGIN in templates/bastion-boot.ts (__tests__/integration/vpc-bastion.test.ts
+# checks the built binary against it); static and version-stamped like the release build.
+compose_module=github.com/docker/compose/v2
+compose_version=v2.33.0
+compose_bin="$cache/compose/$compose_version/docker-compose"
+[ -x "$compose_bin" ] || CGO_ENABLED=0 go_build_module "$compose_module" "$compose_version" "$compose_bin" ./cmd \
+  "-X $compose_module/internal.Version=$compose_version"
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
@@ -126,4 +136,5 @@ export DEATHSTAR_VENV=$venv
 export DEATHSTAR_COMPOSE_CHECK=$compose_check
 export DEATHSTAR_TALOS_CONFIG_CHECK=$talos_check
 export DEATHSTAR_MATCHBOX=$matchbox_bin
+export DEATHSTAR_COMPOSE=$compose_bin
 ENV

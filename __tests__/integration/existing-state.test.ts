@@ -104,7 +104,7 @@ function sha256(path: string): string {
 describe.sequential("an existing hand-written setup", () => {
   it("adopt mode, same state: moved blocks, and the plan destroys nothing that matched", async () => {
     const state = stateCopy("adopt-moved.tfstate");
-    const config = { state: { backend: "local", path: state }, network: { nat: "none" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    const config = { state: { backend: "local", path: state }, network: { nat: "gateway" }, existing: { modules: [], adoptFile: "adopt.json" } };
     writeFileSync(join(root, "config.json"), JSON.stringify(config));
     const before = sha256(join(root, state));
     const run = await adopt(state);
@@ -143,7 +143,7 @@ describe.sequential("an existing hand-written setup", () => {
 
   it("adopt mode, other state: import blocks that take the existing objects over", async () => {
     const state = stateCopy("adopt-import-source.tfstate");
-    const config = { state: { backend: "local", path: "adopt-import.tfstate" }, network: { nat: "none" }, existing: { modules: [], adoptFile: "adopt-import.json" } };
+    const config = { state: { backend: "local", path: "adopt-import.tfstate" }, network: { nat: "gateway" }, existing: { modules: [], adoptFile: "adopt-import.json" } };
     writeFileSync(join(root, "config.json"), JSON.stringify(config));
     const run = await adopt(state);
     expect(run.code, run.stderr).toBe(0);

@@ -1,0 +1,94 @@
+/**
+ * `npm run start` / `npm run stop` against moto: the NAT instance's group comes up before the
+ * bastion's and goes down after it, through the real AWS CLI, and both end at the asked capacity.
+ */
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AwsApi } from "../helpers/aws-api.js";
+import { MotoServer } from "../helpers/moto.js";
+import { siteConfig } from "../helpers/synth.js";
+import { toolchain } from "../helpers/toolchain.js";
+
+const config = siteConfig();
+const GROUPS = ["deathstar-nat_instance", "deathstar-bastion"];
+
+describe("npm run start / npm run stop", () => {
+  let moto: MotoServer | undefined;
+  let api: AwsApi | undefined;
+
+  const npm = (script: "start" | "stop") =>
+    spawnSync("npm", ["run", "--silent", script], {
+      encoding: "utf8",
+      timeout: 300_000,
+      env: {
+        ...process.env,
+        DEATHSTAR_CONFIG: "",
+        AWS_ENDPOINT_URL: moto!.endpoint,
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+  const inService = async (group: string) => {
+    const { AutoScalingGroups } = await api!.call("autoscaling", "describe_auto_scaling_groups", { AutoScalingGroupNames: [group] });
+    return AutoScalingGroups[0].Instances.filter((i: { LifecycleState: string }) => i.LifecycleState === "InService").length as number;
+  };
+
+  beforeAll(async () => {
+    const tools = toolchain();
+    moto = await MotoServer.start(tools.venv);
+    api = new AwsApi(tools.venv, moto.endpoint, config.aws.region);
+    const vpc = (await api.call("ec2", "create_vpc", { CidrBlock: config.network.vpcCidr })).Vpc.VpcId;
+    const subnet = (await api.call("ec2", "create_subnet", { VpcId: vpc, CidrBlock: config.network.privateSubnet.cidr, AvailabilityZone: config.aws.availabilityZone })).Subnet.SubnetId;
+    for (const group of GROUPS) {
+      await api.call("ec2", "create_launch_template", { LaunchTemplateName: group, LaunchTemplateData: { ImageId: "ami-0a1b2c3d4e5f60718", InstanceType: "t4g.nano" } });
+      await api.call("autoscaling", "create_auto_scaling_group", {
+        AutoScalingGroupName: group,
+        LaunchTemplate: { LaunchTemplateName: group, Version: "$Latest" },
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: subnet,
+      });
+    }
+  });
+
+  afterAll(async () => {
+    api?.close();
+    await moto?.stop();
+  });
+
+  it("start raises the NAT instance's group first, then the bastion's", async () => {
+    const result = npm("start");
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split("\n").filter(Boolean)).toEqual([
+      "deathstar-nat_instance: desired capacity 1",
+      "deathstar-nat_instance: in service",
+      "deathstar-bastion: desired capacity 1",
+      "deathstar-bastion: in service",
+    ]);
+    for (const group of GROUPS) expect(await inService(group), group).toBe(1);
+  });
+
+  it("stop lowers the bastion's group first, then the NAT instance's", async () => {
+    const result = npm("stop");
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split("\n").filter(Boolean)).toEqual([
+      "deathstar-bastion: desired capacity 0",
+      "deathstar-bastion: stopped",
+      "deathstar-nat_instance: desired capacity 0",
+      "deathstar-nat_instance: stopped",
+    ]);
+    for (const group of GROUPS) expect(await inService(group), group).toBe(0);
+  });
+
+  it("names a missing group and the fix", async () => {
+    await api!.call("autoscaling", "delete_auto_scaling_group", { AutoScalingGroupName: "deathstar-nat_instance", ForceDelete: true });
+    const result = npm("start");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Auto Scaling Group deathstar-nat_instance does not exist: deploy the stack first");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

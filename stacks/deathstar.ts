@@ -20,7 +20,7 @@ import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
-/** cdktf.out/stacks/<name>/ → the repo root, where the operator's terraform.tfstate lives. */
+/** cdktf.out/stacks/<name>/ → the repo root, where the local state (`state.path`) lives. */
 const STACK_DIR_TO_REPO_ROOT = "../../..";
 
 /** Options of {@link DeathStarStack}. */

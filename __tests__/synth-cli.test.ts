@@ -1,4 +1,7 @@
-/** The real entry point, as `cdktf synth` runs it: good configs write cdktf.out, bad ones write nothing. */
+/**
+ * The real entry point, as `cdktf synth` runs it: good configs write cdktf.out, bad ones write
+ * nothing, and a new output keeps what `tofu init` made in the old one.
+ */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,10 +57,15 @@ describe("synth entry point", () => {
     mkdirSync(join(stackDir, ".terraform", "providers"), { recursive: true });
     writeFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "backend settings\n");
     writeFileSync(join(stackDir, ".terraform.lock.hcl"), "# lock\n");
+    // An operator's override file is carried too; anything else the old output held is not.
+    writeFileSync(join(stackDir, "local_override.tf.json"), "{}\n");
+    writeFileSync(join(stackDir, "tfplan"), "old plan\n");
     const again = synth(out, undefined, project);
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "utf8")).toBe("backend settings\n");
     expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
+    expect(readFileSync(join(stackDir, "local_override.tf.json"), "utf8")).toBe("{}\n");
+    expect(existsSync(join(stackDir, "tfplan"))).toBe(false);
     expect(readFileSync(join(project, "terraform.deathstar.lock.hcl"), "utf8")).toBe("# lock\n");
     expect(again.stdout).toMatch(/terraform\.deathstar\.lock\.hcl: provider lock updated .*; commit it/);
 

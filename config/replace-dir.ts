@@ -1,9 +1,9 @@
 /**
- * Replaces a directory as a whole, or not at all: `fill` writes into a scratch dir beside `target`,
+ * Replaces a directory (or a file, {@link writeFileAtomically}) as a whole, or not at all: `fill` writes into a scratch dir beside `target`,
  * which is swapped into place only when it returns. On any error the scratch dir is removed and
  * `target` (a previous good output) is left exactly as it was.
  */
-import { lstatSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** Options of {@link replaceDirAtomically}. */
@@ -40,6 +40,18 @@ export function replaceDirAtomically<T>(target: string, fill: (scratch: string) 
     if (!exists(target) && exists(previous)) renameSync(previous, target);
     for (const path of carried) if (exists(join(scratch, path))) renameSync(join(scratch, path), join(target, path));
     rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Writes a file whole or not at all: a scratch file beside it, renamed into place. */
+export function writeFileAtomically(path: string, data: string | Uint8Array): void {
+  const scratch = `${path}.partial-${process.pid}`;
+  try {
+    writeFileSync(scratch, data);
+    renameSync(scratch, path);
+  } catch (error) {
+    rmSync(scratch, { force: true });
     throw error;
   }
 }

@@ -1,7 +1,11 @@
 import { App } from "cdktf";
-import { copyFileSync, existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { ConfigError } from "../config/load.js";
+import { replaceDirAtomically, writeFileAtomically } from "../config/replace-dir.js";
 import type { SiteConfig } from "../config/schema.js";
+import { estimateMonthlyCost } from "../cost/model.js";
+import { budgetProblem, projectionLine } from "../cost/report.js";
 import type { TerraformJson } from "../cost/resources.js";
 import { DeathStarStack, STACK_NAME } from "./deathstar.js";
 
@@ -15,10 +19,15 @@ export function stackJsonPath(outdir: string): string {
   return join(stackDirPath(outdir), "cdk.tf.json");
 }
 
-/** What `tofu init` makes in the stack directory; every synth carries it into the new output. */
-export const TOFU_INIT_FILES: readonly string[] = [".terraform", ".terraform.lock.hcl"];
 /** The provider lock file OpenTofu reads and writes in the stack directory. */
 const STACK_LOCK_FILE = ".terraform.lock.hcl";
+/** What `tofu init` makes in the stack directory: every synth carries it into the new output. */
+const TOFU_INIT_FILES: readonly string[] = [".terraform", STACK_LOCK_FILE];
+/**
+ * OpenTofu override files (`override.tf.json`, `*_override.tf.json`, and the .tf forms) an
+ * operator put beside cdk.tf.json: never synthesized, so every synth carries them over too.
+ */
+const OVERRIDE_FILE = /^(.+_)?override\.tf(\.json)?$/;
 /**
  * The committed copy of the provider lock file, at the project root beside the stack's state
  * (cdktf.out is generated and git-ignored, and OpenTofu reads the lock only from the directory it
@@ -35,27 +44,52 @@ export function synthesizeStack(outdir: string, config: Readonly<SiteConfig>): T
 }
 
 /**
+ * `npm run synth`: synthesizes into a scratch directory, prices the result against the budget and
+ * only then swaps it into `outdir`, carrying over what `tofu init` made and any override files, so
+ * a bad config, a failed synth or a blown budget never leaves a partial output and a good synth
+ * never forces a re-init. Prints the cost projection and what happened to the lock file.
+ */
+export function writeStackOutput(config: Readonly<SiteConfig>, outdir: string, projectRoot: string): TerraformJson {
+  const oldStackDir = stackDirPath(outdir);
+  const overrides = existsSync(oldStackDir) ? readdirSync(oldStackDir).filter((name) => OVERRIDE_FILE.test(name)) : [];
+  const json = replaceDirAtomically(
+    outdir,
+    (scratch) => {
+      const synthesized = synthesizeStack(scratch, config);
+      checkBudget(synthesized, config);
+      return synthesized;
+    },
+    { carry: [...TOFU_INIT_FILES, ...overrides].map((file) => relative(outdir, join(oldStackDir, file))) },
+  );
+  const lockNote = syncLockFile(outdir, projectRoot);
+  if (lockNote) process.stdout.write(`${lockNote}\n`);
+  return json;
+}
+
+/** Prints the projection; throws when it exceeds the budget and the config does not allow that. */
+function checkBudget(stack: TerraformJson, config: Readonly<SiteConfig>): void {
+  const report = estimateMonthlyCost(stack, config);
+  process.stdout.write(`${projectionLine(report, config)}\n`);
+  const problem = budgetProblem(report, config.budget);
+  if (problem) throw new ConfigError([problem], "cost projection");
+}
+
+/**
  * Keeps the stack directory's provider lock and the committed copy at the project root the same:
  * a lock that `tofu init` wrote (or upgraded) is copied to the root, to be committed; a fresh
  * checkout's stack directory gets the committed one, so `tofu init` installs the same providers
  * and checks them against the same hashes. Returns what it did, or undefined when both agree.
  */
-export function syncLockFile(outdir: string, projectRoot: string): string | undefined {
+function syncLockFile(outdir: string, projectRoot: string): string | undefined {
   const committed = join(projectRoot, LOCK_FILE);
   const working = join(stackDirPath(outdir), STACK_LOCK_FILE);
   const shown = (path: string) => relative(projectRoot, path);
   if (existsSync(working)) {
     if (existsSync(committed) && readFileSync(committed, "utf8") === readFileSync(working, "utf8")) return undefined;
-    copyAtomically(working, committed);
+    writeFileAtomically(committed, readFileSync(working));
     return `${LOCK_FILE}: provider lock updated from ${shown(working)} (written by tofu init); commit it.`;
   }
   if (!existsSync(committed)) return undefined;
-  copyAtomically(committed, working);
+  writeFileAtomically(working, readFileSync(committed));
   return `${shown(working)}: provider lock copied from ${LOCK_FILE}; tofu init installs exactly those providers.`;
-}
-
-function copyAtomically(from: string, to: string): void {
-  const scratch = `${to}.partial-${process.pid}`;
-  copyFileSync(from, scratch);
-  renameSync(scratch, to);
 }

@@ -139,8 +139,9 @@ export class DeathStarStack extends TerraformStack {
   }
 
   /**
-   * The decisions of `npm run adopt`: moved blocks (same state), import blocks (other state) and
-   * attributes kept at their existing values so that nothing adopted is replaced. Every target
+   * The decisions of `npm run adopt`: moved blocks (same state), import blocks (other state),
+   * removed blocks (old resources left in AWS) and attributes kept at their existing values so
+   * that nothing adopted is replaced. Every target
    * must be one of our resources; a stale file is an error, not a silent no-op.
    */
   private adopt(file: string): void {
@@ -160,6 +161,8 @@ export class DeathStarStack extends TerraformStack {
     // Stack-level blocks: cdktf's importFrom() would also probe for a `terraform` binary at synth.
     if (decisions.moved.length > 0) this.addOverride("moved", decisions.moved);
     if (decisions.import.length > 0) this.addOverride("import", decisions.import);
+    const removed = decisions.removed ?? [];
+    if (removed.length > 0) this.addOverride("removed", removed.map(({ from }) => ({ from, lifecycle: { destroy: false } })));
   }
 
   private backend(state: SiteConfig["state"]): void {

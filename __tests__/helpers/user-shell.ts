@@ -119,8 +119,16 @@ export class UserShell {
     this.cwd = root;
   }
 
-  /** Runs one command line; `cd <dir>` (alone or before `&&`) changes the directory for the next ones. */
+  /**
+   * Runs one command line. As in an interactive shell, `cd <dir>` (alone or before `&&`) changes
+   * the directory and `export NAME=value` the environment of the commands after it.
+   */
   async run(command: string): Promise<CommandResult> {
+    const exported = /^export\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/.exec(command);
+    if (exported) {
+      this.env[exported[1]!] = exported[2]!;
+      return { command, code: 0, output: "" };
+    }
     const cd = /^cd\s+(\S+)\s*(?:&&\s*(.*))?$/s.exec(command);
     if (cd) {
       this.cwd = resolve(this.cwd, cd[1]!);

@@ -8,16 +8,23 @@
  *   npm run cost → tofu apply -var talos_node_count=3 → npm run render:talos →
  *   tofu apply -var talos_node_count=0 → npm run teardown → tofu destroy → nothing left.
  *
+ * A second journey follows docs/existing-state.md's adopt steps the same way, over a hand-written
+ * lab applied first (__tests__/fixtures/owner-lab): adopt copies its state into place, the
+ * preflight plan passes, the first apply succeeds, the second plan and a later synth are empty,
+ * and nothing adopted changed its id.
+ *
  * The test's own additions, never part of what the user runs: a moto_override.tf.json in the
  * stack directory (provider endpoints on moto; every synth carries override files over), the
  * toolchain's tofu on PATH with its offline provider mirror, and AWS_ENDPOINT_URL for the aws CLI.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
-import { Tofu } from "../helpers/tofu.js";
+import { REPO_ROOT, synthProject } from "../helpers/project.js";
+import { Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { freshCopy, overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
 
@@ -26,21 +33,28 @@ const REGION = siteConfig().aws.region;
 
 let tools: Toolchain;
 let moto: MotoServer;
-let root: string;
+const roots: string[] = [];
 
 beforeAll(async () => {
   tools = toolchain();
-  moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()) });
-  root = freshCopy("deathstar-journey-");
+  // The owner's lab attaches an AWS managed policy: moto knows them only when asked to load them.
+  moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()), env: { MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } });
 });
 
 afterAll(async () => {
   await moto?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
+
+function copyOfRepo(): string {
+  const root = freshCopy("deathstar-journey-");
+  roots.push(root);
+  return root;
+}
 
 describe.sequential("the README's journey in a fresh copy", () => {
   it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async () => {
+    const root = copyOfRepo();
     const readme = join(root, "README.md");
     const user = new UserShell(root, userEnv(tools, moto.endpoint));
     const stackDir = join(root, STACK_DIR);
@@ -94,6 +108,83 @@ describe.sequential("the README's journey in a fresh copy", () => {
       expect({ vpcs: left.vpcs, instances: left.instances, addresses: left.addresses }).toEqual({ vpcs: [], instances: [], addresses: [] });
     } finally {
       if (applied && existsSync(stackDir)) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+    }
+  });
+});
+
+/** What the old lab calls (it has no synthesized JSON to derive it from): one default provider. */
+const OWNER_LAB_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
+
+interface StateFile {
+  resources: { module?: string; type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+}
+
+/** `type.name` (module-qualified) → the id of its first instance. */
+function idsOf(path: string): Record<string, unknown> {
+  const state = JSON.parse(readFileSync(path, "utf8")) as StateFile;
+  return Object.fromEntries(state.resources.filter((r) => r.instances.length > 0).map((r) => [`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`, r.instances[0]!.attributes.id]));
+}
+
+function sha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", () => {
+  it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async () => {
+    await moto.reset();
+    const root = copyOfRepo();
+    const doc = join(root, "docs", "existing-state.md");
+    const legacyDir = join(root, "legacy");
+    const stackDir = join(root, STACK_DIR);
+
+    // Before the journey: the owner's lab, applied by hand with its own local state.
+    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
+    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
+    const legacy = new Tofu(tools, legacyDir);
+    await legacy.init();
+    await legacy.apply();
+    const oldState = join(legacyDir, "terraform.tfstate");
+    const oldIds = idsOf(oldState);
+    const oldStateHash = sha256(oldState);
+    // The test-only override must be in the stack directory before adopt's preflight plans there.
+    const { stackDir: synthesized } = await synthProject(root, { existing: { modules: [] } });
+    overrideForMoto(synthesized, moto.endpoint, tools);
+    rmSync(join(root, "config.json"));
+
+    const user = new UserShell(root, userEnv(tools, moto.endpoint));
+    let applied = false;
+    try {
+      const adoptBlock = shellBlock(doc, "npm run adopt").commands;
+      let adoptOutput = "";
+      for (const command of adoptBlock) adoptOutput += await user.ok(command);
+      expect(adoptOutput).toMatch(/^Copied legacy\/terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\)/m);
+      expect(sha256(oldState), "the old state is only read").toBe(oldStateHash);
+      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_vpc\.this +aws_vpc\.main /m);
+      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_subnet\.public\[0\] +aws_subnet\.public /m);
+      expect(adoptOutput).toMatch(/^import +module\.network\.aws_route_table\.public\.route\["0\.0\.0\.0\/0"\] +aws_route\.public_default /m);
+      expect(adoptOutput).toMatch(/^TAKEOVER +default SG sg-\S+ +aws_default_security_group\.default +every rule/m);
+      expect(adoptOutput).toMatch(/^TAKEOVER +DHCP options \S+ +aws_vpc_dhcp_options_association\.main +the VPC's DNS servers become/m);
+      expect(adoptOutput).toMatch(/^unmatched +module\.jump\.aws_autoscaling_group\.this +- +forgotten: leaves the state, stays in AWS/m);
+      expect(adoptOutput).toMatch(/^Preflight passed: tofu plan would .*destroy 0; nothing adopted is destroyed or replaced/m);
+
+      const applyBlock = shellBlock(doc, "tofu apply").commands;
+      expect(applyBlock).toEqual(["cd cdktf.out/stacks/deathstar", "tofu apply", "tofu plan -detailed-exitcode"]);
+      applied = true;
+      for (const command of applyBlock) await user.ok(command);
+
+      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+      expect(ids["aws_vpc.main"], "the VPC kept its id").toBe(oldIds["module.network.aws_vpc.this"]);
+      expect(ids["aws_subnet.public"]).toBe(oldIds["module.network.aws_subnet.public"]);
+      expect(ids["aws_route_table.public"]).toBe(oldIds["module.network.aws_route_table.public"]);
+      expect(ids["aws_internet_gateway.main"]).toBe(oldIds["module.network.aws_internet_gateway.this"]);
+      expect(Object.keys(ids).filter((address) => address.startsWith("module.")), "forgotten resources left the stack's state").toEqual([]);
+      // Forgotten, not destroyed: the old jump host's group is still in AWS.
+      const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
+      expect(groups).toMatch(/homelab-jump/);
+
+      for (const command of shellBlock(doc, "npm run synth").commands) await user.ok(command);
+    } finally {
+      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
     }
   });
 });

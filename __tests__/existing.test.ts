@@ -103,6 +103,54 @@ describe("module mode synth", () => {
   });
 });
 
+describe("module mode with a module that provides only the VPC and a public subnet", () => {
+  const OWNER_MODULES = "__tests__/fixtures/owner-lab/modules";
+  const network = {
+    name: "network",
+    source: `${OWNER_MODULES}/vpc`,
+    inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
+    outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
+  };
+  const jump = {
+    name: "jump",
+    source: `${OWNER_MODULES}/bastion`,
+    inputs: {
+      name: "homelab-jump",
+      vpc_id: { fromModule: "network", output: "vpc_id" },
+      subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
+      ami_id: "ami-0a1b2c3d4e5f60718",
+      ssh_from: ["2001:db8::10/128"],
+    },
+    outputs: {},
+  };
+  const stack = synth(siteConfig({ network: { nat: "instance" }, existing: { modules: [network, jump] } } as Record<string, unknown>));
+  const modules = (stack as unknown as { module: Record<string, Record<string, unknown>> }).module;
+
+  it("accepts the VPC and public subnet alone, and indexed outputs and inputs", () => {
+    expect(problems({ modules: [network, jump] })).toEqual([]);
+    expect(problems({ modules: [{ ...network, outputs: { vpcId: "vpc_id", publicSubnetId: "x", privateSubnetId: "y" } }] }).join("\n")).toMatch(
+      /outputs provide part of the network \(vpcId, publicSubnetId, privateSubnetId\); also map privateRouteTableId, or none of them \(or only vpcId and publicSubnetId/,
+    );
+    expect(problems({ modules: [{ ...network, outputs: { vpcId: { output: "vpc_id", index: -1 } } }] }).join("\n")).toMatch(/existing\.modules\.0\.outputs\.vpcId/);
+  });
+
+  it("indexes list outputs, as inputs of another module and as our inputs", () => {
+    expect(modules.jump!.subnet_id).toBe("${module.network.public_subnet_ids[0]}");
+    expect(resource(stack, "aws_network_interface", "nat_instance").subnet_id).toBe("${module.network.public_subnet_ids[0]}");
+  });
+
+  it("adds only the private subnet and its route table, inside the module's VPC: never a second VPC", () => {
+    const addresses = resourceAddresses(stack);
+    for (const own of ["aws_vpc.main", "aws_subnet.public", "aws_internet_gateway.main", "aws_route_table.public", "aws_route.public_default"]) {
+      expect(addresses).not.toContain(own);
+    }
+    expect(resource(stack, "aws_subnet", "private")).toMatchObject({ vpc_id: "${module.network.vpc_id}", cidr_block: "10.20.13.0/24" });
+    expect(resource(stack, "aws_route_table", "private").vpc_id).toBe("${module.network.vpc_id}");
+    expect(resource(stack, "aws_route_table_association", "private")).toMatchObject({ subnet_id: "${aws_subnet.private.id}", route_table_id: "${aws_route_table.private.id}" });
+    expect(resource(stack, "aws_route", "private_default").route_table_id).toBe("${aws_route_table.private.id}");
+  });
+});
+
 describe("adopt file at synth", () => {
   const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-synth-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { TerraformHclModule } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { ExistingFeed, SiteConfig } from "../config/schema.js";
+import type { ExistingFeed, ModuleOutput, SiteConfig } from "../config/schema.js";
 
 type ModuleConfig = SiteConfig["existing"]["modules"][number];
 type InputValue = ModuleConfig["inputs"][string];
@@ -61,21 +61,30 @@ export class ExistingModules extends Construct {
     });
     call.overrideLogicalId(module.name);
     this.byName.set(module.name, call);
-    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, string | undefined][]) {
-      if (output !== undefined) this.feeds.set(feed, call.getString(output));
+    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, ModuleOutput | undefined][]) {
+      if (output !== undefined) this.feeds.set(feed, typeof output === "string" ? call.getString(output) : outputElement(call, output.output, output.index));
     }
   }
 
   private inputValue(value: InputValue): unknown {
     if (typeof value === "string") return escapeTemplate(value);
     if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? escapeTemplate(item) : item));
-    if (typeof value === "object" && "fromModule" in value && "output" in value && Object.keys(value).length === 2) {
+    if (typeof value === "object" && "fromModule" in value && typeof value.fromModule === "string" && typeof value.output === "string") {
       // Listed earlier (schema rule), so the module exists.
-      return this.byName.get(value.fromModule as string)!.getString(value.output as string);
+      const from = this.byName.get(value.fromModule)!;
+      return typeof value.index === "number" ? outputElement(from, value.output, value.index) : from.getString(value.output);
     }
     if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeTemplate(String(v))]));
     return value;
   }
+}
+
+/**
+ * `module.<name>.<output>[index]`: one element of a list output. Written out, as cdktf's
+ * propertyAccess would render the legacy `output.0` form; name, output and index are validated.
+ */
+function outputElement(module: TerraformHclModule, output: string, index: number): string {
+  return `\${module.${module.friendlyUniqueId}.${output}[${index}]}`;
 }
 
 /** Config literals are data, never OpenTofu templates: `${` and `%{` are escaped. */

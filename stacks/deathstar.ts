@@ -106,22 +106,23 @@ export class DeathStarStack extends TerraformStack {
     enforceSecurityRules(this);
   }
 
-  /** Our own network, or the one an existing module provides (the schema ensures all four ids or none). */
+  /**
+   * Our own network, the one an existing module provides (all four ids), or a module's VPC and
+   * public subnet with our private subnet and route table inside that VPC (the schema allows
+   * nothing else), so a module's VPC is never planned a second time.
+   */
   private network(config: Readonly<SiteConfig>, existing: ExistingModules): NetworkIds {
     const vpcId = existing.feed("vpcId");
-    if (vpcId !== undefined) {
-      return {
-        vpcId,
-        publicSubnetId: existing.feed("publicSubnetId")!,
-        privateSubnetId: existing.feed("privateSubnetId")!,
-        privateRouteTableId: existing.feed("privateRouteTableId")!,
-      };
+    const privateSubnetId = existing.feed("privateSubnetId");
+    if (vpcId !== undefined && privateSubnetId !== undefined) {
+      return { vpcId, publicSubnetId: existing.feed("publicSubnetId")!, privateSubnetId, privateRouteTableId: existing.feed("privateRouteTableId")! };
     }
     return new Network(this, "network", {
       vpcCidr: config.network.vpcCidr,
       publicSubnetCidr: config.network.publicSubnet.cidr,
       privateSubnetCidr: config.network.privateSubnet.cidr,
       availabilityZone: config.aws.availabilityZone,
+      existing: vpcId === undefined ? undefined : { vpcId, publicSubnetId: existing.feed("publicSubnetId")! },
     });
   }
 

@@ -18,13 +18,13 @@
  * toolchain's tofu on PATH with its offline provider mirror, and AWS_ENDPOINT_URL for the aws CLI.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { REPO_ROOT, synthProject } from "../helpers/project.js";
-import { Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { freshCopy, overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
 
@@ -183,6 +183,67 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
       expect(groups).toMatch(/homelab-jump/);
 
       for (const command of shellBlock(doc, "npm run synth").commands) await user.ok(command);
+    } finally {
+      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+    }
+  });
+});
+
+describe.sequential("module mode over the owner's lab", () => {
+  it("keeps its modules, joins a VPC module that has only a public subnet, and never plans a second VPC", async () => {
+    await moto.reset();
+    const root = copyOfRepo();
+    const legacyDir = join(root, "legacy");
+    const stackDir = join(root, STACK_DIR);
+    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
+    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
+    const legacy = new Tofu(tools, legacyDir);
+    await legacy.init();
+    await legacy.apply();
+    const oldIds = idsOf(join(legacyDir, "terraform.tfstate"));
+
+    const modules = [
+      {
+        name: "network",
+        source: "legacy/modules/vpc",
+        inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
+        outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
+      },
+      {
+        name: "jump",
+        source: "legacy/modules/bastion",
+        inputs: {
+          name: "homelab-jump",
+          vpc_id: { fromModule: "network", output: "vpc_id" },
+          subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
+          ami_id: "ami-0a1b2c3d4e5f60718",
+          ssh_from: ["2001:db8::10/128"],
+        },
+        outputs: {},
+      },
+    ];
+    writeFileSync(join(root, "site.json"), JSON.stringify({ existing: { modules } }));
+    const user = new UserShell(root, { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: "site.json" });
+    let applied = false;
+    try {
+      // No existing.adoptFile: adopt only copies the old state into place.
+      expect(await user.ok("npm run adopt -- legacy/terraform.tfstate")).toMatch(/^existing\.adoptFile is not set: nothing else to decide/m);
+      await user.ok("npm run synth");
+      overrideForMoto(stackDir, moto.endpoint, tools);
+      const tofu = new Tofu(tools, stackDir);
+      const init = await tofu.init();
+      expect(`${init.stdout}${init.stderr}`).not.toMatch(/undefined provider/i);
+      const actions = planActions(await tofu.planJson());
+      expect([...(actions.delete ?? []), ...(actions.replace ?? []), ...(actions.update ?? [])], "the old modules plan exactly as before").toEqual([]);
+      expect((actions.create ?? []).filter((address) => address.startsWith("module.") || address.startsWith("aws_vpc."))).toEqual([]);
+      expect(actions.create).toEqual(expect.arrayContaining(["aws_subnet.private", "aws_route_table.private", "aws_route.private_default"]));
+      applied = true;
+      await tofu.apply();
+      expect((await tofu.planExitCode()).code, "a second plan shows no changes").toBe(0);
+      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+      expect(ids["module.network.aws_vpc.this"]).toBe(oldIds["module.network.aws_vpc.this"]);
+      const { vpcs } = await moto.inventory(REGION);
+      expect(vpcs, "one VPC: the module's").toEqual([oldIds["module.network.aws_vpc.this"]]);
     } finally {
       if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
     }

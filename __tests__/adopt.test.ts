@@ -1,5 +1,6 @@
-/** `npm run adopt`: reading a v4 state safely and matching its resources to ours. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+/** `npm run adopt`: copying an old state into place, reading a v4 state safely, matching its resources to ours, the preflight's rules. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -205,5 +206,37 @@ describe("preflightProblems", () => {
       "aws_route.public_default: adopted, yet the plan would create it anew",
       "aws_security_group.talos_nodes: the plan would create it, but module.vpc.aws_security_group.talos already exists with the same identity (AWS refuses the duplicate)",
     ]);
+  });
+});
+
+describe("an old ./terraform.tfstate", () => {
+  const project = mkdtempSync(join(tmpdir(), "deathstar-adopt-copy-"));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const adopt = () =>
+    spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(import.meta.dirname, "..", "scripts", "adopt.ts")], {
+      cwd: project,
+      env: { ...process.env, DEATHSTAR_CONFIG: "" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+  it("is copied to the stack's own state path, byte for byte, and left where it was; the user is told to move it", () => {
+    const old = `${JSON.stringify(LEGACY, null, 1)}\n`;
+    writeFileSync(join(project, "terraform.tfstate"), old);
+    const run = adopt();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Copied terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\), the stack's own state; terraform\.tfstate is unchanged\.$/m);
+    expect(run.stdout).toMatch(/cdktf synth refuses to run while \.\/terraform\.tfstate exists.*\n.*"mv terraform\.tfstate terraform\.tfstate\.pre-deathstar"/);
+    expect(readFileSync(join(project, "terraform.tfstate"), "utf8")).toBe(old);
+    expect(readFileSync(join(project, "terraform.deathstar.tfstate"), "utf8")).toBe(old);
+    expect(readdirSync(project).sort()).toEqual(["terraform.deathstar.tfstate", "terraform.tfstate"]);
+  });
+
+  it("is never copied over a state the stack already has", () => {
+    writeFileSync(join(project, "terraform.deathstar.tfstate"), "the stack's own\n");
+    const run = adopt();
+    expect(run.status).toBe(2);
+    expect(run.stdout).not.toMatch(/Copied/);
+    expect(readFileSync(join(project, "terraform.deathstar.tfstate"), "utf8")).toBe("the stack's own\n");
   });
 });

@@ -78,9 +78,13 @@ describe("module mode synth", () => {
     expect(modules.bastion!.vpc_id).toBe("${module.vpc.vpc_id}");
   });
 
-  it("gives the modules a provider without our default tags, so nothing they made changes", () => {
-    expect(modules.vpc!.providers).toEqual({ aws: "aws.existing" });
-    expect((stack.provider.aws as Record<string, unknown>[]).find((p) => p.alias === "existing")).toEqual({ alias: "existing", region: "eu-west-1" });
+  it("lets the modules inherit a default provider without our tags, so nothing they made changes; ours carry the tags", () => {
+    expect(modules.vpc!.providers, "no mapping: no \"undefined provider\" warning for a module without required_providers").toBeUndefined();
+    const providers = stack.provider.aws as Record<string, unknown>[];
+    expect(providers.find((p) => p.alias === undefined)).toEqual({ region: "eu-west-1" });
+    expect(providers.find((p) => p.alias === "deathstar")?.default_tags).toBeDefined();
+    expect(resource(stack, "aws_route", "private_default").provider).toBe("aws.deathstar");
+    expect((stack.data?.aws_caller_identity?.current as Record<string, unknown> | undefined)?.provider ?? Object.values(stack.data?.aws_caller_identity ?? {})[0]?.provider).toBe("aws.deathstar");
   });
 
   it("passes literals as data: template syntax in a config value is escaped", () => {

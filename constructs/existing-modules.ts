@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { TerraformHclModule } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ExistingFeed, ModuleOutput, SiteConfig } from "../config/schema.js";
@@ -16,8 +15,6 @@ export interface ExistingModulesProps {
   readonly projectRoot: string;
   /** The same root as seen from the synthesized stack directory, e.g. "../../..". */
   readonly projectRootFromStack: string;
-  /** Region of the provider the modules get. */
-  readonly region: string;
 }
 
 /**
@@ -25,19 +22,15 @@ export interface ExistingModulesProps {
  * so `module.<name>.…` addresses in the existing state keep matching and nothing they made is
  * replaced. Their outputs can stand in for our own network and security groups ({@link feed}).
  *
- * The modules get a provider of their own (`aws.existing`: same region, none of our default
- * tags), as they had before: the stack's tags would otherwise show up as a change to everything
- * they made.
+ * The modules inherit the stack's default provider, as they did in their old configuration; the
+ * stack keeps that one free of its default tags while modules are kept.
  */
 export class ExistingModules extends Construct {
   private readonly byName = new Map<string, TerraformHclModule>();
   private readonly feeds = new Map<ExistingFeed, string>();
-  private readonly provider?: AwsProvider;
 
   constructor(scope: Construct, id: string, props: ExistingModulesProps) {
     super(scope, id);
-    if (props.modules.length === 0) return;
-    this.provider = new AwsProvider(this, "provider", { alias: "existing", region: props.region });
     for (const module of props.modules) this.callModule(module, props);
   }
 
@@ -56,7 +49,6 @@ export class ExistingModules extends Construct {
       // Local paths are used in place: copying the module into an asset would change nothing
       // about its addresses but would hide edits to it until the next synth.
       skipAssetCreationFromLocalModules: true,
-      providers: [this.provider!],
       variables: Object.fromEntries(Object.entries(module.inputs).map(([name, value]) => [name, this.inputValue(value)])),
     });
     call.overrideLogicalId(module.name);

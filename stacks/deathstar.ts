@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformResource, TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, TerraformDataSource, TerraformResource, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
@@ -43,14 +43,15 @@ export class DeathStarStack extends TerraformStack {
     const tags = { Project: "third-death-star", Site: config.site.name, ManagedBy: "opentofu-cdktf", ...config.tags };
 
     this.backend(config.state);
-    new AwsProvider(this, "aws", { region: config.aws.region, defaultTags: [{ tags }] });
+    // Kept modules inherit the default provider, as they did in their old configuration: it
+    // carries none of our default tags (which would show up as a change to everything they made),
+    // and no `providers` mapping means no "undefined provider" warning for a module without
+    // required_providers. Our own resources then use an aliased provider with the tags.
+    const keepsModules = config.existing.modules.length > 0;
+    if (keepsModules) new AwsProvider(this, "aws-modules", { region: config.aws.region });
+    const provider = new AwsProvider(this, "aws", { region: config.aws.region, defaultTags: [{ tags }], alias: keepsModules ? STACK_NAME : undefined });
     const arns = new ResourceArns(this, "arns", config.aws.region);
-    const existing = new ExistingModules(this, "existing", {
-      modules: config.existing.modules,
-      projectRoot,
-      projectRootFromStack: STACK_DIR_TO_REPO_ROOT,
-      region: config.aws.region,
-    });
+    const existing = new ExistingModules(this, "existing", { modules: config.existing.modules, projectRoot, projectRootFromStack: STACK_DIR_TO_REPO_ROOT });
 
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
@@ -101,6 +102,11 @@ export class DeathStarStack extends TerraformStack {
       tags,
     });
     new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
+    if (keepsModules) {
+      for (const node of this.node.findAll()) {
+        if (node instanceof TerraformResource || node instanceof TerraformDataSource) node.provider ??= provider;
+      }
+    }
     if (config.existing.adoptFile) this.adopt(resolve(projectRoot, config.existing.adoptFile));
     // Last, so the rules see every resource above: a violation fails synth before anything is written.
     enforceSecurityRules(this);

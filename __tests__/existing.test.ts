@@ -167,7 +167,12 @@ describe("adopt file at synth", () => {
     state: "terraform.tfstate",
     moved: [{ from: "module.vpc.aws_vpc.this", to: "aws_vpc.main" }],
     import: [{ to: "aws_iam_role.nat_instance", id: "deathstar-nat_instance" }],
-    keep: [{ address: "aws_security_group.bastion", attribute: "description", value: "bastion" }],
+    keep: [
+      { address: "aws_security_group.bastion", attribute: "description", value: "bastion" },
+      // A rule the old group holds inline stays inline: ours is not created beside it.
+      { address: "aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0", attribute: "count", value: 0 },
+    ],
+    removed: [{ from: "module.bastion.aws_autoscaling_group.bastion" }],
   };
 
   it("emits moved and import blocks and keeps replacing attributes at their existing values", () => {
@@ -175,6 +180,8 @@ describe("adopt file at synth", () => {
     expect(stack.moved).toEqual(decisions.moved);
     expect(stack.import).toEqual(decisions.import);
     expect(resource(stack, "aws_security_group", "bastion").description).toBe("bastion");
+    expect(resource(stack, "aws_vpc_security_group_ingress_rule", "bastion_ssh_operator_0").count).toBe(0);
+    expect(stack.removed).toEqual([{ from: "module.bastion.aws_autoscaling_group.bastion", lifecycle: { destroy: false } }]);
   });
 
   it("refuses a target that is not one of our resources (stale file)", () => {

@@ -97,8 +97,8 @@ async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
   return tofu;
 }
 
-async function adopt(statePath: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "scripts", "adopt.ts"), statePath], {
+async function adopt(statePath: string, ...options: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "scripts", "adopt.ts"), statePath, ...options], {
     cwd: root,
     // tofu on PATH for the preflight, every AWS call on moto.
     env: { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: join(root, "config.json") },
@@ -152,6 +152,24 @@ describe.sequential("an existing hand-written setup", () => {
     expect(actions.forget?.length).toBeGreaterThan(0);
     for (const address of actions.forget ?? []) expect(run.stdout).toMatch(new RegExp(`^unmatched +${escape(address)} `, "m"));
     expect(previousAddresses(plan)).toEqual(expect.arrayContaining(decisions.moved.map((m) => [m.to, m.from])));
+  });
+
+  it("adopt mode, --unmatched destroy: the plan destroys exactly what nothing matched, and the preflight accepts it", async () => {
+    const state = stateCopy("adopt-destroy.tfstate");
+    const config = { state: { backend: "local", path: state }, network: { nat: "none" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    await freshStackDir(config);
+    writeFileSync(join(root, "config.json"), JSON.stringify(config));
+    const run = await adopt(state, "--unmatched", "destroy");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^unmatched +module\.bastion\.aws_autoscaling_group\.bastion +- +DESTROYED by the next apply/m);
+    const decisions = JSON.parse(readFileSync(join(root, "adopt.json"), "utf8")) as { moved: { to: string }[]; removed: unknown[] };
+    expect(decisions.removed).toEqual([]);
+
+    const actions = planActions(await (await stackTofu(config)).planJson());
+    expect(actions.replace ?? []).toEqual([]);
+    expect(actions.delete).toEqual(expect.arrayContaining(["module.bastion.aws_autoscaling_group.bastion"]));
+    for (const address of actions.delete ?? []) expect(run.stdout).toMatch(new RegExp(`^unmatched +${escape(address)} `, "m"));
+    expect((actions.delete ?? []).filter((address) => decisions.moved.some((m) => m.to === address))).toEqual([]);
   });
 
   it("adopt mode, other state: import blocks that take the existing objects over, and the old state forgets them", async () => {

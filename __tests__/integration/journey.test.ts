@@ -182,7 +182,7 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
       const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
       expect(groups).toMatch(/homelab-jump/);
 
-      for (const command of shellBlock(doc, "npm run synth").commands) await user.ok(command);
+      for (const command of shellBlock(doc, "cd ../../..").commands) await user.ok(command);
     } finally {
       if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
     }

@@ -171,6 +171,7 @@ describe("inline routes and rules", () => {
 describe("preflightProblems", () => {
   const decisions = { version: 1 as const, state: "s", moved: [{ from: "module.vpc.aws_vpc.this", to: "aws_vpc.main" }], import: [{ to: "aws_route.public_default", id: "rtb-1_0.0.0.0/0" }], keep: [] };
   const existing: StateInstance[] = [
+    { address: "module.vpc.aws_route_table.public", type: "aws_route_table", module: "module.vpc", attributes: { id: "rtb-1", vpc_id: "vpc-1" } },
     { address: "module.vpc.aws_security_group.talos", type: "aws_security_group", module: "module.vpc", attributes: { id: "sg-1", vpc_id: "vpc-1", name: "talos-nodes-sg" } },
   ];
   const change = (address: string, type: string, actions: string[], extra: Record<string, unknown> = {}) => ({ address, type, change: { actions, after: {}, ...extra } });
@@ -184,6 +185,8 @@ describe("preflightProblems", () => {
         change("aws_route.public_default", "aws_route", ["no-op"], { importing: { id: "rtb-1_0.0.0.0/0" } }),
         change("module.old.aws_iam_role.x", "aws_iam_role", ["forget"]),
         change("aws_security_group.talos_nodes", "aws_security_group", ["create"], { after: { vpc_id: "vpc-2", name: "talos-nodes-sg" } }),
+        // A second route table in a VPC is no duplicate.
+        change("aws_route_table.private", "aws_route_table", ["create"], { after: { vpc_id: "vpc-1" } }),
       ]),
     ).toEqual([]);
   });

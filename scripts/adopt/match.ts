@@ -129,10 +129,12 @@ export function inlineInstances(instances: readonly StateInstance[]): StateInsta
 
 /**
  * Whether planned or configured values (references resolved) identify the same object as an
- * existing instance's attributes. `#subnets` (route tables) is not checked here.
+ * existing instance's attributes. Never for route tables: a VPC holds any number of them, told
+ * apart only by the subnets they serve.
  */
 export function identityMatches(type: string, values: Readonly<Record<string, unknown>>, existing: Readonly<Record<string, unknown>>): boolean {
-  const keys = (IDENTITY[type] ?? DEFAULT_IDENTITY).filter((key) => key !== "#subnets");
+  const keys = IDENTITY[type] ?? DEFAULT_IDENTITY;
+  if (keys.includes("#subnets")) return false;
   const wanted = keys.map((key) => valueAt(values, key));
   if (wanted.every(isAbsent)) return false;
   return keys.every((key, i) => sameValue(wanted[i], valueAt(existing, key)));

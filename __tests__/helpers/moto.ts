@@ -73,6 +73,12 @@ export interface MotoOptions {
    * @default moto's built-in images, no validation
    */
   readonly amis?: readonly MotoAmi[];
+  /**
+   * Extra environment of the server, e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES: "true"` so that AWS
+   * managed policies exist to attach.
+   * @default none
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class MotoServer {
@@ -89,7 +95,7 @@ export class MotoServer {
     const port = await freePort();
     const output = { text: "" };
     const scratch = mkdtempSync(join(tmpdir(), "deathstar-moto-"));
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" };
     if (options.amis) {
       const amisFile = join(scratch, "amis.json");
       writeFileSync(amisFile, JSON.stringify(options.amis.map(motoAmiRecord)));

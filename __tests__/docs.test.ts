@@ -1,7 +1,6 @@
 /**
  * Every shell block in README.md, SECURITY.md and docs/*.md is either run by a test or says why
- * it cannot run here, so a new runbook line cannot go untested by accident (docs/validation.md,
- * "Runbooks").
+ * it cannot run here, so a new runbook line cannot go untested by accident (README, "Tests").
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

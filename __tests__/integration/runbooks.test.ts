@@ -283,7 +283,27 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const today = new Date();
     expect(start).toBe(`${today.toISOString().slice(0, 8)}01`);
     expect(end).toBe(new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10));
-    await runOk([period, daily, byUsage], root);
+    // moto tracks no spend: it answers each query with the next result queued here, shaped as AWS
+    // answers these two (grouped by SERVICE, then by USAGE_TYPE), so the --query expressions are tried.
+    const group = (key: string, metrics: Record<string, string>) => ({
+      Keys: [key],
+      Metrics: Object.fromEntries(Object.entries(metrics).map(([name, amount]) => [name, { Amount: amount, Unit: name === "UsageQuantity" ? "Hrs" : "USD" }])),
+    });
+    const queued = await fetch(`${moto.endpoint}/moto-api/static/ce/cost-and-usage-results`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        results: [
+          { ResultsByTime: [{ TimePeriod: { Start: start, End: end }, Total: {}, Groups: [group("Amazon Elastic Compute Cloud - Compute", { UnblendedCost: "0.0962" })], Estimated: true }] },
+          { ResultsByTime: [{ TimePeriod: { Start: start, End: end }, Total: {}, Groups: [group("EU-BoxUsage:t4g.small", { UnblendedCost: "0.092", UsageQuantity: "5" })], Estimated: true }] },
+        ],
+      }),
+    });
+    expect(queued.status).toBe(201);
+    const byService = await runOk([period, daily], root);
+    expect(JSON.parse(byService.stdout)).toEqual([[start, [["Amazon Elastic Compute Cloud - Compute", "0.0962"]]]]);
+    const table = (await runOk([period, byUsage], root)).stdout;
+    expect(table).toMatch(/\|\s+EU-BoxUsage:t4g\.small\s+\|\s+5\s+\|\s+0\.092\s+\|/);
   });
 
   it("teardown.md: every teardown action, the exact pause commands, the checks, destroy", async () => {

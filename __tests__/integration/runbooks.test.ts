@@ -148,7 +148,8 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     root = join(work, "repo");
     stackDir = join(root, "cdktf.out", "stacks", STACK_NAME);
     await freshCopy(root);
-    moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
+    // Nodes go up and down at their fixed addresses in several runbooks.
+    moto = await MotoServer.start(tools.venv, { amis: standInAmis(site), releaseTerminatedAddresses: true });
     const bin = join(work, "bin");
     mkdirSync(bin);
     writeTofuWrapper(bin, join(work, MOTO_OVERRIDE_FILE));
@@ -240,14 +241,6 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const after = await version();
     expect(after.Version).toBe(2);
     expect(after.Value).not.toBe(before.Value);
-  });
-
-  it("bastion.md and troubleshooting.md: start the bastion, find its instance, read its console", async () => {
-    await runOk([docBlock("docs/bastion.md", "Reaching it")], root);
-    expect(await instances(["Name=instance-state-name,Values=running", "Name=tag:Name,Values=deathstar-bastion"])).toHaveLength(1);
-    const console = await runOk([docBlock("docs/troubleshooting.md", "Bastion")], root);
-    expect(console.stdout.trim()).not.toBe("");
-    expect(console.stdout).not.toMatch(/^\s*[{[]/); // text, not JSON
   });
 
   it("SECURITY.md: a hostile config by hand exits 1, names the field and writes nothing", async () => {

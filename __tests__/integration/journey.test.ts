@@ -133,7 +133,7 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
   it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async () => {
     await moto.reset();
     const root = copyOfRepo();
-    const doc = join(root, "docs", "existing-state.md");
+    const doc = join(root, "docs/existing-state.md");
     const legacyDir = join(root, "legacy");
     const stackDir = join(root, STACK_DIR);
 

@@ -1,23 +1,28 @@
 /**
  * `npm run start` / `npm run stop` against moto: the NAT instance's group comes up before the
  * bastion's and goes down after it, through the real AWS CLI, and both end at the asked capacity.
+ * The two commands are read from docs/bastion.md's block, as a reader types them.
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsApi } from "../helpers/aws-api.js";
+import { blockCommands, shellBlocks } from "../helpers/docs.js";
 import { MotoServer } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 
 const config = siteConfig();
 const GROUPS = ["deathstar-nat_instance", "deathstar-bastion"];
+const DOC = "docs/bastion.md";
+const docBlockWithStart = shellBlocks(DOC).find((block) => /^npm run start$/m.test(block.text));
+const [START, STOP] = blockCommands(docBlockWithStart?.text ?? "");
 
 describe("npm run start / npm run stop", () => {
   let moto: MotoServer | undefined;
   let api: AwsApi | undefined;
 
   const npm = (script: "start" | "stop") =>
-    spawnSync("npm", ["run", "--silent", script], {
+    spawnSync("bash", ["-c", script === "start" ? START! : STOP!], {
       encoding: "utf8",
       timeout: 300_000,
       env: {
@@ -31,12 +36,15 @@ describe("npm run start / npm run stop", () => {
         AWS_EC2_METADATA_DISABLED: "true",
       },
     });
+  /** The script's own lines, without npm's banner ("> third-death-star@… start", "> tsx …"). */
+  const scriptOutput = (stdout: string) => stdout.split("\n").filter((line) => line !== "" && !line.startsWith("> "));
   const inService = async (group: string) => {
     const { AutoScalingGroups } = await api!.call("autoscaling", "describe_auto_scaling_groups", { AutoScalingGroupNames: [group] });
     return AutoScalingGroups[0].Instances.filter((i: { LifecycleState: string }) => i.LifecycleState === "InService").length as number;
   };
 
   beforeAll(async () => {
+    expect([START, STOP], `${DOC} gives the start and stop as one block`).toEqual(["npm run start", "npm run stop"]);
     const tools = toolchain();
     moto = await MotoServer.start(tools.venv);
     api = new AwsApi(tools.venv, moto.endpoint, config.aws.region);
@@ -63,7 +71,7 @@ describe("npm run start / npm run stop", () => {
   it("start raises the NAT instance's group first, then the bastion's", async () => {
     const result = npm("start");
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout.split("\n").filter(Boolean)).toEqual([
+    expect(scriptOutput(result.stdout)).toEqual([
       "deathstar-nat_instance: desired capacity 1",
       "deathstar-nat_instance: in service",
       "deathstar-bastion: desired capacity 1",
@@ -75,7 +83,7 @@ describe("npm run start / npm run stop", () => {
   it("stop lowers the bastion's group first, then the NAT instance's", async () => {
     const result = npm("stop");
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout.split("\n").filter(Boolean)).toEqual([
+    expect(scriptOutput(result.stdout)).toEqual([
       "deathstar-bastion: desired capacity 0",
       "deathstar-bastion: stopped",
       "deathstar-nat_instance: desired capacity 0",

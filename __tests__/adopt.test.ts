@@ -1,9 +1,11 @@
-/** `npm run adopt`: reading a v4 state safely and matching its resources to ours. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+/** `npm run adopt`: copying an old state into place, reading a v4 state safely, matching its resources to ours, the preflight's rules. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { importId, matchResources } from "../scripts/adopt/match.js";
+import { importId, inlineInstances, matchResources } from "../scripts/adopt/match.js";
+import { preflightProblems, type PlanJson } from "../scripts/adopt/preflight.js";
 import { readState, StateError, type StateInstance } from "../scripts/adopt/state.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
@@ -113,5 +115,131 @@ describe("matchResources", () => {
     expect(importId(byAddress("module.vpc.aws_route.inet"))).toBe("rtb-pub_0.0.0.0/0");
     expect(importId(byAddress("module.vpc.aws_route_table_association.x"))).toBe("subnet-pub/rtb-pub");
     expect(importId(byAddress("module.vpc.aws_vpc.this"))).toBe("vpc-1");
+  });
+});
+
+describe("inline routes and rules", () => {
+  /** A route table with its default route inline, and a group with inline rules (one listing two sources). */
+  const INLINE = {
+    ...LEGACY,
+    resources: [
+      stateResource("module.net", "aws_vpc", "v", { id: "vpc-9", cidr_block: "10.20.0.0/16" }),
+      stateResource("module.net", "aws_subnet", "pub", { id: "subnet-9", vpc_id: "vpc-9", cidr_block: "10.20.1.0/24", availability_zone: "eu-west-1a" }),
+      stateResource("module.net", "aws_internet_gateway", "gw", { id: "igw-9", vpc_id: "vpc-9" }),
+      stateResource("module.net", "aws_route_table", "pub", {
+        id: "rtb-9",
+        vpc_id: "vpc-9",
+        route: [{ cidr_block: "0.0.0.0/0", gateway_id: "igw-9", ipv6_cidr_block: "" }],
+      }),
+      stateResource("module.net", "aws_route_table_association", "pub", { id: "rtbassoc-9", subnet_id: "subnet-9", route_table_id: "rtb-9" }),
+      stateResource(undefined, "aws_security_group", "jump", {
+        id: "sg-9",
+        vpc_id: "vpc-9",
+        name: "bastion-sg",
+        ingress: [{ protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: [], ipv6_cidr_blocks: ["2001:db8::10/128", "2001:db8::11/128"], security_groups: [], self: false }],
+        egress: [{ protocol: "-1", from_port: 0, to_port: 0, cidr_blocks: ["0.0.0.0/0"], ipv6_cidr_blocks: [], security_groups: [], self: false }],
+      }),
+    ],
+  };
+  const instances = readState(stateFile("inline.tfstate", INLINE)).instances;
+  const inline = inlineInstances(instances);
+  const ours = synthStack(siteConfig()).resource;
+  const result = matchResources(ours, [...instances, ...inline]);
+  const matchOf = (address: string) => result.matched.find((m) => m.ours === address);
+
+  it("lists each inline route and each source of an inline rule as a standalone instance of its owner", () => {
+    expect(inline.map((i) => [i.type, i.address, i.inlineIn])).toEqual([
+      ["aws_route", 'module.net.aws_route_table.pub.route["0.0.0.0/0"]', "module.net.aws_route_table.pub"],
+      ["aws_vpc_security_group_ingress_rule", 'aws_security_group.jump.ingress["tcp:22-22:2001:db8::10/128"]', "aws_security_group.jump"],
+      ["aws_vpc_security_group_ingress_rule", 'aws_security_group.jump.ingress["tcp:22-22:2001:db8::11/128"]', "aws_security_group.jump"],
+      ["aws_vpc_security_group_egress_rule", 'aws_security_group.jump.egress["-1:0-0:0.0.0.0/0"]', "aws_security_group.jump"],
+    ]);
+  });
+
+  it("matches the stack's standalone default route to the inline one, importable by table and destination", () => {
+    const route = matchOf("aws_route.public_default");
+    expect(route?.existing.inlineIn).toBe("module.net.aws_route_table.pub");
+    expect(importId(route!.existing)).toBe("rtb-9_0.0.0.0/0");
+  });
+
+  it("matches the stack's SSH rule to the inline rule with the same source, and only that one", () => {
+    expect(matchOf("aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0")?.existing.address).toBe('aws_security_group.jump.ingress["tcp:22-22:2001:db8::10/128"]');
+    expect(result.unmatchedExisting.map((e) => e.address)).toContain('aws_security_group.jump.ingress["tcp:22-22:2001:db8::11/128"]');
+  });
+});
+
+describe("preflightProblems", () => {
+  const decisions = { version: 1 as const, state: "s", moved: [{ from: "module.vpc.aws_vpc.this", to: "aws_vpc.main" }], import: [{ to: "aws_route.public_default", id: "rtb-1_0.0.0.0/0" }], keep: [] };
+  const existing: StateInstance[] = [
+    { address: "module.vpc.aws_route_table.public", type: "aws_route_table", module: "module.vpc", attributes: { id: "rtb-1", vpc_id: "vpc-1" } },
+    { address: "module.vpc.aws_security_group.talos", type: "aws_security_group", module: "module.vpc", attributes: { id: "sg-1", vpc_id: "vpc-1", name: "talos-nodes-sg" } },
+  ];
+  const change = (address: string, type: string, actions: string[], extra: Record<string, unknown> = {}) => ({ address, type, change: { actions, after: {}, ...extra } });
+  const problems = (changes: ReturnType<typeof change>[], destroyable: string[] = []) =>
+    preflightProblems({ resource_changes: changes } as PlanJson, decisions, existing, new Set(destroyable));
+
+  it("passes a plan that moves, imports, updates in place, forgets and creates only what is new", () => {
+    expect(
+      problems([
+        change("aws_vpc.main", "aws_vpc", ["update"]),
+        change("aws_route.public_default", "aws_route", ["no-op"], { importing: { id: "rtb-1_0.0.0.0/0" } }),
+        change("module.old.aws_iam_role.x", "aws_iam_role", ["forget"]),
+        change("aws_security_group.talos_nodes", "aws_security_group", ["create"], { after: { vpc_id: "vpc-2", name: "talos-nodes-sg" } }),
+        // A second route table in a VPC is no duplicate.
+        change("aws_route_table.private", "aws_route_table", ["create"], { after: { vpc_id: "vpc-1" } }),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("refuses to destroy or replace what was adopted, or to destroy what adopt did not decide", () => {
+    expect(problems([change("aws_vpc.main", "aws_vpc", ["delete", "create"]), change("module.old.aws_iam_role.x", "aws_iam_role", ["delete"])])).toEqual([
+      "aws_vpc.main: the plan would replace an adopted object",
+      "module.old.aws_iam_role.x: the plan would destroy it, which adopt did not decide",
+    ]);
+    expect(problems([change("module.old.aws_iam_role.x", "aws_iam_role", ["delete"])], ["module.old.aws_iam_role.x"])).toEqual([]);
+  });
+
+  it("refuses to create an adopted address anew, or an object the old state holds", () => {
+    expect(
+      problems([
+        change("aws_route.public_default", "aws_route", ["create"]),
+        change("aws_security_group.talos_nodes", "aws_security_group", ["create"], { after: { vpc_id: "vpc-1", name: "talos-nodes-sg" } }),
+      ]),
+    ).toEqual([
+      "aws_route.public_default: adopted, yet the plan would create it anew",
+      "aws_security_group.talos_nodes: the plan would create it, but module.vpc.aws_security_group.talos already exists with the same identity (AWS refuses the duplicate)",
+    ]);
+  });
+});
+
+describe("an old ./terraform.tfstate", () => {
+  const project = mkdtempSync(join(tmpdir(), "deathstar-adopt-copy-"));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const adopt = () =>
+    spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(import.meta.dirname, "..", "scripts", "adopt.ts")], {
+      cwd: project,
+      env: { ...process.env, DEATHSTAR_CONFIG: "" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+  it("is copied to the stack's own state path, byte for byte, and left where it was; the user is told to move it", () => {
+    const old = `${JSON.stringify(LEGACY, null, 1)}\n`;
+    writeFileSync(join(project, "terraform.tfstate"), old);
+    const run = adopt();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Copied terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\), the stack's own state; terraform\.tfstate is unchanged\.$/m);
+    expect(run.stdout).toMatch(/cdktf synth refuses to run while \.\/terraform\.tfstate exists.*\n.*"mv terraform\.tfstate terraform\.tfstate\.pre-deathstar"/);
+    expect(readFileSync(join(project, "terraform.tfstate"), "utf8")).toBe(old);
+    expect(readFileSync(join(project, "terraform.deathstar.tfstate"), "utf8")).toBe(old);
+    expect(readdirSync(project).sort()).toEqual(["terraform.deathstar.tfstate", "terraform.tfstate"]);
+  });
+
+  it("is never copied over a state the stack already has", () => {
+    writeFileSync(join(project, "terraform.deathstar.tfstate"), "the stack's own\n");
+    const run = adopt();
+    expect(run.status).toBe(2);
+    expect(run.stdout).not.toMatch(/Copied/);
+    expect(readFileSync(join(project, "terraform.deathstar.tfstate"), "utf8")).toBe("the stack's own\n");
   });
 });

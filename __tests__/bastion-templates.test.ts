@@ -99,21 +99,23 @@ describe("compose.yaml", () => {
     expect(services["registry-docker-io"]!.image).toBe(aws.images.registry);
   });
 
-  it("makes matchbox listen on every address, with its data dir on the persistent data dir", () => {
+  it("makes matchbox listen on every address of the host, with its data dir on the persistent data dir", () => {
     const matchbox = services.matchbox!;
     expect(matchbox.command).toContain("-address=0.0.0.0:8080");
-    expect(matchbox.ports).toEqual(["8080:8080"]);
+    expect(matchbox.network_mode).toBe("host");
+    expect(matchbox.ports).toBeUndefined();
     expect(matchbox.volumes).toContain("./data/matchbox:/var/lib/matchbox");
     expect(matchbox.volumes).toContain("./matchbox/profiles:/var/lib/matchbox/profiles:ro");
   });
 
-  it("publishes each cache on its own port, stores it on the data dir and health-checks /v2/", () => {
+  it("runs each cache on the host network on its own port, stores it on the data dir and health-checks /v2/", () => {
     const expected = { "docker.io": 5050, "registry.k8s.io": 5051, "quay.io": 5052, "gcr.io": 5053, "ghcr.io": 5054 };
     for (const [name, port] of Object.entries(expected)) {
       const service = services[`registry-${name.replace(/\./g, "-")}`]!;
-      expect(service.ports).toEqual([`${port}:5000`]);
+      expect(service.network_mode).toBe("host");
+      expect(service.ports).toBeUndefined();
       expect(service.volumes).toEqual([`./registry/${name}/config.yml:/etc/docker/registry/config.yml:ro`, `./data/registry/${name}:/var/lib/registry`]);
-      expect(service.healthcheck!.test.at(-1)).toBe("http://127.0.0.1:5000/v2/");
+      expect(service.healthcheck!.test.at(-1)).toBe(`http://127.0.0.1:${port}/v2/`);
     }
   });
 
@@ -170,7 +172,7 @@ describe("bundle", () => {
     }
     const cache = parseYaml(bundle["registry/docker.io/config.yml"]!) as { http: { addr: string }; proxy: { remoteurl: string }; storage: { filesystem: { rootdirectory: string } } };
     expect(cache.proxy.remoteurl).toBe("https://registry-1.docker.io");
-    expect(cache.http.addr).toBe(":5000");
+    expect(cache.http.addr).toBe(":5050");
     expect(cache.storage.filesystem.rootdirectory).toBe("/var/lib/registry");
   });
 
@@ -250,6 +252,10 @@ describe("boot script", () => {
     expect(unit).toContain("ExecStart=/usr/local/sbin/deathstar-bastion-boot");
     expect(unit).toContain("Restart=on-failure");
     expect(unit).toContain("ExecStop=-/usr/bin/docker compose --file /opt/deathstar/compose.yaml down");
+  });
+
+  it("stops before the data dir's mount and Docker, so the containers are down before the volume unmounts", () => {
+    expect(renderBastionBootUnit()).toMatch(/^After=network-online\.target docker\.service opt-deathstar-data\.mount$/m);
   });
 });
 

@@ -57,11 +57,11 @@ describe("bastion DNS for the VPC", () => {
 describe("bastion launch template and group", () => {
   const template = resource(stack, "aws_launch_template", "bastion");
 
-  it("launches AL2023 arm64 from the SSM public parameter on a t4g.small with IMDSv2, hop limit 2, standard credits", () => {
+  it("launches AL2023 arm64 from the SSM public parameter on a t4g.small with IMDSv2, hop limit 1, standard credits", () => {
     expect(template).toMatchObject({
       image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
       instance_type: "t4g.small",
-      metadata_options: { http_tokens: "required", http_put_response_hop_limit: 2, http_endpoint: "enabled" },
+      metadata_options: { http_tokens: "required", http_put_response_hop_limit: 1, http_endpoint: "enabled" },
       credit_specification: { cpu_credits: "standard" },
       block_device_mappings: [{ ebs: { encrypted: "true", volume_type: "gp3", volume_size: 8 } }],
       iam_instance_profile: { arn: "${aws_iam_instance_profile.bastion.arn}" },

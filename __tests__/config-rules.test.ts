@@ -71,6 +71,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       ['talos.version: v1.11.5 does not match CozyStack v0.41.11 (talos.cozystack.version), which ships Talos v1.11.6; set talos.version to "v1.11.6", or pin a CozyStack release built for v1.11.5'],
     ],
   ],
+  bastionHasEgress: [[{ network: { nat: "none" } }, ['network.nat: "none" leaves the bastion without egress']]],
 };
 
 const format = (problems: { path: (string | number)[]; message: string }[]) => problems.map((p) => `${p.path.join(".")}: ${p.message}`);

@@ -38,7 +38,7 @@ describe("built-in sites", () => {
   });
 
   it("accepts every valid NAT mode", () => {
-    for (const nat of ["gateway", "instance", "none"]) expect(problems({ network: { nat } })).toEqual([]);
+    for (const nat of ["gateway", "instance"]) expect(problems({ network: { nat } })).toEqual([]);
   });
 
   it("homeSite shares the AWS site's images", () => {

@@ -78,9 +78,13 @@ describe("module mode synth", () => {
     expect(modules.bastion!.vpc_id).toBe("${module.vpc.vpc_id}");
   });
 
-  it("gives the modules a provider without our default tags, so nothing they made changes", () => {
-    expect(modules.vpc!.providers).toEqual({ aws: "aws.existing" });
-    expect((stack.provider.aws as Record<string, unknown>[]).find((p) => p.alias === "existing")).toEqual({ alias: "existing", region: "eu-west-1" });
+  it("lets the modules inherit a default provider without our tags, so nothing they made changes; ours carry the tags", () => {
+    expect(modules.vpc!.providers, "no mapping: no \"undefined provider\" warning for a module without required_providers").toBeUndefined();
+    const providers = stack.provider.aws as Record<string, unknown>[];
+    expect(providers.find((p) => p.alias === undefined)).toEqual({ region: "eu-west-1" });
+    expect(providers.find((p) => p.alias === "deathstar")?.default_tags).toBeDefined();
+    expect(resource(stack, "aws_route", "private_default").provider).toBe("aws.deathstar");
+    expect((stack.data?.aws_caller_identity?.current as Record<string, unknown> | undefined)?.provider ?? Object.values(stack.data?.aws_caller_identity ?? {})[0]?.provider).toBe("aws.deathstar");
   });
 
   it("passes literals as data: template syntax in a config value is escaped", () => {
@@ -104,6 +108,54 @@ describe("module mode synth", () => {
   });
 });
 
+describe("module mode with a module that provides only the VPC and a public subnet", () => {
+  const OWNER_MODULES = "__tests__/fixtures/owner-lab/modules";
+  const network = {
+    name: "network",
+    source: `${OWNER_MODULES}/vpc`,
+    inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
+    outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
+  };
+  const jump = {
+    name: "jump",
+    source: `${OWNER_MODULES}/bastion`,
+    inputs: {
+      name: "homelab-jump",
+      vpc_id: { fromModule: "network", output: "vpc_id" },
+      subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
+      ami_id: "ami-0a1b2c3d4e5f60718",
+      ssh_from: ["2001:db8::10/128"],
+    },
+    outputs: {},
+  };
+  const stack = synth(siteConfig({ network: { nat: "instance" }, existing: { modules: [network, jump] } } as Record<string, unknown>));
+  const modules = (stack as unknown as { module: Record<string, Record<string, unknown>> }).module;
+
+  it("accepts the VPC and public subnet alone, and indexed outputs and inputs", () => {
+    expect(problems({ modules: [network, jump] })).toEqual([]);
+    expect(problems({ modules: [{ ...network, outputs: { vpcId: "vpc_id", publicSubnetId: "x", privateSubnetId: "y" } }] }).join("\n")).toMatch(
+      /outputs provide part of the network \(vpcId, publicSubnetId, privateSubnetId\); also map privateRouteTableId, or none of them \(or only vpcId and publicSubnetId/,
+    );
+    expect(problems({ modules: [{ ...network, outputs: { vpcId: { output: "vpc_id", index: -1 } } }] }).join("\n")).toMatch(/existing\.modules\.0\.outputs\.vpcId/);
+  });
+
+  it("indexes list outputs, as inputs of another module and as our inputs", () => {
+    expect(modules.jump!.subnet_id).toBe("${module.network.public_subnet_ids[0]}");
+    expect(resource(stack, "aws_network_interface", "nat_instance").subnet_id).toBe("${module.network.public_subnet_ids[0]}");
+  });
+
+  it("adds only the private subnet and its route table, inside the module's VPC: never a second VPC", () => {
+    const addresses = resourceAddresses(stack);
+    for (const own of ["aws_vpc.main", "aws_subnet.public", "aws_internet_gateway.main", "aws_route_table.public", "aws_route.public_default"]) {
+      expect(addresses).not.toContain(own);
+    }
+    expect(resource(stack, "aws_subnet", "private")).toMatchObject({ vpc_id: "${module.network.vpc_id}", cidr_block: "10.20.13.0/24" });
+    expect(resource(stack, "aws_route_table", "private").vpc_id).toBe("${module.network.vpc_id}");
+    expect(resource(stack, "aws_route_table_association", "private")).toMatchObject({ subnet_id: "${aws_subnet.private.id}", route_table_id: "${aws_route_table.private.id}" });
+    expect(resource(stack, "aws_route", "private_default").route_table_id).toBe("${aws_route_table.private.id}");
+  });
+});
+
 describe("adopt file at synth", () => {
   const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-synth-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,7 +168,12 @@ describe("adopt file at synth", () => {
     state: "terraform.tfstate",
     moved: [{ from: "module.vpc.aws_vpc.this", to: "aws_vpc.main" }],
     import: [{ to: "aws_iam_role.nat_instance", id: "deathstar-nat_instance" }],
-    keep: [{ address: "aws_security_group.bastion", attribute: "description", value: "bastion" }],
+    keep: [
+      { address: "aws_security_group.bastion", attribute: "description", value: "bastion" },
+      // A rule the old group holds inline stays inline: ours is not created beside it.
+      { address: "aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0", attribute: "count", value: 0 },
+    ],
+    removed: [{ from: "module.bastion.aws_autoscaling_group.bastion" }],
   };
 
   it("emits moved and import blocks and keeps replacing attributes at their existing values", () => {
@@ -124,6 +181,8 @@ describe("adopt file at synth", () => {
     expect(stack.moved).toEqual(decisions.moved);
     expect(stack.import).toEqual(decisions.import);
     expect(resource(stack, "aws_security_group", "bastion").description).toBe("bastion");
+    expect(resource(stack, "aws_vpc_security_group_ingress_rule", "bastion_ssh_operator_0").count).toBe(0);
+    expect(stack.removed).toEqual([{ from: "module.bastion.aws_autoscaling_group.bastion", lifecycle: { destroy: false } }]);
   });
 
   it("refuses a target that is not one of our resources (stale file)", () => {

@@ -1,10 +1,10 @@
+import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
 
 const byMode = {
   gateway: synthStack(siteConfig({ network: { nat: "gateway" } })),
   instance: synthStack(siteConfig({ network: { nat: "instance" } })),
-  none: synthStack(siteConfig({ network: { nat: "none" } })),
 };
 const natOnly = (addresses: string[]) => addresses.filter((a) => /nat|private_default/.test(a));
 
@@ -46,8 +46,8 @@ describe("NAT modes synthesize their resources and nothing else", () => {
     expect(stack.resource.aws_vpc_security_group_ingress_rule!.nat_instance_from_private).toMatchObject({ cidr_ipv4: "10.20.13.0/24" });
   });
 
-  it("none: no default route out of the private subnet", () => {
-    expect(natOnly(resourceAddresses(byMode.none))).toEqual([]);
+  it("none: refused on an AWS site, naming network.nat and the ways out", () => {
+    expect(() => siteConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "instance".*or "gateway"/);
   });
 });
 
@@ -77,8 +77,14 @@ describe("NAT instance", () => {
     expect(resource(stack, "aws_autoscaling_schedule", "nat_instance_stop")).toMatchObject({ recurrence: "0 23 * * *", time_zone: "Europe/Dublin", desired_capacity: 0 });
   });
 
-  it("attaches its ENI by address, forwards and masquerades the VPC", () => {
-    const script = decodeUserData(template);
+  it("installs a unit that attaches its ENI by address, forwards and masquerades the VPC at every boot", () => {
+    const userData = decodeUserData(template);
+    expect(userData).toMatch(/^#cloud-config\n/);
+    const { write_files: files, runcmd } = parseYaml(userData) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    const unit = files.find((f) => f.path === "/etc/systemd/system/deathstar-nat.service")!.content;
+    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
+    expect(runcmd).toContainEqual(["systemctl", "enable", "--now", "deathstar-nat.service"]);
+    const script = files.find((f) => f.path === /^ExecStart=(.*)$/m.exec(unit)![1])!.content;
     expect(script).toMatch(/^#!\/bin\/bash\n/);
     expect(script).toContain("ENI_ADDRESS='10.20.1.10'");
     expect(script).toContain("VPC_CIDR='10.20.0.0/16'");

@@ -15,8 +15,8 @@ describe("provider, backend and tags", () => {
     expect((tagged.provider.aws as { default_tags: { tags: Record<string, string> }[] }[])[0]!.default_tags[0]!.tags.Owner).toBe("lab");
   });
 
-  it("keeps state in the repo root's terraform.tfstate, as a relative path", () => {
-    expect(stack.terraform.backend).toEqual({ local: { path: "../../../terraform.tfstate" } });
+  it("keeps state at the repo root under cdktf's terraform.<stack>.tfstate name, as a relative path", () => {
+    expect(stack.terraform.backend).toEqual({ local: { path: "../../../terraform.deathstar.tfstate" } });
   });
 
   it("offers S3 with native lockfile locking for teams", () => {

@@ -1,6 +1,9 @@
-/** The real entry point, as `cdktf synth` runs it: good configs write cdktf.out, bad ones write nothing. */
+/**
+ * The real entry point, as `cdktf synth` runs it: good configs write cdktf.out, bad ones write
+ * nothing, and a new output keeps what `tofu init` made in the old one.
+ */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,9 +11,10 @@ import { renderJsonSchema, SCHEMA_FILE } from "../scripts/schema.js";
 
 const repo = join(import.meta.dirname, "..");
 
-function synth(outdir: string, configFile?: string) {
-  return spawnSync(process.execPath, ["--import", "tsx", join(repo, "main.ts")], {
-    cwd: repo,
+function synth(outdir: string, configFile?: string, cwd = repo) {
+  // tsx resolved here: from another working directory `--import tsx` would not find it.
+  return spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(repo, "main.ts")], {
+    cwd,
     env: { ...process.env, CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile ?? "" },
     encoding: "utf8",
     timeout: 60_000,
@@ -42,6 +46,37 @@ describe("synth entry point", () => {
     expect(readFileSync(join(outdir, "stacks", "deathstar", "cdk.tf.json"), "utf8")).toBe(before);
     expect(readdirSync(work).filter((name) => name.includes("partial"))).toEqual([]);
   });
+
+  it("carries tofu init's .terraform/ and lock file into the new output; the lock is copied to the root to be committed", () => {
+    const project = join(work, "init-kept");
+    mkdirSync(project);
+    const out = join(project, "cdktf.out");
+    expect(synth(out, undefined, project).status).toBe(0);
+    const stackDir = join(out, "stacks", "deathstar");
+    // What `tofu init` leaves behind (the real init runs in __tests__/integration/journey.test.ts).
+    mkdirSync(join(stackDir, ".terraform", "providers"), { recursive: true });
+    writeFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "backend settings\n");
+    writeFileSync(join(stackDir, ".terraform.lock.hcl"), "# lock\n");
+    // An operator's override file is carried too; anything else the old output held is not.
+    writeFileSync(join(stackDir, "local_override.tf.json"), "{}\n");
+    writeFileSync(join(stackDir, "tfplan"), "old plan\n");
+    const again = synth(out, undefined, project);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "utf8")).toBe("backend settings\n");
+    expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
+    expect(readFileSync(join(stackDir, "local_override.tf.json"), "utf8")).toBe("{}\n");
+    expect(existsSync(join(stackDir, "tfplan"))).toBe(false);
+    expect(readFileSync(join(project, "terraform.deathstar.lock.hcl"), "utf8")).toBe("# lock\n");
+    expect(again.stdout).toMatch(/terraform\.deathstar\.lock\.hcl: provider lock updated .*; commit it/);
+
+    // A fresh checkout (no cdktf.out) gets the committed lock in its stack directory.
+    rmSync(out, { recursive: true });
+    const fresh = synth(out, undefined, project);
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
+    expect(existsSync(join(stackDir, ".terraform"))).toBe(false);
+    expect(readdirSync(project).sort()).toEqual(["cdktf.out", "terraform.deathstar.lock.hcl"]);
+  }, 90_000);
 
   it("a bad config creates no output directory at all on a clean checkout", () => {
     const fresh = join(work, "fresh", "cdktf.out");

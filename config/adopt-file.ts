@@ -24,11 +24,18 @@ export const adoptFileSchema = z.strictObject({
   state: z.string().max(1024),
   /** Same state: rename the existing object to our address. */
   moved: z.array(z.strictObject({ from: address, to: ownAddress })),
-  /** Other state (or none): take the existing object over by its import id. */
+  /** Other state (or none), or a route written inline in a table: take the object over by its import id. */
   import: z.array(z.strictObject({ to: ownAddress, id: z.string().min(1).max(1024) })),
   /**
+   * Same state, `--unmatched forget`: old resources nothing matched leave the state and stay in
+   * AWS (`removed` blocks with `destroy = false`). Resource addresses without instance keys.
+   * @default none: the next apply destroys them
+   */
+  removed: z.array(z.strictObject({ from: address.refine((v) => !v.includes("["), { message: "must have no instance key" }) })).optional(),
+  /**
    * Attributes set to the existing object's value because changing them would replace it
-   * (e.g. a security group's description): adoption never destroys what it matched.
+   * (e.g. a security group's description): adoption never destroys what it matched. Also
+   * `count = 0` on our rule where the old group holds the same rule inline: it stays inline.
    */
   keep: z.array(z.strictObject({ address: ownAddress, attribute: z.string().regex(/^[a-z][a-z0-9_]*$/), value: z.unknown() })),
 });

@@ -202,6 +202,21 @@ export function talosVersionMatchesCozystack(c: SiteConfig): Problem[] {
   ];
 }
 
+/**
+ * Rule bastionHasEgress: an AWS bastion needs egress at every boot (EC2 API to attach its ENI and volume, dnf, SSM, the
+ * compose download): without it, its boot unit retries forever while the instance bills.
+ */
+export function bastionHasEgress(c: SiteConfig): Problem[] {
+  if (c.site.kind !== "aws" || c.network.nat !== "none") return [];
+  return [
+    {
+      path: ["network", "nat"],
+      message:
+        '"none" leaves the bastion without egress (EC2 API for its ENI and volume, dnf, SSM, the compose download) and it retries forever while billed; set "instance" (a t4g.nano on the bastion\'s schedule) or "gateway" (managed NAT Gateway, always on)',
+    },
+  ];
+}
+
 /** Every cross-field rule, by name. */
 export const SITE_RULES = {
   availabilityZoneInRegion,
@@ -216,4 +231,5 @@ export const SITE_RULES = {
   tagsKeepStackTags,
   installImageMatchesBoot,
   talosVersionMatchesCozystack,
+  bastionHasEgress,
 } as const;

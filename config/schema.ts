@@ -142,13 +142,24 @@ const projectPath = z
   .regex(/^[A-Za-z0-9_.\-/]+$/, "must be a relative path of plain characters")
   .refine((v) => !v.startsWith("/") && !v.split("/").includes(".."), { message: 'must stay inside the project: relative, no ".." segments' });
 
-/** A module input that is another listed module's output, e.g. `{ fromModule: "vpc", output: "vpc_id" }`. */
-const moduleOutputRef = z.strictObject({ fromModule: hclIdentifier, output: hclIdentifier });
+/** An element of a list output, e.g. 0 for `public_subnet_ids[0]`. */
+const outputIndex = z.number().int().min(0).max(99);
+/**
+ * A module input that is another listed module's output, e.g. `{ fromModule: "vpc", output: "vpc_id" }`,
+ * or one element of a list output: `{ fromModule: "vpc", output: "public_subnet_ids", index: 0 }`.
+ */
+const moduleOutputRef = z.strictObject({ fromModule: hclIdentifier, output: hclIdentifier, index: outputIndex.optional() });
+/** One of a module's outputs, by name, or one element of a list output: `{ output: "public_subnet_ids", index: 0 }`. */
+const moduleOutput = z.union([hclIdentifier, z.strictObject({ output: hclIdentifier, index: outputIndex })]);
+export type ModuleOutput = z.infer<typeof moduleOutput>;
 const inputScalar = z.union([z.string().max(1024), z.number(), z.boolean()]);
 
 /** Inputs of our constructs an existing module can provide instead (module output names). */
 export const EXISTING_FEEDS = {
-  /** The module owns the VPC, both subnets and the private route table (all four or none). */
+  /**
+   * The module owns the VPC and the public subnet, and either both the private subnet and its
+   * route table, or neither (then the stack makes them inside the module's VPC).
+   */
   network: ["vpcId", "publicSubnetId", "privateSubnetId", "privateRouteTableId"],
   /** The module owns bastion-sg and talos-nodes-sg and their rules (both or none). */
   securityGroups: ["bastionSecurityGroupId", "talosNodesSecurityGroupId"],
@@ -164,9 +175,9 @@ const existingModule = z.strictObject({
   inputs: z.record(hclIdentifier, z.union([moduleOutputRef, inputScalar, z.array(inputScalar).max(50), z.record(z.string().max(128), z.string().max(256))])),
   /** Which of our construct inputs this module's outputs provide: `{ vpcId: "vpc_id", ... }`. */
   outputs: z.strictObject(
-    Object.fromEntries([...EXISTING_FEEDS.network, ...EXISTING_FEEDS.securityGroups].map((feed) => [feed, hclIdentifier.optional()])) as Record<
+    Object.fromEntries([...EXISTING_FEEDS.network, ...EXISTING_FEEDS.securityGroups].map((feed) => [feed, moduleOutput.optional()])) as Record<
       ExistingFeed,
-      z.ZodOptional<typeof hclIdentifier>
+      z.ZodOptional<typeof moduleOutput>
     >,
   ),
 });
@@ -478,19 +489,25 @@ function existingModuleProblems(modules: SiteConfig["existing"]["modules"]): Pro
       }
     }
     seen.add(module.name);
-    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, string | undefined][]) {
+    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, ModuleOutput | undefined][]) {
       if (output === undefined) continue;
       const other = feeders.get(feed);
       if (other) problems.push({ path: ["existing", "modules", i, "outputs", feed], message: `is already provided by module "${other}"` });
       else feeders.set(feed, module.name);
     }
   });
+  // Part of a network: the VPC and public subnet from a module, the private side from the stack.
+  const privateSide = ["privateSubnetId", "privateRouteTableId"] as const;
+  const partialNetwork = feeders.has("vpcId") && feeders.has("publicSubnetId") && privateSide.every((feed) => !feeders.has(feed));
   for (const [group, feeds] of Object.entries(EXISTING_FEEDS)) {
     const missing = feeds.filter((feed) => !feeders.has(feed));
+    if (group === "network" && partialNetwork) continue;
     if (missing.length > 0 && missing.length < feeds.length) {
       problems.push({
         path: ["existing", "modules"],
-        message: `outputs provide part of the ${group} (${feeds.filter((f) => feeders.has(f)).join(", ")}); also map ${missing.join(", ")}, or none of them`,
+        message:
+          `outputs provide part of the ${group} (${feeds.filter((f) => feeders.has(f)).join(", ")}); also map ${missing.join(", ")}, or none of them` +
+          (group === "network" ? " (or only vpcId and publicSubnetId: the stack then adds the private subnet and route table inside that VPC)" : ""),
       });
     }
   }

@@ -84,7 +84,9 @@ export const awsSite: SiteConfig = {
     natGbPerMonth: 10,
     internetEgressGbPerMonth: 1,
   },
-  state: { backend: "local", path: "terraform.tfstate" },
+  // cdktf's own convention for a stack's local state: `cdktf synth` refuses to run while a
+  // ./terraform.tfstate exists (it takes one for state of a single-stack project).
+  state: { backend: "local", path: "terraform.deathstar.tfstate" },
   existing: { modules: [] },
   tags: {},
 };

@@ -8,7 +8,7 @@ import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
 
-const BASTION_ROLE = "bastion";
+export const BASTION_ROLE = "bastion";
 const DNS_PORT = 53;
 
 /** Props of {@link Bastion}; the instance settings are those of {@link ScheduledInstanceProps}. */
@@ -59,8 +59,6 @@ export class Bastion extends Construct {
       schedule: props.schedule,
       rootVolumeGb: props.rootVolumeGb,
       cpuCredits: props.cpuCredits,
-      // Containers reach IMDSv2 through the docker bridge: one extra hop.
-      metadataHopLimit: 2,
       tags: { ...props.tags, [ROLE_TAG]: BASTION_ROLE },
     });
   }

@@ -1,10 +1,9 @@
 import { Construct } from "constructs";
 import { TerraformHclModule } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../config/load.js";
-import type { ExistingFeed, SiteConfig } from "../config/schema.js";
+import type { ExistingFeed, ModuleOutput, SiteConfig } from "../config/schema.js";
 
 type ModuleConfig = SiteConfig["existing"]["modules"][number];
 type InputValue = ModuleConfig["inputs"][string];
@@ -17,8 +16,6 @@ export interface ExistingModulesProps {
   readonly projectRoot: string;
   /** The same root as seen from the synthesized stack directory, e.g. "../../..". */
   readonly projectRootFromStack: string;
-  /** Region of the provider the modules get. */
-  readonly region: string;
 }
 
 /**
@@ -26,19 +23,15 @@ export interface ExistingModulesProps {
  * so `module.<name>.…` addresses in the existing state keep matching and nothing they made is
  * replaced. Their outputs can stand in for our own network and security groups ({@link feed}).
  *
- * The modules get a provider of their own (`aws.existing`: same region, none of our default
- * tags), as they had before: the stack's tags would otherwise show up as a change to everything
- * they made.
+ * The modules inherit the stack's default provider, as they did in their old configuration; the
+ * stack keeps that one free of its default tags while modules are kept.
  */
 export class ExistingModules extends Construct {
   private readonly byName = new Map<string, TerraformHclModule>();
   private readonly feeds = new Map<ExistingFeed, string>();
-  private readonly provider?: AwsProvider;
 
   constructor(scope: Construct, id: string, props: ExistingModulesProps) {
     super(scope, id);
-    if (props.modules.length === 0) return;
-    this.provider = new AwsProvider(this, "provider", { alias: "existing", region: props.region });
     props.modules.forEach((module, i) => this.callModule(module, i, props));
   }
 
@@ -57,26 +50,34 @@ export class ExistingModules extends Construct {
       // Local paths are used in place: copying the module into an asset would change nothing
       // about its addresses but would hide edits to it until the next synth.
       skipAssetCreationFromLocalModules: true,
-      providers: [this.provider!],
       variables: Object.fromEntries(Object.entries(module.inputs).map(([name, value]) => [name, this.inputValue(value)])),
     });
     call.overrideLogicalId(module.name);
     this.byName.set(module.name, call);
-    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, string | undefined][]) {
-      if (output !== undefined) this.feeds.set(feed, call.getString(output));
+    for (const [feed, output] of Object.entries(module.outputs) as [ExistingFeed, ModuleOutput | undefined][]) {
+      if (output !== undefined) this.feeds.set(feed, typeof output === "string" ? call.getString(output) : outputElement(call, output.output, output.index));
     }
   }
 
   private inputValue(value: InputValue): unknown {
     if (typeof value === "string") return escapeTemplate(value);
     if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? escapeTemplate(item) : item));
-    if (typeof value === "object" && "fromModule" in value && "output" in value && Object.keys(value).length === 2) {
+    if (typeof value === "object" && "fromModule" in value && typeof value.fromModule === "string" && typeof value.output === "string") {
       // Listed earlier (schema rule), so the module exists.
-      return this.byName.get(value.fromModule as string)!.getString(value.output as string);
+      const from = this.byName.get(value.fromModule)!;
+      return typeof value.index === "number" ? outputElement(from, value.output, value.index) : from.getString(value.output);
     }
     if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeTemplate(String(v))]));
     return value;
   }
+}
+
+/**
+ * `module.<name>.<output>[index]`: one element of a list output. Written out, as cdktf's
+ * propertyAccess would render the legacy `output.0` form; name, output and index are validated.
+ */
+function outputElement(module: TerraformHclModule, output: string, index: number): string {
+  return `\${module.${module.friendlyUniqueId}.${output}[${index}]}`;
 }
 
 /** Config literals are data, never OpenTofu templates: `${` and `%{` are escaped. */

@@ -7,10 +7,10 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ScheduledInstance } from "./scheduled-instance.js";
-import { renderNatInstanceScript } from "../templates/nat-instance.js";
+import { renderNatInstanceUserData } from "../templates/nat-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 
-const NAT_INSTANCE_ROLE = "nat_instance";
+export const NAT_INSTANCE_ROLE = "nat_instance";
 
 export type NatMode = "gateway" | "instance" | "none";
 
@@ -116,7 +116,7 @@ export class Nat extends Construct {
       subnetId: props.publicSubnetId,
       securityGroupIds: [group.id],
       associatePublicIp: true,
-      userData: renderNatInstanceScript({
+      userData: renderNatInstanceUserData({
         eniAddress: props.instance.eniAddress,
         vpcCidr: props.vpcCidr,
         publicSubnetRouter: props.publicSubnetRouter,

@@ -18,6 +18,12 @@ export interface NetworkProps {
   readonly privateSubnetCidr: string;
   /** Both subnets live here, e.g. "eu-west-1a". */
   readonly availabilityZone: string;
+  /**
+   * A VPC and public subnet an existing module made (with its own internet gateway and public
+   * routing): only the private subnet and its route table are created, inside that VPC.
+   * @default none: the whole network is ours
+   */
+  readonly existing?: Pick<NetworkIds, "vpcId" | "publicSubnetId">;
 }
 
 /** What the rest of the stack needs of a network, whether {@link Network} made it or an existing module. */
@@ -29,61 +35,51 @@ export interface NetworkIds {
 }
 
 /**
- * VPC, one public and one private subnet in one AZ, the internet gateway and both route tables.
- * The private default route is added by the NAT construct, which knows its target; the DHCP
- * options by {@link DhcpOptions}, which also serves a VPC an existing module owns.
+ * VPC, one public and one private subnet in one AZ, the internet gateway and both route tables
+ * (or only the private side, in a VPC an existing module owns). The private default route is
+ * added by the NAT construct, which knows its target; the DHCP options by {@link DhcpOptions},
+ * which also serves a VPC an existing module owns.
  */
 export class Network extends Construct implements NetworkIds {
-  readonly vpc: Vpc;
-  readonly publicSubnet: Subnet;
-  readonly privateSubnet: Subnet;
-  readonly privateRouteTable: RouteTable;
+  readonly vpcId: string;
+  readonly publicSubnetId: string;
+  readonly privateSubnetId: string;
+  readonly privateRouteTableId: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    this.vpc = new Vpc(this, "vpc", {
-      cidrBlock: props.vpcCidr,
-      enableDnsSupport: true,
-      enableDnsHostnames: true,
-      tags: { Name: "deathstar-vpc" },
-    });
-    this.vpc.overrideLogicalId("main");
+    if (props.existing) {
+      ({ vpcId: this.vpcId, publicSubnetId: this.publicSubnetId } = props.existing);
+    } else {
+      const vpc = new Vpc(this, "vpc", {
+        cidrBlock: props.vpcCidr,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: "deathstar-vpc" },
+      });
+      vpc.overrideLogicalId("main");
+      this.vpcId = vpc.id;
+      const publicSubnet = this.subnet("public", props.publicSubnetCidr, props.availabilityZone);
+      this.publicSubnetId = publicSubnet.id;
 
-    this.publicSubnet = this.subnet("public", props.publicSubnetCidr, props.availabilityZone);
-    this.privateSubnet = this.subnet("private", props.privateSubnetCidr, props.availabilityZone);
-
-    const internetGateway = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: { Name: "deathstar-igw" } });
-    internetGateway.overrideLogicalId("main");
-
-    const publicRouteTable = this.routeTable("public", this.publicSubnet);
-    const publicDefault = new Route(this, "public-default", {
-      routeTableId: publicRouteTable.id,
-      destinationCidrBlock: "0.0.0.0/0",
-      gatewayId: internetGateway.id,
-    });
-    publicDefault.overrideLogicalId("public_default");
-    this.privateRouteTable = this.routeTable("private", this.privateSubnet);
-  }
-
-  get vpcId(): string {
-    return this.vpc.id;
-  }
-
-  get publicSubnetId(): string {
-    return this.publicSubnet.id;
-  }
-
-  get privateSubnetId(): string {
-    return this.privateSubnet.id;
-  }
-
-  get privateRouteTableId(): string {
-    return this.privateRouteTable.id;
+      const internetGateway = new InternetGateway(this, "igw", { vpcId: this.vpcId, tags: { Name: "deathstar-igw" } });
+      internetGateway.overrideLogicalId("main");
+      const publicRouteTable = this.routeTable("public", publicSubnet);
+      const publicDefault = new Route(this, "public-default", {
+        routeTableId: publicRouteTable.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        gatewayId: internetGateway.id,
+      });
+      publicDefault.overrideLogicalId("public_default");
+    }
+    const privateSubnet = this.subnet("private", props.privateSubnetCidr, props.availabilityZone);
+    this.privateSubnetId = privateSubnet.id;
+    this.privateRouteTableId = this.routeTable("private", privateSubnet).id;
   }
 
   private subnet(name: "public" | "private", cidr: string, availabilityZone: string): Subnet {
     const subnet = new Subnet(this, `${name}-subnet`, {
-      vpcId: this.vpc.id,
+      vpcId: this.vpcId,
       cidrBlock: cidr,
       availabilityZone,
       // Nothing gets a public IP by accident; the NAT instance asks for one explicitly.
@@ -95,13 +91,12 @@ export class Network extends Construct implements NetworkIds {
   }
 
   private routeTable(name: "public" | "private", subnet: Subnet): RouteTable {
-    const table = new RouteTable(this, `${name}-rt`, { vpcId: this.vpc.id, tags: { Name: `deathstar-${name}` } });
+    const table = new RouteTable(this, `${name}-rt`, { vpcId: this.vpcId, tags: { Name: `deathstar-${name}` } });
     table.overrideLogicalId(name);
     const association = new RouteTableAssociation(this, `${name}-rta`, { subnetId: subnet.id, routeTableId: table.id });
     association.overrideLogicalId(name);
     return table;
   }
-
 }
 
 /** Props of {@link DhcpOptions}. */

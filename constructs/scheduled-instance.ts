@@ -40,11 +40,6 @@ export interface ScheduledInstanceProps {
    * @default false
    */
   readonly associatePublicIp?: boolean;
-  /**
-   * IMDS hop limit; 2 lets containers on the host reach IMDSv2.
-   * @default 1
-   */
-  readonly metadataHopLimit?: number;
   /** Tags for the instance, its volumes and interfaces (default_tags do not reach ASG launches). */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -104,7 +99,7 @@ export class ScheduledInstance extends Construct {
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
-        httpPutResponseHopLimit: props.metadataHopLimit ?? 1,
+        httpPutResponseHopLimit: 1,
         instanceMetadataTags: "disabled",
       },
       creditSpecification: { cpuCredits: props.cpuCredits },
@@ -130,7 +125,7 @@ export class ScheduledInstance extends Construct {
 
   private group(props: ScheduledInstanceProps): AutoscalingGroup {
     const group = new AutoscalingGroup(this, "asg", {
-      name: `deathstar-${props.name}`,
+      name: autoscalingGroupName(props.name),
       minSize: 0,
       maxSize: 1,
       vpcZoneIdentifier: [props.subnetId],
@@ -159,4 +154,9 @@ export class ScheduledInstance extends Construct {
       scheduled.overrideLogicalId(`${name}_${action}`);
     }
   }
+}
+
+/** The Auto Scaling Group of a scheduled instance, e.g. "deathstar-bastion" (scripts/session.ts starts it). */
+export function autoscalingGroupName(role: string): string {
+  return `deathstar-${role}`;
 }

@@ -102,7 +102,7 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
       ],
       remaining: idle,
       warnings: idle.some((l) => l.address.startsWith("aws_nat_gateway."))
-        ? ['A NAT gateway cannot be paused: it bills until destroyed. Set network.nat to "instance" or "none", synth and apply, or use "destroy".']
+        ? ['A NAT gateway cannot be paused: it bills until destroyed. Set network.nat to "instance", synth and apply, or use "destroy".']
         : [],
     }),
     resume: () => ({ commands: autoscaling("resume scheduled starts of", "resume-processes", "--scaling-processes", "ScheduledActions"), remaining: idle }),

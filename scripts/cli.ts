@@ -12,6 +12,13 @@ import { SITES, type SiteName } from "../config/sites.js";
 /** An expected failure of a command (a usage mistake, a refused target, a failed step): reported in words, no stack trace. */
 export class CommandError extends Error {
   override readonly name: string = "CommandError";
+  constructor(
+    message: string,
+    /** This failure's own exit code and what it left untouched, where they differ from the command's. */
+    readonly own: { readonly exitCode?: number; readonly untouched?: string } = {},
+  ) {
+    super(message);
+  }
 }
 
 export interface CommandSpec {
@@ -53,7 +60,8 @@ export function runCommand(command: CommandSpec, main: (argv: readonly string[])
   } catch (error) {
     const expected = error instanceof ConfigError || error instanceof CommandError || (command.expected ?? []).some((type) => error instanceof type);
     if (!expected) throw error;
-    process.stderr.write(`${command.name}: ${(error as Error).message}\n${command.untouched ?? "Nothing was written."}\n`);
-    process.exitCode = command.failureExitCode ?? 1;
+    const own = error instanceof CommandError ? error.own : {};
+    process.stderr.write(`${command.name}: ${(error as Error).message}\n${own.untouched ?? command.untouched ?? "Nothing was written."}\n`);
+    process.exitCode = own.exitCode ?? command.failureExitCode ?? 1;
   }
 }

@@ -25,7 +25,8 @@ const COMMAND: CommandSpec = {
   expected: [RangeError, SecurityRuleError],
 };
 
-const NAT_MODES = ["gateway", "instance", "none"] as const;
+// "none" is refused on an AWS site: the bastion needs egress (config/schema.ts).
+const NAT_MODES = ["gateway", "instance"] as const;
 
 function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat"], month: string | undefined): CostReport {
   const variant = validateSiteConfig(mergeOverride(config, { network: { nat } }), `site config with network.nat "${nat}"`);
@@ -42,7 +43,7 @@ function main(argv: readonly string[]): number {
   const config = loadSiteConfig();
   if (config.site.kind !== "aws") throw new ConfigError([`site.kind: "${config.site.kind}" deploys nothing to AWS; it costs nothing there`], "cost");
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
-  const current = reports[config.network.nat];
+  const current = reports[config.network.nat as (typeof NAT_MODES)[number]];
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, reports }, null, 2)}\n`);
   } else {

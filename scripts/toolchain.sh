@@ -5,7 +5,9 @@
 #   - a Python venv with moto's server (AWS API emulator) and checkov,
 #   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command,
 #   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate),
-#   - matchbox, built from its Go module at the version of the default matchbox image.
+#   - matchbox, built from its Go module at the version of the default matchbox image,
+#   - Docker Compose v2 (CLI plugin), built from its Go module at the version the bastion downloads,
+#   - talosctl, built from Talos' Go module at the lab's Talos release (the docs' talosctl lines are checked against it).
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -33,20 +35,28 @@ python_requirements="$repo/scripts/requirements-tools.txt"
 matchbox_module=github.com/poseidon/matchbox
 matchbox_version=v0.11.0
 
+# The Talos release scripts/talos-config-check pins (__tests__/talos-patches.test.ts holds it equal to
+# talos.version of the built-in sites); talosctl is built at the same release.
+talos_version=$(sed -n 's#^require github.com/siderolabs/talos/pkg/machinery \(v[^ ]*\)$#\1#p' "$repo/scripts/talos-config-check/go.mod")
+
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
 # Builds a Go main package from a module version into $3, in a scratch copy (the module cache is read-only).
 # $5, optional: more -ldflags, e.g. "-X <pkg>.Version=<ref>" where a release stamps its version at build time.
+# $6, optional: a nested module the main module replaces by a relative path (module zips leave nested
+# modules out), fetched at the same ref into that path. A go.work in the module is ignored.
 go_build_module() {
-  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} dir scratch start
+  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} nested=${6:-} dir scratch start
   start=$(date +%s)
   log "building $module@$ref ($pkg) - this is slow the first time"
-  dir=$(go mod download -json "$module@$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  module_dir() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }
+  dir=$(module_dir "$module@$ref")
   scratch=$(mktemp -d "$cache/build.XXXXXX")
   cp -r "$dir/." "$scratch/"
+  if [ -n "$nested" ]; then mkdir -p "$scratch/$nested" && cp -r "$(module_dir "$module/$nested@$ref")/." "$scratch/$nested/"; fi
   chmod -R u+w "$scratch"
   mkdir -p "$(dirname "$out")"
-  (cd "$scratch" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $extra_ldflags" -o "$out.tmp" "$pkg")
+  (cd "$scratch" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $extra_ldflags" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
   rm -rf "$scratch"
   log "built $(basename "$out") in $(( $(date +%s) - start ))s"
@@ -117,6 +127,18 @@ matchbox_bin="$cache/matchbox/$matchbox_version/matchbox"
 [ -x "$matchbox_bin" ] || go_build_module "$matchbox_module" "$matchbox_version" "$matchbox_bin" ./cmd/matchbox \
   "-X $matchbox_module/matchbox/version.Version=$matchbox_version"
 
+# --- Docker Compose v2 ------------------------------------------------------------------------------------
+# Same release as COMPOSE_PLUGIN in templates/bastion-boot.ts (__tests__/integration/vpc-bastion.test.ts
+# checks the built binary against it); static and version-stamped like the release build.
+compose_module=github.com/docker/compose/v2
+compose_version=v2.33.0
+compose_bin="$cache/compose/$compose_version/docker-compose"
+[ -x "$compose_bin" ] || CGO_ENABLED=0 go_build_module "$compose_module" "$compose_version" "$compose_bin" ./cmd \
+  "-X $compose_module/internal.Version=$compose_version"
+# --- talosctl ------------------------------------------------------------------------------------------
+talosctl_bin="$cache/talosctl/$talos_version/talosctl"
+[ -x "$talosctl_bin" ] || go_build_module github.com/siderolabs/talos "$talos_version" "$talosctl_bin" ./cmd/talosctl "" pkg/machinery
+
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin
 export DEATHSTAR_TOFU_VERSION=$tofu_version
@@ -126,4 +148,6 @@ export DEATHSTAR_VENV=$venv
 export DEATHSTAR_COMPOSE_CHECK=$compose_check
 export DEATHSTAR_TALOS_CONFIG_CHECK=$talos_check
 export DEATHSTAR_MATCHBOX=$matchbox_bin
+export DEATHSTAR_COMPOSE=$compose_bin
+export DEATHSTAR_TALOSCTL=$talosctl_bin
 ENV

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformResource, TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, TerraformDataSource, TerraformResource, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
@@ -21,7 +21,7 @@ import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster
 
 /** The stack's name: its output lands in cdktf.out/stacks/deathstar/. */
 export const STACK_NAME = "deathstar";
-/** cdktf.out/stacks/<name>/ → the repo root, where the operator's terraform.tfstate lives. */
+/** cdktf.out/stacks/<name>/ → the repo root, where the local state (`state.path`) lives. */
 const STACK_DIR_TO_REPO_ROOT = "../../..";
 
 /** Options of {@link DeathStarStack}. */
@@ -44,14 +44,15 @@ export class DeathStarStack extends TerraformStack {
     const tags = { Project: "third-death-star", Site: config.site.name, ManagedBy: "opentofu-cdktf", ...config.tags };
 
     this.backend(config.state);
-    new AwsProvider(this, "aws", { region: config.aws.region, defaultTags: [{ tags }] });
+    // Kept modules inherit the default provider, as they did in their old configuration: it
+    // carries none of our default tags (which would show up as a change to everything they made),
+    // and no `providers` mapping means no "undefined provider" warning for a module without
+    // required_providers. Our own resources then use an aliased provider with the tags.
+    const keepsModules = config.existing.modules.length > 0;
+    if (keepsModules) new AwsProvider(this, "aws-modules", { region: config.aws.region });
+    const provider = new AwsProvider(this, "aws", { region: config.aws.region, defaultTags: [{ tags }], alias: keepsModules ? STACK_NAME : undefined });
     const arns = new ResourceArns(this, "arns", config.aws.region);
-    const existing = new ExistingModules(this, "existing", {
-      modules: config.existing.modules,
-      projectRoot,
-      projectRootFromStack: STACK_DIR_TO_REPO_ROOT,
-      region: config.aws.region,
-    });
+    const existing = new ExistingModules(this, "existing", { modules: config.existing.modules, projectRoot, projectRootFromStack: STACK_DIR_TO_REPO_ROOT });
 
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
@@ -102,27 +103,33 @@ export class DeathStarStack extends TerraformStack {
       tags,
     });
     new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
+    if (keepsModules) {
+      for (const node of this.node.findAll()) {
+        if (node instanceof TerraformResource || node instanceof TerraformDataSource) node.provider ??= provider;
+      }
+    }
     if (config.existing.adoptFile) this.adopt(resolve(projectRoot, config.existing.adoptFile));
     // Last, so the rules see every resource above: a violation fails synth before anything is written.
     enforceSecurityRules(this);
   }
 
-  /** Our own network, or the one an existing module provides (the schema ensures all four ids or none). */
+  /**
+   * Our own network, the one an existing module provides (all four ids), or a module's VPC and
+   * public subnet with our private subnet and route table inside that VPC (the schema allows
+   * nothing else), so a module's VPC is never planned a second time.
+   */
   private network(config: Readonly<SiteConfig>, existing: ExistingModules): NetworkIds {
     const vpcId = existing.feed("vpcId");
-    if (vpcId !== undefined) {
-      return {
-        vpcId,
-        publicSubnetId: existing.feed("publicSubnetId")!,
-        privateSubnetId: existing.feed("privateSubnetId")!,
-        privateRouteTableId: existing.feed("privateRouteTableId")!,
-      };
+    const privateSubnetId = existing.feed("privateSubnetId");
+    if (vpcId !== undefined && privateSubnetId !== undefined) {
+      return { vpcId, publicSubnetId: existing.feed("publicSubnetId")!, privateSubnetId, privateRouteTableId: existing.feed("privateRouteTableId")! };
     }
     return new Network(this, "network", {
       vpcCidr: config.network.vpcCidr,
       publicSubnetCidr: config.network.publicSubnet.cidr,
       privateSubnetCidr: config.network.privateSubnet.cidr,
       availabilityZone: config.aws.availabilityZone,
+      existing: vpcId === undefined ? undefined : { vpcId, publicSubnetId: existing.feed("publicSubnetId")! },
     });
   }
 
@@ -140,8 +147,9 @@ export class DeathStarStack extends TerraformStack {
   }
 
   /**
-   * The decisions of `npm run adopt`: moved blocks (same state), import blocks (other state) and
-   * attributes kept at their existing values so that nothing adopted is replaced. Every target
+   * The decisions of `npm run adopt`: moved blocks (same state), import blocks (other state),
+   * removed blocks (old resources left in AWS) and attributes kept at their existing values so
+   * that nothing adopted is replaced. Every target
    * must be one of our resources; a stale file is an error, not a silent no-op.
    */
   private adopt(file: string): void {
@@ -163,6 +171,8 @@ export class DeathStarStack extends TerraformStack {
     // Stack-level blocks: cdktf's importFrom() would also probe for a `terraform` binary at synth.
     if (decisions.moved.length > 0) this.addOverride("moved", decisions.moved);
     if (decisions.import.length > 0) this.addOverride("import", decisions.import);
+    const removed = decisions.removed ?? [];
+    if (removed.length > 0) this.addOverride("removed", removed.map(({ from }) => ({ from, lifecycle: { destroy: false } })));
   }
 
   private backend(state: SiteConfig["state"]): void {

@@ -22,6 +22,11 @@ export const BOOT_UNIT_NAME = "deathstar-bastion.service";
 export const CACHE_VOLUME_TAG = { key: "deathstar:volume", value: "bastion-cache" } as const;
 /** Device name the cache volume is attached as (on Nitro it shows up as NVMe, found by its serial). */
 export const CACHE_VOLUME_DEVICE = "/dev/sdf";
+/**
+ * systemd's unit for the cache volume's mount on the data dir (what `systemd-escape --path
+ * --suffix=mount` prints; the path has no character that needs escaping).
+ */
+const DATA_MOUNT_UNIT = `${`${BUNDLE_DIR}/${DATA_DIR}`.slice(1).replace(/\//g, "-")}.mount`;
 /** Policy routing table for traffic sourced from the ENI's address. */
 const ENI_ROUTE_TABLE = 140;
 /** Amazon Time Sync / DNS link-local resolver, reachable from every instance. */
@@ -238,7 +243,9 @@ export function renderBastionBootUnit(): string {
   return `[Unit]
 Description=Third Death Star bastion: persistent ENI and cache volume, then the service containers
 Wants=network-online.target
-After=network-online.target docker.service
+# Ordering only (the script mounts the volume itself, once it is attached): at shutdown this unit,
+# and with it the containers, stops before Docker and before the data dir is unmounted.
+After=network-online.target docker.service ${DATA_MOUNT_UNIT}
 StartLimitIntervalSec=0
 
 [Service]

@@ -5,7 +5,7 @@
  * boot steps (persistent ENI and volume, secrets from SSM).
  */
 import type { SiteConfig } from "../config/schema.js";
-import { registryConfigPath, renderComposeFile, REGISTRY_CONTAINER_PORT, REGISTRY_STORAGE } from "./compose.js";
+import { registryConfigPath, renderComposeFile, REGISTRY_STORAGE } from "./compose.js";
 import { renderDnsmasqConfig } from "./dnsmasq.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, renderFetchTalosAssetsScript } from "./fetch-talos-assets.js";
 import { renderMatchboxFiles } from "./matchbox.js";
@@ -20,7 +20,7 @@ export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string
     [FETCH_TALOS_ASSETS_SCRIPT]: renderFetchTalosAssetsScript(config),
   };
   for (const cache of config.services.registryCaches) {
-    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${REGISTRY_CONTAINER_PORT}`, rootDirectory: REGISTRY_STORAGE });
+    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, rootDirectory: REGISTRY_STORAGE });
   }
   for (const [path, text] of Object.entries(renderMatchboxFiles(config))) files[`matchbox/${path}`] = text;
   return files;

@@ -2,6 +2,11 @@
  * compose.yaml of the bastion: one Compose project with every service container. Paths are
  * relative to the bundle dir, so the same file runs on the AWS bastion (bundle in
  * /opt/deathstar, `data/` the persistent volume) and on a plain Docker host at home.
+ *
+ * Every service nodes reach uses host networking. Behind Docker's bridge, a reply from a
+ * published port is routed before Docker un-NATs it, with the container's address as source: no
+ * `from <ENI address>` rule matches, the main table sends it out the primary ENI, and EC2's
+ * source/destination check drops a packet carrying the other ENI's address (docs/bastion.md).
  */
 import { stringify } from "yaml";
 import { registryCacheServiceName } from "../config/rules.js";
@@ -15,8 +20,6 @@ export const COMPOSE_PROJECT = "deathstar-bastion";
 export const DATA_DIR = "data";
 /** matchbox's data dir (-data-path) on the host, relative to the bundle dir. */
 export const MATCHBOX_HOST_DIR = `${DATA_DIR}/matchbox`;
-/** Where a cache's registry listens inside its container. */
-export const REGISTRY_CONTAINER_PORT = 5000;
 /** Storage root inside a cache's container. */
 export const REGISTRY_STORAGE = "/var/lib/registry";
 /** Root-only env file holding TS_AUTHKEY, relative to the bundle dir. */
@@ -68,9 +71,9 @@ function matchboxService(config: Readonly<SiteConfig>) {
   return {
     image: config.images.matchbox,
     restart,
-    // matchbox's default -address is 127.0.0.1:8080, unreachable through a published port.
+    network_mode: "host",
+    // matchbox's default -address is 127.0.0.1:8080, reachable from nowhere else.
     command: [`-address=0.0.0.0:${port}`, `-data-path=${MATCHBOX_DATA}`, `-assets-path=${MATCHBOX_DATA}/assets`, "-log-level=info"],
-    ports: [`${port}:${port}`],
     volumes: [
       `./${MATCHBOX_HOST_DIR}:${MATCHBOX_DATA}`,
       `./matchbox/profiles:${MATCHBOX_DATA}/profiles:ro`,
@@ -99,14 +102,15 @@ function registryService(config: Readonly<SiteConfig>, cache: RegistryCache) {
   return {
     image: config.images.registry,
     restart,
-    ports: [`${cache.port}:${REGISTRY_CONTAINER_PORT}`],
+    // Host networking: the cache listens on its own port (http.addr in its config.yml).
+    network_mode: "host",
     volumes: [
       `./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`,
       `./${DATA_DIR}/registry/${cache.name}:${REGISTRY_STORAGE}`,
     ],
     healthcheck: {
       // The registry image is Alpine-based: busybox wget is there, curl is not.
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_CONTAINER_PORT}/v2/`],
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${cache.port}/v2/`],
       interval: "30s",
       timeout: "5s",
       retries: 3,

@@ -1,4 +1,16 @@
+/**
+ * The NAT instance's user-data: a `#cloud-config` document that writes the setup script and the
+ * systemd unit running it on every boot. User-data runs once per instance, but the NAT rules,
+ * the forwarding switch and the return route live in the kernel and are gone after a reboot
+ * (EC2 maintenance reboots happen): the unit puts them back at every boot.
+ */
+import { stringify } from "yaml";
 import { SHELL_PRELUDE, ATTACH_ENI_FUNCTION, shellAssignments } from "./shell.js";
+
+export const NAT_SETUP_SCRIPT_PATH = "/usr/local/sbin/deathstar-nat-setup";
+export const NAT_UNIT_NAME = "deathstar-nat.service";
+/** systemd-networkd keeps routes and rules it did not make (the return route below). */
+const NETWORKD_DROP_IN_PATH = "/etc/systemd/networkd.conf.d/deathstar-nat.conf";
 
 export interface NatInstanceScriptInput {
   /** Fixed address of the persistent ENI the private route table targets, e.g. "10.20.1.10". */
@@ -10,13 +22,14 @@ export interface NatInstanceScriptInput {
 }
 
 /**
- * Boot script of the NAT instance. Private subnets route 0.0.0.0/0 to the persistent ENI (eth1),
- * so the route survives instance replacement. Traffic is masqueraded out of eth0, whose public IP
- * exists (and is billed) only while the instance runs. Replies to the VPC leave through eth1,
- * whose source/dest check is off, so eth0 keeps its check on.
+ * Setup script of the NAT instance, idempotent. Private subnets route 0.0.0.0/0 to the persistent
+ * ENI (eth1), so the route survives instance replacement. Traffic is masqueraded out of eth0,
+ * whose public IP exists (and is billed) only while the instance runs. Replies to the VPC leave
+ * through eth1, whose source/dest check is off, so eth0 keeps its check on.
  */
 export function renderNatInstanceScript(input: NatInstanceScriptInput): string {
   return `#!/bin/bash
+# Third Death Star NAT setup, run by ${NAT_UNIT_NAME} on every boot. Rendered from the site config.
 ${SHELL_PRELUDE}
 ${shellAssignments({ ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter })}
 ${ATTACH_ENI_FUNCTION}
@@ -26,10 +39,45 @@ attach_persistent_eni
 uplink=$(ip -o route show default | awk '{print $5; exit}')
 inside=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
 sysctl -q -w net.ipv4.ip_forward=1
-echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-deathstar-nat.conf
 iptables -t nat -C POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE 2>/dev/null \\
   || iptables -t nat -A POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE
 ip route replace "$VPC_CIDR" via "$PUBLIC_ROUTER" dev "$inside"
 log "NAT ready: $VPC_CIDR via $inside out of $uplink"
 `;
+}
+
+/** The unit running the setup script at every boot, retrying until it succeeds. */
+export function renderNatInstanceUnit(): string {
+  return `[Unit]
+Description=Third Death Star NAT: persistent ENI, forwarding and masquerade for the VPC
+Wants=network-online.target
+After=network-online.target
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${NAT_SETUP_SCRIPT_PATH}
+Restart=on-failure
+RestartSec=10s
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function renderNatInstanceUserData(input: NatInstanceScriptInput): string {
+  const document = {
+    write_files: [
+      { path: NAT_SETUP_SCRIPT_PATH, permissions: "0755", content: renderNatInstanceScript(input) },
+      { path: `/etc/systemd/system/${NAT_UNIT_NAME}`, permissions: "0644", content: renderNatInstanceUnit() },
+      { path: NETWORKD_DROP_IN_PATH, permissions: "0644", content: "[Network]\nManageForeignRoutes=no\nManageForeignRoutingPolicyRules=no\n" },
+    ],
+    runcmd: [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "try-restart", "systemd-networkd"],
+      ["systemctl", "enable", "--now", NAT_UNIT_NAME],
+    ],
+  };
+  return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }

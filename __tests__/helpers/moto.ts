@@ -18,6 +18,7 @@ const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const INVENTORY_SCRIPT = join(fileURLToPath(new URL(".", import.meta.url)), "aws_inventory.py");
+const RELEASING_SERVER_SCRIPT = join(fileURLToPath(new URL(".", import.meta.url)), "moto_server.py");
 
 /** What must be gone after `tofu destroy`: everything that costs money or holds an address. */
 export interface AwsInventory {
@@ -73,6 +74,18 @@ export interface MotoOptions {
    * @default moto's built-in images, no validation
    */
   readonly amis?: readonly MotoAmi[];
+  /**
+   * Extra environment of the server, e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES: "true"` so that AWS
+   * managed policies exist to attach.
+   * @default none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Free a terminated instance's private address, as AWS does (moto_server.py), so that nodes at
+   * fixed addresses can be launched again after a scale to 0.
+   * @default false: moto as released, the address stays reserved
+   */
+  readonly releaseTerminatedAddresses?: boolean;
 }
 
 export class MotoServer {
@@ -89,13 +102,16 @@ export class MotoServer {
     const port = await freePort();
     const output = { text: "" };
     const scratch = mkdtempSync(join(tmpdir(), "deathstar-moto-"));
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" };
     if (options.amis) {
       const amisFile = join(scratch, "amis.json");
       writeFileSync(amisFile, JSON.stringify(options.amis.map(motoAmiRecord)));
       Object.assign(env, { MOTO_AMIS_PATH: amisFile, MOTO_ENABLE_AMI_VALIDATION: "true" });
     }
-    const child = spawn(join(venv, "bin", "moto_server"), ["-H", HOST, "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"], env });
+    const [program, ...programArgs] = options.releaseTerminatedAddresses
+      ? [join(venv, "bin", "python"), RELEASING_SERVER_SCRIPT]
+      : [join(venv, "bin", "moto_server")];
+    const child = spawn(program!, [...programArgs, "-H", HOST, "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"], env });
     // Keep only the tail: moto logs every request.
     const keep = (chunk: Buffer) => (output.text = (output.text + chunk.toString()).slice(-8_000));
     child.stdout!.on("data", keep);

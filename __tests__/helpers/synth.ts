@@ -20,6 +20,7 @@ export interface SynthesizedStack {
   readonly variable?: Record<string, Record<string, unknown>>;
   readonly moved?: unknown[];
   readonly import?: unknown[];
+  readonly removed?: unknown[];
 }
 
 export function synthStack(config: Readonly<SiteConfig> = siteConfig()): SynthesizedStack {

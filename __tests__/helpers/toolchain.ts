@@ -1,6 +1,6 @@
 /**
  * The cached toolchain written by scripts/setup.sh (`npm test` runs it first): paths of tofu,
- * the provider mirror's CLI config, the Python venv with moto and checkov, and matchbox.
+ * the provider mirror's CLI config, the Python venv with moto and checkov, matchbox, Compose and talosctl.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,6 +21,10 @@ export interface Toolchain {
   readonly talosConfigCheck: string;
   /** matchbox built from its Go module; absent in a toolchain.env written before it was added. */
   readonly matchbox?: string;
+  /** Docker Compose v2 built from its Go module; absent in a toolchain.env written before it was added. */
+  readonly compose?: string;
+  /** talosctl built from Talos' Go module at the lab's release; absent in a toolchain.env written before it was added. */
+  readonly talosctl?: string;
   /** Extra variables for child processes. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -47,6 +51,8 @@ export function toolchain(): Toolchain {
     composeCheck: get("DEATHSTAR_COMPOSE_CHECK"),
     talosConfigCheck: get("DEATHSTAR_TALOS_CONFIG_CHECK"),
     ...(env.DEATHSTAR_MATCHBOX ? { matchbox: env.DEATHSTAR_MATCHBOX } : {}),
+    ...(env.DEATHSTAR_COMPOSE ? { compose: env.DEATHSTAR_COMPOSE } : {}),
+    ...(env.DEATHSTAR_TALOSCTL ? { talosctl: env.DEATHSTAR_TALOSCTL } : {}),
     env,
   };
 }

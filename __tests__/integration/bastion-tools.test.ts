@@ -13,6 +13,7 @@ import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { renderBastionCloudConfigFiles, renderBastionUserData } from "../../templates/cloud-init.js";
+import { renderNatInstanceScript, renderNatInstanceUserData } from "../../templates/nat-instance.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { siteConfig } from "../helpers/synth.js";
@@ -158,5 +159,21 @@ cp "$SERVED/\${url##*/}" "$out"
     expect(refused.status).not.toBe(0);
     expect(refused.output).toContain("is recorded");
     expect(readFileSync(assetFile(kernel.path), "utf8")).toBe("damaged\n");
+  });
+});
+
+describe("NAT instance", () => {
+  const input = { eniAddress: "10.20.1.10", vpcCidr: "10.20.0.0/16", publicSubnetRouter: "10.20.1.1" };
+
+  it("user-data passes cloud-init schema", () => {
+    const result = run("cloud-init", ["schema", "--config-file", writeTemp("nat-user-data", renderNatInstanceUserData(input))]);
+    expect(result.output).toContain("Valid cloud-config");
+    expect(result.status).toBe(0);
+  });
+
+  it("setup script passes shellcheck", () => {
+    const result = run("shellcheck", ["--severity=style", writeTemp("deathstar-nat-setup", renderNatInstanceScript(input))]);
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
   });
 });

@@ -6,7 +6,10 @@
  *   1. module mode: the config lists the fixture's modules, the stack calls them under their old
  *      names, and the plan against the old state only adds;
  *   2. adopt mode: `npm run adopt -- <state>` matches the old resources to ours and writes moved
- *      blocks (same state) or import blocks (other state); the plan destroys nothing it matched.
+ *      blocks (same state) or import blocks (other state, then the old state's `tofu state rm`
+ *      script from docs/existing-state.md runs); its own preflight plan and ours destroy nothing.
+ * adopt's preflight plans in cdktf.out/stacks/deathstar, so each scenario synthesizes once
+ * without the adopt file first and puts the test-only moto override there (synth carries it over).
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -20,6 +23,7 @@ import { REPO_ROOT, synthProject } from "../helpers/project.js";
 import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
 
 const execFileAsync = promisify(execFile);
 const FIXTURE = join(REPO_ROOT, "__tests__", "fixtures", "existing");
@@ -78,6 +82,13 @@ function stateCopy(name: string): string {
   return name;
 }
 
+/** A new cdktf.out for `config` (without its adopt file, which adopt has yet to write), with the moto override in it. */
+async function freshStackDir(config: { existing?: object }): Promise<void> {
+  rmSync(join(root, "cdktf.out"), { recursive: true, force: true });
+  const { stackDir } = await synthProject(root, { ...config, existing: { ...config.existing, adoptFile: undefined } });
+  overrideForMoto(stackDir, moto.endpoint, tools);
+}
+
 async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
   const { stackDir, json } = await synthProject(root, config);
   writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
@@ -86,10 +97,11 @@ async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
   return tofu;
 }
 
-async function adopt(statePath: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "scripts", "adopt.ts"), statePath], {
+async function adopt(statePath: string, ...options: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "scripts", "adopt.ts"), statePath, ...options], {
     cwd: root,
-    env: { ...process.env, DEATHSTAR_CONFIG: join(root, "config.json") },
+    // tofu on PATH for the preflight, every AWS call on moto.
+    env: { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: join(root, "config.json") },
     timeout: 120_000,
   }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
@@ -104,7 +116,8 @@ function sha256(path: string): string {
 describe.sequential("an existing hand-written setup", () => {
   it("adopt mode, same state: moved blocks, and the plan destroys nothing that matched", async () => {
     const state = stateCopy("adopt-moved.tfstate");
-    const config = { state: { backend: "local", path: state }, network: { nat: "none" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    const config = { state: { backend: "local", path: state }, network: { nat: "instance" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    await freshStackDir(config);
     writeFileSync(join(root, "config.json"), JSON.stringify(config));
     const before = sha256(join(root, state));
     const run = await adopt(state);
@@ -128,29 +141,52 @@ describe.sequential("an existing hand-written setup", () => {
       ]),
     );
     expect(run.stdout).toMatch(/^moved +module\.vpc\.aws_vpc\.this +aws_vpc\.main +cidr_block=10\.20\.0\.0\/16/m);
-    expect(run.stdout).toMatch(/^unmatched +module\.bastion\.aws_autoscaling_group\.bastion/m);
+    expect(run.stdout).toMatch(/^unmatched +module\.bastion\.aws_autoscaling_group\.bastion +- +forgotten/m);
+    expect(run.stdout).toMatch(/^Preflight passed: .*destroy 0;/m);
 
     const tofu = await stackTofu(config);
     const plan = await tofu.planJson();
     const actions = planActions(plan);
-    const movedTo = new Set(decisions.moved.map((m) => m.to));
-    const destroyed = [...(actions.delete ?? []), ...(actions.replace ?? [])];
-    expect(destroyed.filter((address) => movedTo.has(address)), "matched resources must not be destroyed or replaced").toEqual([]);
-    // What the plan does destroy is exactly what adopt reported as unmatched (and so said it would).
-    for (const address of destroyed) expect(run.stdout).toMatch(new RegExp(`^unmatched +${escape(address)} `, "m"));
+    expect([...(actions.delete ?? []), ...(actions.replace ?? [])], "--unmatched forget (the default) destroys nothing").toEqual([]);
+    // What the plan forgets is exactly what adopt reported as unmatched (and so said it would).
+    expect(actions.forget?.length).toBeGreaterThan(0);
+    for (const address of actions.forget ?? []) expect(run.stdout).toMatch(new RegExp(`^unmatched +${escape(address)} `, "m"));
     expect(previousAddresses(plan)).toEqual(expect.arrayContaining(decisions.moved.map((m) => [m.to, m.from])));
   });
 
-  it("adopt mode, other state: import blocks that take the existing objects over", async () => {
+  it("adopt mode, --unmatched destroy: the plan destroys exactly what nothing matched, and the preflight accepts it", async () => {
+    const state = stateCopy("adopt-destroy.tfstate");
+    const config = { state: { backend: "local", path: state }, network: { nat: "instance" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    await freshStackDir(config);
+    writeFileSync(join(root, "config.json"), JSON.stringify(config));
+    const run = await adopt(state, "--unmatched", "destroy");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^unmatched +module\.bastion\.aws_autoscaling_group\.bastion +- +DESTROYED by the next apply/m);
+    const decisions = JSON.parse(readFileSync(join(root, "adopt.json"), "utf8")) as { moved: { to: string }[]; removed: unknown[] };
+    expect(decisions.removed).toEqual([]);
+
+    const actions = planActions(await (await stackTofu(config)).planJson());
+    expect(actions.replace ?? []).toEqual([]);
+    expect(actions.delete).toEqual(expect.arrayContaining(["module.bastion.aws_autoscaling_group.bastion"]));
+    for (const address of actions.delete ?? []) expect(run.stdout).toMatch(new RegExp(`^unmatched +${escape(address)} `, "m"));
+    expect((actions.delete ?? []).filter((address) => decisions.moved.some((m) => m.to === address))).toEqual([]);
+  });
+
+  it("adopt mode, other state: import blocks that take the existing objects over, and the old state forgets them", async () => {
     const state = stateCopy("adopt-import-source.tfstate");
-    const config = { state: { backend: "local", path: "adopt-import.tfstate" }, network: { nat: "none" }, existing: { modules: [], adoptFile: "adopt-import.json" } };
+    const config = { state: { backend: "local", path: "adopt-import.tfstate" }, network: { nat: "instance" }, existing: { modules: [], adoptFile: "adopt.json" } };
+    // The stack has a state of its own already, so adopt copies nothing and imports.
+    writeFileSync(join(root, "adopt-import.tfstate"), JSON.stringify({ version: 4, terraform_version: tools.tofuVersion, serial: 1, lineage: "3c1e6f0a-0000-4000-8000-000000000001", outputs: {}, resources: [] }));
+    await freshStackDir(config);
     writeFileSync(join(root, "config.json"), JSON.stringify(config));
     const run = await adopt(state);
     expect(run.code, run.stderr).toBe(0);
-    const decisions = JSON.parse(readFileSync(join(root, "adopt-import.json"), "utf8")) as { moved: unknown[]; import: { to: string; id: string }[] };
+    expect(run.stdout).not.toMatch(/^Copied/m);
+    const decisions = JSON.parse(readFileSync(join(root, "adopt.json"), "utf8")) as { moved: unknown[]; import: { to: string; id: string }[] };
     expect(decisions.moved).toEqual([]);
     expect(decisions.import.find((i) => i.to === "aws_vpc.main")?.id).toMatch(/^vpc-/);
     expect(decisions.import.find((i) => i.to === "aws_route.public_default")?.id).toMatch(/^rtb-[0-9a-f]+_0\.0\.0\.0\/0$/);
+    expect(run.stdout).toMatch(/^  tofu state rm -state='adopt-import-source\.tfstate' 'module\.vpc\.aws_vpc\.this'$/m);
 
     const tofu = await stackTofu(config);
     const plan = await tofu.planJson();
@@ -159,6 +195,16 @@ describe.sequential("an existing hand-written setup", () => {
     const actions = planActions(plan);
     expect([...(actions.delete ?? []), ...(actions.replace ?? [])]).toEqual([]);
     expect((actions.create ?? []).filter((address) => imported.has(address))).toEqual([]);
+
+    // docs/existing-state.md: the old state forgets what the stack adopted.
+    const shell = new UserShell(root, userEnv(tools, moto.endpoint));
+    for (const command of shellBlock(join(REPO_ROOT, "docs", "existing-state.md"), "sh adopt.state-rm.sh").commands) await shell.ok(command);
+    const left = (JSON.parse(readFileSync(join(root, state), "utf8")) as { resources: { module?: string; type: string; name: string }[] }).resources.map(
+      (r) => `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`,
+    );
+    expect(left).not.toContain("module.vpc.aws_vpc.this");
+    expect(left).not.toContain("module.bastion.aws_security_group.bastion");
+    expect(left, "what nothing matched stays in the old state").toContain("module.bastion.aws_autoscaling_group.bastion");
   });
 
   it("adopt refuses unreadable or foreign state and leaves the file untouched", async () => {
@@ -185,6 +231,7 @@ describe.sequential("an existing hand-written setup", () => {
 
   it("module mode: the old modules keep their addresses, the plan only adds, and it applies", async () => {
     const state = stateCopy("module-mode.tfstate");
+    rmSync(join(root, "cdktf.out"), { recursive: true, force: true });
     const tofu = await stackTofu({ state: { backend: "local", path: state }, network: { nat: "instance" }, existing: MODULE_MODE });
     const actions = planActions(await tofu.planJson());
     expect(actions.delete ?? [], "nothing destroyed").toEqual([]);

@@ -21,7 +21,7 @@ import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 
 const NODE_COUNT_VARIABLE = "talos_node_count";
-const NAT_MODES = ["gateway", "instance", "none"] as const;
+const NAT_MODES = ["gateway", "instance"] as const;
 const BOOT_MODES = ["talos-ami", "ipxe"] as const;
 const site = siteConfig();
 const REGION = site.aws.region;

@@ -6,67 +6,19 @@
  * (after the cache has stored the blobs: registry 2.8 stores a missed blob in the background).
  */
 import { execFileSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRegistryCacheConfig } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
+import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
 import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
-const REPOSITORY = "deathstar/hello";
-const TAG = "v1";
-const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
-
 const config = siteConfig();
 const cache = config.services.registryCaches[0]!;
-
-const sha256 = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
-interface Image {
-  readonly manifest: Buffer;
-  readonly manifestDigest: string;
-  /** Config and layer blobs by digest. */
-  readonly blobs: ReadonlyMap<string, Buffer>;
-}
-
-/** A one-layer image: a gzipped tar holding a few KB file, its config, its schema 2 manifest. */
-function buildImage(workDir: string): Image {
-  writeTree(join(workDir, "rootfs"), { "hello.txt": randomBytes(3 * 1024).toString("base64") });
-  const tar = execFileSync("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", join(workDir, "rootfs"), "-cf", "-", "."]);
-  const layer = gzipSync(tar);
-  const imageConfig = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["/hello.txt"] }, rootfs: { type: "layers", diff_ids: [sha256(tar)] } }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPE,
-      config: { mediaType: "application/vnd.docker.container.image.v1+json", size: imageConfig.length, digest: sha256(imageConfig) },
-      layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", size: layer.length, digest: sha256(layer) }],
-    }),
-  );
-  return { manifest, manifestDigest: sha256(manifest), blobs: new Map([imageConfig, layer].map((blob) => [sha256(blob), blob])) };
-}
-
-/** Pushes with the registry HTTP API: a monolithic upload per blob, then the manifest by tag. */
-async function pushImage(registry: string, image: Image): Promise<void> {
-  for (const [digest, blob] of image.blobs) {
-    const start = await fetch(`${registry}/v2/${REPOSITORY}/blobs/uploads/`, { method: "POST" });
-    expect(start.status, await start.text()).toBe(202);
-    const upload = new URL(start.headers.get("location")!, registry);
-    upload.searchParams.set("digest", digest);
-    const put = await fetch(upload, { method: "PUT", body: blob, headers: { "content-type": "application/octet-stream" } });
-    expect(put.status, await put.text()).toBe(201);
-  }
-  const put = await fetch(`${registry}/v2/${REPOSITORY}/manifests/${TAG}`, { method: "PUT", body: image.manifest, headers: { "content-type": MANIFEST_TYPE } });
-  expect(put.status, await put.text()).toBe(201);
-  expect(put.headers.get("docker-content-digest")).toBe(image.manifestDigest);
-}
 
 /** Pulls the tag and every blob it names; returns the digests of what came back. */
 async function pullImage(registry: string): Promise<{ manifestDigest: string; blobDigests: string[] }> {

@@ -6,6 +6,7 @@
  * | id                          | file                              |
  * |-----------------------------|-----------------------------------|
  * | DS-EC2-IMDSV2               | imdsv2-required.ts                |
+ * | DS-EC2-IMDS-HOP-LIMIT       | imds-hop-limit.ts                 |
  * | DS-EBS-ENCRYPTED            | ebs-encrypted.ts                  |
  * | DS-SG-NO-OPEN-INGRESS       | no-open-ingress.ts                |
  * | DS-NET-NO-PUBLIC-IP-PRIVATE | no-public-ip-in-private-subnet.ts |
@@ -14,10 +15,11 @@
  */
 import { ebsEncrypted } from "./ebs-encrypted.js";
 import { iamScoped } from "./iam-scoped.js";
+import { imdsHopLimit } from "./imds-hop-limit.js";
 import { imdsv2Required } from "./imdsv2-required.js";
 import { noOpenIngress } from "./no-open-ingress.js";
 import { noPublicIpInPrivateSubnet } from "./no-public-ip-in-private-subnet.js";
 import { noSecrets } from "./no-secrets.js";
 import type { SecurityRule } from "./rule.js";
 
-export const SECURITY_RULES: readonly SecurityRule[] = [imdsv2Required, ebsEncrypted, noOpenIngress, noPublicIpInPrivateSubnet, iamScoped, noSecrets];
+export const SECURITY_RULES: readonly SecurityRule[] = [imdsv2Required, imdsHopLimit, ebsEncrypted, noOpenIngress, noPublicIpInPrivateSubnet, iamScoped, noSecrets];

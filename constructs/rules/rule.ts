@@ -82,3 +82,19 @@ export function launchTemplateOf(block: SynthesizedBlock, stack: StackView): Syn
   const address = referencedAddress(spec?.id) ?? referencedAddress(spec?.name);
   return address?.startsWith("aws_launch_template.") ? stack.block(address) : undefined;
 }
+
+/** Types whose instances talk to the instance metadata service. */
+const INSTANCE_TYPES = new Set(["aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_spot_instance_request"]);
+
+/**
+ * The metadata_options an IMDS rule should judge on `block`: undefined when the block is no
+ * instance, when IMDS is disabled, or when the instance takes its options from one of the stack's
+ * launch templates (checked itself); `{}` when the block sets none (the defaults apply).
+ */
+export function imdsOptionsToCheck(block: SynthesizedBlock, stack: StackView): Record<string, unknown> | undefined {
+  if (block.kind !== "resource" || !INSTANCE_TYPES.has(block.type)) return undefined;
+  const [options] = nestedBlocks(block.attributes.metadata_options);
+  if (!options && launchTemplateOf(block, stack)) return undefined;
+  if (options?.http_endpoint === "disabled") return undefined;
+  return options ?? {};
+}

@@ -73,6 +73,73 @@ export interface MatchResult {
   readonly unmatchedExisting: readonly StateInstance[];
 }
 
+/** Standalone rule types, by the security group block an inline rule sits in. */
+const RULE_TYPE = { ingress: "aws_vpc_security_group_ingress_rule", egress: "aws_vpc_security_group_egress_rule" } as const;
+
+/**
+ * Routes written inline in a route table (`route`) and rules inline in a security group
+ * (`ingress`/`egress`), as instances of the standalone types the stack uses, so they match like
+ * any other resource. A route imports by its table and destination; an inline rule has no id of
+ * its own in the state, so a match keeps it inline instead (see {@link Match.keepInline}).
+ */
+export function inlineInstances(instances: readonly StateInstance[]): StateInstance[] {
+  const list = <T = Record<string, unknown>>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+  return instances.flatMap((owner): StateInstance[] => {
+    const at = (block: string, key: string) => `${owner.address}.${block}[${JSON.stringify(key)}]`;
+    if (owner.type === "aws_route_table") {
+      return list(owner.attributes.route)
+        .filter((route) => typeof route.cidr_block === "string" && route.cidr_block !== "")
+        .map((route) => ({
+          address: at("route", String(route.cidr_block)),
+          type: "aws_route",
+          module: owner.module,
+          inlineIn: owner.address,
+          attributes: { ...route, route_table_id: owner.attributes.id, destination_cidr_block: route.cidr_block },
+        }));
+    }
+    if (owner.type !== "aws_security_group") return [];
+    return (["ingress", "egress"] as const).flatMap((block) =>
+      list(owner.attributes[block]).flatMap((rule) => {
+        // One inline rule lists many sources; the standalone resources hold one each.
+        const allPorts = rule.protocol === "-1";
+        const base = {
+          security_group_id: owner.attributes.id,
+          ip_protocol: rule.protocol,
+          from_port: allPorts ? undefined : rule.from_port,
+          to_port: allPorts ? undefined : rule.to_port,
+          description: rule.description,
+        };
+        const sources = [
+          ...list<string>(rule.cidr_blocks).map((cidr) => ({ cidr_ipv4: cidr })),
+          ...list<string>(rule.ipv6_cidr_blocks).map((cidr) => ({ cidr_ipv6: cidr })),
+          ...list<string>(rule.security_groups).map((group) => ({ referenced_security_group_id: group })),
+          ...(rule.self === true ? [{ referenced_security_group_id: owner.attributes.id }] : []),
+        ];
+        return sources.map((source) => ({
+          address: at(block, `${rule.protocol}:${rule.from_port}-${rule.to_port}:${Object.values(source)[0]}`),
+          type: RULE_TYPE[block],
+          module: owner.module,
+          inlineIn: owner.address,
+          attributes: { ...base, ...source },
+        }));
+      }),
+    );
+  });
+}
+
+/**
+ * Whether planned or configured values (references resolved) identify the same object as an
+ * existing instance's attributes. Never for route tables: a VPC holds any number of them, told
+ * apart only by the subnets they serve.
+ */
+export function identityMatches(type: string, values: Readonly<Record<string, unknown>>, existing: Readonly<Record<string, unknown>>): boolean {
+  const keys = IDENTITY[type] ?? DEFAULT_IDENTITY;
+  if (keys.includes("#subnets")) return false;
+  const wanted = keys.map((key) => valueAt(values, key));
+  if (wanted.every(isAbsent)) return false;
+  return keys.every((key, i) => sameValue(wanted[i], valueAt(existing, key)));
+}
+
 /** The existing object's import id (what `tofu import` takes). */
 export function importId(instance: StateInstance): string {
   return IMPORT_ID[instance.type]?.(instance.attributes) ?? String(instance.attributes.id);

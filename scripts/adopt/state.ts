@@ -24,6 +24,11 @@ export interface StateInstance {
   /** `module.vpc` or "" at the root; instance keys included. */
   readonly module: string;
   readonly attributes: Readonly<Record<string, unknown>>;
+  /**
+   * Set on a route or rule written inline in a route table or security group (`route`,
+   * `ingress`, `egress`): the address of that table or group, which holds it in the state.
+   */
+  readonly inlineIn?: string;
 }
 
 export interface ExistingState {

@@ -1,0 +1,251 @@
+/**
+ * The README's journey as a user types it, in a fresh copy of the repository, with the real tools
+ * against moto: the commands are read out of README.md's shell blocks (and docs/teardown.md's
+ * destroy line) and run one by one through bash in the directory the user would be in.
+ *
+ *   npm run synth (cdktf CLI) → tofu init / plan / apply (state at the default path) →
+ *   npm run synth again: tofu's work is kept, `plan -detailed-exitcode` is empty without re-init →
+ *   npm run cost → tofu apply -var talos_node_count=3 → npm run render:talos →
+ *   tofu apply -var talos_node_count=0 → npm run teardown → tofu destroy → nothing left.
+ *
+ * A second journey follows docs/existing-state.md's adopt steps the same way, over a hand-written
+ * lab applied first (__tests__/fixtures/owner-lab): adopt copies its state into place, the
+ * preflight plan passes, the first apply succeeds, the second plan and a later synth are empty,
+ * and nothing adopted changed its id.
+ *
+ * The test's own additions, never part of what the user runs: a moto_override.tf.json in the
+ * stack directory (provider endpoints on moto; every synth carries override files over), the
+ * toolchain's tofu on PATH with its offline provider mirror, and AWS_ENDPOINT_URL for the aws CLI.
+ */
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MotoServer, standInAmis } from "../helpers/moto.js";
+import { siteConfig } from "../helpers/synth.js";
+import { REPO_ROOT, synthProject } from "../helpers/project.js";
+import { planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { freshCopy, overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
+
+const STACK_DIR = join("cdktf.out", "stacks", "deathstar");
+const REGION = siteConfig().aws.region;
+
+let tools: Toolchain;
+let moto: MotoServer;
+const roots: string[] = [];
+
+beforeAll(async () => {
+  tools = toolchain();
+  // The owner's lab attaches an AWS managed policy: moto knows them only when asked to load them.
+  moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()), env: { MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } });
+});
+
+afterAll(async () => {
+  await moto?.stop();
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+function copyOfRepo(): string {
+  const root = freshCopy("deathstar-journey-");
+  roots.push(root);
+  return root;
+}
+
+describe.sequential("the README's journey in a fresh copy", () => {
+  it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async () => {
+    const root = copyOfRepo();
+    const readme = join(root, "README.md");
+    const user = new UserShell(root, userEnv(tools, moto.endpoint));
+    const stackDir = join(root, STACK_DIR);
+    let applied = false;
+    try {
+      // "npm ci && npm run synth": node_modules is already in place (see freshCopy).
+      const [install] = shellBlock(readme, "npm ci && npm run synth").commands;
+      expect(install).toMatch(/^npm ci && npm run synth\b/);
+      expect(await user.ok(install!.replace(/^npm ci && /, ""))).toMatch(/projected/i);
+      overrideForMoto(stackDir, moto.endpoint, tools);
+
+      const deploy = shellBlock(readme, "tofu init").commands;
+      expect(deploy).toEqual(["cd cdktf.out/stacks/deathstar", "tofu init", "tofu plan", "tofu apply"]);
+      for (const command of deploy) {
+        if (command === "tofu apply") applied = true;
+        await user.ok(command);
+      }
+      expect(readdirSync(root).filter((name) => name.endsWith(".tfstate")), "state at the default path, which cdktf accepts").toEqual(["terraform.deathstar.tfstate"]);
+
+      // The second synth, from where the user stands: it must run, and keep tofu init's work.
+      const lockBefore = readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8");
+      const again = await user.ok("npm run synth");
+      expect(again).toMatch(/terraform\.deathstar\.lock\.hcl: provider lock updated/);
+      expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8"), "the lock file is unchanged").toBe(lockBefore);
+      expect(readFileSync(join(root, "terraform.deathstar.lock.hcl"), "utf8"), "and committed at the root").toBe(lockBefore);
+      const replan = await user.run("tofu plan -detailed-exitcode -input=false");
+      expect(replan.code, `no re-init, no changes:\n${replan.output}`).toBe(0);
+
+      const [cost, teardown] = shellBlock(readme, "npm run cost").commands;
+      expect(await user.ok(cost!)).toMatch(/total/i);
+
+      const talos = shellBlock(readme, "tofu apply -var talos_node_count=3").commands;
+      expect(talos.map((c) => c.replace(/\s+#.*$/, ""))).toEqual(["tofu apply -var talos_node_count=3", "npm run render:talos -- --out talos", "tofu apply -var talos_node_count=0"]);
+      await user.ok(talos[0]!);
+      expect((await moto.inventory(REGION)).instances, "three Talos nodes").toHaveLength(3);
+      await user.ok(talos[1]!);
+      expect(readdirSync(join(root, "talos")).length, "npm run render:talos wrote the Talos files into ./talos").toBeGreaterThan(0);
+      await user.ok(talos[2]!);
+      expect((await moto.inventory(REGION)).instances).toHaveLength(0);
+
+      expect(teardown).toMatch(/^npm run teardown\b/);
+      expect(await user.ok(teardown!)).toMatch(/Still billed after "pause"/);
+
+      const destroy = shellBlock(join(root, "docs", "teardown.md"), "tofu -chdir=cdktf.out/stacks/deathstar destroy").commands.find(
+        (c) => c === "tofu -chdir=cdktf.out/stacks/deathstar destroy",
+      );
+      await user.ok("cd ../../..");
+      await user.ok(destroy!);
+      applied = false;
+      const left = await moto.inventory(REGION);
+      expect({ vpcs: left.vpcs, instances: left.instances, addresses: left.addresses }).toEqual({ vpcs: [], instances: [], addresses: [] });
+    } finally {
+      if (applied && existsSync(stackDir)) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+    }
+  });
+});
+
+/** What the old lab calls (it has no synthesized JSON to derive it from): one default provider. */
+const OWNER_LAB_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
+
+interface StateFile {
+  resources: { module?: string; type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+}
+
+/** `type.name` (module-qualified) → the id of its first instance. */
+function idsOf(path: string): Record<string, unknown> {
+  const state = JSON.parse(readFileSync(path, "utf8")) as StateFile;
+  return Object.fromEntries(state.resources.filter((r) => r.instances.length > 0).map((r) => [`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`, r.instances[0]!.attributes.id]));
+}
+
+function sha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", () => {
+  it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async () => {
+    await moto.reset();
+    const root = copyOfRepo();
+    const doc = join(root, "docs/existing-state.md");
+    const legacyDir = join(root, "legacy");
+    const stackDir = join(root, STACK_DIR);
+
+    // Before the journey: the owner's lab, applied by hand with its own local state.
+    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
+    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
+    const legacy = new Tofu(tools, legacyDir);
+    await legacy.init();
+    await legacy.apply();
+    const oldState = join(legacyDir, "terraform.tfstate");
+    const oldIds = idsOf(oldState);
+    const oldStateHash = sha256(oldState);
+    // The test-only override must be in the stack directory before adopt's preflight plans there.
+    const { stackDir: synthesized } = await synthProject(root, { existing: { modules: [] } });
+    overrideForMoto(synthesized, moto.endpoint, tools);
+    rmSync(join(root, "config.json"));
+
+    const user = new UserShell(root, userEnv(tools, moto.endpoint));
+    let applied = false;
+    try {
+      const adoptBlock = shellBlock(doc, "npm run adopt").commands;
+      let adoptOutput = "";
+      for (const command of adoptBlock) adoptOutput += await user.ok(command);
+      expect(adoptOutput).toMatch(/^Copied legacy\/terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\)/m);
+      expect(sha256(oldState), "the old state is only read").toBe(oldStateHash);
+      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_vpc\.this +aws_vpc\.main /m);
+      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_subnet\.public\[0\] +aws_subnet\.public /m);
+      expect(adoptOutput).toMatch(/^import +module\.network\.aws_route_table\.public\.route\["0\.0\.0\.0\/0"\] +aws_route\.public_default /m);
+      expect(adoptOutput).toMatch(/^TAKEOVER +default SG sg-\S+ +aws_default_security_group\.default +every rule/m);
+      expect(adoptOutput).toMatch(/^TAKEOVER +DHCP options \S+ +aws_vpc_dhcp_options_association\.main +the VPC's DNS servers become/m);
+      expect(adoptOutput).toMatch(/^unmatched +module\.jump\.aws_autoscaling_group\.this +- +forgotten: leaves the state, stays in AWS/m);
+      expect(adoptOutput).toMatch(/^Preflight passed: tofu plan would .*destroy 0; nothing adopted is destroyed or replaced/m);
+
+      const applyBlock = shellBlock(doc, "tofu apply").commands;
+      expect(applyBlock).toEqual(["cd cdktf.out/stacks/deathstar", "tofu apply", "tofu plan -detailed-exitcode"]);
+      applied = true;
+      for (const command of applyBlock) await user.ok(command);
+
+      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+      expect(ids["aws_vpc.main"], "the VPC kept its id").toBe(oldIds["module.network.aws_vpc.this"]);
+      expect(ids["aws_subnet.public"]).toBe(oldIds["module.network.aws_subnet.public"]);
+      expect(ids["aws_route_table.public"]).toBe(oldIds["module.network.aws_route_table.public"]);
+      expect(ids["aws_internet_gateway.main"]).toBe(oldIds["module.network.aws_internet_gateway.this"]);
+      expect(Object.keys(ids).filter((address) => address.startsWith("module.")), "forgotten resources left the stack's state").toEqual([]);
+      // Forgotten, not destroyed: the old jump host's group is still in AWS.
+      const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
+      expect(groups).toMatch(/homelab-jump/);
+
+      for (const command of shellBlock(doc, "cd ../../..").commands) await user.ok(command);
+    } finally {
+      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+    }
+  });
+});
+
+describe.sequential("module mode over the owner's lab", () => {
+  it("keeps its modules, joins a VPC module that has only a public subnet, and never plans a second VPC", async () => {
+    await moto.reset();
+    const root = copyOfRepo();
+    const legacyDir = join(root, "legacy");
+    const stackDir = join(root, STACK_DIR);
+    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
+    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
+    const legacy = new Tofu(tools, legacyDir);
+    await legacy.init();
+    await legacy.apply();
+    const oldIds = idsOf(join(legacyDir, "terraform.tfstate"));
+
+    const modules = [
+      {
+        name: "network",
+        source: "legacy/modules/vpc",
+        inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
+        outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
+      },
+      {
+        name: "jump",
+        source: "legacy/modules/bastion",
+        inputs: {
+          name: "homelab-jump",
+          vpc_id: { fromModule: "network", output: "vpc_id" },
+          subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
+          ami_id: "ami-0a1b2c3d4e5f60718",
+          ssh_from: ["2001:db8::10/128"],
+        },
+        outputs: {},
+      },
+    ];
+    writeFileSync(join(root, "site.json"), JSON.stringify({ existing: { modules } }));
+    const user = new UserShell(root, { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: "site.json" });
+    let applied = false;
+    try {
+      // No existing.adoptFile: adopt only copies the old state into place.
+      expect(await user.ok("npm run adopt -- legacy/terraform.tfstate")).toMatch(/^existing\.adoptFile is not set: nothing else to decide/m);
+      await user.ok("npm run synth");
+      overrideForMoto(stackDir, moto.endpoint, tools);
+      const tofu = new Tofu(tools, stackDir);
+      const init = await tofu.init();
+      expect(`${init.stdout}${init.stderr}`).not.toMatch(/undefined provider/i);
+      const actions = planActions(await tofu.planJson());
+      expect([...(actions.delete ?? []), ...(actions.replace ?? []), ...(actions.update ?? [])], "the old modules plan exactly as before").toEqual([]);
+      expect((actions.create ?? []).filter((address) => address.startsWith("module.") || address.startsWith("aws_vpc."))).toEqual([]);
+      expect(actions.create).toEqual(expect.arrayContaining(["aws_subnet.private", "aws_route_table.private", "aws_route.private_default"]));
+      applied = true;
+      await tofu.apply();
+      expect((await tofu.planExitCode()).code, "a second plan shows no changes").toBe(0);
+      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+      expect(ids["module.network.aws_vpc.this"]).toBe(oldIds["module.network.aws_vpc.this"]);
+      const { vpcs } = await moto.inventory(REGION);
+      expect(vpcs, "one VPC: the module's").toEqual([oldIds["module.network.aws_vpc.this"]]);
+    } finally {
+      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,474 @@
+/**
+ * The runbooks as a reader types them. Every shell block of README.md, SECURITY.md and docs/*.md
+ * marked `runs: __tests__/integration/runbooks.test.ts` is read from the markdown (helpers/docs.ts)
+ * and run by bash, unchanged, in a fresh copy of the repository: `npm ci` and `npm run synth`
+ * there, OpenTofu and the AWS provider from the cached toolchain, the AWS CLI on PATH, moto as
+ * the account. The blocks run in the order a reader follows them: deploy, nodes up and down,
+ * secrets, the bastion, the scans, cost, pause, destroy, then the config and cost examples.
+ * `tofu apply` prompts are answered "yes", as the reader would.
+ *
+ * What moto cannot show is not run here and says so in its marker (Session Manager sessions,
+ * Talos nodes, downloads from the internet). Every `talosctl` line of the docs, and of the
+ * rendered talos/README.md, is checked against the CLI of the pinned Talos release instead: each
+ * subcommand exists and takes each flag used.
+ */
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STACK_NAME } from "../../stacks/deathstar.js";
+import { blockCommands, docBlock, docFiles, inlineCommands, shellBlocks, type DocBlock } from "../helpers/docs.js";
+import { MotoServer, standInAmis } from "../helpers/moto.js";
+import { REPO_ROOT } from "../helpers/project.js";
+import { siteConfig } from "../helpers/synth.js";
+import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
+import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
+
+const execFileAsync = promisify(execFile);
+const THIS_TEST = "__tests__/integration/runbooks.test.ts";
+const BLOCK_TIMEOUT_MS = 15 * 60_000;
+const site = siteConfig();
+const REGION = site.aws.region;
+
+let tools: Toolchain;
+let moto: MotoServer;
+let work: string;
+/** The fresh copy of the repository the blocks run in. */
+let root: string;
+let stackDir: string;
+let env: NodeJS.ProcessEnv;
+/** Blocks this file ran, to check that it ran every block marked for it. */
+const ran = new Set<string>();
+
+const key = (block: DocBlock) => `${block.file}:${block.line}`;
+
+interface BlockResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs blocks in one bash (so variables one block sets reach the next, as in the reader's shell),
+ * with `set -eo pipefail` so that any failing command fails the block, and an endless "yes" on
+ * stdin for OpenTofu's approval prompts. `commands` picks some commands of a single block instead.
+ */
+function runBlocks(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[]; strict?: boolean } = {}): Promise<BlockResult> {
+  for (const block of blocks) ran.add(key(block));
+  const script = options.commands ? options.commands.join("\n") : blocks.map((block) => block.text).join("\n");
+  const shell = options.strict === false ? "bash" : "bash -eo pipefail";
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", `yes yes | ${shell} -c "$1"`, "runbook", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), BLOCK_TIMEOUT_MS);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs blocks and expects exit 0, showing the tail of the output otherwise. */
+async function runOk(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[] } = {}): Promise<BlockResult> {
+  const result = await runBlocks(blocks, cwd, options);
+  const where = blocks.map((block) => `${key(block)} (${block.heading})`).join(", ");
+  expect(result.code, `${where} exited ${result.code}:\n${tail(result.stdout)}\n--- stderr ---\n${tail(result.stderr)}`).toBe(0);
+  return result;
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** The AWS CLI against moto, for the test's own checks (not a doc command). */
+async function aws(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync("aws", [...args, "--region", REGION, "--output", "json"], { env, timeout: 60_000 });
+  return stdout;
+}
+
+/** Copies the repository's files (tracked and new, not ignored) into `to`, without node_modules or outputs. */
+async function freshCopy(to: string): Promise<void> {
+  const { stdout } = await execFileAsync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  for (const file of stdout.split("\0").filter(Boolean)) {
+    if (!existsSync(join(REPO_ROOT, file))) continue; // deleted in the working tree
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(join(REPO_ROOT, file), join(to, file));
+  }
+}
+
+/**
+ * `tofu` on the blocks' PATH: the toolchain's OpenTofu, run with the test-only moto override
+ * (provider pinned to the version built, every endpoint on moto) next to cdk.tf.json for the
+ * length of the command.
+ */
+function writeTofuWrapper(bin: string, override: string): void {
+  const wrapper = join(bin, "tofu");
+  writeFileSync(
+    wrapper,
+    [
+      "#!/usr/bin/env bash",
+      "dir=.",
+      'for arg in "$@"; do case $arg in -chdir=*) dir=${arg#-chdir=} ;; esac; done',
+      "placed=",
+      `if [ -f "$dir/cdk.tf.json" ] && [ ! -f "$dir/${MOTO_OVERRIDE_FILE}" ]; then cp '${override}' "$dir/${MOTO_OVERRIDE_FILE}"; placed=1; fi`,
+      `'${tools.tofu}' "$@"`,
+      "code=$?",
+      // Gone again afterwards, so that what else reads the directory (checkov) sees what a reader has.
+      `if [ -n "$placed" ]; then rm -f "$dir/${MOTO_OVERRIDE_FILE}"; fi`,
+      "exit $code",
+      "",
+    ].join("\n"),
+  );
+  chmodSync(wrapper, 0o755);
+}
+
+/** The AWS CLI on PATH must honour AWS_ENDPOINT_URL (CLI v1 ≥ 1.29, v2 ≥ 2.13), or it would call AWS itself. */
+async function checkAwsCli(): Promise<void> {
+  const { stdout, stderr } = await execFileAsync("aws", ["--version"]);
+  const [, major, minor] = /aws-cli\/(\d+)\.(\d+)/.exec(stdout + stderr) ?? [];
+  const ok = (Number(major) === 1 && Number(minor) >= 29) || (Number(major) === 2 && Number(minor) >= 13);
+  if (!ok) throw new Error(`the aws CLI on PATH (${(stdout + stderr).trim()}) ignores AWS_ENDPOINT_URL; put a newer one first on PATH`);
+}
+
+const readStack = () => JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson & { resource: Record<string, unknown> };
+
+async function instances(filters: readonly string[]): Promise<{ InstanceId: string; PrivateIpAddress?: string }[]> {
+  const out = JSON.parse(await aws("ec2", "describe-instances", "--filters", ...filters)) as { Reservations: { Instances: { InstanceId: string; PrivateIpAddress?: string }[] }[] };
+  return out.Reservations.flatMap((r) => r.Instances);
+}
+
+const runningNodes = () => instances(["Name=instance-state-name,Values=pending,running", "Name=tag:Name,Values=deathstar-talos-*"]);
+
+describe.sequential("runbooks against moto, in a fresh copy", () => {
+  beforeAll(async () => {
+    tools = toolchain();
+    await checkAwsCli();
+    work = mkdtempSync(join(tmpdir(), "deathstar-runbooks-"));
+    root = join(work, "repo");
+    stackDir = join(root, "cdktf.out", "stacks", STACK_NAME);
+    await freshCopy(root);
+    // Nodes go up and down at their fixed addresses in several runbooks.
+    moto = await MotoServer.start(tools.venv, { amis: standInAmis(site), releaseTerminatedAddresses: true });
+    const bin = join(work, "bin");
+    mkdirSync(bin);
+    writeTofuWrapper(bin, join(work, MOTO_OVERRIDE_FILE));
+    mkdirSync(join(CACHE_DIR, "plugin-cache"), { recursive: true });
+    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, ...inherited } = process.env;
+    env = {
+      ...inherited,
+      PATH: `${bin}:${process.env.PATH}`,
+      TF_CLI_CONFIG_FILE: tools.cliConfigFile,
+      TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
+      CHECKPOINT_DISABLE: "1",
+      // The account is moto: dummy keys, no profile, no region (the docs name theirs).
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_PAGER: "",
+    };
+  });
+
+  afterAll(async () => {
+    // Whatever a failed step left applied goes with moto; the copy (and its node_modules) with work.
+    await moto?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("deploy.md: npm ci and npm run synth in the fresh copy", async () => {
+    await runOk([docBlock("docs/deploy.md", "1. Synthesize")], root);
+    // The test-only override, for what this synth produced; the tofu wrapper places it.
+    writeFileSync(join(work, MOTO_OVERRIDE_FILE), JSON.stringify(motoOverride(moto.endpoint, tools.awsProviderVersion, motoTargets(readStack()))));
+    expect(readStack().resource).toHaveProperty("aws_vpc");
+  });
+
+  it("deploy.md and README: init, plan, apply; the second apply changes nothing", async () => {
+    const first = await runOk([docBlock("docs/deploy.md", "2. Apply")], root);
+    expect(first.stdout).toMatch(/Apply complete! Resources: [1-9]\d* added, 0 changed, 0 destroyed/);
+    const again = await runOk([docBlock("README.md", "Deploying with OpenTofu")], root);
+    expect(again.stdout).toMatch(/No changes\./);
+    expect(existsSync(join(root, "terraform.tfstate")), "state lands at the repo root").toBe(true);
+  });
+
+  it("deploy.md, README, netboot.md: three nodes up and back to none", async () => {
+    for (const [file, heading] of [
+      ["docs/deploy.md", "3. Nodes, only while you experiment"],
+      ["README.md", "Talos nodes"],
+      ["docs/netboot.md", "Launching and removing nodes"],
+    ] as const) {
+      const result = await runOk([docBlock(file, heading)], stackDir);
+      expect(result.stdout, `${file}: nodes up`).toMatch(/Apply complete! Resources: 3 added/);
+      expect(result.stdout, `${file}: nodes gone`).toMatch(/Apply complete! Resources: 0 added, 0 changed, 3 destroyed/);
+      expect(await runningNodes()).toEqual([]);
+    }
+    // README's render:talos ran from the stack directory; npm runs scripts in the package root.
+    expect(existsSync(join(root, "talos", "README.md"))).toBe(true);
+  });
+
+  it("netboot.md: one line of talos_node_run_instances, picked with jq, launches talos-1 by hand", async () => {
+    const result = await runOk([docBlock("docs/netboot.md", "Launching and removing nodes", 1)], stackDir);
+    expect(result.stdout.split("\n")[0]).toMatch(/^aws ec2 run-instances --region eu-west-1 --launch-template LaunchTemplateId=lt-\w+,Version=\d+ --subnet-id subnet-\w+ --private-ip-address 10\.20\.13\.11 /);
+    const launched = await runningNodes();
+    expect(launched.map((i) => i.PrivateIpAddress)).toEqual(["10.20.13.11"]);
+    // As the doc says: OpenTofu does not know it, terminate it by hand.
+    await aws("ec2", "terminate-instances", "--instance-ids", launched[0]!.InstanceId);
+  });
+
+  it("cozystack.md: synth, init, three nodes, outputs", async () => {
+    const up = await runOk([docBlock("docs/cozystack.md", "1. Nodes up, in maintenance mode")], root);
+    expect(up.stdout).toMatch(/talos_node_run_instances/);
+    expect(await runningNodes()).toHaveLength(3);
+  });
+
+  it("cozystack.md: render the patches, nodes back to none", async () => {
+    await runOk([docBlock("docs/cozystack.md", "2. Render the patches")], root);
+    expect(existsSync(join(root, "talos", "patches", "cozystack.yaml"))).toBe(true);
+    await runOk([docBlock("docs/cozystack.md", "Tearing down")], root);
+    expect(await runningNodes()).toEqual([]);
+  });
+
+  it("bastion.md: the secrets, a re-run refused, a rotation with --overwrite", async () => {
+    const create = docBlock("docs/bastion.md", "Creating the secrets");
+    await runOk([create], root);
+    const version = async () =>
+      (JSON.parse(await aws("ssm", "get-parameter", "--name", "/deathstar/pihole/web-password", "--with-decryption")) as { Parameter: { Version: number; Type: string; Value: string } }).Parameter;
+    const before = await version();
+    expect(before).toMatchObject({ Version: 1, Type: "SecureString" });
+    const again = await runBlocks([create], root);
+    expect(again.code, "put-parameter without --overwrite is refused on a re-run, as the doc says").not.toBe(0);
+    expect(again.stderr).toMatch(/ParameterAlreadyExists/);
+    await runOk([docBlock("docs/bastion.md", "Creating the secrets", 1)], root);
+    const after = await version();
+    expect(after.Version).toBe(2);
+    expect(after.Value).not.toBe(before.Value);
+  });
+
+  it("SECURITY.md: a hostile config by hand exits 1, names the field and writes nothing", async () => {
+    const before = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
+    const result = await runBlocks([docBlock("SECURITY.md", "Running the scans locally", 1)], root, { strict: false });
+    expect(result.stdout).toMatch(/^exit 1$/m);
+    expect(result.stderr).toMatch(/images\.\w+/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")).toBe(before);
+  });
+
+  it("SECURITY.md: checkov by hand, on the JSON and on a plan of the deployed stack", async () => {
+    const block = docBlock("SECURITY.md", "Running the scans locally", 2);
+    const result = await runOk([block], root);
+    expect(result.stdout).toMatch(/Passed checks: [1-9]/);
+    // The extra skip is there for a reason: without it, the plan of the deployed stack fails it.
+    const commands = blockCommands(block.text).map((command) => command.replace(',CKV_AWS_382"', '"'));
+    const without = await runBlocks([block], root, { commands });
+    expect(without.code).not.toBe(0);
+    expect(without.stdout).toMatch(/CKV_AWS_382/);
+  });
+
+  it("README and cost.md: npm run cost, and the pause with the stack applied", async () => {
+    const result = await runOk([docBlock("README.md", "Cost")], root);
+    expect(result.stdout).toMatch(/Still billed after "pause"/);
+    expect(await instances(["Name=instance-state-name,Values=pending,running"])).toEqual([]);
+  });
+
+  it("cost.md: the spend queries", async () => {
+    const [period, daily, byUsage] = [0, 1, 2].map((i) => docBlock("docs/cost.md", "Spend queries", i)) as [DocBlock, DocBlock, DocBlock];
+    const dates = await runOk([period], root, { commands: [...blockCommands(period.text), 'echo "$start $end"'] });
+    const [start, end] = dates.stdout.trim().split(" ");
+    const today = new Date();
+    expect(start).toBe(`${today.toISOString().slice(0, 8)}01`);
+    expect(end).toBe(new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10));
+    // moto tracks no spend: it answers each query with the next result queued here, shaped as AWS
+    // answers these two (grouped by SERVICE, then by USAGE_TYPE), so the --query expressions are tried.
+    const group = (key: string, metrics: Record<string, string>) => ({
+      Keys: [key],
+      Metrics: Object.fromEntries(Object.entries(metrics).map(([name, amount]) => [name, { Amount: amount, Unit: name === "UsageQuantity" ? "Hrs" : "USD" }])),
+    });
+    const queued = await fetch(`${moto.endpoint}/moto-api/static/ce/cost-and-usage-results`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        results: [
+          { ResultsByTime: [{ TimePeriod: { Start: start, End: end }, Total: {}, Groups: [group("Amazon Elastic Compute Cloud - Compute", { UnblendedCost: "0.0962" })], Estimated: true }] },
+          { ResultsByTime: [{ TimePeriod: { Start: start, End: end }, Total: {}, Groups: [group("EU-BoxUsage:t4g.small", { UnblendedCost: "0.092", UsageQuantity: "5" })], Estimated: true }] },
+        ],
+      }),
+    });
+    expect(queued.status).toBe(201);
+    const byService = await runOk([period, daily], root);
+    expect(JSON.parse(byService.stdout)).toEqual([[start, [["Amazon Elastic Compute Cloud - Compute", "0.0962"]]]]);
+    const table = (await runOk([period, byUsage], root)).stdout;
+    expect(table).toMatch(/\|\s+EU-BoxUsage:t4g\.small\s+\|\s+5\s+\|\s+0\.092\s+\|/);
+  });
+
+  it("teardown.md: every teardown action, the exact pause commands, the checks, destroy", async () => {
+    const actions = docBlock("docs/teardown.md", "Back to $0");
+    const [dryRun, pause, destroy, destroyAll, resume, verify, destroyYes] = blockCommands(actions.text) as [string, string, string, string, string, string, string];
+    const printed = await runOk([actions], root, { commands: [dryRun] });
+    expect(printed.stdout).toMatch(/\$ aws autoscaling suspend-processes/);
+    for (const command of [pause, resume, verify]) await runOk([actions], root, { commands: [command] });
+    await runOk([docBlock("docs/teardown.md", "Pause: the exact commands")], root);
+    const checks = await runOk([docBlock("docs/teardown.md", "Verify")], root);
+    expect(checks.stdout).toMatch(/deathstar-bastion-cache/);
+    expect(checks.stdout, "no running instance (bastion t4g.small, NAT t4g.nano)").not.toMatch(/t4g\./);
+    await runOk([docBlock("docs/teardown.md", "Destroy")], root);
+    // On a destroyed stack the remaining actions find nothing to do, and still end with the checks.
+    for (const command of [destroy, destroyAll, destroyYes]) await runOk([actions], root, { commands: [command] });
+    const left = await moto.inventory(REGION);
+    expect({ vpcs: left.vpcs, instances: left.instances, addresses: left.addresses }).toEqual({ vpcs: [], instances: [], addresses: [] });
+  });
+
+  it("README: the site-config example synthesizes as shown", async () => {
+    await runOk([docBlock("README.md", "Site config")], root);
+    expect(readStack().resource).toHaveProperty("aws_nat_gateway");
+  });
+
+  it("cost.md: npm run cost, for the configured site and for the README's example", async () => {
+    const cost = await runOk([docBlock("docs/cost.md", "`npm run cost`")], root);
+    expect(cost.stdout, "the example's budget holds its NAT gateway").toMatch(/Budget: \$50\.00\/month, within/);
+  });
+
+  it("ran every block marked for this file", () => {
+    const marked = docFiles()
+      .flatMap(shellBlocks)
+      .filter((block) => block.marker?.kind === "runs" && block.marker.test === THIS_TEST)
+      .map(key);
+    expect(marked.filter((block) => !ran.has(block))).toEqual([]);
+  });
+});
+
+interface CommandHelp {
+  readonly subcommands: ReadonlySet<string>;
+  /** Flag name (`--nodes`, `-n`) → whether it takes a value. */
+  readonly flags: ReadonlyMap<string, boolean>;
+}
+
+/** Parses cobra's `--help`: "Available Commands:" and the "Flags:"/"Global Flags:" tables. */
+function parseHelp(text: string): CommandHelp {
+  const subcommands = new Set<string>();
+  const flags = new Map<string, boolean>();
+  let section = "";
+  for (const line of text.split("\n")) {
+    if (/^\S.*:$/.test(line)) section = line;
+    else if (section === "Available Commands:") {
+      const name = /^\s+(\S+)\s/.exec(line)?.[1];
+      if (name) subcommands.add(name);
+    } else if (section.endsWith("Flags:")) {
+      const flag = /^\s+(?:-(\w), )?--([\w-]+)(?: (\S+))?(?:\s{2,}|$)/.exec(line);
+      if (flag) {
+        const takesValue = flag[3] !== undefined;
+        flags.set(`--${flag[2]}`, takesValue);
+        if (flag[1]) flags.set(`-${flag[1]}`, takesValue);
+      }
+    }
+  }
+  return { subcommands, flags };
+}
+
+/** Words of one shell command (quotes removed), up to a pipe, `;`, `&&` or a comment. */
+function shellWords(command: string): string[] {
+  const words: string[] = [];
+  for (const match of command.replace(/\\\n/g, " ").matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+    const word = match[1] ?? match[2] ?? match[3]!;
+    if (match[3] && /^(\||;|&&|\|\||#)/.test(word)) break;
+    words.push(word);
+  }
+  return words;
+}
+
+describe("talosctl lines against the pinned Talos release's CLI", () => {
+  const helps = new Map<string, CommandHelp>();
+  async function help(path: readonly string[]): Promise<CommandHelp> {
+    const id = path.join(" ");
+    if (!helps.has(id)) {
+      const { stdout } = await execFileAsync(tools.talosctl!, [...path, "--help"], { timeout: 30_000 });
+      helps.set(id, parseHelp(stdout));
+    }
+    return helps.get(id)!;
+  }
+
+  /**
+   * What is wrong with one `talosctl …` command: an unknown subcommand or flag (empty when none).
+   * The subcommand is found as cobra finds it (flags skipped, a flag not known as a boolean taken to
+   * carry a value); every flag is then looked up in that subcommand's --help, which lists the
+   * connection flags (--nodes, --talosconfig, …) of each command.
+   */
+  async function problems(command: string): Promise<string[]> {
+    const words = shellWords(command).slice(1);
+    const path: string[] = [];
+    let current = await help(path);
+    const found: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i]!;
+      if (word.startsWith("-")) {
+        if (!word.includes("=") && current.flags.get(word) !== false) i++;
+      } else if (current.subcommands.has(word)) {
+        path.push(word);
+        current = await help(path);
+      } else {
+        if (current.subcommands.size > 0) found.push(`${["talosctl", ...path].join(" ")} has no subcommand ${word}`);
+        break;
+      }
+    }
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i]!;
+      if (!word.startsWith("-")) continue;
+      const name = word.split("=")[0]!;
+      const takesValue = current.flags.get(name);
+      if (takesValue === undefined) found.push(`${["talosctl", ...path].join(" ")} has no flag ${name}`);
+      else if (takesValue && !word.includes("=")) i++;
+    }
+    return found;
+  }
+
+  /** Every talosctl command of the docs (blocks and inline code) and of the rendered talos/README.md. */
+  function talosctlCommands(): { where: string; command: string }[] {
+    const fromText = (where: string, text: string) =>
+      blockCommands(text)
+        .filter((command) => command.startsWith("talosctl "))
+        .map((command) => ({ where, command }));
+    return docFiles().flatMap((file) => [
+      ...shellBlocks(file).flatMap((block) => fromText(key(block), block.text)),
+      ...inlineCommands(file, "talosctl").map((command) => ({ where: `${file} (inline)`, command })),
+    ]);
+  }
+
+  beforeAll(() => {
+    tools ??= toolchain();
+    if (!tools.talosctl) throw new Error("the toolchain has no talosctl: run bash scripts/setup.sh");
+  });
+
+  it("is the release the sites pin", async () => {
+    const { stdout } = await execFileAsync(tools.talosctl!, ["version", "--client"], { timeout: 30_000 });
+    expect(stdout).toMatch(new RegExp(`Tag:\\s+${site.talos.version.replace(/\./g, "\\.")}\\b`));
+  });
+
+  it("knows every subcommand and flag the docs use", async () => {
+    const commands = talosctlCommands();
+    expect(commands.length).toBeGreaterThan(15);
+    const found: string[] = [];
+    for (const { where, command } of commands) for (const problem of await problems(command)) found.push(`${where}: ${problem}\n  ${command}`);
+    expect(found).toEqual([]);
+  });
+
+  it("knows every subcommand and flag of the commands render:talos writes", async () => {
+    const { renderTalosCommands } = await import("../../templates/talos-patches.js");
+    const commands = blockCommands(renderTalosCommands(site, "talos")).filter((command) => command.startsWith("talosctl "));
+    expect(commands.length).toBeGreaterThan(5);
+    const found: string[] = [];
+    for (const command of commands) for (const problem of await problems(command)) found.push(`${problem}\n  ${command}`);
+    expect(found).toEqual([]);
+  });
+
+  it("catches a flag the release does not have", async () => {
+    expect(await problems("talosctl --nodes 10.20.13.11 upgrade --image x --no-such-flag")).toEqual(["talosctl upgrade has no flag --no-such-flag"]);
+    expect(await problems("talosctl members")).toEqual(["talosctl has no subcommand members"]);
+    expect(await problems("talosctl --nodes 10.20.13.11 etcd member")).toEqual(["talosctl etcd has no subcommand member"]);
+  });
+});

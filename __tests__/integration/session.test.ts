@@ -1,0 +1,102 @@
+/**
+ * `npm run start` / `npm run stop` against moto: the NAT instance's group comes up before the
+ * bastion's and goes down after it, through the real AWS CLI, and both end at the asked capacity.
+ * The two commands are read from docs/bastion.md's block, as a reader types them.
+ */
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AwsApi } from "../helpers/aws-api.js";
+import { blockCommands, shellBlocks } from "../helpers/docs.js";
+import { MotoServer } from "../helpers/moto.js";
+import { siteConfig } from "../helpers/synth.js";
+import { toolchain } from "../helpers/toolchain.js";
+
+const config = siteConfig();
+const GROUPS = ["deathstar-nat_instance", "deathstar-bastion"];
+const DOC = "docs/bastion.md";
+const docBlockWithStart = shellBlocks(DOC).find((block) => /^npm run start$/m.test(block.text));
+const [START, STOP] = blockCommands(docBlockWithStart?.text ?? "");
+
+describe("npm run start / npm run stop", () => {
+  let moto: MotoServer | undefined;
+  let api: AwsApi | undefined;
+
+  const npm = (script: "start" | "stop") =>
+    spawnSync("bash", ["-c", script === "start" ? START! : STOP!], {
+      encoding: "utf8",
+      timeout: 300_000,
+      env: {
+        ...process.env,
+        DEATHSTAR_CONFIG: "",
+        AWS_ENDPOINT_URL: moto!.endpoint,
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+  /** The script's own lines, without npm's banner ("> third-death-star@… start", "> tsx …"). */
+  const scriptOutput = (stdout: string) => stdout.split("\n").filter((line) => line !== "" && !line.startsWith("> "));
+  const inService = async (group: string) => {
+    const { AutoScalingGroups } = await api!.call("autoscaling", "describe_auto_scaling_groups", { AutoScalingGroupNames: [group] });
+    return AutoScalingGroups[0].Instances.filter((i: { LifecycleState: string }) => i.LifecycleState === "InService").length as number;
+  };
+
+  beforeAll(async () => {
+    expect([START, STOP], `${DOC} gives the start and stop as one block`).toEqual(["npm run start", "npm run stop"]);
+    const tools = toolchain();
+    moto = await MotoServer.start(tools.venv);
+    api = new AwsApi(tools.venv, moto.endpoint, config.aws.region);
+    const vpc = (await api.call("ec2", "create_vpc", { CidrBlock: config.network.vpcCidr })).Vpc.VpcId;
+    const subnet = (await api.call("ec2", "create_subnet", { VpcId: vpc, CidrBlock: config.network.privateSubnet.cidr, AvailabilityZone: config.aws.availabilityZone })).Subnet.SubnetId;
+    for (const group of GROUPS) {
+      await api.call("ec2", "create_launch_template", { LaunchTemplateName: group, LaunchTemplateData: { ImageId: "ami-0a1b2c3d4e5f60718", InstanceType: "t4g.nano" } });
+      await api.call("autoscaling", "create_auto_scaling_group", {
+        AutoScalingGroupName: group,
+        LaunchTemplate: { LaunchTemplateName: group, Version: "$Latest" },
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: subnet,
+      });
+    }
+  });
+
+  afterAll(async () => {
+    api?.close();
+    await moto?.stop();
+  });
+
+  it("start raises the NAT instance's group first, then the bastion's", async () => {
+    const result = npm("start");
+    expect(result.status, result.stderr).toBe(0);
+    expect(scriptOutput(result.stdout)).toEqual([
+      "deathstar-nat_instance: desired capacity 1",
+      "deathstar-nat_instance: in service",
+      "deathstar-bastion: desired capacity 1",
+      "deathstar-bastion: in service",
+    ]);
+    for (const group of GROUPS) expect(await inService(group), group).toBe(1);
+  });
+
+  it("stop lowers the bastion's group first, then the NAT instance's", async () => {
+    const result = npm("stop");
+    expect(result.status, result.stderr).toBe(0);
+    expect(scriptOutput(result.stdout)).toEqual([
+      "deathstar-bastion: desired capacity 0",
+      "deathstar-bastion: stopped",
+      "deathstar-nat_instance: desired capacity 0",
+      "deathstar-nat_instance: stopped",
+    ]);
+    for (const group of GROUPS) expect(await inService(group), group).toBe(0);
+  });
+
+  it("names a missing group and the fix", async () => {
+    await api!.call("autoscaling", "delete_auto_scaling_group", { AutoScalingGroupName: "deathstar-nat_instance", ForceDelete: true });
+    const result = npm("start");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Auto Scaling Group deathstar-nat_instance does not exist: deploy the stack first");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

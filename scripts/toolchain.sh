@@ -7,7 +7,7 @@
 #   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate),
 #   - matchbox, built from its Go module at the version of the default matchbox image,
 #   - Docker Compose v2 (CLI plugin), built from its Go module at the version the bastion downloads,
-#   - talosctl, built from Talos' Go module at the lab's Talos release (the docs' talosctl lines are checked against it).
+#   - talosctl, built from Talos' Go module in the lab's Talos minor line (the docs' talosctl lines are checked against it).
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); warm runs return at once.
 set -euo pipefail
@@ -35,9 +35,10 @@ python_requirements="$repo/scripts/requirements-tools.txt"
 matchbox_module=github.com/poseidon/matchbox
 matchbox_version=v0.11.0
 
-# The Talos release scripts/talos-config-check pins (__tests__/talos-patches.test.ts holds it equal to
-# talos.version of the built-in sites); talosctl is built at the same release.
-talos_version=$(sed -n 's#^require github.com/siderolabs/talos/pkg/machinery \(v[^ ]*\)$#\1#p' "$repo/scripts/talos-config-check/go.mod")
+# talosctl, for the docs' flag checks, comes from Talos' root module, which the Go module proxy serves
+# for v1.11.5 but refuses for v1.11.6 (403); a patch release keeps the CLI's commands and flags, so the
+# newest served release of the same minor line stands in (runbooks.test.ts holds the minor line equal).
+talosctl_version=v1.11.5
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
@@ -136,8 +137,8 @@ compose_bin="$cache/compose/$compose_version/docker-compose"
 [ -x "$compose_bin" ] || CGO_ENABLED=0 go_build_module "$compose_module" "$compose_version" "$compose_bin" ./cmd \
   "-X $compose_module/internal.Version=$compose_version"
 # --- talosctl ------------------------------------------------------------------------------------------
-talosctl_bin="$cache/talosctl/$talos_version/talosctl"
-[ -x "$talosctl_bin" ] || go_build_module github.com/siderolabs/talos "$talos_version" "$talosctl_bin" ./cmd/talosctl "" pkg/machinery
+talosctl_bin="$cache/talosctl/$talosctl_version/talosctl"
+[ -x "$talosctl_bin" ] || go_build_module github.com/siderolabs/talos "$talosctl_version" "$talosctl_bin" ./cmd/talosctl "" pkg/machinery
 
 cat <<ENV
 export DEATHSTAR_TOFU=$tofu_bin

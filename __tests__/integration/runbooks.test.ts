@@ -195,7 +195,7 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     expect(first.stdout).toMatch(/Apply complete! Resources: [1-9]\d* added, 0 changed, 0 destroyed/);
     const again = await runOk([docBlock("README.md", "Deploying with OpenTofu")], root);
     expect(again.stdout).toMatch(/No changes\./);
-    expect(existsSync(join(root, "terraform.tfstate")), "state lands at the repo root").toBe(true);
+    expect(site.state.backend === "local" && existsSync(join(root, site.state.path)), "state lands at state.path, at the repo root").toBe(true);
   });
 
   it("deploy.md, README, netboot.md: three nodes up and back to none", async () => {

@@ -161,8 +161,8 @@ export class MotoServer {
     return JSON.parse(await this.python(INVENTORY_SCRIPT, [region])) as AwsInventory;
   }
 
-  /** Dummy credentials and the endpoint, for boto3 child processes. */
-  private awsEnv(): Record<string, string> {
+  /** Dummy credentials and the endpoint, for child processes (boto3, the AWS CLI). */
+  awsEnv(): Record<string, string> {
     return { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_ENDPOINT_URL: this.endpoint };
   }
 

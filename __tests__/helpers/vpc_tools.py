@@ -152,7 +152,9 @@ def echo(addr):
             self.end_headers()
             self.wfile.write(body)
 
-    ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+    server = ThreadingHTTPServer((host, int(port)), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
 
 
 def dns(host, port, name):

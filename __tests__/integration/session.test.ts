@@ -28,9 +28,7 @@ describe("npm run start / npm run stop", () => {
       env: {
         ...process.env,
         DEATHSTAR_CONFIG: "",
-        AWS_ENDPOINT_URL: moto!.endpoint,
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
+        ...moto!.awsEnv(),
         AWS_CONFIG_FILE: "/dev/null",
         AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
         AWS_EC2_METADATA_DISABLED: "true",

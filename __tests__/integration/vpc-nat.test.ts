@@ -73,8 +73,10 @@ describe("NAT instance in an EC2-like VPC", () => {
 
     moto = await MotoServer.start(tools.venv);
     vpc = await Vpc.create(siteVpc(config, tools.venv, moto.endpoint));
-    vpc.start(vpc.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${SITE.address}:${SITE.port}`]);
+    // The address first: the site binds to it, and says "ready" once it listens.
     await vpc.exec(vpc.internet, "ip", ["addr", "add", `${SITE.address}/32`, "dev", "lo"]);
+    const site = vpc.start(vpc.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${SITE.address}:${SITE.port}`]);
+    await waitUntil("the internet site to listen", () => site.log().includes("ready"), { timeoutMs: 20_000, process: site });
     // As synthesized: the ENI with source/dest check off, the private default route to it.
     await vpc.createEni("public", NAT_ENI, false);
     await vpc.setDefaultRoute("private", { kind: "eni", address: NAT_ENI });

@@ -110,6 +110,13 @@ const registryCache = z.strictObject({
         ctx.addIssue({ code: "custom", message: "port must be a number from 1 to 65535 (or left out for 443)" });
       }
     }),
+  /**
+   * SSM SecureString parameter holding the upstream's credentials as "username:token" (for Docker
+   * Hub a personal access token), read at boot into a root-only env file only this cache loads;
+   * the value never enters user-data or state.
+   * @default - anonymous pulls
+   */
+  credentialsParameter: ssmParameterName.optional(),
 });
 
 /** A DNS host name: dot-separated labels of 1-63 lowercase letters, digits and inner dashes, at most 253 characters. */

@@ -14,6 +14,7 @@ import { ExistingModules } from "../constructs/existing-modules.js";
 import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
 import { enforceSecurityRules } from "../constructs/rules/aspect.js";
+import { bastionSecretParameterNames } from "../templates/bastion-boot.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
@@ -88,7 +89,7 @@ export class DeathStarStack extends TerraformStack {
       schedule: bastion.schedule,
       cpuCredits: bastion.cpuCredits,
       userData: renderBastionUserData(config),
-      secretParameterNames: [bastion.secrets.piholeWebPassword, ...(bastion.tailscale.enabled ? [bastion.secrets.tailscaleAuthKey] : [])],
+      secretParameterNames: bastionSecretParameterNames(config),
       arns,
       tags,
     });

@@ -9,7 +9,7 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { amazonDnsAddress, nthAddress, parseIpv4Cidr } from "../config/net.js";
-import { DATA_DIR, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
+import { DATA_DIR, registryCredentialsEnvFile, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
 import { FETCH_TALOS_ASSETS_SCRIPT } from "./fetch-talos-assets.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "./pihole.js";
 import { ATTACH_ENI_FUNCTION, SHELL_PRELUDE, shellAssignments, shellQuote } from "./shell.js";
@@ -49,12 +49,30 @@ function composeUrl(architecture: SiteConfig["architecture"]): string {
   return `https://github.com/docker/compose/releases/download/${COMPOSE_PLUGIN.version}/docker-compose-linux-${arch}`;
 }
 
+/** Each SSM parameter the boot script reads, with the step that writes it into a root-only env file. */
+function secretSteps(config: Readonly<SiteConfig>): { parameter: string; step: string }[] {
+  const { secrets, tailscale } = config.bastion;
+  const steps = [{ parameter: secrets.piholeWebPassword, step: `write_secret ${shellQuote(secrets.piholeWebPassword)} WEBPASSWORD ${shellQuote(PIHOLE_SECRETS_ENV_FILE)}` }];
+  if (tailscale.enabled) {
+    steps.push({ parameter: secrets.tailscaleAuthKey, step: `write_secret ${shellQuote(secrets.tailscaleAuthKey)} TS_AUTHKEY ${shellQuote(TAILSCALE_SECRETS_ENV_FILE)}` });
+  }
+  for (const cache of config.services.registryCaches) {
+    const parameter = cache.credentialsParameter;
+    if (parameter !== undefined) {
+      steps.push({ parameter, step: `write_registry_credentials ${shellQuote(parameter)} ${shellQuote(registryCredentialsEnvFile(cache))} ${shellQuote(cache.upstream)}` });
+    }
+  }
+  return steps;
+}
+
+/** The SSM parameters the boot script reads (each once): exactly what the bastion's role may read. */
+export function bastionSecretParameterNames(config: Readonly<SiteConfig>): string[] {
+  return [...new Set(secretSteps(config).map(({ parameter }) => parameter))];
+}
+
 export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
   const subnet = parseIpv4Cidr(config.network.privateSubnet.cidr)!;
-  const { secrets, tailscale } = config.bastion;
   const upstreams = config.services.registryCaches.map((cache) => shellQuote(cache.upstream)).join(" ");
-  const secretSteps = [`write_secret ${shellQuote(secrets.piholeWebPassword)} WEBPASSWORD ${shellQuote(PIHOLE_SECRETS_ENV_FILE)}`];
-  if (tailscale.enabled) secretSteps.push(`write_secret ${shellQuote(secrets.tailscaleAuthKey)} TS_AUTHKEY ${shellQuote(TAILSCALE_SECRETS_ENV_FILE)}`);
   return `#!/bin/bash
 # Third Death Star bastion boot, run by ${BOOT_UNIT_NAME} on every boot. Rendered from the site config.
 ${SHELL_PRELUDE}
@@ -203,18 +221,62 @@ ssm_value() {
     --query Parameter.Value --output text
 }
 
-# write_secret PARAMETER VARIABLE FILE: a root-only env file; the value never reaches a log.
+# read_secret PARAMETER: prints the SecureString's value, for capture only; it never reaches a log.
+read_secret() {
+  retry 10 6 ssm_value "$1" && return 0
+  log "cannot read SSM parameter $1; create it as a SecureString (docs/bastion.md)"
+  return 1
+}
+
+# put_secret FILE < NAME='value' lines: a root-only env file in the bundle's secrets dir.
+put_secret() {
+  install -d -m 0700 "$BUNDLE_DIR/secrets"
+  put_file 0600 "$BUNDLE_DIR/$1" || true
+}
+
+# write_secret PARAMETER VARIABLE FILE: one variable of an env file from one SSM parameter.
 write_secret() {
   local value
-  install -d -m 0700 "$BUNDLE_DIR/secrets"
-  if ! value=$(retry 10 6 ssm_value "$1"); then
-    log "cannot read SSM parameter $1; create it as a SecureString (docs/bastion.md)"
-    return 1
-  fi
+  value=$(read_secret "$1") || return 1
   case $value in
     *"'"* | *$'\\n'*) log "SSM parameter $1 contains a quote or a newline, which env files cannot carry"; return 1 ;;
   esac
-  printf "%s='%s'\\n" "$2" "$value" | put_file 0600 "$BUNDLE_DIR/$3" || true
+  printf "%s='%s'\\n" "$2" "$value" | put_secret "$3"
+}
+
+# registry_refuses UPSTREAM USERNAME PASSWORD: prints 401 or 403 and succeeds when the token server
+# of the upstream's Bearer challenge refuses the credentials. Anything else (no Bearer challenge,
+# no answer) is not a refusal. The credentials go to curl on stdin, never on its command line.
+registry_refuses() {
+  local challenge realm service status
+  challenge=$(curl -s -o /dev/null -D - --max-time 10 "$1/v2/" | tr -d '\\r' | grep -i '^www-authenticate: *bearer ') || return 1
+  realm=$(sed -n 's/.*realm="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
+  service=$(sed -n 's/.*service="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
+  [ -n "$realm" ] || return 1
+  status=$(printf 'user = "%s:%s"\\n' "$2" "$3" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K - -G --data-urlencode "service=$service" "$realm") || return 1
+  case $status in 401 | 403) echo "$status" ;; *) return 1 ;; esac
+}
+
+# write_registry_credentials PARAMETER FILE UPSTREAM: "username:token" as distribution's overrides
+# of proxy.username and proxy.password. distribution reads each override as YAML, so both parts are
+# kept to characters YAML reads back as the same string. registry 2.8 turns refused credentials
+# into "manifest unknown" on every pull, public images included: credentials the upstream refuses
+# are logged with its answer and left out (an empty env file), and the cache pulls anonymously.
+write_registry_credentials() {
+  local value username password refused plain='^[A-Za-z0-9_][A-Za-z0-9_.~+/=-]*$'
+  value=$(read_secret "$1") || return 1
+  username=\${value%%:*}
+  password=\${value#*:}
+  if [ "$username" = "$value" ] || ! [[ $username =~ $plain && $password =~ $plain ]]; then
+    log "SSM parameter $1 must hold username:token, each of letters, digits and _.~+/=- (not starting with .~+/=-); see docs/bastion.md"
+    return 1
+  fi
+  if refused=$(registry_refuses "$3" "$username" "$password"); then
+    log "$3 refused the credentials in SSM parameter $1 (HTTP $refused from its token server); its cache pulls anonymously until they are fixed (docs/bastion.md)"
+    put_secret "$2" < /dev/null
+    return 0
+  fi
+  printf "REGISTRY_PROXY_USERNAME='%s'\\nREGISTRY_PROXY_PASSWORD='%s'\\n" "$username" "$password" | put_secret "$2"
 }
 
 main() {
@@ -226,7 +288,7 @@ main() {
   mount_cache_volume "$device"
   wait_for_egress
   install_docker
-${secretSteps.map((step) => `  ${step}`).join("\n")}
+${secretSteps(config).map(({ step }) => `  ${step}`).join("\n")}
   "$BUNDLE_DIR/${FETCH_TALOS_ASSETS_SCRIPT}"
   retry 5 30 "\${COMPOSE[@]}" pull --quiet
   "\${COMPOSE[@]}" up --detach --remove-orphans

@@ -39,6 +39,15 @@ export function registryServiceName(cache: RegistryCache): string {
   return registryCacheServiceName(cache.name);
 }
 
+/**
+ * Root-only env file of a cache with upstream credentials, relative to the bundle dir, e.g.
+ * "secrets/registry-docker-io.env". It sets REGISTRY_PROXY_USERNAME and REGISTRY_PROXY_PASSWORD,
+ * distribution's environment overrides of `proxy.username` and `proxy.password` in config.yml.
+ */
+export function registryCredentialsEnvFile(cache: RegistryCache): string {
+  return `secrets/${registryServiceName(cache)}.env`;
+}
+
 export function renderComposeFile(config: Readonly<SiteConfig>): string {
   const services: Record<string, unknown> = {
     dnsmasq: dnsmasqService(config),
@@ -104,6 +113,7 @@ function registryService(config: Readonly<SiteConfig>, cache: RegistryCache) {
     restart,
     // Host networking: the cache listens on its own port (http.addr in its config.yml).
     network_mode: "host",
+    ...(cache.credentialsParameter === undefined ? {} : { env_file: [`./${registryCredentialsEnvFile(cache)}`] }),
     volumes: [
       `./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`,
       `./${DATA_DIR}/registry/${cache.name}:${REGISTRY_STORAGE}`,

@@ -145,6 +145,15 @@ describe("compose.yaml", () => {
     expect(tailscale.image).toBe(aws.images.tailscale);
     expect(tailscale.env_file).toEqual(["./secrets/tailscale.env"]);
   });
+
+  it("loads a cache's credentials env file only for a cache with credentials, and only into that cache", () => {
+    const caches = aws.services.registryCaches.map((cache) => (cache.name === "docker.io" ? { ...cache, credentialsParameter: "/deathstar/registry/docker.io" } : cache));
+    const withCredentials = composeServices(renderComposeFile(siteConfig({ services: { registryCaches: caches } })));
+    expect(withCredentials["registry-docker-io"]!.env_file).toEqual(["./secrets/registry-docker-io.env"]);
+    const others = Object.entries(withCredentials).filter(([name]) => name !== "registry-docker-io" && name !== "pihole");
+    expect(others.map(([, service]) => service.env_file).filter(Boolean)).toEqual([]);
+    expect(Object.values(services).map((service) => service.env_file ?? []).flat()).toEqual(["./secrets/pihole.env"]);
+  });
 });
 
 describe("bundle", () => {
@@ -238,6 +247,15 @@ describe("boot script", () => {
     expect(script).toContain("ENI_ADDRESS='10.20.13.140'");
     expect(script).toContain("AMAZON_DNS='10.20.0.2'");
     expect(script).toContain(`UPSTREAMS=('https://registry-1.docker.io' 'https://registry.k8s.io' 'https://quay.io' 'https://gcr.io' 'https://ghcr.io')`);
+  });
+
+  it("reads a cache's credentials only when it names a parameter, before the containers start", () => {
+    expect(script).not.toContain("write_registry_credentials");
+    const caches = aws.services.registryCaches.map((cache) => (cache.name === "docker.io" ? { ...cache, upstream: "https://mirror.gcr.io", credentialsParameter: "/deathstar/registry/docker.io" } : cache));
+    const withCredentials = renderBastionBootScript(siteConfig({ services: { registryCaches: caches } }));
+    const step = "write_registry_credentials '/deathstar/registry/docker.io' 'secrets/registry-docker-io.env' 'https://mirror.gcr.io'";
+    expect(withCredentials).toContain(step);
+    expect(withCredentials.indexOf(step)).toBeLessThan(withCredentials.indexOf('"${COMPOSE[@]}" up --detach'));
   });
 
   it("installs Compose pinned by version and checksum for the configured architecture", () => {

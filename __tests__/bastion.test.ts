@@ -129,6 +129,19 @@ describe("bastion role", () => {
     expect(statement!.Resource).toEqual([arn("ssm", "parameter/deathstar/pihole/web-password"), arn("ssm", "parameter/deathstar/tailscale/auth-key")]);
   });
 
+  it("may read each cache's credentials parameter once, and no other", () => {
+    const shared = "/deathstar/registry/shared";
+    const caches = siteConfig().services.registryCaches.map((cache, i) => (i < 2 ? { ...cache, credentialsParameter: shared } : cache));
+    caches[4] = { ...caches[4]!, credentialsParameter: "/deathstar/registry/ghcr.io" };
+    const withCredentials = synthStack(siteConfig({ services: { registryCaches: caches } }));
+    const statement = policyDocument(resource(withCredentials, "aws_iam_role_policy", "bastion").policy).Statement.find((s) => s.Sid === "ReadOwnParameters");
+    expect(statement!.Resource).toEqual([
+      arn("ssm", "parameter/deathstar/pihole/web-password"),
+      arn("ssm", `parameter${shared}`),
+      arn("ssm", "parameter/deathstar/registry/ghcr.io"),
+    ]);
+  });
+
   it("tags the instance with its role, which the attach condition matches", () => {
     const specs = resource(stack, "aws_launch_template", "bastion").tag_specifications as { resource_type: string; tags: Record<string, string> }[];
     expect(specs.find((s) => s.resource_type === "instance")!.tags["deathstar:role"]).toBe("bastion");

@@ -49,6 +49,52 @@ function composeUrl(architecture: SiteConfig["architecture"]): string {
   return `https://github.com/docker/compose/releases/download/${COMPOSE_PLUGIN.version}/docker-compose-linux-${arch}`;
 }
 
+/**
+ * Boot functions for caches with upstream credentials, rendered only when a cache has them: EC2
+ * caps user-data at 16 KB and the boot script is its largest file.
+ */
+const REGISTRY_CREDENTIALS_FUNCTIONS = `# registry_refuses UPSTREAM USERNAME TOKEN prints 401 or 403, and succeeds, when the token server
+# of the upstream's Bearer challenge refuses the credentials. Anything else (no Bearer challenge,
+# no answer) is not a refusal. The credentials go to curl on stdin, never on its command line.
+registry_refuses() {
+  local challenge realm service status
+  challenge=$(curl -s -o /dev/null -D - --max-time 10 "$1/v2/" | tr -d '\\r' | grep -i '^www-authenticate: *bearer ') || return 1
+  realm=$(sed -n 's/.*realm="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
+  service=$(sed -n 's/.*service="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
+  [ -n "$realm" ] || return 1
+  status=$(printf 'user = "%s:%s"\\n' "$2" "$3" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K - -G --data-urlencode "service=$service" "$realm") || return 1
+  case $status in 401 | 403) echo "$status" ;; *) return 1 ;; esac
+}
+
+# plain_yaml VALUE: whether YAML reads VALUE back as the same string (a plain scalar of safe characters).
+plain_yaml() {
+  [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9_.~+/=-]*$ ]]
+}
+
+# write_registry_credentials PARAMETER FILE UPSTREAM: "username:token" as distribution's overrides
+# of proxy.username and proxy.password. distribution reads each override as YAML, so both parts
+# must be plain_yaml. registry 2.8 turns refused credentials
+# into "manifest unknown" on every pull, public images included: credentials the upstream refuses
+# are logged with its answer and left out (an empty env file), and the cache pulls anonymously.
+write_registry_credentials() {
+  local value username token refused
+  value=$(read_secret "$1") || return 1
+  username=\${value%%:*}
+  token=\${value#*:}
+  if [ "$username" = "$value" ] || ! plain_yaml "$username" || ! plain_yaml "$token"; then
+    log "SSM parameter $1 must hold username:token, each of letters, digits and _.~+/=- (not starting with .~+/=-); see docs/bastion.md"
+    return 1
+  fi
+  if refused=$(registry_refuses "$3" "$username" "$token"); then
+    log "$3 refused the credentials in SSM parameter $1 (HTTP $refused from its token server); its cache pulls anonymously until they are fixed (docs/bastion.md)"
+    put_secret "$2" < /dev/null
+    return 0
+  fi
+  printf "%s='%s'\\n" REGISTRY_PROXY_USERNAME "$username" REGISTRY_PROXY_PASSWORD "$token" | put_secret "$2"
+}
+
+`;
+
 /** Each SSM parameter the boot script reads, with the step that writes it into a root-only env file. */
 function secretSteps(config: Readonly<SiteConfig>): { parameter: string; step: string }[] {
   const { secrets, tailscale } = config.bastion;
@@ -244,42 +290,7 @@ write_secret() {
   printf "%s='%s'\\n" "$2" "$value" | put_secret "$3"
 }
 
-# registry_refuses UPSTREAM USERNAME PASSWORD: prints 401 or 403 and succeeds when the token server
-# of the upstream's Bearer challenge refuses the credentials. Anything else (no Bearer challenge,
-# no answer) is not a refusal. The credentials go to curl on stdin, never on its command line.
-registry_refuses() {
-  local challenge realm service status
-  challenge=$(curl -s -o /dev/null -D - --max-time 10 "$1/v2/" | tr -d '\\r' | grep -i '^www-authenticate: *bearer ') || return 1
-  realm=$(sed -n 's/.*realm="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
-  service=$(sed -n 's/.*service="\\([^"]*\\)".*/\\1/p' <<< "$challenge")
-  [ -n "$realm" ] || return 1
-  status=$(printf 'user = "%s:%s"\\n' "$2" "$3" | curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K - -G --data-urlencode "service=$service" "$realm") || return 1
-  case $status in 401 | 403) echo "$status" ;; *) return 1 ;; esac
-}
-
-# write_registry_credentials PARAMETER FILE UPSTREAM: "username:token" as distribution's overrides
-# of proxy.username and proxy.password. distribution reads each override as YAML, so both parts are
-# kept to characters YAML reads back as the same string. registry 2.8 turns refused credentials
-# into "manifest unknown" on every pull, public images included: credentials the upstream refuses
-# are logged with its answer and left out (an empty env file), and the cache pulls anonymously.
-write_registry_credentials() {
-  local value username password refused plain='^[A-Za-z0-9_][A-Za-z0-9_.~+/=-]*$'
-  value=$(read_secret "$1") || return 1
-  username=\${value%%:*}
-  password=\${value#*:}
-  if [ "$username" = "$value" ] || ! [[ $username =~ $plain && $password =~ $plain ]]; then
-    log "SSM parameter $1 must hold username:token, each of letters, digits and _.~+/=- (not starting with .~+/=-); see docs/bastion.md"
-    return 1
-  fi
-  if refused=$(registry_refuses "$3" "$username" "$password"); then
-    log "$3 refused the credentials in SSM parameter $1 (HTTP $refused from its token server); its cache pulls anonymously until they are fixed (docs/bastion.md)"
-    put_secret "$2" < /dev/null
-    return 0
-  fi
-  printf "REGISTRY_PROXY_USERNAME='%s'\\nREGISTRY_PROXY_PASSWORD='%s'\\n" "$username" "$password" | put_secret "$2"
-}
-
-main() {
+${config.services.registryCaches.some((cache) => cache.credentialsParameter !== undefined) ? REGISTRY_CREDENTIALS_FUNCTIONS : ""}main() {
   use_amazon_dns
   attach_persistent_eni
   route_via_eni

@@ -256,6 +256,10 @@ describe("boot script", () => {
     const step = "write_registry_credentials '/deathstar/registry/docker.io' 'secrets/registry-docker-io.env' 'https://mirror.gcr.io'";
     expect(withCredentials).toContain(step);
     expect(withCredentials.indexOf(step)).toBeLessThan(withCredentials.indexOf('"${COMPOSE[@]}" up --detach'));
+    const [first, ...rest] = aws.services.registryCaches;
+    expect(configProblems({ services: { registryCaches: [{ ...first!, credentialsParameter: "deathstar/registry" }, ...rest] } })).toEqual([
+      'services.registryCaches.0.credentialsParameter: must be an SSM parameter name starting with "/", e.g. "/deathstar/pihole/web-password"',
+    ]);
   });
 
   it("installs Compose pinned by version and checksum for the configured architecture", () => {

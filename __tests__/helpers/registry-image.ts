@@ -55,3 +55,19 @@ export async function pushImage(registry: string, image: Image): Promise<void> {
   expect(put.status, await put.text()).toBe(201);
   expect(put.headers.get("docker-content-digest")).toBe(image.manifestDigest);
 }
+
+/** Pulls the tag and every blob it names from `registry`; returns the digests of what came back. */
+export async function pullImage(registry: string): Promise<{ manifestDigest: string; blobDigests: string[] }> {
+  const response = await fetch(`${registry}/v2/${REPOSITORY}/manifests/${TAG}`, { headers: { accept: MANIFEST_TYPE } });
+  expect(response.status, await response.clone().text()).toBe(200);
+  const manifest = Buffer.from(await response.arrayBuffer());
+  expect(response.headers.get("docker-content-digest")).toBe(sha256(manifest));
+  const parsed = JSON.parse(manifest.toString()) as { config: { digest: string }; layers: { digest: string }[] };
+  const blobDigests: string[] = [];
+  for (const { digest } of [parsed.config, ...parsed.layers]) {
+    const blob = await fetch(`${registry}/v2/${REPOSITORY}/blobs/${digest}`);
+    expect(blob.status, `blob ${digest}`).toBe(200);
+    blobDigests.push(sha256(Buffer.from(await blob.arrayBuffer())));
+  }
+  return { manifestDigest: sha256(manifest), blobDigests };
+}

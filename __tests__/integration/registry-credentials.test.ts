@@ -1,9 +1,10 @@
 /**
  * Upstream credentials of a registry cache, end to end and for real, on loopback:
  *
- * - the site config is docs/bastion.md's example (its `yaml` block), the SSM parameter is created
- *   with the doc's own `aws ssm put-parameter` block against moto, and the rendered boot script's
- *   step reads it back with the AWS CLI into the cache's root-only env file;
+ * - the site config is docs/bastion.md's example (its `yaml` block) with the stand-in as the
+ *   docker.io upstream, the SSM parameter is created with the doc's own `aws ssm put-parameter`
+ *   block against moto, and the rendered boot script's step reads it back with the AWS CLI, checks
+ *   it with the upstream's token server (curl) and writes the cache's root-only env file;
  * - Compose resolves the rendered compose.yaml with that env file (`docker compose config`), and
  *   the cache runs as Debian's docker-registry (distribution 2.8) with the rendered config.yml and
  *   exactly that environment;
@@ -11,9 +12,10 @@
  *   uses (registry 2.8's proxy answers only bearer challenges: it sends no basic auth), behind a
  *   token server that refuses anyone without the credentials.
  *
- * A pull through the cache succeeds with the credentials and fails without them, with the
- * upstream's 401 in the cache's log; the secret is in neither config.yml, compose.yaml nor the
- * user-data.
+ * A pull through the cache succeeds with the credentials and fails without them (registry 2.8
+ * answers `manifest unknown`, the token server saw the refused request); credentials the upstream
+ * refuses are logged with its 401 and left out; the secret is in neither config.yml, compose.yaml
+ * nor the user-data.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createPrivateKey, randomBytes, sign, X509Certificate } from "node:crypto";
@@ -32,7 +34,7 @@ import { MotoServer } from "../helpers/moto.js";
 import { writeTree } from "../helpers/netboot.js";
 import { REPO_ROOT } from "../helpers/project.js";
 import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
-import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
+import { buildImage, MANIFEST_TYPE, pullImage, pushImage, REPOSITORY, TAG, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 import { testCertificates } from "../helpers/tls.js";
 import { toolchain } from "../helpers/toolchain.js";
@@ -97,21 +99,6 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; headers: R
       .on("error", reject)
       .end();
   });
-}
-
-/** Pulls the tag and every blob it names through `registry`; returns the digests of what came back. */
-async function pullImage(registry: string): Promise<{ manifestDigest: string; blobDigests: string[] }> {
-  const response = await fetch(`${registry}/v2/${REPOSITORY}/manifests/${TAG}`, { headers: { accept: MANIFEST_TYPE } });
-  expect(response.status, await response.clone().text()).toBe(200);
-  const manifest = Buffer.from(await response.arrayBuffer());
-  const parsed = JSON.parse(manifest.toString()) as { config: { digest: string }; layers: { digest: string }[] };
-  const blobDigests: string[] = [];
-  for (const { digest } of [parsed.config, ...parsed.layers]) {
-    const blob = await fetch(`${registry}/v2/${REPOSITORY}/blobs/${digest}`);
-    expect(blob.status, `blob ${digest}`).toBe(200);
-    blobDigests.push(sha256(Buffer.from(await blob.arrayBuffer())));
-  }
-  return { manifestDigest: sha256(manifest), blobDigests };
 }
 
 describe("registry cache with upstream credentials from SSM, against an upstream that requires them", () => {

@@ -49,6 +49,7 @@ function withValue(config: unknown, path: Path, value: string): unknown {
 const withOptionals = mergeOverride(SITES.aws, {
   talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0", machineConfigUrl: "http://10.20.13.140:8080/talos/controlplane.yaml" },
   bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.160", rangeEnd: "10.20.13.239", router: "10.20.13.254" } },
+  services: { registryCaches: SITES.aws.services.registryCaches.map((cache) => ({ ...cache, credentialsParameter: `/deathstar/registry/${cache.name}` })) },
   tags: { Owner: "lab" },
 });
 const fields = [
@@ -68,7 +69,12 @@ function hostileBastionConfig(value: string): Readonly<SiteConfig> {
   c.images = Object.fromEntries(Object.entries(c.images).map(([k, v]) => [k, poison(v)])) as SiteConfig["images"];
   c.bastion.tailscale.enabled = true;
   c.bastion.secrets = { piholeWebPassword: poison(c.bastion.secrets.piholeWebPassword), tailscaleAuthKey: poison(c.bastion.secrets.tailscaleAuthKey) };
-  c.services.registryCaches = c.services.registryCaches.map((cache) => ({ ...cache, name: poison(cache.name), upstream: poison(cache.upstream) }));
+  c.services.registryCaches = c.services.registryCaches.map((cache) => ({
+    ...cache,
+    name: poison(cache.name),
+    upstream: poison(cache.upstream),
+    credentialsParameter: poison(`/deathstar/registry/${cache.name}`),
+  }));
   c.talos = { ...c.talos, version: poison(c.talos.version), schematicId: poison(c.talos.schematicId), clusterName: poison(c.talos.clusterName) };
   c.talos.machineConfigUrl = poison("http://10.20.13.140:8080/talos/controlplane.yaml");
   c.tags = { Owner: value };

@@ -25,6 +25,10 @@ const sites: [string, Readonly<SiteConfig>][] = [
   ["aws", siteConfig()],
   ["home", siteConfig({}, "home")],
   ["aws with Tailscale", siteConfig({ bastion: { tailscale: { enabled: true } } })],
+  [
+    "aws with registry credentials",
+    siteConfig({ services: { registryCaches: siteConfig().services.registryCaches.map((cache) => ({ ...cache, credentialsParameter: `/deathstar/registry/${cache.name}` })) } }),
+  ],
 ];
 
 let fileCounter = 0;

@@ -73,9 +73,9 @@ plain_yaml() {
 
 # write_registry_credentials PARAMETER FILE UPSTREAM: "username:token" as distribution's overrides
 # of proxy.username and proxy.password. distribution reads each override as YAML, so both parts
-# must be plain_yaml. registry 2.8 turns refused credentials
-# into "manifest unknown" on every pull, public images included: credentials the upstream refuses
-# are logged with its answer and left out (an empty env file), and the cache pulls anonymously.
+# must be plain_yaml. registry 2.8 turns refused credentials into "manifest unknown" on every pull,
+# public images included: credentials the upstream refuses are logged with its answer and left out
+# (an empty env file), and the cache pulls anonymously.
 write_registry_credentials() {
   local value username token refused
   value=$(read_secret "$1") || return 1

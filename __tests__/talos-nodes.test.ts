@@ -5,7 +5,8 @@ import { DeathStarStack } from "../stacks/deathstar.js";
 import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
-import { EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { VANILLA_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { siteView } from "../config/site-view.js";
 
 const IPXE_AMI = "ami-0123456789abcdef0";
 const ipxeConfig = () => siteConfig({ talos: { boot: "ipxe", ipxeAmiId: IPXE_AMI } });
@@ -145,7 +146,7 @@ describe("sizing warnings", () => {
   it("are silent for a node CozyStack's documentation accepts", () => {
     const schematic = "a".repeat(64);
     const talos = siteConfig({ talos: { nodeInstanceType: "t4g.xlarge", nodeRootVolumeGb: 64, schematicId: schematic } }).talos;
-    expect(schematic).not.toBe(EMPTY_SCHEMATIC_ID);
+    expect(schematic).not.toBe(VANILLA_SCHEMATIC_ID);
     expect(talosNodeWarnings(talos)).toEqual([]);
   });
 
@@ -172,6 +173,7 @@ describe("sizing warnings", () => {
 describe("TalosNodes props", () => {
   const props = (talos: TalosNodesProps["talos"], ipxeScript?: string): TalosNodesProps => ({
     talos,
+    nodes: siteView(siteConfig()).nodes,
     architecture: "arm64",
     region: "eu-west-1",
     subnetId: "subnet-1",

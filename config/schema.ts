@@ -18,6 +18,7 @@ import {
   type Ipv4Cidr,
 } from "./net.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
+import { AMAZON_PROVIDED_DNS, BASTION_DNS_SERVER } from "./site-view.js";
 import { SITE_RULES } from "./rules.js";
 
 // ---- Field shapes -------------------------------------------------------------------------------
@@ -212,8 +213,12 @@ export const siteConfigSchema = z
       }),
       /** DHCP option set domain name, e.g. "eu-west-1.compute.internal". */
       domainName: dnsName,
-      /** DNS servers handed out by the VPC DHCP options, in order; "AmazonProvidedDNS" allowed. */
-      dnsServers: z.array(z.union([ipv4, z.literal("AmazonProvidedDNS")])).min(1).max(4),
+      /**
+       * DNS servers handed out by the VPC DHCP options, in order: addresses, "bastion" (the bastion's
+       * Pi-hole at `bastion.privateIp`) and "AmazonProvidedDNS" (the VPC resolver).
+       * @example ["bastion", "AmazonProvidedDNS"]
+       */
+      dnsServers: z.array(z.union([ipv4, z.literal(BASTION_DNS_SERVER), z.literal(AMAZON_PROVIDED_DNS)])).min(1).max(4),
     }),
     access: z.strictObject({
       /** Operator's IPv6 addresses for SSH, each a /128 (live once the VPC is dual-stack). */
@@ -260,7 +265,7 @@ export const siteConfigSchema = z
        * Pi-hole's upstream DNS servers; "AmazonProvidedDNS" stands for the VPC resolver
        * (the VPC network address plus two, e.g. 10.20.0.2) and is valid only on an AWS site.
        */
-      dnsUpstreams: z.array(z.union([ipv4, z.literal("AmazonProvidedDNS")])).min(1).max(4),
+      dnsUpstreams: z.array(z.union([ipv4, z.literal(AMAZON_PROVIDED_DNS)])).min(1).max(4),
       /** Domain of the lab's local DNS records on Pi-hole, e.g. "deathstar.internal" → bastion.deathstar.internal. */
       localDomain: dnsName,
       registryCaches: z.array(registryCache).min(1).max(10),
@@ -388,6 +393,12 @@ export const siteConfigSchema = z
   });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;
+/** The CPU architecture of every instance and image. */
+export type Architecture = SiteConfig["architecture"];
+/** How the private subnet reaches the internet (`network.nat`). */
+export type NatMode = SiteConfig["network"]["nat"];
+/** T4g CPU credit mode (`bastion.cpuCredits`, `talos.nodeCpuCredits`). */
+export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
 
 // ---- Semantic rules ---------------------------------------------------------------------------------
 
@@ -462,7 +473,7 @@ function siteRules(c: SiteConfig): Problem[] {
   if (piholeMajor !== undefined && piholeMajor >= 6) {
     add(["images", "pihole"], `${c.images.pihole} is Pi-hole v6, whose environment variables differ from v5; pin a v5 tag such as "pihole/pihole:2024.07.0" until v6 is supported`);
   }
-  if (c.site.kind !== "aws" && c.services.dnsUpstreams.includes("AmazonProvidedDNS")) {
+  if (c.site.kind !== "aws" && c.services.dnsUpstreams.includes(AMAZON_PROVIDED_DNS)) {
     add(["services", "dnsUpstreams"], `"AmazonProvidedDNS" exists only in a VPC; on a ${c.site.kind} site list real resolvers, e.g. the router's address`);
   }
   problems.push(...existingModuleProblems(c.existing.modules));

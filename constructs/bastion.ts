@@ -7,6 +7,7 @@ import { ScheduledInstance, type PolicyStatement, type ScheduledInstanceProps } 
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
+import { resourceName } from "../config/site-view.js";
 
 export const BASTION_ROLE = "bastion";
 const DNS_PORT = 53;
@@ -69,7 +70,7 @@ export class Bastion extends Construct {
       privateIps: [props.privateIp],
       securityGroups: [props.securityGroupId],
       description: "Bastion persistent interface: netboot, registry caches, DNS",
-      tags: { Name: "deathstar-bastion" },
+      tags: { Name: resourceName("bastion") },
     });
     eni.overrideLogicalId("bastion");
     return eni;
@@ -81,7 +82,7 @@ export class Bastion extends Construct {
       size: props.cacheVolumeGb,
       type: "gp3",
       encrypted: true,
-      tags: { Name: "deathstar-bastion-cache", [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
+      tags: { Name: resourceName("bastion-cache"), [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
     });
     volume.overrideLogicalId("bastion_cache");
     return volume;

@@ -9,10 +9,11 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { ScheduledInstance } from "./scheduled-instance.js";
 import { renderNatInstanceUserData } from "../templates/nat-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
+import { resourceName } from "../config/site-view.js";
+import type { Architecture, CpuCredits, NatMode } from "../config/schema.js";
 
 export const NAT_INSTANCE_ROLE = "nat_instance";
 
-export type NatMode = "gateway" | "instance" | "none";
 
 /** Props of {@link Nat}. */
 export interface NatProps {
@@ -25,13 +26,13 @@ export interface NatProps {
   /** Private subnet block: the only source the NAT instance accepts. */
   readonly privateSubnetCidr: string;
   readonly privateRouteTableId: string;
-  readonly architecture: "arm64" | "x86_64";
+  readonly architecture: Architecture;
   /** NAT instance settings (mode "instance"). */
   readonly instance: {
     readonly instanceType: string;
     readonly eniAddress: string;
     readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
-    readonly cpuCredits: "standard" | "unlimited";
+    readonly cpuCredits: CpuCredits;
   };
   readonly arns: ResourceArns;
   readonly tags: Readonly<Record<string, string>>;
@@ -61,12 +62,12 @@ export class Nat extends Construct {
   }
 
   private gateway(props: NatProps): void {
-    const eip = new Eip(this, "eip", { domain: "vpc", tags: { Name: "deathstar-nat" } });
+    const eip = new Eip(this, "eip", { domain: "vpc", tags: { Name: resourceName("nat") } });
     eip.overrideLogicalId("nat");
     const gateway = new NatGateway(this, "gateway", {
       allocationId: eip.allocationId,
       subnetId: props.publicSubnetId,
-      tags: { Name: "deathstar-nat" },
+      tags: { Name: resourceName("nat") },
     });
     gateway.overrideLogicalId("main");
     this.privateDefaultRoute(props, { natGatewayId: gateway.id });
@@ -104,7 +105,7 @@ export class Nat extends Construct {
       securityGroups: [group.id],
       sourceDestCheck: false,
       description: "NAT instance persistent interface (private route target)",
-      tags: { Name: "deathstar-nat-instance" },
+      tags: { Name: resourceName("nat-instance") },
     });
     eni.overrideLogicalId("nat_instance");
     this.privateDefaultRoute(props, { networkInterfaceId: eni.id });

@@ -3,6 +3,7 @@ import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-g
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { resourceName } from "../config/site-view.js";
 
 // The ports live with the rest of the cluster's addresses; re-exported for constructs.
 export { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
@@ -54,7 +55,7 @@ export class SecurityGroups extends Construct implements SecurityGroupIds {
   constructor(scope: Construct, id: string, props: SecurityGroupsProps) {
     super(scope, id);
     this.vpcId = props.vpcId;
-    const defaultGroup = new DefaultSecurityGroup(this, "default", { vpcId: props.vpcId, tags: { Name: "deathstar-default-empty" } });
+    const defaultGroup = new DefaultSecurityGroup(this, "default", { vpcId: props.vpcId, tags: { Name: resourceName("default-empty") } });
     defaultGroup.overrideLogicalId("default");
 
     this.bastion = this.group("bastion", "bastion-sg", "Bastion: netboot, registry caches, DNS");

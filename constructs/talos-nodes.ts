@@ -4,9 +4,10 @@ import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { SiteConfig } from "../config/schema.js";
+import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { talosArch, EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
-import { runInstancesCommand, talosInstanceName } from "../templates/talos-cluster.js";
+import { talosArch, VANILLA_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { runInstancesCommand } from "../templates/talos-cluster.js";
 
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
@@ -23,6 +24,8 @@ export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
 export interface TalosNodesProps {
   /** The site's Talos settings: boot mode, AMI, instance type, root volume, fixed addresses, versions. */
   readonly talos: Readonly<SiteConfig["talos"]>;
+  /** The nodes with their fixed addresses and EC2 names (the site view of `talos.nodeIps`), in launch order. */
+  readonly nodes: readonly TalosNodeView[];
   readonly architecture: SiteConfig["architecture"];
   readonly region: string;
   /** The private subnet every node lives in. */
@@ -65,7 +68,7 @@ export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[
     if (talos.nodeRootVolumeGb < COZYSTACK_MIN_NODE.systemDiskGb) {
       warnings.push(`talos.nodeRootVolumeGb is ${talos.nodeRootVolumeGb}; CozyStack documents a system disk of at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`);
     }
-    if (talos.schematicId === EMPTY_SCHEMATIC_ID) {
+    if (talos.schematicId === VANILLA_SCHEMATIC_ID) {
       warnings.push(
         "talos.schematicId is the empty Image Factory schematic: the drbd and zfs modules CozyStack loads are not in it; build a schematic with siderolabs/drbd and siderolabs/zfs (docs/cozystack.md)",
       );
@@ -98,7 +101,7 @@ export class TalosNodes extends Construct {
     this.validate(props);
     const ami = this.image(props);
     this.launchTemplate = this.template(props, ami);
-    this.nodeCount = this.countVariable(props.talos.nodeIps.length);
+    this.nodeCount = this.countVariable(props.nodes.length);
     this.instances = this.nodes(props);
     this.outputs(props);
     for (const warning of talosNodeWarnings(props.talos)) Annotations.of(this).addWarning(warning);
@@ -138,10 +141,10 @@ export class TalosNodes extends Construct {
     // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
     const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
       resourceType,
-      tags: { ...props.tags, Name: "deathstar-talos-node" },
+      tags: { ...props.tags, Name: resourceName("talos-node") },
     }));
     const template = new LaunchTemplate(this, "launch-template", {
-      name: "deathstar-talos-node",
+      name: resourceName("talos-node"),
       description: `Talos ${talos.version} node, boot mode ${talos.boot}`,
       imageId: ami.id,
       instanceType: talos.nodeInstanceType,
@@ -181,9 +184,9 @@ export class TalosNodes extends Construct {
   }
 
   private nodes(props: TalosNodesProps): Instance {
-    const ips = new TerraformLocal(this, "ips", [...props.talos.nodeIps]);
+    const ips = new TerraformLocal(this, "ips", props.nodes.map((node) => node.address));
     ips.overrideLogicalId("talos_node_ips");
-    const names = new TerraformLocal(this, "names", props.talos.nodeIps.map((_, i) => talosInstanceName(i)));
+    const names = new TerraformLocal(this, "names", props.nodes.map((node) => node.instanceName));
     names.overrideLogicalId("talos_node_names");
     const count = TerraformCount.of(this.nodeCount.numberValue);
     const instance = new Instance(this, "instance", {
@@ -210,11 +213,11 @@ export class TalosNodes extends Construct {
       launchTemplateVersion: this.launchTemplate.latestVersion.toString(),
       subnetId: props.subnetId,
     };
-    output("talos_node_ips", [...props.talos.nodeIps], "Fixed private addresses of the Talos nodes, in launch order");
+    output("talos_node_ips", props.nodes.map((node) => node.address), "Fixed private addresses of the Talos nodes, in launch order");
     output("talos_node_instance_ids", propertyAccess(this.instances, ["*", "id"]), "Instances created by talos_node_count");
     output(
       "talos_node_run_instances",
-      props.talos.nodeIps.map((_, i) => runInstancesCommand(props.talos.nodeIps, i, target)),
+      props.nodes.map((node) => runInstancesCommand(node, target)),
       "Launch node i by hand (with talos_node_count=0): one aws ec2 run-instances command per address",
     );
     output("talosctl_endpoint", props.endpoints.talosApi, "talosctl --endpoints value (the first node)");

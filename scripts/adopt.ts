@@ -30,6 +30,7 @@ import { importId, inlineInstances, matchResources, type Match, type MatchResult
 import { planStack, preflightProblems, PreflightError, summarize } from "./adopt/preflight.js";
 import { readState, StateError, type ExistingState, type StateInstance } from "./adopt/state.js";
 import { CommandError, parseCommandLine, runCommand } from "./cli.js";
+import { siteView } from "../config/site-view.js";
 
 /** The old state a project of this stack kept before its state had the stack's name. */
 const DEFAULT_OLD_STATE = "terraform.tfstate";
@@ -95,7 +96,7 @@ function main(argv: readonly string[]): void {
 
   const adoptFile = resolve(projectRoot, config.existing.adoptFile);
   writeFileAtomically(adoptFile, `${JSON.stringify(decided, null, 2)}\n`);
-  process.stdout.write(report(result, state, { sameState, unmatched, adoptFile: shown(adoptFile), dnsServers: config.network.dnsServers }));
+  process.stdout.write(report(result, state, { sameState, unmatched, adoptFile: shown(adoptFile), dnsServers: siteView(config).dhcpDnsServers }));
   if (!sameState) writeStateRm(result, oldState, adoptFile, shown);
 
   // Preflight: the stack as the next apply sees it.

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
 import { readAdoptFile } from "../config/adopt-file.js";
 import { ConfigError } from "../config/load.js";
-import { nthAddress, parseIpv4Cidr } from "../config/net.js";
+import { resourceName, siteView } from "../config/site-view.js";
 import { DhcpOptions, Network, type NetworkIds } from "../constructs/network.js";
 import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
@@ -41,6 +41,7 @@ export class DeathStarStack extends TerraformStack {
   constructor(scope: Construct, config: Readonly<SiteConfig>, options: DeathStarStackOptions = {}) {
     super(scope, STACK_NAME);
     const projectRoot = resolve(options.projectRoot ?? process.cwd());
+    const view = siteView(config);
     const tags = { Project: "third-death-star", Site: config.site.name, ManagedBy: "opentofu-cdktf", ...config.tags };
 
     this.backend(config.state);
@@ -55,14 +56,14 @@ export class DeathStarStack extends TerraformStack {
     const existing = new ExistingModules(this, "existing", { modules: config.existing.modules, projectRoot, projectRootFromStack: STACK_DIR_TO_REPO_ROOT });
 
     const network = this.network(config, existing);
-    new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
+    new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: view.dhcpDnsServers });
     const security = this.securityGroups(config, existing, network);
     new Nat(this, "nat", {
       mode: config.network.nat,
       vpcId: network.vpcId,
       vpcCidr: config.network.vpcCidr,
       publicSubnetId: network.publicSubnetId,
-      publicSubnetRouter: nthAddress(parseIpv4Cidr(config.network.publicSubnet.cidr)!, 1),
+      publicSubnetRouter: view.publicSubnetRouter,
       privateSubnetCidr: config.network.privateSubnet.cidr,
       privateRouteTableId: network.privateRouteTableId,
       architecture: config.architecture,
@@ -76,7 +77,7 @@ export class DeathStarStack extends TerraformStack {
     });
     const { bastion } = config;
     new Bastion(this, "bastion", {
-      privateIp: bastion.privateIp,
+      privateIp: view.bastionAddress,
       privateSubnetId: network.privateSubnetId,
       availabilityZone: config.aws.availabilityZone,
       securityGroupId: security.bastionSecurityGroupId,
@@ -94,6 +95,7 @@ export class DeathStarStack extends TerraformStack {
     });
     new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
+      nodes: view.nodes,
       architecture: config.architecture,
       region: config.aws.region,
       subnetId: network.privateSubnetId,
@@ -102,7 +104,7 @@ export class DeathStarStack extends TerraformStack {
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
-    new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
+    new MonthlyBudget(this, "budget", { name: resourceName(config.site.name), limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (keepsModules) {
       for (const node of this.node.findAll()) {
         if (node instanceof TerraformResource || node instanceof TerraformDataSource) node.provider ??= provider;

@@ -1,7 +1,7 @@
 import type { SiteConfig } from "../config/schema.js";
 
 /** Image Factory's schematic with no extensions and no extra kernel arguments. */
-export const EMPTY_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+export const VANILLA_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
 /** Talos names architectures the Go way. */
 export function talosArch(architecture: SiteConfig["architecture"]): "arm64" | "amd64" {

@@ -6,6 +6,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { resourceName } from "../config/site-view.js";
+import { hardenedLaunchTemplate } from "./hardening.js";
 import type { Architecture, CpuCredits } from "../config/schema.js";
 
 /** Amazon Linux 2023, resolved by EC2 at launch time so a new AMI never shows up as a plan diff. */
@@ -98,19 +99,8 @@ export class ScheduledInstance extends Construct {
       iamInstanceProfile: { arn: profile.arn },
       userData: Buffer.from(props.userData, "utf8").toString("base64"),
       updateDefaultVersion: true,
-      metadataOptions: {
-        httpEndpoint: "enabled",
-        httpTokens: "required",
-        httpPutResponseHopLimit: 1,
-        instanceMetadataTags: "disabled",
-      },
-      creditSpecification: { cpuCredits: props.cpuCredits },
-      blockDeviceMappings: [
-        {
-          deviceName: "/dev/xvda",
-          ebs: { volumeSize: props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        },
-      ],
+      // Amazon Linux 2023 registers its root volume as /dev/xvda.
+      ...hardenedLaunchTemplate({ instanceType: props.instanceType, cpuCredits: props.cpuCredits, rootDeviceName: "/dev/xvda", rootVolumeGb: props.rootVolumeGb }),
       networkInterfaces: [
         {
           deviceIndex: 0,

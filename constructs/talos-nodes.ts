@@ -8,6 +8,7 @@ import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
 import { talosArch, VANILLA_SCHEMATIC_ID } from "../templates/talos-assets.js";
 import { runInstancesCommand } from "../templates/talos-cluster.js";
+import { hardenedLaunchTemplate } from "./hardening.js";
 
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
@@ -20,10 +21,21 @@ export const COZYSTACK_MIN_NODE = { vcpus: 4, memoryGiB: 16, systemDiskGb: 32 } 
 /** Talos' documented minimum memory for a control-plane node. */
 export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
 
+/** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
+export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;
+
+/**
+ * How the nodes boot, with what that mode needs, so a mode without its payload does not compile.
+ * - talos-ami: Sidero's official AMI, no user-data: the node waits in maintenance mode.
+ * - ipxe: the iPXE AMI (`talos.ipxeAmiId`) with the iPXE script as user-data, chaining to matchbox.
+ */
+export type TalosBoot = { readonly mode: "talos-ami" } | { readonly mode: "ipxe"; readonly amiId: string; readonly script: string };
+
 /** Props of {@link TalosNodes}. */
 export interface TalosNodesProps {
   /** The site's Talos settings: boot mode, AMI, instance type, root volume, fixed addresses, versions. */
-  readonly talos: Readonly<SiteConfig["talos"]>;
+  readonly talos: TalosNodeSettings;
+  readonly boot: TalosBoot;
   /** The nodes with their fixed addresses and EC2 names (the site view of `talos.nodeIps`), in launch order. */
   readonly nodes: readonly TalosNodeView[];
   readonly architecture: SiteConfig["architecture"];
@@ -32,12 +44,6 @@ export interface TalosNodesProps {
   readonly subnetId: string;
   /** talos-nodes-sg. */
   readonly securityGroupId: string;
-  /**
-   * The iPXE script, as user-data of the iPXE AMI (plain text, no Terraform references);
-   * required when talos.boot is "ipxe", absent for "talos-ami" (maintenance mode).
-   * @default - no user-data
-   */
-  readonly ipxeScript?: string;
   /** Talos API (`host:port`) and Kubernetes API (URL) endpoints, for the outputs. */
   readonly endpoints: { readonly talosApi: string; readonly kubernetes: string };
   /** Tags for the instances' volumes and interfaces (default_tags do not reach launch-template tag specifications). */
@@ -48,7 +54,7 @@ export interface TalosNodesProps {
  * Sizing and consistency problems worth a warning but not a failed synth: the operator may run
  * an undersized lab on purpose.
  */
-export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[] {
+export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mode"]): string[] {
   const warnings: string[] = [];
   const type = INSTANCE_TYPES[talos.nodeInstanceType];
   if (!type) {
@@ -74,7 +80,7 @@ export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[
       );
     }
   }
-  if (talos.boot === "talos-ami" && talos.machineConfigUrl) {
+  if (boot === "talos-ami" && talos.machineConfigUrl) {
     warnings.push("talos.machineConfigUrl is only used by the iPXE/matchbox boot; talos-ami nodes start in maintenance mode and take their config from talosctl apply-config");
   }
   return warnings;
@@ -104,28 +110,21 @@ export class TalosNodes extends Construct {
     this.nodeCount = this.countVariable(props.nodes.length);
     this.instances = this.nodes(props);
     this.outputs(props);
-    for (const warning of talosNodeWarnings(props.talos)) Annotations.of(this).addWarning(warning);
+    for (const warning of talosNodeWarnings(props.talos, props.boot.mode)) Annotations.of(this).addWarning(warning);
   }
 
   private validate(props: TalosNodesProps): void {
-    const { boot, ipxeAmiId } = props.talos;
-    if (boot === "ipxe" && (!ipxeAmiId || !props.ipxeScript)) {
-      throw new Error('TalosNodes: talos.boot "ipxe" needs talos.ipxeAmiId and the iPXE script as user-data');
-    }
-    if (boot === "talos-ami" && props.ipxeScript) {
-      throw new Error('TalosNodes: talos.boot "talos-ami" boots into maintenance mode and takes no user-data');
-    }
-    if (props.ipxeScript !== undefined && !props.ipxeScript.startsWith("#!ipxe")) {
+    if (props.boot.mode === "ipxe" && !props.boot.script.startsWith("#!ipxe")) {
       throw new Error("TalosNodes: user-data of the iPXE AMI must be an iPXE script starting with #!ipxe");
     }
   }
 
   private image(props: TalosNodesProps): DataAwsAmi {
-    const { talos, architecture, region } = props;
+    const { talos, boot, architecture, region } = props;
     const archFilter = { name: "architecture", values: [architecture] };
     const ami =
-      talos.boot === "ipxe"
-        ? new DataAwsAmi(this, "ami", { filter: [{ name: "image-id", values: [talos.ipxeAmiId!] }, archFilter] })
+      boot.mode === "ipxe"
+        ? new DataAwsAmi(this, "ami", { filter: [{ name: "image-id", values: [boot.amiId] }, archFilter] })
         : new DataAwsAmi(this, "ami", {
             owners: [TALOS_AMI_OWNER],
             mostRecent: true,
@@ -145,22 +144,14 @@ export class TalosNodes extends Construct {
     }));
     const template = new LaunchTemplate(this, "launch-template", {
       name: resourceName("talos-node"),
-      description: `Talos ${talos.version} node, boot mode ${talos.boot}`,
+      description: `Talos ${talos.version} node, boot mode ${props.boot.mode}`,
       imageId: ami.id,
       instanceType: talos.nodeInstanceType,
       vpcSecurityGroupIds: [props.securityGroupId],
       // iPXE's EC2 build reads its script from user-data; the Talos AMI without user-data waits in maintenance mode.
-      userData: props.ipxeScript === undefined ? undefined : Buffer.from(props.ipxeScript, "utf8").toString("base64"),
+      userData: props.boot.mode === "ipxe" ? Buffer.from(props.boot.script, "utf8").toString("base64") : undefined,
       updateDefaultVersion: true,
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      // Only burstable (T) types take a credit specification; EC2 rejects it for the others.
-      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: talos.nodeCpuCredits } : undefined,
-      blockDeviceMappings: [
-        {
-          deviceName: ami.rootDeviceName,
-          ebs: { volumeSize: talos.nodeRootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        },
-      ],
+      ...hardenedLaunchTemplate({ instanceType: talos.nodeInstanceType, cpuCredits: talos.nodeCpuCredits, rootDeviceName: ami.rootDeviceName, rootVolumeGb: talos.nodeRootVolumeGb }),
       tagSpecifications,
     });
     template.overrideLogicalId("talos_node");

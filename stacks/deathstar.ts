@@ -58,23 +58,25 @@ export class DeathStarStack extends TerraformStack {
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: view.dhcpDnsServers });
     const security = this.securityGroups(config, existing, network);
-    new Nat(this, "nat", {
-      mode: config.network.nat,
-      vpcId: network.vpcId,
-      vpcCidr: config.network.vpcCidr,
-      publicSubnetId: network.publicSubnetId,
-      publicSubnetRouter: view.publicSubnetRouter,
-      privateSubnetCidr: config.network.privateSubnet.cidr,
-      privateRouteTableId: network.privateRouteTableId,
-      architecture: config.architecture,
-      instance: {
-        ...config.network.natInstance,
-        schedule: config.bastion.schedule,
-        cpuCredits: config.bastion.cpuCredits,
-      },
-      arns,
-      tags,
-    });
+    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
+    const nat = config.network.nat;
+    new Nat(
+      this,
+      "nat",
+      nat === "instance"
+        ? {
+            ...natRoute,
+            mode: nat,
+            vpcCidr: config.network.vpcCidr,
+            publicSubnetRouter: view.publicSubnetRouter,
+            privateSubnetCidr: config.network.privateSubnet.cidr,
+            architecture: config.architecture,
+            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
+            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
+            arns,
+          }
+        : { ...natRoute, mode: nat },
+    );
     const { bastion } = config;
     new Bastion(this, "bastion", {
       privateIp: view.bastionAddress,
@@ -100,7 +102,7 @@ export class DeathStarStack extends TerraformStack {
       region: config.aws.region,
       subnetId: network.privateSubnetId,
       securityGroupId: security.talosNodesSecurityGroupId,
-      ipxeScript: config.talos.boot === "ipxe" ? renderIpxeScript(config) : undefined,
+      boot: config.talos.boot === "ipxe" ? { mode: "ipxe", amiId: config.talos.ipxeAmiId!, script: renderIpxeScript(config) } : { mode: "talos-ami" },
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });

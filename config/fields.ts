@@ -4,8 +4,8 @@
  * (config/schema.ts) is built from these; cross-field rules live in config/rules/.
  */
 import { z } from "zod";
-import { cronProblems, timeZoneProblem } from "./cron.js";
-import { isIpv4, isIpv6HostCidr, parseIpv4Cidr } from "./net.js";
+import { cronProblems, timeZoneProblem } from "../lib/cron.js";
+import { isIpv4, isIpv6HostCidr, parseIpv4Cidr } from "../lib/net.js";
 
 /** One DNS label: 1-63 lowercase letters, digits and inner dashes. */
 const DNS_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";

@@ -6,8 +6,8 @@
 import { INSTANCE_TYPES } from "../cost/prices.js";
 import { INSTALLER_BY_BOOT } from "../templates/talos-assets.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
-import { runningHoursPerWeek } from "./cron.js";
-import { ipv4ToInt, isIpv4 } from "./net.js";
+import { runningHoursPerWeek } from "../lib/cron.js";
+import { ipv4ToInt, isIpv4 } from "../lib/net.js";
 import type { SiteConfig } from "./schema.js";
 import type { Problem } from "./rules/problem.js";
 import { existingModulesConsistent } from "./rules/existing-modules.js";

@@ -3,7 +3,7 @@
  * follows from the validated config, derived here once, so no two places compute the same fact.
  */
 import type { SiteConfig } from "./schema.js";
-import { amazonDnsAddress, nthAddress, parseIpv4Cidr } from "./net.js";
+import { amazonDnsAddress, nthAddress, parseIpv4Cidr } from "../lib/net.js";
 
 /** Every AWS name and Name tag starts with it, so the lab's resources sort together in the console. */
 const NAME_PREFIX = "deathstar";

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadSiteConfig } from "../config/load.js";
-import { replaceDirAtomically, writeFileAtomically } from "../config/replace-dir.js";
+import { replaceDirAtomically, writeFileAtomically } from "../lib/replace-dir.js";
 import { SITES } from "../config/sites.js";
 import { renderTalosFiles, TALOS_PATCH_DIR } from "../templates/talos-patches.js";
 import { parseCommandLine, parseSite, runCommand, type CommandSpec } from "./cli.js";

@@ -13,7 +13,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSiteConfig } from "../config/load.js";
-import { replaceDirAtomically } from "../config/replace-dir.js";
+import { replaceDirAtomically } from "../lib/replace-dir.js";
 import { SITES, type SiteName } from "../config/sites.js";
 import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
 import { CommandError, parseCommandLine, parseSite, runCommand, type CommandSpec } from "./cli.js";

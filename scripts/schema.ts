@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { writeFileAtomically } from "../config/replace-dir.js";
+import { writeFileAtomically } from "../lib/replace-dir.js";
 import { siteConfigSchema } from "../config/schema.js";
 import { parseCommandLine, runCommand } from "./cli.js";
 

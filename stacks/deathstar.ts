@@ -13,7 +13,7 @@ import { ResourceArns } from "../constructs/arns.js";
 import { ExistingModules } from "../constructs/existing-modules.js";
 import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
-import { enforceSecurityRules } from "../constructs/rules/aspect.js";
+import { enforceSecurityRules } from "../analysis/rules/aspect.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
 import { renderIpxeScript } from "../templates/ipxe.js";

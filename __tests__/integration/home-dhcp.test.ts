@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ipv4ToInt, parseIpv4Cidr } from "../../config/net.js";
+import { ipv4ToInt, parseIpv4Cidr } from "../../lib/net.js";
 import { renderDnsmasqConfig } from "../../templates/dnsmasq.js";
 import { siteView } from "../../config/site-view.js";
 import { BUSYBOX, writeTree } from "../helpers/netboot.js";

@@ -2,7 +2,7 @@
  * Cross-field rules about the lab's addresses: the VPC and its subnets as AWS allows them, and
  * every fixed host address inside its subnet and clear of the addresses AWS reserves.
  */
-import { awsReservedAddresses, cidrContainsCidr, cidrContainsIp, cidrsOverlap, intToIpv4, isIpv4, nthAddress, parseIpv4Cidr, type Ipv4Cidr } from "../net.js";
+import { awsReservedAddresses, cidrContainsCidr, cidrContainsIp, cidrsOverlap, intToIpv4, isIpv4, nthAddress, parseIpv4Cidr, type Ipv4Cidr } from "../../lib/net.js";
 import type { SiteConfig } from "../schema.js";
 import type { Problem } from "./problem.js";
 

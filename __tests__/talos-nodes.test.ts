@@ -5,7 +5,7 @@ import { DeathStarStack } from "../stacks/deathstar.js";
 import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
-import { VANILLA_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
 import { siteView } from "../config/site-view.js";
 
 const IPXE_AMI = "ami-0123456789abcdef0";

@@ -4,7 +4,7 @@
  * fields themselves are valid; tests call each by name.
  */
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { INSTALLER_BY_BOOT } from "../templates/talos-assets.js";
+import { INSTALLER_BY_BOOT } from "./talos-images.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { ipv4ToInt, isIpv4 } from "../lib/net.js";

@@ -6,7 +6,8 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { SiteConfig } from "../config/schema.js";
 import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { talosArch, VANILLA_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
+import { talosArch } from "../templates/talos-assets.js";
 import { runInstancesCommand } from "../templates/talos-cluster.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
 

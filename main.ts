@@ -6,7 +6,7 @@
  */
 import { ConfigError, loadSiteConfig } from "./config/load.js";
 import { currentWorkspace } from "./config/workspace.js";
-import { SecurityRuleError } from "./constructs/rules/aspect.js";
+import { SecurityRuleError } from "./analysis/rules/aspect.js";
 import { runCommand } from "./scripts/cli.js";
 import { writeStackOutput } from "./stacks/synthesize.js";
 

@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { importId, inlineInstances, matchResources } from "../scripts/adopt/match.js";
-import { preflightProblems, type PlanJson } from "../scripts/adopt/preflight.js";
-import { readState, StateError, type StateInstance } from "../scripts/adopt/state.js";
+import { importId, inlineInstances, matchResources } from "../ops/adopt/match.js";
+import { preflightProblems, type PlanJson } from "../ops/adopt/preflight.js";
+import { readState, StateError, type StateInstance } from "../ops/adopt/state.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
 const AWS = 'provider["registry.opentofu.org/hashicorp/aws"]';

@@ -87,6 +87,39 @@ describe.concurrent("every command", () => {
   }, 90_000);
 });
 
+/** The commands that do not render a site: the same runner, the same error path. */
+const OTHERS = {
+  bench: { argv: ["scripts/bench.ts"], usage: /^usage: npm run bench\b/m, mistakes: [["--runs"], ["--runs", "0"], ["--runs", "many"], ["--fast"]] },
+  session: { argv: ["scripts/session.ts"], usage: /^usage: npm run start \| npm run stop\b/m, mistakes: [[], ["restart"], ["start", "stop"], ["start", "--now"]] },
+  schema: { argv: ["scripts/schema.ts"], usage: /^usage: npm run schema\b/m, mistakes: [["--out", "x"], ["extra"]] },
+} as const;
+
+describe.concurrent("commands beside the site renderers", () => {
+  const runOther = (name: keyof typeof OTHERS, args: readonly string[]) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", join(REPO, OTHERS[name].argv[0]), ...args], { cwd: REPO, env: { ...process.env, DEATHSTAR_CONFIG: "" }, timeout: 60_000 }).then(
+      (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it.each(Object.keys(OTHERS) as (keyof typeof OTHERS)[])("%s answers --help with its usage and exit 0", async (name) => {
+    const result = await runOther(name, ["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(OTHERS[name].usage);
+  }, 90_000);
+
+  it.each(Object.entries(OTHERS).flatMap(([name, { mistakes }]) => mistakes.map((argv) => [name as keyof typeof OTHERS, argv] as const)))(
+    "%s %j: a usage mistake is named with the usage, exit 1, no stack trace",
+    async (name, argv) => {
+      const result = await runOther(name, argv);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^${name}: `));
+      expect(result.stderr).toMatch(OTHERS[name].usage);
+      expect(result.stderr).not.toMatch(STACK_TRACE);
+    },
+    90_000,
+  );
+});
+
 describe.concurrent("config errors found while synthesizing", () => {
   const stale = configFile("stale-adopt.json", { existing: { modules: [], adoptFile: "__tests__/fixtures/adopt/stale.json" } });
 

@@ -72,6 +72,49 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     ],
   ],
   bastionHasEgress: [[{ network: { nat: "none" } }, ['network.nat: "none" leaves the bastion without egress']]],
+  subnetsFitVpc: [
+    [{ network: { vpcCidr: "10.0.0.0/8" } }, ["network.vpcCidr: VPC prefix must be between /16 and /28 (AWS limit)"]],
+    [{ network: { publicSubnet: { cidr: "10.21.1.0/24" } } }, ["network.publicSubnet.cidr: must lie inside the VPC 10.20.0.0/16"]],
+    [{ network: { privateSubnet: { cidr: "10.20.1.0/29" } } }, ["network.privateSubnet.cidr: subnet prefix must be /28 or larger", "network.privateSubnet.cidr: overlaps the public subnet 10.20.1.0/24; pick a disjoint block, e.g. 10.20.2.0/29"]],
+  ],
+  hostsInSubnets: [
+    [{ bastion: { privateIp: "10.20.1.140" } }, ["bastion.privateIp: 10.20.1.140 is outside the private subnet 10.20.13.0/24"]],
+    [{ network: { natInstance: { eniAddress: "10.20.1.1" } } }, ["network.natInstance.eniAddress: 10.20.1.1 is reserved by AWS (first four and last address of 10.20.1.0/24); use a host such as 10.20.1.10"]],
+    [{ talos: { nodeIps: ["10.20.13.11", "10.20.13.255"] } }, ["talos.nodeIps.1: 10.20.13.255 is reserved by AWS"]],
+    [{ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.20.13.160", rangeEnd: "10.20.14.239", router: "10.20.13.249" } } }, ["bastion.dnsmasq.rangeEnd: 10.20.14.239 is outside the private subnet"]],
+  ],
+  nodeIpsDistinct: [
+    [{ talos: { nodeIps: ["10.20.13.140", "10.20.13.12", "10.20.13.12"] } }, ["talos.nodeIps.0: 10.20.13.140 is the bastion's address", "talos.nodeIps.2: 10.20.13.12 is listed twice"]],
+  ],
+  bastionPortsDistinct: [
+    [{ services: { piholeWebPort: 8080 } }, ["services.piholeWebPort: port 8080 is already used by services.matchboxPort; every bastion service needs its own port"]],
+    [caches(["docker.io", "https://registry-1.docker.io"], ["quay.io", "https://quay.io"]), []],
+  ],
+  ipxeBootHasAmi: [[{ talos: { boot: "ipxe" } }, ['talos.ipxeAmiId: is required when talos.boot is "ipxe"']]],
+  sessionNodesConfigured: [[{ usage: { nodesPerSession: 3 }, talos: { nodeIps: ["10.20.13.11"] } }, ["usage.nodesPerSession: is 3 but only 1 node addresses are configured in talos.nodeIps"]]],
+  dhcpSettingsComplete: [
+    [{ bastion: { dnsmasq: { dhcp: true, tftp: false, rangeStart: "10.20.13.160" } } }, ["bastion.dnsmasq.rangeEnd: is required when bastion.dnsmasq.dhcp is true", "bastion.dnsmasq.router: is required"]],
+  ],
+  piholeImageIsV5: [[{ images: { pihole: "pihole/pihole:2025.02.0" } }, ["images.pihole: pihole/pihole:2025.02.0 is Pi-hole v6"]]],
+  amazonDnsOnlyInVpc: [[{ site: { name: "home", kind: "home" } }, ['services.dnsUpstreams: "AmazonProvidedDNS" exists only in a VPC; on a home site']]],
+  existingModulesConsistent: [
+    [
+      {
+        existing: {
+          modules: [
+            { name: "net", source: "legacy/net", inputs: { vpc: { fromModule: "later", output: "id" } }, outputs: { vpcId: "vpc_id" } },
+            { name: "net", source: "legacy/net2", inputs: {}, outputs: {} },
+          ],
+        },
+      },
+      [
+        'existing.modules.0.inputs.vpc: refers to module "later", which is not listed before "net"',
+        'existing.modules.1.name: module "net" is listed twice',
+        "existing.modules: outputs provide part of the network (vpcId); also map",
+      ],
+    ],
+  ],
+  mikrotikHasSources: [[{ access: { mikrotik: { enabled: true, sources: [] } } }, ["access.mikrotik.sources: needs at least one /128"]]],
 };
 
 const format = (problems: { path: (string | number)[]; message: string }[]) => problems.map((p) => `${p.path.join(".")}: ${p.message}`);

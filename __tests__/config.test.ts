@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import { awsSite, homeSite } from "../config/sites.js";
-import { cronProblems, dailyHours, timeZoneProblem } from "../config/cron.js";
-import { isIpv6HostCidr, parseIpv4Cidr, awsReservedAddresses } from "../config/net.js";
+import { cronProblems, dailyHours, timeZoneProblem } from "../lib/cron.js";
+import { isIpv6HostCidr, parseIpv4Cidr, awsReservedAddresses } from "../lib/net.js";
 
 /** Validates the default AWS site with `override` merged over it and returns the problem lines. */
 function problems(override: Record<string, unknown>): string[] {

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
-import { teardownPlan } from "../cost/teardown.js";
+import { teardownPlan } from "../ops/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
 const REPO = resolve(import.meta.dirname, "..");

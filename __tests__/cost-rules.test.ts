@@ -23,7 +23,7 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
-import type { TerraformJson } from "../cost/resources.js";
+import type { TerraformJson } from "../analysis/synthesized.js";
 
 const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1 };
 const CONFIG = {

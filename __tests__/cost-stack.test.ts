@@ -3,7 +3,7 @@
  * against a figure computed by hand from the config, the budget resource, and the synth guard.
  */
 import { describe, expect, it } from "vitest";
-import { dailyHours } from "../config/cron.js";
+import { dailyHours } from "../lib/cron.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";

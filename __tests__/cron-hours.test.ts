@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runningHoursPerWeek } from "../config/cron.js";
+import { runningHoursPerWeek } from "../lib/cron.js";
 
 describe("runningHoursPerWeek", () => {
   it("counts a daily evening window: 5 h × 7 days", () => {

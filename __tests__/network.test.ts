@@ -64,9 +64,11 @@ describe("network", () => {
   });
 
   it("follows the config's addresses", () => {
-    const other = synthStack(siteConfig({ network: { vpcCidr: "10.30.0.0/16", publicSubnet: { cidr: "10.30.1.0/24" }, privateSubnet: { cidr: "10.30.13.0/24" }, natInstance: { eniAddress: "10.30.1.10" }, dnsServers: ["10.30.13.140", "AmazonProvidedDNS"] }, bastion: { privateIp: "10.30.13.140" }, talos: { nodeIps: ["10.30.13.11"] }, usage: { nodesPerSession: 1 } }));
+    const other = synthStack(siteConfig({ network: { vpcCidr: "10.30.0.0/16", publicSubnet: { cidr: "10.30.1.0/24" }, privateSubnet: { cidr: "10.30.13.0/24" }, natInstance: { eniAddress: "10.30.1.10" } }, bastion: { privateIp: "10.30.13.140" }, talos: { nodeIps: ["10.30.13.11"] }, usage: { nodesPerSession: 1 } }));
     expect(resource(other, "aws_vpc", "main").cidr_block).toBe("10.30.0.0/16");
     expect(resource(other, "aws_subnet", "private").cidr_block).toBe("10.30.13.0/24");
+    // network.dnsServers says "bastion": moving the bastion moves the DHCP option with it.
+    expect(resource(other, "aws_vpc_dhcp_options", "main").domain_name_servers).toEqual(["10.30.13.140", "AmazonProvidedDNS"]);
   });
 });
 

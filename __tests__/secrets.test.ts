@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { userDataTexts } from "../constructs/rules/no-secrets.js";
+import { userDataTexts } from "../analysis/rules/no-secrets.js";
 
 const REPO = join(import.meta.dirname, "..");
 /** A Docker Hub access token; its SSM parameter holds it as "username:token". */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { AnnotationMetadataEntryType, Testing } from "cdktf";
+import { AnnotationMetadataEntryType, TerraformStack, Testing } from "cdktf";
 import { decodeUserData, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
-import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosNodesProps } from "../constructs/talos-nodes.js";
+import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
-import { EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
+import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
+import { siteView } from "../config/site-view.js";
 
 const IPXE_AMI = "ami-0123456789abcdef0";
 const ipxeConfig = () => siteConfig({ talos: { boot: "ipxe", ipxeAmiId: IPXE_AMI } });
@@ -136,7 +137,7 @@ describe("outputs", () => {
 
 describe("sizing warnings", () => {
   it("warn (not fail) when CozyStack is enabled on nodes smaller than it documents", () => {
-    const warnings = talosNodeWarnings(siteConfig().talos);
+    const warnings = talosNodeWarnings(siteConfig().talos, "talos-ami");
     expect(warnings.join("\n")).toMatch(/t4g\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
     expect(warnings.join("\n")).toMatch(new RegExp(`nodeRootVolumeGb is 20; .*at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`));
     expect(warnings.join("\n")).toContain("empty Image Factory schematic");
@@ -145,15 +146,21 @@ describe("sizing warnings", () => {
   it("are silent for a node CozyStack's documentation accepts", () => {
     const schematic = "a".repeat(64);
     const talos = siteConfig({ talos: { nodeInstanceType: "t4g.xlarge", nodeRootVolumeGb: 64, schematicId: schematic } }).talos;
-    expect(schematic).not.toBe(EMPTY_SCHEMATIC_ID);
-    expect(talosNodeWarnings(talos)).toEqual([]);
+    expect(schematic).not.toBe(VANILLA_SCHEMATIC_ID);
+    expect(talosNodeWarnings(talos, "talos-ami")).toEqual([]);
   });
 
   it("only Talos' own minimum applies when CozyStack is off", () => {
-    expect(talosNodeWarnings(siteConfig({ talos: { cozystack: { enabled: false } } }).talos)).toEqual([]);
-    expect(talosNodeWarnings(siteConfig({ talos: { nodeInstanceType: "t4g.micro", cozystack: { enabled: false } } }).talos)).toEqual([
+    expect(talosNodeWarnings(siteConfig({ talos: { cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([]);
+    expect(talosNodeWarnings(siteConfig({ talos: { nodeInstanceType: "t4g.micro", cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([
       "talos.nodeInstanceType t4g.micro has 1 GiB; Talos control-plane nodes need at least 2 GiB",
     ]);
+  });
+
+  it("name a machine config URL that only the iPXE boot reads", () => {
+    const talos = siteConfig({ talos: { machineConfigUrl: "http://10.20.13.140:8080/config", cozystack: { enabled: false } } }).talos;
+    expect(talosNodeWarnings(talos, "talos-ami").join("\n")).toContain("talos.machineConfigUrl is only used by the iPXE/matchbox boot");
+    expect(talosNodeWarnings(talos, "ipxe")).toEqual([]);
   });
 
   it("reach cdktf's annotations, which `cdktf synth` prints, and do not fail the synth", () => {
@@ -165,26 +172,35 @@ describe("sizing warnings", () => {
       .flatMap((construct) => construct.node.metadata)
       .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
       .map((entry) => String(entry.data));
-    expect(warnings).toEqual(talosNodeWarnings(siteConfig().talos));
+    expect(warnings).toEqual(talosNodeWarnings(siteConfig().talos, "talos-ami"));
   });
 });
 
 describe("TalosNodes props", () => {
-  const props = (talos: TalosNodesProps["talos"], ipxeScript?: string): TalosNodesProps => ({
-    talos,
+  const props = (boot: TalosBoot): TalosNodesProps => ({
+    talos: siteConfig().talos,
+    boot,
+    nodes: siteView(siteConfig()).nodes,
     architecture: "arm64",
     region: "eu-west-1",
     subnetId: "subnet-1",
     securityGroupId: "sg-1",
-    ipxeScript,
     endpoints: { talosApi: "10.20.13.11:50000", kubernetes: "https://10.20.13.11:6443" },
     tags: {},
   });
-  const build = (p: TalosNodesProps) => () => new TalosNodes(Testing.app(), "nodes", p);
+  const build = (p: TalosNodesProps) => () => new TalosNodes(new TerraformStack(Testing.app(), "stack"), "nodes", p);
 
-  it("reject a boot mode without its payload, or a payload the mode does not take", () => {
-    expect(build(props(ipxeConfig().talos))).toThrow(/needs talos.ipxeAmiId and the iPXE script/);
-    expect(build(props(siteConfig().talos, renderIpxeScript(siteConfig())))).toThrow(/takes no user-data/);
-    expect(build(props(ipxeConfig().talos, "#!/bin/sh\n"))).toThrow(/must be an iPXE script/);
+  it("a boot mode without its payload, or with a payload it does not take, does not compile", () => {
+    // tsc --noEmit (npm test, npm run test:fast) fails if any of these lines compiles.
+    // @ts-expect-error iPXE needs its AMI and script
+    const noPayload: TalosBoot = { mode: "ipxe" };
+    // @ts-expect-error the Talos AMI takes no user-data
+    const stray: TalosBoot = { mode: "talos-ami", script: renderIpxeScript(siteConfig()) };
+    expect([noPayload, stray]).toHaveLength(2);
+  });
+
+  it("reject user-data for the iPXE AMI that is not an iPXE script", () => {
+    expect(build(props({ mode: "ipxe", amiId: IPXE_AMI, script: "#!/bin/sh\n" }))).toThrow(/must be an iPXE script/);
+    expect(build(props({ mode: "ipxe", amiId: IPXE_AMI, script: renderIpxeScript(ipxeConfig()) }))).not.toThrow();
   });
 });

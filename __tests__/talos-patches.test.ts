@@ -10,7 +10,8 @@ import {
   renderTalosFiles,
   renderTalosPatches,
 } from "../templates/talos-patches.js";
-import { matchboxBaseUrl, renderIpxeScript } from "../templates/ipxe.js";
+import { siteView } from "../config/site-view.js";
+import { renderIpxeScript } from "../templates/ipxe.js";
 import { renderMatchboxGroups } from "../templates/matchbox.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
 
@@ -187,7 +188,7 @@ describe("one source of truth: iPXE, matchbox, patches, outputs", () => {
         site,
       );
       const bastion = config.bastion.privateIp;
-      expect(matchboxBaseUrl(config)).toBe(`http://${bastion}:8090`);
+      expect(siteView(config).matchboxUrl).toBe(`http://${bastion}:8090`);
       expect(renderIpxeScript(config)).toContain(`chain --autofree http://${bastion}:8090/ipxe?ip=\${net0/ip}&`);
 
       const groups = renderMatchboxGroups(config).filter((group) => group.selector);

@@ -4,16 +4,18 @@
  * fields themselves are valid; tests call each by name.
  */
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { INSTALLER_BY_BOOT } from "../templates/talos-assets.js";
+import { INSTALLER_BY_BOOT } from "./talos-images.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
-import { runningHoursPerWeek } from "./cron.js";
-import { ipv4ToInt, isIpv4 } from "./net.js";
+import { runningHoursPerWeek } from "../lib/cron.js";
+import { ipv4ToInt, isIpv4 } from "../lib/net.js";
 import type { SiteConfig } from "./schema.js";
+import type { Problem } from "./rules/problem.js";
+import { existingModulesConsistent } from "./rules/existing-modules.js";
+import { dhcpSettingsComplete, hostsInSubnets, nodeIpsDistinct, subnetsFitVpc } from "./rules/network.js";
+import { ipxeBootHasAmi, sessionNodesConfigured } from "./rules/nodes.js";
+import { amazonDnsOnlyInVpc, bastionPortsDistinct, mikrotikHasSources, piholeImageIsV5 } from "./rules/services.js";
 
-export interface Problem {
-  readonly path: (string | number)[];
-  readonly message: string;
-}
+export type { Problem } from "./rules/problem.js";
 
 /** Tags the stack sets itself on every resource (Name per resource); a config tag must not replace them. */
 export const STACK_TAG_KEYS = ["Project", "Site", "ManagedBy", "Name"] as const;
@@ -217,8 +219,18 @@ export function bastionHasEgress(c: SiteConfig): Problem[] {
   ];
 }
 
-/** Every cross-field rule, by name. */
+/** Every cross-field rule, by name, in the order their problems are reported. */
 export const SITE_RULES = {
+  subnetsFitVpc,
+  hostsInSubnets,
+  nodeIpsDistinct,
+  bastionPortsDistinct,
+  ipxeBootHasAmi,
+  sessionNodesConfigured,
+  dhcpSettingsComplete,
+  piholeImageIsV5,
+  amazonDnsOnlyInVpc,
+  existingModulesConsistent,
   availabilityZoneInRegion,
   // Before instanceTypesPriced: an x86 type on arm64 is first of all the wrong architecture.
   architectureMatchesInstanceTypes,
@@ -232,4 +244,5 @@ export const SITE_RULES = {
   installImageMatchesBoot,
   talosVersionMatchesCozystack,
   bastionHasEgress,
+  mikrotikHasSources,
 } as const;

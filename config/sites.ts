@@ -5,9 +5,7 @@
  */
 import { COZYSTACK_RELEASES, PINNED_COZYSTACK_VERSION } from "./cozystack.js";
 import type { SiteConfig } from "./schema.js";
-
-/** Image Factory schematic with no extensions or extra kernel args. */
-const VANILLA_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+import { VANILLA_SCHEMATIC_ID } from "./talos-images.js";
 
 export const awsSite: SiteConfig = {
   site: { name: "aws-eu-west-1", kind: "aws" },
@@ -21,7 +19,7 @@ export const awsSite: SiteConfig = {
     natInstance: { instanceType: "t4g.nano", eniAddress: "10.20.1.10" },
     domainName: "eu-west-1.compute.internal",
     // Pi-hole first, Amazon DNS second: the bastion runs a few hours a day.
-    dnsServers: ["10.20.13.140", "AmazonProvidedDNS"],
+    dnsServers: ["bastion", "AmazonProvidedDNS"],
   },
   access: {
     operatorSshSources: ["2001:db8::10/128"],
@@ -65,7 +63,7 @@ export const awsSite: SiteConfig = {
   talos: {
     // The Talos release the pinned CozyStack release ships (talos-config-check's go.mod follows it).
     version: COZYSTACK_RELEASES[PINNED_COZYSTACK_VERSION].talosVersion,
-    schematicId: VANILLA_SCHEMATIC,
+    schematicId: VANILLA_SCHEMATIC_ID,
     boot: "talos-ami",
     nodeInstanceType: "t4g.small",
     // Sessions bootstrap a cluster: a fresh standard-credit node has no credits and runs at baseline.
@@ -103,7 +101,7 @@ export const homeSite: SiteConfig = {
     nat: "none",
     natInstance: { ...awsSite.network.natInstance, eniAddress: "10.17.12.10" },
     domainName: "home.lab",
-    dnsServers: ["10.17.13.140"],
+    dnsServers: ["bastion"],
   },
   bastion: {
     ...awsSite.bastion,

@@ -2,11 +2,12 @@ import { Construct } from "constructs";
 import { ConfigError } from "../config/load.js";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ScheduledInstance, type PolicyStatement, type ScheduledInstanceProps } from "./scheduled-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
+import { resourceName } from "../config/site-view.js";
+import { securityGroupRules } from "./hardening.js";
 
 export const BASTION_ROLE = "bastion";
 const DNS_PORT = 53;
@@ -69,7 +70,7 @@ export class Bastion extends Construct {
       privateIps: [props.privateIp],
       securityGroups: [props.securityGroupId],
       description: "Bastion persistent interface: netboot, registry caches, DNS",
-      tags: { Name: "deathstar-bastion" },
+      tags: { Name: resourceName("bastion") },
     });
     eni.overrideLogicalId("bastion");
     return eni;
@@ -81,7 +82,7 @@ export class Bastion extends Construct {
       size: props.cacheVolumeGb,
       type: "gp3",
       encrypted: true,
-      tags: { Name: "deathstar-bastion-cache", [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
+      tags: { Name: resourceName("bastion-cache"), [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
     });
     volume.overrideLogicalId("bastion_cache");
     return volume;
@@ -89,18 +90,21 @@ export class Bastion extends Construct {
 
   /** Pi-hole answers the whole VPC (the DHCP options list it first); bastion-sg otherwise admits only the nodes. */
   private dnsIngress(props: BastionProps): void {
-    for (const protocol of ["udp", "tcp"] as const) {
-      const rule = new VpcSecurityGroupIngressRule(this, `dns-${protocol}`, {
-        securityGroupId: props.securityGroupId,
+    securityGroupRules(
+      this,
+      props.securityGroupId,
+      (["udp", "tcp"] as const).map((protocol) => ({
+        id: `dns-${protocol}`,
+        direction: "ingress",
+        logicalId: `bastion_dns_${protocol}`,
+        nameTag: `bastion-dns-${protocol}`,
         description: `Pi-hole DNS over ${protocol.toUpperCase()} for instances in the VPC ${props.vpcCidr}`,
         ipProtocol: protocol,
         fromPort: DNS_PORT,
         toPort: DNS_PORT,
         cidrIpv4: props.vpcCidr,
-        tags: { Name: `bastion-dns-${protocol}` },
-      });
-      rule.overrideLogicalId(`bastion_dns_${protocol}`);
-    }
+      })),
+    );
   }
 
   /** Attach exactly this ENI and volume, read exactly these parameters, and Session Manager. */

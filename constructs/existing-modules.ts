@@ -3,7 +3,8 @@ import { TerraformHclModule } from "cdktf";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../config/load.js";
-import type { ExistingFeed, ModuleOutput, SiteConfig } from "../config/schema.js";
+import type { ModuleOutput, SiteConfig } from "../config/schema.js";
+import type { ExistingFeed } from "../config/rules/existing-modules.js";
 
 type ModuleConfig = SiteConfig["existing"]["modules"][number];
 type InputValue = ModuleConfig["inputs"][string];

@@ -4,38 +4,47 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ScheduledInstance } from "./scheduled-instance.js";
+import { securityGroupRules } from "./hardening.js";
 import { renderNatInstanceUserData } from "../templates/nat-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
+import { resourceName } from "../config/site-view.js";
+import type { Architecture, CpuCredits, NatMode } from "../config/schema.js";
 
 export const NAT_INSTANCE_ROLE = "nat_instance";
 
-export type NatMode = "gateway" | "instance" | "none";
 
-/** Props of {@link Nat}. */
-export interface NatProps {
-  readonly mode: NatMode;
+/** What every NAT mode needs: where the private subnet's default route goes. */
+interface NatCommonProps {
   readonly vpcId: string;
-  readonly vpcCidr: string;
   readonly publicSubnetId: string;
+  readonly privateRouteTableId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Mode "instance": a scheduled NAT instance behind a persistent ENI. */
+export interface NatInstanceProps extends NatCommonProps {
+  readonly mode: "instance";
+  readonly vpcCidr: string;
   /** The public subnet's VPC router (its .1). */
   readonly publicSubnetRouter: string;
   /** Private subnet block: the only source the NAT instance accepts. */
   readonly privateSubnetCidr: string;
-  readonly privateRouteTableId: string;
-  readonly architecture: "arm64" | "x86_64";
-  /** NAT instance settings (mode "instance"). */
+  readonly architecture: Architecture;
   readonly instance: {
     readonly instanceType: string;
     readonly eniAddress: string;
     readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
-    readonly cpuCredits: "standard" | "unlimited";
+    readonly cpuCredits: CpuCredits;
   };
   readonly arns: ResourceArns;
-  readonly tags: Readonly<Record<string, string>>;
 }
+
+/**
+ * Props of {@link Nat}, one shape per mode, so an instance without its settings does not compile.
+ * "gateway" and "none" need nothing beyond the route's ends.
+ */
+export type NatProps = NatInstanceProps | (NatCommonProps & { readonly mode: Exclude<NatMode, "instance"> });
 
 /**
  * Egress for the private subnet.
@@ -61,18 +70,18 @@ export class Nat extends Construct {
   }
 
   private gateway(props: NatProps): void {
-    const eip = new Eip(this, "eip", { domain: "vpc", tags: { Name: "deathstar-nat" } });
+    const eip = new Eip(this, "eip", { domain: "vpc", tags: { Name: resourceName("nat") } });
     eip.overrideLogicalId("nat");
     const gateway = new NatGateway(this, "gateway", {
       allocationId: eip.allocationId,
       subnetId: props.publicSubnetId,
-      tags: { Name: "deathstar-nat" },
+      tags: { Name: resourceName("nat") },
     });
     gateway.overrideLogicalId("main");
     this.privateDefaultRoute(props, { natGatewayId: gateway.id });
   }
 
-  private instance(props: NatProps): void {
+  private instance(props: NatInstanceProps): void {
     const group = new SecurityGroup(this, "sg", {
       name: "nat-instance-sg",
       description: "NAT instance: forwards the private subnet to the internet",
@@ -80,22 +89,26 @@ export class Nat extends Construct {
       tags: { Name: "nat-instance-sg" },
     });
     group.overrideLogicalId("nat_instance");
-    const ingress = new VpcSecurityGroupIngressRule(this, "sg-in", {
-      securityGroupId: group.id,
-      description: `All traffic from the private subnet ${props.privateSubnetCidr} (to be forwarded)`,
-      ipProtocol: "-1",
-      cidrIpv4: props.privateSubnetCidr,
-      tags: { Name: "nat-instance-from-private" },
-    });
-    ingress.overrideLogicalId("nat_instance_from_private");
-    const egress = new VpcSecurityGroupEgressRule(this, "sg-out", {
-      securityGroupId: group.id,
-      description: "All egress: forwarded traffic and package updates",
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
-      tags: { Name: "nat-instance-all" },
-    });
-    egress.overrideLogicalId("nat_instance_all");
+    securityGroupRules(this, group.id, [
+      {
+        id: "sg-in",
+        direction: "ingress",
+        logicalId: "nat_instance_from_private",
+        nameTag: "nat-instance-from-private",
+        description: `All traffic from the private subnet ${props.privateSubnetCidr} (to be forwarded)`,
+        ipProtocol: "-1",
+        cidrIpv4: props.privateSubnetCidr,
+      },
+      {
+        id: "sg-out",
+        direction: "egress",
+        logicalId: "nat_instance_all",
+        nameTag: "nat-instance-all",
+        description: "All egress: forwarded traffic and package updates",
+        ipProtocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+      },
+    ]);
 
     // Source/dest check off: this interface forwards packets that are neither from nor to itself.
     const eni = new NetworkInterface(this, "eni", {
@@ -104,7 +117,7 @@ export class Nat extends Construct {
       securityGroups: [group.id],
       sourceDestCheck: false,
       description: "NAT instance persistent interface (private route target)",
-      tags: { Name: "deathstar-nat-instance" },
+      tags: { Name: resourceName("nat-instance") },
     });
     eni.overrideLogicalId("nat_instance");
     this.privateDefaultRoute(props, { networkInterfaceId: eni.id });

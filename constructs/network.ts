@@ -7,6 +7,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcDhcpOptions } from "@cdktf/provider-aws/lib/vpc-dhcp-options";
 import { VpcDhcpOptionsAssociation } from "@cdktf/provider-aws/lib/vpc-dhcp-options-association";
+import { resourceName } from "../config/site-view.js";
 
 /** Props of {@link Network}. */
 export interface NetworkProps {
@@ -55,14 +56,14 @@ export class Network extends Construct implements NetworkIds {
         cidrBlock: props.vpcCidr,
         enableDnsSupport: true,
         enableDnsHostnames: true,
-        tags: { Name: "deathstar-vpc" },
+        tags: { Name: resourceName("vpc") },
       });
       vpc.overrideLogicalId("main");
       this.vpcId = vpc.id;
       const publicSubnet = this.subnet("public", props.publicSubnetCidr, props.availabilityZone);
       this.publicSubnetId = publicSubnet.id;
 
-      const internetGateway = new InternetGateway(this, "igw", { vpcId: this.vpcId, tags: { Name: "deathstar-igw" } });
+      const internetGateway = new InternetGateway(this, "igw", { vpcId: this.vpcId, tags: { Name: resourceName("igw") } });
       internetGateway.overrideLogicalId("main");
       const publicRouteTable = this.routeTable("public", publicSubnet);
       const publicDefault = new Route(this, "public-default", {
@@ -84,14 +85,14 @@ export class Network extends Construct implements NetworkIds {
       availabilityZone,
       // Nothing gets a public IP by accident; the NAT instance asks for one explicitly.
       mapPublicIpOnLaunch: false,
-      tags: { Name: `deathstar-${name}` },
+      tags: { Name: resourceName(name) },
     });
     subnet.overrideLogicalId(name);
     return subnet;
   }
 
   private routeTable(name: "public" | "private", subnet: Subnet): RouteTable {
-    const table = new RouteTable(this, `${name}-rt`, { vpcId: this.vpcId, tags: { Name: `deathstar-${name}` } });
+    const table = new RouteTable(this, `${name}-rt`, { vpcId: this.vpcId, tags: { Name: resourceName(name) } });
     table.overrideLogicalId(name);
     const association = new RouteTableAssociation(this, `${name}-rta`, { subnetId: subnet.id, routeTableId: table.id });
     association.overrideLogicalId(name);
@@ -118,7 +119,7 @@ export class DhcpOptions extends Construct {
     const options = new VpcDhcpOptions(this, "options", {
       domainName: props.domainName,
       domainNameServers: [...props.dnsServers],
-      tags: { Name: "deathstar-dhcp" },
+      tags: { Name: resourceName("dhcp") },
     });
     options.overrideLogicalId("main");
     const association = new VpcDhcpOptionsAssociation(this, "association", { vpcId: props.vpcId, dhcpOptionsId: options.id });

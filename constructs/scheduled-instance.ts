@@ -5,6 +5,9 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { resourceName } from "../config/site-view.js";
+import { hardenedLaunchTemplate } from "./hardening.js";
+import type { Architecture, CpuCredits } from "../config/schema.js";
 
 /** Amazon Linux 2023, resolved by EC2 at launch time so a new AMI never shows up as a plan diff. */
 export const AL2023_AMI = {
@@ -25,7 +28,7 @@ export interface ScheduledInstanceProps {
   /** Resource name for every resource of this instance, e.g. "bastion" → aws_autoscaling_group.bastion. */
   readonly name: string;
   readonly instanceType: string;
-  readonly architecture: "arm64" | "x86_64";
+  readonly architecture: Architecture;
   readonly subnetId: string;
   readonly securityGroupIds: readonly string[];
   /** Boot payload (plain text, no Terraform references), base64-encoded at synth time. */
@@ -34,7 +37,7 @@ export interface ScheduledInstanceProps {
   readonly policyStatements: readonly PolicyStatement[];
   readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
   readonly rootVolumeGb: number;
-  readonly cpuCredits: "standard" | "unlimited";
+  readonly cpuCredits: CpuCredits;
   /**
    * Give the primary interface a public IPv4 (billed only while running).
    * @default false
@@ -58,7 +61,7 @@ export class ScheduledInstance extends Construct {
     super(scope, id);
     const { name } = props;
     this.role = this.instanceRole(name, props.policyStatements);
-    const profile = new IamInstanceProfile(this, "profile", { name: `deathstar-${name}`, role: this.role.name });
+    const profile = new IamInstanceProfile(this, "profile", { name: resourceName(name), role: this.role.name });
     profile.overrideLogicalId(name);
     this.launchTemplate = this.template(props, profile);
     this.autoscalingGroup = this.group(props);
@@ -67,7 +70,7 @@ export class ScheduledInstance extends Construct {
 
   private instanceRole(name: string, statements: readonly PolicyStatement[]): IamRole {
     const role = new IamRole(this, "role", {
-      name: `deathstar-${name}`,
+      name: resourceName(name),
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -75,7 +78,7 @@ export class ScheduledInstance extends Construct {
     });
     role.overrideLogicalId(name);
     const policy = new IamRolePolicy(this, "policy", {
-      name: `deathstar-${name}`,
+      name: resourceName(name),
       role: role.id,
       // A JSON string with references inside: readable in cdk.tf.json and in `tofu plan`.
       policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
@@ -87,28 +90,17 @@ export class ScheduledInstance extends Construct {
   private template(props: ScheduledInstanceProps, profile: IamInstanceProfile): LaunchTemplate {
     const tagSpecifications = ["instance", "volume", "network-interface"].map((resourceType) => ({
       resourceType,
-      tags: { ...props.tags, Name: `deathstar-${props.name}` },
+      tags: { ...props.tags, Name: resourceName(props.name) },
     }));
     const template = new LaunchTemplate(this, "launch-template", {
-      name: `deathstar-${props.name}`,
+      name: resourceName(props.name),
       imageId: AL2023_AMI[props.architecture],
       instanceType: props.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       userData: Buffer.from(props.userData, "utf8").toString("base64"),
       updateDefaultVersion: true,
-      metadataOptions: {
-        httpEndpoint: "enabled",
-        httpTokens: "required",
-        httpPutResponseHopLimit: 1,
-        instanceMetadataTags: "disabled",
-      },
-      creditSpecification: { cpuCredits: props.cpuCredits },
-      blockDeviceMappings: [
-        {
-          deviceName: "/dev/xvda",
-          ebs: { volumeSize: props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        },
-      ],
+      // Amazon Linux 2023 registers its root volume as /dev/xvda.
+      ...hardenedLaunchTemplate({ instanceType: props.instanceType, cpuCredits: props.cpuCredits, rootDeviceName: "/dev/xvda", rootVolumeGb: props.rootVolumeGb }),
       networkInterfaces: [
         {
           deviceIndex: 0,
@@ -133,7 +125,7 @@ export class ScheduledInstance extends Construct {
       healthCheckType: "EC2",
       healthCheckGracePeriod: 300,
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
-      tag: [{ key: "Name", value: `deathstar-${props.name}`, propagateAtLaunch: false }],
+      tag: [{ key: "Name", value: resourceName(props.name), propagateAtLaunch: false }],
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });
     group.overrideLogicalId(props.name);
@@ -144,7 +136,7 @@ export class ScheduledInstance extends Construct {
     for (const [action, recurrence, size] of [["start", schedule.start, 1], ["stop", schedule.stop, 0]] as const) {
       const scheduled = new AutoscalingSchedule(this, `schedule-${action}`, {
         autoscalingGroupName: this.autoscalingGroup.name,
-        scheduledActionName: `deathstar-${name}-${action}`,
+        scheduledActionName: resourceName(name, action),
         recurrence,
         timeZone: schedule.timeZone,
         minSize: 0,
@@ -158,5 +150,5 @@ export class ScheduledInstance extends Construct {
 
 /** The Auto Scaling Group of a scheduled instance, e.g. "deathstar-bastion" (scripts/session.ts starts it). */
 export function autoscalingGroupName(role: string): string {
-  return `deathstar-${role}`;
+  return resourceName(role);
 }

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { resourceName } from "../config/site-view.js";
+import { securityGroupRules, type SecurityGroupRuleRow } from "./hardening.js";
 
 // The ports live with the rest of the cluster's addresses; re-exported for constructs.
 export { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
@@ -19,17 +19,8 @@ export interface SecurityGroupsProps {
   readonly mikrotik?: { readonly sources: readonly string[]; readonly wireguardPort: number };
 }
 
-interface RuleSpec {
-  /** Resource name suffix, e.g. "ssh_operator_0" → aws_vpc_security_group_ingress_rule.bastion_ssh_operator_0. */
-  readonly name: string;
-  readonly description: string;
-  readonly ipProtocol: string;
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  readonly cidrIpv4?: string;
-  readonly cidrIpv6?: string;
-  readonly referencedSecurityGroupId?: string;
-}
+/** A row of a group's rule table; `name` is the suffix of its resource name. */
+type RuleSpec = Omit<SecurityGroupRuleRow, "logicalId" | "nameTag"> & { readonly name: string };
 
 /** The two groups the instances use, whether {@link SecurityGroups} made them or an existing module. */
 export interface SecurityGroupIds {
@@ -54,7 +45,7 @@ export class SecurityGroups extends Construct implements SecurityGroupIds {
   constructor(scope: Construct, id: string, props: SecurityGroupsProps) {
     super(scope, id);
     this.vpcId = props.vpcId;
-    const defaultGroup = new DefaultSecurityGroup(this, "default", { vpcId: props.vpcId, tags: { Name: "deathstar-default-empty" } });
+    const defaultGroup = new DefaultSecurityGroup(this, "default", { vpcId: props.vpcId, tags: { Name: resourceName("default-empty") } });
     defaultGroup.overrideLogicalId("default");
 
     this.bastion = this.group("bastion", "bastion-sg", "Bastion: netboot, registry caches, DNS");
@@ -84,87 +75,106 @@ export class SecurityGroups extends Construct implements SecurityGroupIds {
     return group;
   }
 
-  private rule(direction: "ingress" | "egress", group: SecurityGroup, groupName: string, spec: RuleSpec): void {
-    const { name, ...rest } = spec;
-    const config = { securityGroupId: group.id, ...rest, tags: { Name: `${groupName}-${name.replace(/_/g, "-")}` } };
-    const rule =
-      direction === "ingress"
-        ? new VpcSecurityGroupIngressRule(this, `${groupName}-in-${name}`, config)
-        : new VpcSecurityGroupEgressRule(this, `${groupName}-out-${name}`, config);
-    rule.overrideLogicalId(`${groupName}_${name}`);
+  /** The rows of one group's rule table, named after the group: bastion_ssh_operator_0, tagged bastion-ssh-operator-0. */
+  private rules(group: SecurityGroup, groupName: string, specs: readonly RuleSpec[]): void {
+    securityGroupRules(
+      this,
+      group.id,
+      specs.map(({ name, ...rule }) => ({
+        ...rule,
+        id: `${groupName}-${rule.direction === "ingress" ? "in" : "out"}-${name}`,
+        logicalId: `${groupName}_${name}`,
+        nameTag: `${groupName}-${name.replace(/_/g, "-")}`,
+      })),
+    );
   }
 
   private bastionRules(operatorSshSources: readonly string[]): void {
-    operatorSshSources.forEach((source, i) =>
-      this.rule("ingress", this.bastion, "bastion", {
-        name: `ssh_operator_${i}`,
-        description: `SSH from operator ${source} (IPv6; live when the VPC is dual-stack)`,
-        ipProtocol: "tcp",
-        fromPort: 22,
-        toPort: 22,
-        cidrIpv6: source,
-      }),
-    );
-    this.rule("ingress", this.bastion, "bastion", {
-      name: "from_talos_nodes",
-      description: "All traffic from Talos nodes (netboot, registry caches, DNS)",
-      ipProtocol: "-1",
-      referencedSecurityGroupId: this.talosNodes.id,
-    });
-    this.rule("egress", this.bastion, "bastion", {
-      name: "all",
-      description: "All egress (packages, upstream registries, EC2 and SSM APIs via NAT)",
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
-    });
+    this.rules(this.bastion, "bastion", [
+      ...operatorSshSources.map(
+        (source, i): RuleSpec => ({
+          direction: "ingress",
+          name: `ssh_operator_${i}`,
+          description: `SSH from operator ${source} (IPv6; live when the VPC is dual-stack)`,
+          ipProtocol: "tcp",
+          fromPort: 22,
+          toPort: 22,
+          cidrIpv6: source,
+        }),
+      ),
+      {
+        direction: "ingress",
+        name: "from_talos_nodes",
+        description: "All traffic from Talos nodes (netboot, registry caches, DNS)",
+        ipProtocol: "-1",
+        referencedSecurityGroupId: this.talosNodes.id,
+      },
+      {
+        direction: "egress",
+        name: "all",
+        description: "All egress (packages, upstream registries, EC2 and SSM APIs via NAT)",
+        ipProtocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+      },
+    ]);
   }
 
   private talosNodeRules(): void {
-    this.rule("ingress", this.talosNodes, "talos_nodes", {
-      name: "from_bastion",
-      description: "All traffic from the bastion (talosctl on 50000, kubectl on 6443, probes)",
-      ipProtocol: "-1",
-      referencedSecurityGroupId: this.bastion.id,
-    });
-    this.rule("ingress", this.talosNodes, "talos_nodes", {
-      name: "from_self",
-      description: "Node to node: etcd, kubelet, kube-ovn (6641/6642/6644, 6081/udp Geneve)",
-      ipProtocol: "-1",
-      referencedSecurityGroupId: this.talosNodes.id,
-    });
-    this.rule("egress", this.talosNodes, "talos_nodes", {
-      name: "to_bastion",
-      description: "All traffic to the bastion (matchbox, registry caches, Pi-hole)",
-      ipProtocol: "-1",
-      referencedSecurityGroupId: this.bastion.id,
-    });
-    this.rule("egress", this.talosNodes, "talos_nodes", {
-      name: "to_self",
-      description: "Node to node (etcd, kubelet, overlay)",
-      ipProtocol: "-1",
-      referencedSecurityGroupId: this.talosNodes.id,
-    });
-    this.rule("egress", this.talosNodes, "talos_nodes", {
-      name: "https",
-      description: "HTTPS out via NAT (Image Factory, registries the caches do not cover)",
-      ipProtocol: "tcp",
-      fromPort: 443,
-      toPort: 443,
-      cidrIpv4: "0.0.0.0/0",
-    });
+    this.rules(this.talosNodes, "talos_nodes", [
+      {
+        direction: "ingress",
+        name: "from_bastion",
+        description: "All traffic from the bastion (talosctl on 50000, kubectl on 6443, probes)",
+        ipProtocol: "-1",
+        referencedSecurityGroupId: this.bastion.id,
+      },
+      {
+        direction: "ingress",
+        name: "from_self",
+        description: "Node to node: etcd, kubelet, kube-ovn (6641/6642/6644, 6081/udp Geneve)",
+        ipProtocol: "-1",
+        referencedSecurityGroupId: this.talosNodes.id,
+      },
+      {
+        direction: "egress",
+        name: "to_bastion",
+        description: "All traffic to the bastion (matchbox, registry caches, Pi-hole)",
+        ipProtocol: "-1",
+        referencedSecurityGroupId: this.bastion.id,
+      },
+      {
+        direction: "egress",
+        name: "to_self",
+        description: "Node to node (etcd, kubelet, overlay)",
+        ipProtocol: "-1",
+        referencedSecurityGroupId: this.talosNodes.id,
+      },
+      {
+        direction: "egress",
+        name: "https",
+        description: "HTTPS out via NAT (Image Factory, registries the caches do not cover)",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
+    ]);
   }
 
   private mikrotikGroup(sources: readonly string[], wireguardPort: number): SecurityGroup {
     const group = this.group("mikrotik", "mikrotik-sg", "Home MikroTik router: WireGuard peering");
-    sources.forEach((source, i) =>
-      this.rule("ingress", group, "mikrotik", {
+    this.rules(
+      group,
+      "mikrotik",
+      sources.map((source, i) => ({
+        direction: "ingress",
         name: `wireguard_${i}`,
         description: `WireGuard from home router ${source}`,
         ipProtocol: "udp",
         fromPort: wireguardPort,
         toPort: wireguardPort,
         cidrIpv6: source,
-      }),
+      })),
     );
     return group;
   }

@@ -4,9 +4,12 @@ import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { SiteConfig } from "../config/schema.js";
+import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { talosArch, EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
-import { runInstancesCommand, talosInstanceName } from "../templates/talos-cluster.js";
+import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
+import { talosArch } from "../templates/talos-assets.js";
+import { runInstancesCommand } from "../templates/talos-cluster.js";
+import { hardenedLaunchTemplate } from "./hardening.js";
 
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
@@ -19,22 +22,29 @@ export const COZYSTACK_MIN_NODE = { vcpus: 4, memoryGiB: 16, systemDiskGb: 32 } 
 /** Talos' documented minimum memory for a control-plane node. */
 export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
 
+/** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
+export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;
+
+/**
+ * How the nodes boot, with what that mode needs, so a mode without its payload does not compile.
+ * - talos-ami: Sidero's official AMI, no user-data: the node waits in maintenance mode.
+ * - ipxe: the iPXE AMI (`talos.ipxeAmiId`) with the iPXE script as user-data, chaining to matchbox.
+ */
+export type TalosBoot = { readonly mode: "talos-ami" } | { readonly mode: "ipxe"; readonly amiId: string; readonly script: string };
+
 /** Props of {@link TalosNodes}. */
 export interface TalosNodesProps {
   /** The site's Talos settings: boot mode, AMI, instance type, root volume, fixed addresses, versions. */
-  readonly talos: Readonly<SiteConfig["talos"]>;
+  readonly talos: TalosNodeSettings;
+  readonly boot: TalosBoot;
+  /** The nodes with their fixed addresses and EC2 names (the site view of `talos.nodeIps`), in launch order. */
+  readonly nodes: readonly TalosNodeView[];
   readonly architecture: SiteConfig["architecture"];
   readonly region: string;
   /** The private subnet every node lives in. */
   readonly subnetId: string;
   /** talos-nodes-sg. */
   readonly securityGroupId: string;
-  /**
-   * The iPXE script, as user-data of the iPXE AMI (plain text, no Terraform references);
-   * required when talos.boot is "ipxe", absent for "talos-ami" (maintenance mode).
-   * @default - no user-data
-   */
-  readonly ipxeScript?: string;
   /** Talos API (`host:port`) and Kubernetes API (URL) endpoints, for the outputs. */
   readonly endpoints: { readonly talosApi: string; readonly kubernetes: string };
   /** Tags for the instances' volumes and interfaces (default_tags do not reach launch-template tag specifications). */
@@ -45,7 +55,7 @@ export interface TalosNodesProps {
  * Sizing and consistency problems worth a warning but not a failed synth: the operator may run
  * an undersized lab on purpose.
  */
-export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[] {
+export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mode"]): string[] {
   const warnings: string[] = [];
   const type = INSTANCE_TYPES[talos.nodeInstanceType];
   if (!type) {
@@ -65,13 +75,13 @@ export function talosNodeWarnings(talos: Readonly<SiteConfig["talos"]>): string[
     if (talos.nodeRootVolumeGb < COZYSTACK_MIN_NODE.systemDiskGb) {
       warnings.push(`talos.nodeRootVolumeGb is ${talos.nodeRootVolumeGb}; CozyStack documents a system disk of at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`);
     }
-    if (talos.schematicId === EMPTY_SCHEMATIC_ID) {
+    if (talos.schematicId === VANILLA_SCHEMATIC_ID) {
       warnings.push(
         "talos.schematicId is the empty Image Factory schematic: the drbd and zfs modules CozyStack loads are not in it; build a schematic with siderolabs/drbd and siderolabs/zfs (docs/cozystack.md)",
       );
     }
   }
-  if (talos.boot === "talos-ami" && talos.machineConfigUrl) {
+  if (boot === "talos-ami" && talos.machineConfigUrl) {
     warnings.push("talos.machineConfigUrl is only used by the iPXE/matchbox boot; talos-ami nodes start in maintenance mode and take their config from talosctl apply-config");
   }
   return warnings;
@@ -98,31 +108,24 @@ export class TalosNodes extends Construct {
     this.validate(props);
     const ami = this.image(props);
     this.launchTemplate = this.template(props, ami);
-    this.nodeCount = this.countVariable(props.talos.nodeIps.length);
+    this.nodeCount = this.countVariable(props.nodes.length);
     this.instances = this.nodes(props);
     this.outputs(props);
-    for (const warning of talosNodeWarnings(props.talos)) Annotations.of(this).addWarning(warning);
+    for (const warning of talosNodeWarnings(props.talos, props.boot.mode)) Annotations.of(this).addWarning(warning);
   }
 
   private validate(props: TalosNodesProps): void {
-    const { boot, ipxeAmiId } = props.talos;
-    if (boot === "ipxe" && (!ipxeAmiId || !props.ipxeScript)) {
-      throw new Error('TalosNodes: talos.boot "ipxe" needs talos.ipxeAmiId and the iPXE script as user-data');
-    }
-    if (boot === "talos-ami" && props.ipxeScript) {
-      throw new Error('TalosNodes: talos.boot "talos-ami" boots into maintenance mode and takes no user-data');
-    }
-    if (props.ipxeScript !== undefined && !props.ipxeScript.startsWith("#!ipxe")) {
+    if (props.boot.mode === "ipxe" && !props.boot.script.startsWith("#!ipxe")) {
       throw new Error("TalosNodes: user-data of the iPXE AMI must be an iPXE script starting with #!ipxe");
     }
   }
 
   private image(props: TalosNodesProps): DataAwsAmi {
-    const { talos, architecture, region } = props;
+    const { talos, boot, architecture, region } = props;
     const archFilter = { name: "architecture", values: [architecture] };
     const ami =
-      talos.boot === "ipxe"
-        ? new DataAwsAmi(this, "ami", { filter: [{ name: "image-id", values: [talos.ipxeAmiId!] }, archFilter] })
+      boot.mode === "ipxe"
+        ? new DataAwsAmi(this, "ami", { filter: [{ name: "image-id", values: [boot.amiId] }, archFilter] })
         : new DataAwsAmi(this, "ami", {
             owners: [TALOS_AMI_OWNER],
             mostRecent: true,
@@ -138,26 +141,18 @@ export class TalosNodes extends Construct {
     // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
     const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
       resourceType,
-      tags: { ...props.tags, Name: "deathstar-talos-node" },
+      tags: { ...props.tags, Name: resourceName("talos-node") },
     }));
     const template = new LaunchTemplate(this, "launch-template", {
-      name: "deathstar-talos-node",
-      description: `Talos ${talos.version} node, boot mode ${talos.boot}`,
+      name: resourceName("talos-node"),
+      description: `Talos ${talos.version} node, boot mode ${props.boot.mode}`,
       imageId: ami.id,
       instanceType: talos.nodeInstanceType,
       vpcSecurityGroupIds: [props.securityGroupId],
       // iPXE's EC2 build reads its script from user-data; the Talos AMI without user-data waits in maintenance mode.
-      userData: props.ipxeScript === undefined ? undefined : Buffer.from(props.ipxeScript, "utf8").toString("base64"),
+      userData: props.boot.mode === "ipxe" ? Buffer.from(props.boot.script, "utf8").toString("base64") : undefined,
       updateDefaultVersion: true,
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      // Only burstable (T) types take a credit specification; EC2 rejects it for the others.
-      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: talos.nodeCpuCredits } : undefined,
-      blockDeviceMappings: [
-        {
-          deviceName: ami.rootDeviceName,
-          ebs: { volumeSize: talos.nodeRootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-        },
-      ],
+      ...hardenedLaunchTemplate({ instanceType: talos.nodeInstanceType, cpuCredits: talos.nodeCpuCredits, rootDeviceName: ami.rootDeviceName, rootVolumeGb: talos.nodeRootVolumeGb }),
       tagSpecifications,
     });
     template.overrideLogicalId("talos_node");
@@ -181,9 +176,9 @@ export class TalosNodes extends Construct {
   }
 
   private nodes(props: TalosNodesProps): Instance {
-    const ips = new TerraformLocal(this, "ips", [...props.talos.nodeIps]);
+    const ips = new TerraformLocal(this, "ips", props.nodes.map((node) => node.address));
     ips.overrideLogicalId("talos_node_ips");
-    const names = new TerraformLocal(this, "names", props.talos.nodeIps.map((_, i) => talosInstanceName(i)));
+    const names = new TerraformLocal(this, "names", props.nodes.map((node) => node.instanceName));
     names.overrideLogicalId("talos_node_names");
     const count = TerraformCount.of(this.nodeCount.numberValue);
     const instance = new Instance(this, "instance", {
@@ -210,11 +205,11 @@ export class TalosNodes extends Construct {
       launchTemplateVersion: this.launchTemplate.latestVersion.toString(),
       subnetId: props.subnetId,
     };
-    output("talos_node_ips", [...props.talos.nodeIps], "Fixed private addresses of the Talos nodes, in launch order");
+    output("talos_node_ips", props.nodes.map((node) => node.address), "Fixed private addresses of the Talos nodes, in launch order");
     output("talos_node_instance_ids", propertyAccess(this.instances, ["*", "id"]), "Instances created by talos_node_count");
     output(
       "talos_node_run_instances",
-      props.talos.nodeIps.map((_, i) => runInstancesCommand(props.talos.nodeIps, i, target)),
+      props.nodes.map((node) => runInstancesCommand(node, target)),
       "Launch node i by hand (with talos_node_count=0): one aws ec2 run-instances command per address",
     );
     output("talosctl_endpoint", props.endpoints.talosApi, "talosctl --endpoints value (the first node)");

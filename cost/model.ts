@@ -9,8 +9,8 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
-import { PricingError, StackView, type StackResource, type TerraformJson } from "./resources.js";
-import { FREE_RESOURCE_TYPES, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
+import { StackView, type StackResource, type TerraformJson } from "../analysis/synthesized.js";
+import { FREE_RESOURCE_TYPES, PricingError, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
 export type { CostLine } from "./rules.js";
 
@@ -50,7 +50,7 @@ export function currentMonth(now: Date = new Date()): string {
 export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, options: CostOptions = {}): CostReport {
   const month = options.month ?? currentMonth();
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new RangeError(`month "${month}" must be YYYY-MM, e.g. "2026-11"`);
-  const stack = new StackView(json);
+  const stack = StackView.of(json);
   const { resources } = stack;
   const context: RuleContext = { stack, usage: config.usage };
   const problems: string[] = [];

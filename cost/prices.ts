@@ -1,3 +1,5 @@
+import type { Architecture } from "../config/schema.js";
+
 /**
  * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere
  * else, bump PRICES_AS_OF, and keep PRICE_SOURCES pointing at the pages the numbers came from.
@@ -27,7 +29,7 @@ export interface InstanceTypeInfo {
   readonly usdPerHour: number;
   readonly vcpus: number;
   readonly memoryGiB: number;
-  readonly architecture: "arm64" | "x86_64";
+  readonly architecture: Architecture;
   /**
    * Burstable (T) types: the share of each vCPU the instance earns credits for, and what
    * "unlimited" credit mode bills per vCPU-hour above it (EC2 burstable performance docs;

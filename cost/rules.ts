@@ -5,10 +5,18 @@
  *
  * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
  */
-import { runningHoursPerWeek } from "../config/cron.js";
+import { runningHoursPerWeek } from "../lib/cron.js";
 import type { SiteConfig } from "../config/schema.js";
 import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES, PRICES_REGION } from "./prices.js";
-import { blocks, isTrue, literalString, numberAttr, PricingError, type StackResource, type StackView } from "./resources.js";
+import { isTrue, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
+
+/** A resource the model cannot price as written (missing size, unknown instance type, ...). */
+export class PricingError extends Error {
+  constructor(readonly address: string, problem: string) {
+    super(`${address}: ${problem}`);
+    this.name = "PricingError";
+  }
+}
 
 /** One billed item of one resource. */
 export interface CostLine {
@@ -85,9 +93,9 @@ function volumeType(type: unknown): string {
 }
 
 function templateVolumes(address: string, template: StackResource | undefined): Volume[] {
-  return blocks(template?.attrs.block_device_mappings).flatMap((mapping) =>
+  return nestedBlocks(template?.attributes.block_device_mappings).flatMap((mapping) =>
     // A device name taken from the AMI (a reference) is its root device.
-    blocks(mapping.ebs).map((ebs) => volumeOf(address, volumeLabel(literalString(mapping.device_name)), ebs)),
+    nestedBlocks(mapping.ebs).map((ebs) => volumeOf(address, volumeLabel(literalString(mapping.device_name)), ebs)),
   );
 }
 
@@ -96,7 +104,7 @@ function volumeLabel(device: string | undefined): string {
 }
 
 function templatePublicIps(template: StackResource | undefined): number {
-  return blocks(template?.attrs.network_interfaces).filter((nic) => isTrue(nic.associate_public_ip_address)).length;
+  return nestedBlocks(template?.attributes.network_interfaces).filter((nic) => isTrue(nic.associate_public_ip_address)).length;
 }
 
 /**
@@ -104,7 +112,7 @@ function templatePublicIps(template: StackResource | undefined): number {
  * ("unlimited" for T4g and T3) but is not priced as such: every T type this stack launches sets it.
  */
 function creditsOf(resource: StackResource | undefined): unknown {
-  return blocks(resource?.attrs.credit_specification)[0]?.cpu_credits;
+  return nestedBlocks(resource?.attributes.credit_specification)[0]?.cpu_credits;
 }
 
 /** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
@@ -169,14 +177,14 @@ function runningInstanceLines(
 /** Hours per month from the group's start/stop scheduled actions, or its fixed desired capacity. */
 function groupRunning(group: StackResource, stack: StackView): Running {
   const schedules = stack.referencing("aws_autoscaling_schedule", "autoscaling_group_name", group);
-  const desired = (r: StackResource) => numberAttr(r.attrs.desired_capacity) ?? 0;
+  const desired = (r: StackResource) => numberAttr(r.attributes.desired_capacity) ?? 0;
   const starts = schedules.filter((s) => desired(s) > 0);
   if (schedules.length === 0) {
-    const capacity = numberAttr(group.attrs.desired_capacity) ?? numberAttr(group.attrs.min_size) ?? 0;
+    const capacity = numberAttr(group.attributes.desired_capacity) ?? numberAttr(group.attributes.min_size) ?? 0;
     return { hours: capacity * HOURS_PER_MONTH, basis: `no schedule: ${capacity} instance(s) all month` };
   }
   const capacity = Math.max(0, ...starts.map(desired));
-  const recurrence = (list: StackResource[]) => list.map((s) => String(s.attrs.recurrence));
+  const recurrence = (list: StackResource[]) => list.map((s) => String(s.attributes.recurrence));
   const startCron = recurrence(starts);
   const stopCron = recurrence(schedules.filter((s) => desired(s) === 0));
   const perWeek = runningHoursPerWeek(startCron, stopCron);
@@ -194,11 +202,11 @@ function round(value: number): number {
 
 /** An Auto Scaling group runs its launch template's instance on the group's schedule. */
 const autoscalingGroup: PricingRule = (group, { stack }) => {
-  const template = stack.referenced(blocks(group.attrs.launch_template)[0]?.id);
+  const template = stack.referenced(nestedBlocks(group.attributes.launch_template)[0]?.id);
   if (!template) throw new PricingError(group.address, "launch_template.id does not reference an aws_launch_template (mixed instances policies are not priced)");
   return runningInstanceLines(
     group,
-    { type: template.attrs.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template), cpuCredits: creditsOf(template) },
+    { type: template.attributes.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template), cpuCredits: creditsOf(template) },
     groupRunning(group, stack),
   );
 };
@@ -208,25 +216,25 @@ const autoscalingGroup: PricingRule = (group, { stack }) => {
  * model scales it to the usage profile's session hours.
  */
 const instance: PricingRule = (node, { stack }) => {
-  const template = stack.referenced(blocks(node.attrs.launch_template)[0]?.id);
-  const root = blocks(node.attrs.root_block_device)[0];
+  const template = stack.referenced(nestedBlocks(node.attributes.launch_template)[0]?.id);
+  const root = nestedBlocks(node.attributes.root_block_device)[0];
   const volumes = [
     ...(root ? [volumeOf(node.address, "root volume", root)] : templateVolumes(node.address, template)),
-    ...blocks(node.attrs.ebs_block_device).map((ebs) => volumeOf(node.address, `volume ${literalString(ebs.device_name) ?? "(extra device)"}`, ebs)),
+    ...nestedBlocks(node.attributes.ebs_block_device).map((ebs) => volumeOf(node.address, `volume ${literalString(ebs.device_name) ?? "(extra device)"}`, ebs)),
   ];
-  const publicIps = node.attrs.associate_public_ip_address !== undefined ? Number(isTrue(node.attrs.associate_public_ip_address)) : templatePublicIps(template);
+  const publicIps = node.attributes.associate_public_ip_address !== undefined ? Number(isTrue(node.attributes.associate_public_ip_address)) : templatePublicIps(template);
   return runningInstanceLines(
     node,
-    { type: node.attrs.instance_type ?? template?.attrs.instance_type, volumes, publicIps, cpuCredits: creditsOf(node) ?? creditsOf(template) },
+    { type: node.attributes.instance_type ?? template?.attributes.instance_type, volumes, publicIps, cpuCredits: creditsOf(node) ?? creditsOf(template) },
     { hours: HOURS_PER_MONTH, basis: "runs all month" },
   );
 };
 
 /** A persistent volume is billed for its size all month, running or not. */
 const ebsVolume: PricingRule = (volume) => {
-  const sizeGb = numberAttr(volume.attrs.size);
+  const sizeGb = numberAttr(volume.attributes.size);
   if (sizeGb === undefined) throw new PricingError(volume.address, "has no size; set it (a size taken from a snapshot is unknown at synth time)");
-  const type = volumeType(volume.attrs.type);
+  const type = volumeType(volume.attributes.type);
   const lines = [
     line(volume, {
       item: `${type} volume, ${sizeGb} GB`,
@@ -237,8 +245,8 @@ const ebsVolume: PricingRule = (volume) => {
       idle: true,
     }),
   ];
-  const iops = (numberAttr(volume.attrs.iops) ?? 3000) - 3000;
-  const throughput = (numberAttr(volume.attrs.throughput) ?? 125) - 125;
+  const iops = (numberAttr(volume.attributes.iops) ?? 3000) - 3000;
+  const throughput = (numberAttr(volume.attributes.throughput) ?? 125) - 125;
   if (type === "gp3" && iops > 0) {
     lines.push(line(volume, { item: "gp3 IOPS above 3000", quantity: iops, unit: "IOPS-month", unitUsd: PRICES.ebsGp3IopsMonth, basis: "provisioned", idle: true }));
   }
@@ -250,8 +258,8 @@ const ebsVolume: PricingRule = (volume) => {
 
 /** A snapshot is priced at its source volume's full size: the first snapshot copies every written block. */
 const ebsSnapshot: PricingRule = (snapshot, { stack }) => {
-  const source = stack.referenced(snapshot.attrs.volume_id);
-  const sizeGb = numberAttr(source?.attrs.size);
+  const source = stack.referenced(snapshot.attributes.volume_id);
+  const sizeGb = numberAttr(source?.attributes.size);
   if (source?.type !== "aws_ebs_volume" || sizeGb === undefined) {
     throw new PricingError(snapshot.address, "volume_id must reference an aws_ebs_volume with a size so the snapshot can be priced");
   }
@@ -298,10 +306,10 @@ const budget: PricingRule = (monthly) => [
 
 /** Interface endpoints bill per AZ-hour; gateway endpoints (S3, DynamoDB) are free. */
 const vpcEndpoint: PricingRule = (endpoint) => {
-  if (endpoint.attrs.vpc_endpoint_type !== "Interface") {
+  if (endpoint.attributes.vpc_endpoint_type !== "Interface") {
     return [line(endpoint, { item: "gateway endpoint", quantity: 1, unit: "month", unitUsd: 0, basis: "gateway endpoints are free", idle: true })];
   }
-  const zones = Array.isArray(endpoint.attrs.subnet_ids) ? endpoint.attrs.subnet_ids.length : 1;
+  const zones = Array.isArray(endpoint.attributes.subnet_ids) ? endpoint.attributes.subnet_ids.length : 1;
   return [
     line(endpoint, {
       item: `interface endpoint, ${zones} AZ`,
@@ -316,7 +324,7 @@ const vpcEndpoint: PricingRule = (endpoint) => {
 
 /** Standard parameters are free; advanced ones bill per month. */
 const ssmParameter: PricingRule = (parameter) => {
-  const advanced = parameter.attrs.tier === "Advanced";
+  const advanced = parameter.attributes.tier === "Advanced";
   return [
     line(parameter, {
       item: `${advanced ? "advanced" : "standard"} SSM parameter`,

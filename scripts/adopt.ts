@@ -20,16 +20,17 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import type { AdoptFile } from "../config/adopt-file.js";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
-import { writeFileAtomically } from "../config/replace-dir.js";
+import { writeFileAtomically } from "../lib/replace-dir.js";
 import type { SiteConfig } from "../config/schema.js";
-import { SecurityRuleError } from "../constructs/rules/aspect.js";
+import { SecurityRuleError } from "../analysis/rules/aspect.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { stackDirPath, writeStackOutput } from "../stacks/synthesize.js";
 import { shellQuote } from "../templates/shell.js";
-import { importId, inlineInstances, matchResources, type Match, type MatchResult, type OurResources } from "./adopt/match.js";
-import { planStack, preflightProblems, PreflightError, summarize } from "./adopt/preflight.js";
-import { readState, StateError, type ExistingState, type StateInstance } from "./adopt/state.js";
+import { importId, inlineInstances, matchResources, type Match, type MatchResult, type OurResources } from "../ops/adopt/match.js";
+import { planStack, preflightProblems, PreflightError, summarize } from "../ops/adopt/preflight.js";
+import { readState, StateError, type ExistingState, type StateInstance } from "../ops/adopt/state.js";
 import { CommandError, parseCommandLine, runCommand } from "./cli.js";
+import { siteView } from "../config/site-view.js";
 
 /** The old state a project of this stack kept before its state had the stack's name. */
 const DEFAULT_OLD_STATE = "terraform.tfstate";
@@ -95,7 +96,7 @@ function main(argv: readonly string[]): void {
 
   const adoptFile = resolve(projectRoot, config.existing.adoptFile);
   writeFileAtomically(adoptFile, `${JSON.stringify(decided, null, 2)}\n`);
-  process.stdout.write(report(result, state, { sameState, unmatched, adoptFile: shown(adoptFile), dnsServers: config.network.dnsServers }));
+  process.stdout.write(report(result, state, { sameState, unmatched, adoptFile: shown(adoptFile), dnsServers: siteView(config).dhcpDnsServers }));
   if (!sameState) writeStateRm(result, oldState, adoptFile, shown);
 
   // Preflight: the stack as the next apply sees it.

@@ -8,18 +8,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError } from "../config/load.js";
 import { SITES, type SiteName } from "../config/sites.js";
+import { CommandError } from "../lib/command-error.js";
 
-/** An expected failure of a command (a usage mistake, a refused target, a failed step): reported in words, no stack trace. */
-export class CommandError extends Error {
-  override readonly name: string = "CommandError";
-  constructor(
-    message: string,
-    /** This failure's own exit code and what it left untouched, where they differ from the command's. */
-    readonly own: { readonly exitCode?: number; readonly untouched?: string } = {},
-  ) {
-    super(message);
-  }
-}
+export { CommandError };
 
 export interface CommandSpec {
   /** As the user types it after `npm run`, e.g. "render:talos". */

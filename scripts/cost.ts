@@ -12,7 +12,7 @@ import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { budgetProblem, formatNatComparison, formatReport, pricesFooter } from "../cost/report.js";
-import { SecurityRuleError } from "../constructs/rules/aspect.js";
+import { SecurityRuleError } from "../analysis/rules/aspect.js";
 import { synthesizeStack } from "../stacks/synthesize.js";
 import { parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 

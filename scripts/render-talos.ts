@@ -3,9 +3,10 @@
  * patches and a README with the exact talosctl commands for the configured site (DEATHSTAR_CONFIG
  * overrides apply). The folder is replaced whole, so a patch dropped from the config disappears.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadSiteConfig } from "../config/load.js";
+import { replaceDirAtomically, writeFileAtomically } from "../lib/replace-dir.js";
 import { SITES } from "../config/sites.js";
 import { renderTalosFiles, TALOS_PATCH_DIR } from "../templates/talos-patches.js";
 import { parseCommandLine, parseSite, runCommand, type CommandSpec } from "./cli.js";
@@ -23,17 +24,17 @@ function main(argv: readonly string[]): void {
   const out = values.out as string;
   const files = renderTalosFiles(config, out);
 
-  // Only the rendered patch folder is replaced; secrets and generated configs beside it stay.
-  const patchDir = resolve(out, TALOS_PATCH_DIR);
-  const scratch = `${patchDir}.partial-${process.pid}`;
-  rmSync(scratch, { recursive: true, force: true });
-  for (const [path, content] of Object.entries(files)) {
-    const target = path.startsWith(`${TALOS_PATCH_DIR}/`) ? join(scratch, path.slice(TALOS_PATCH_DIR.length + 1)) : resolve(out, path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, content);
-  }
-  rmSync(patchDir, { recursive: true, force: true });
-  renameSync(scratch, patchDir);
+  // Only the rendered patch folder is replaced, as a whole; secrets and generated configs beside it stay.
+  const prefix = `${TALOS_PATCH_DIR}/`;
+  const entries = Object.entries(files);
+  replaceDirAtomically(resolve(out, TALOS_PATCH_DIR), (scratch) => {
+    for (const [path, content] of entries.filter(([path]) => path.startsWith(prefix))) {
+      const target = join(scratch, path.slice(prefix.length));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, content);
+    }
+  });
+  for (const [path, content] of entries.filter(([path]) => !path.startsWith(prefix))) writeFileAtomically(resolve(out, path), content);
   process.stdout.write(`${Object.keys(files).map((path) => join(out, path)).join("\n")}\n`);
 }
 

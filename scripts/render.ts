@@ -12,12 +12,11 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync 
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { loadSiteConfig } from "../config/load.js";
-import { replaceDirAtomically } from "../config/replace-dir.js";
+import { replaceDirAtomically } from "../lib/replace-dir.js";
 import { SITES, type SiteName } from "../config/sites.js";
 import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
-import { CommandError, parseSite, runCommand } from "./cli.js";
+import { CommandError, parseCommandLine, parseSite, runCommand, type CommandSpec } from "./cli.js";
 
 /** A problem with the command line or the target dir; reported without a stack trace. */
 export class RenderError extends CommandError {
@@ -37,20 +36,11 @@ const USAGE = `usage: npm run render -- --site <${Object.keys(SITES).join("|")}>
   --out    bundle dir (default: bundle/<site>); must be empty or absent unless --force
   --force  replace a non-empty --out as a whole`;
 
-/** The options, or "help" for --help. */
-export function parseRenderArgs(argv: readonly string[], cwd: string): RenderOptions | "help" {
-  let values: { site?: string; out?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { site: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false }, help: { type: "boolean" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new RenderError(`${(error as Error).message}\n${USAGE}`);
-  }
-  if (values.help) return "help";
+const COMMAND: CommandSpec = { name: "render", usage: USAGE };
+
+/** The options of a command line (`--help` is the runner's). */
+export function parseRenderArgs(argv: readonly string[], cwd: string): RenderOptions {
+  const { values } = parseCommandLine(COMMAND, argv, { site: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } });
   const site = parseSite(values.site, USAGE);
   if (values.out === "") throw new RenderError(`--out must not be empty\n${USAGE}`);
   return { site, out: resolve(cwd, values.out ?? join("bundle", site)), force: values.force ?? false };
@@ -97,10 +87,6 @@ export function writeBundle(files: Readonly<Record<string, string>>, out: string
 
 function main(argv: readonly string[]): void {
   const options = parseRenderArgs(argv, process.cwd());
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
   const config = loadSiteConfig({ site: options.site });
   const files = renderBastionBundle(config);
   writeBundle(files, options.out, options.force);
@@ -110,4 +96,4 @@ function main(argv: readonly string[]): void {
   );
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) runCommand({ name: "render", usage: USAGE }, main);
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) runCommand(COMMAND, main);

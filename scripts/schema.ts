@@ -3,10 +3,11 @@
  * file named by DEATHSTAR_CONFIG. Semantic rules (nesting, collisions) are enforced at synth only.
  * `npm run schema` regenerates it; a test fails when the committed copy is stale.
  */
-import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { writeFileAtomically } from "../lib/replace-dir.js";
 import { siteConfigSchema } from "../config/schema.js";
+import { parseCommandLine, runCommand } from "./cli.js";
 
 export const SCHEMA_FILE = fileURLToPath(new URL("../config.schema.json", import.meta.url));
 
@@ -23,6 +24,10 @@ function withoutRequired<T>(node: T): T {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(SCHEMA_FILE, renderJsonSchema());
-  process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+  const command = { name: "schema", usage: "usage: npm run schema   (rewrites config.schema.json from config/schema.ts)" };
+  runCommand(command, (argv) => {
+    parseCommandLine(command, argv, {});
+    writeFileAtomically(SCHEMA_FILE, renderJsonSchema());
+    process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+  });
 }

@@ -8,8 +8,8 @@
  * either group takes over as usual.
  */
 import { spawnSync } from "node:child_process";
-import { parseArgs } from "node:util";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { CommandError, parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 import { BASTION_ROLE } from "../constructs/bastion.js";
 import { NAT_INSTANCE_ROLE } from "../constructs/nat.js";
 import { autoscalingGroupName } from "../constructs/scheduled-instance.js";
@@ -17,8 +17,16 @@ import { autoscalingGroupName } from "../constructs/scheduled-instance.js";
 const WAIT_SECONDS = 600;
 const POLL_SECONDS = 5;
 
+const COMMAND: CommandSpec = {
+  name: "session",
+  usage: `usage: npm run start | npm run stop
+  start  the NAT instance's group (with network.nat "instance"), then the bastion's, to 1
+  stop   the bastion's group, then the NAT instance's, to 0`,
+  untouched: "The groups keep the capacity they had when the step failed; the next scheduled action applies as usual.",
+};
+
 /** A failed step, reported in one line. */
-class SessionError extends Error {}
+class SessionError extends CommandError {}
 
 function aws(region: string, ...args: string[]): string {
   const result = spawnSync("aws", [...args, "--region", region, "--output", "text"], { encoding: "utf8" });
@@ -51,10 +59,10 @@ function setCapacity(region: string, group: string, capacity: 0 | 1): void {
   process.stdout.write(`${group}: ${capacity === 1 ? "in service" : "stopped"}\n`);
 }
 
-function main(): void {
-  const { positionals } = parseArgs({ allowPositionals: true });
+function main(argv: readonly string[]): void {
+  const { positionals } = parseCommandLine(COMMAND, argv, {}, true);
   const action = positionals[0];
-  if ((action !== "start" && action !== "stop") || positionals.length !== 1) throw new SessionError(`expected "start" or "stop", got "${positionals.join(" ")}"`);
+  if ((action !== "start" && action !== "stop") || positionals.length !== 1) throw new CommandError(`expected "start" or "stop", got "${positionals.join(" ")}"\n${COMMAND.usage}`);
   const config = loadSiteConfig();
   if (config.site.kind !== "aws") throw new ConfigError([`site.kind: "${config.site.kind}" has no instances in AWS to ${action}`], action);
   const groups = [...(config.network.nat === "instance" ? [NAT_INSTANCE_ROLE] : []), BASTION_ROLE].map(autoscalingGroupName);
@@ -63,12 +71,4 @@ function main(): void {
   else for (const group of groups.reverse()) setCapacity(config.aws.region, group, 0);
 }
 
-try {
-  main();
-} catch (error) {
-  if (error instanceof SessionError || error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+runCommand(COMMAND, main);

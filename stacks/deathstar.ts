@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import type { SiteConfig } from "../config/schema.js";
 import { readAdoptFile } from "../config/adopt-file.js";
 import { ConfigError } from "../config/load.js";
-import { nthAddress, parseIpv4Cidr } from "../config/net.js";
+import { resourceName, siteView } from "../config/site-view.js";
 import { DhcpOptions, Network, type NetworkIds } from "../constructs/network.js";
 import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js";
 import { Nat } from "../constructs/nat.js";
@@ -13,7 +13,7 @@ import { ResourceArns } from "../constructs/arns.js";
 import { ExistingModules } from "../constructs/existing-modules.js";
 import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
-import { enforceSecurityRules } from "../constructs/rules/aspect.js";
+import { enforceSecurityRules } from "../analysis/rules/aspect.js";
 import { bastionSecretParameterNames } from "../templates/bastion-boot.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
@@ -42,6 +42,7 @@ export class DeathStarStack extends TerraformStack {
   constructor(scope: Construct, config: Readonly<SiteConfig>, options: DeathStarStackOptions = {}) {
     super(scope, STACK_NAME);
     const projectRoot = resolve(options.projectRoot ?? process.cwd());
+    const view = siteView(config);
     const tags = { Project: "third-death-star", Site: config.site.name, ManagedBy: "opentofu-cdktf", ...config.tags };
 
     this.backend(config.state);
@@ -56,28 +57,30 @@ export class DeathStarStack extends TerraformStack {
     const existing = new ExistingModules(this, "existing", { modules: config.existing.modules, projectRoot, projectRootFromStack: STACK_DIR_TO_REPO_ROOT });
 
     const network = this.network(config, existing);
-    new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: config.network.dnsServers });
+    new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: view.dhcpDnsServers });
     const security = this.securityGroups(config, existing, network);
-    new Nat(this, "nat", {
-      mode: config.network.nat,
-      vpcId: network.vpcId,
-      vpcCidr: config.network.vpcCidr,
-      publicSubnetId: network.publicSubnetId,
-      publicSubnetRouter: nthAddress(parseIpv4Cidr(config.network.publicSubnet.cidr)!, 1),
-      privateSubnetCidr: config.network.privateSubnet.cidr,
-      privateRouteTableId: network.privateRouteTableId,
-      architecture: config.architecture,
-      instance: {
-        ...config.network.natInstance,
-        schedule: config.bastion.schedule,
-        cpuCredits: config.bastion.cpuCredits,
-      },
-      arns,
-      tags,
-    });
+    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
+    const nat = config.network.nat;
+    new Nat(
+      this,
+      "nat",
+      nat === "instance"
+        ? {
+            ...natRoute,
+            mode: nat,
+            vpcCidr: config.network.vpcCidr,
+            publicSubnetRouter: view.publicSubnetRouter,
+            privateSubnetCidr: config.network.privateSubnet.cidr,
+            architecture: config.architecture,
+            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
+            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
+            arns,
+          }
+        : { ...natRoute, mode: nat },
+    );
     const { bastion } = config;
     new Bastion(this, "bastion", {
-      privateIp: bastion.privateIp,
+      privateIp: view.bastionAddress,
       privateSubnetId: network.privateSubnetId,
       availabilityZone: config.aws.availabilityZone,
       securityGroupId: security.bastionSecurityGroupId,
@@ -95,15 +98,16 @@ export class DeathStarStack extends TerraformStack {
     });
     new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
+      nodes: view.nodes,
       architecture: config.architecture,
       region: config.aws.region,
       subnetId: network.privateSubnetId,
       securityGroupId: security.talosNodesSecurityGroupId,
-      ipxeScript: config.talos.boot === "ipxe" ? renderIpxeScript(config) : undefined,
+      boot: config.talos.boot === "ipxe" ? { mode: "ipxe", amiId: config.talos.ipxeAmiId!, script: renderIpxeScript(config) } : { mode: "talos-ami" },
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
-    new MonthlyBudget(this, "budget", { name: `deathstar-${config.site.name}`, limitUsd: config.budget.monthlyUsd, email: config.budget.email });
+    new MonthlyBudget(this, "budget", { name: resourceName(config.site.name), limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (keepsModules) {
       for (const node of this.node.findAll()) {
         if (node instanceof TerraformResource || node instanceof TerraformDataSource) node.provider ??= provider;

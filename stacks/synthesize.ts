@@ -2,11 +2,11 @@ import { App } from "cdktf";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ConfigError } from "../config/load.js";
-import { replaceDirAtomically, writeFileAtomically } from "../config/replace-dir.js";
+import { replaceDirAtomically, writeFileAtomically } from "../lib/replace-dir.js";
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
-import type { TerraformJson } from "../cost/resources.js";
+import type { TerraformJson } from "../analysis/synthesized.js";
 import { DeathStarStack, STACK_NAME } from "./deathstar.js";
 
 /** Where cdktf writes the stack inside an output directory: the directory `tofu` runs in. */

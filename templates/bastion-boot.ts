@@ -8,7 +8,7 @@
  * again after a failure or a reboot and the second run changes nothing.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { amazonDnsAddress, nthAddress, parseIpv4Cidr } from "../config/net.js";
+import { resourceName, siteView } from "../config/site-view.js";
 import { DATA_DIR, registryCredentialsEnvFile, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
 import { FETCH_TALOS_ASSETS_SCRIPT } from "./fetch-talos-assets.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "./pihole.js";
@@ -17,7 +17,7 @@ import { ATTACH_ENI_FUNCTION, SHELL_PRELUDE, shellAssignments, shellQuote } from
 /** Where cloud-init writes the bundle on the bastion. */
 export const BUNDLE_DIR = "/opt/deathstar";
 export const BOOT_SCRIPT_PATH = "/usr/local/sbin/deathstar-bastion-boot";
-export const BOOT_UNIT_NAME = "deathstar-bastion.service";
+export const BOOT_UNIT_NAME = `${resourceName("bastion")}.service`;
 /** Tag that marks the persistent cache volume; the boot script finds it by this tag, not by id. */
 export const CACHE_VOLUME_TAG = { key: "deathstar:volume", value: "bastion-cache" } as const;
 /** Device name the cache volume is attached as (on Nitro it shows up as NVMe, found by its serial). */
@@ -117,17 +117,17 @@ export function bastionSecretParameterNames(config: Readonly<SiteConfig>): strin
 }
 
 export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
-  const subnet = parseIpv4Cidr(config.network.privateSubnet.cidr)!;
+  const view = siteView(config);
   const upstreams = config.services.registryCaches.map((cache) => shellQuote(cache.upstream)).join(" ");
   return `#!/bin/bash
 # Third Death Star bastion boot, run by ${BOOT_UNIT_NAME} on every boot. Rendered from the site config.
 ${SHELL_PRELUDE}
 ${shellAssignments({
-  ENI_ADDRESS: config.bastion.privateIp,
+  ENI_ADDRESS: view.bastionAddress,
   SUBNET_CIDR: config.network.privateSubnet.cidr,
-  SUBNET_ROUTER: nthAddress(subnet, 1),
+  SUBNET_ROUTER: view.privateSubnetRouter,
   ENI_ROUTE_TABLE,
-  AMAZON_DNS: amazonDnsAddress(parseIpv4Cidr(config.network.vpcCidr)!),
+  AMAZON_DNS: view.amazonDns,
   AMAZON_LINK_LOCAL_DNS,
   VOLUME_TAG_KEY: CACHE_VOLUME_TAG.key,
   VOLUME_TAG_VALUE: CACHE_VOLUME_TAG.value,

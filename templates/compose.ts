@@ -14,8 +14,9 @@ import type { SiteConfig } from "../config/schema.js";
 import type { RegistryCache } from "./registry.js";
 import { ARM64_IPXE_DIR, TFTP_ROOT } from "./dnsmasq.js";
 import { PIHOLE_HOSTS_FILE_NAME, PIHOLE_SECRETS_ENV_FILE, renderPiholeEnvironment } from "./pihole.js";
+import { resourceName } from "../config/site-view.js";
 
-export const COMPOSE_PROJECT = "deathstar-bastion";
+export const COMPOSE_PROJECT = resourceName("bastion");
 /** Everything that must survive a replacement lives under this bundle-relative dir. */
 export const DATA_DIR = "data";
 /** matchbox's data dir (-data-path) on the host, relative to the bundle dir. */
@@ -136,7 +137,7 @@ function tailscaleService(config: Readonly<SiteConfig>) {
     network_mode: "host",
     cap_add: ["NET_ADMIN", "NET_RAW"],
     devices: ["/dev/net/tun:/dev/net/tun"],
-    environment: { TS_STATE_DIR: "/var/lib/tailscale", TS_USERSPACE: "false", TS_HOSTNAME: `deathstar-${config.site.name}-bastion` },
+    environment: { TS_STATE_DIR: "/var/lib/tailscale", TS_USERSPACE: "false", TS_HOSTNAME: resourceName(config.site.name, "bastion") },
     env_file: [`./${TAILSCALE_SECRETS_ENV_FILE}`],
     volumes: [`./${DATA_DIR}/tailscale:/var/lib/tailscale`],
   };

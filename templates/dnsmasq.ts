@@ -6,7 +6,7 @@
  * "iPXE") matchbox's boot script; `tag:!ipxe` keeps iPXE from being offered iPXE again.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { matchboxBaseUrl } from "./ipxe.js";
+import { siteView } from "../config/site-view.js";
 
 /** TFTP root inside the dnsmasq image; it ships undionly.kpxe and the x86_64 ipxe.efi. */
 export const TFTP_ROOT = "/var/lib/tftpboot";
@@ -60,6 +60,6 @@ function dhcpLines(config: Readonly<SiteConfig>): string[] {
   }
   lines.push("dhcp-userclass=set:ipxe,iPXE");
   for (const { tag, file } of FIRMWARE_BOOT_FILES) lines.push(`dhcp-boot=tag:!ipxe,tag:${tag},${file},,${config.bastion.privateIp}`);
-  lines.push("# ...and iPXE gets matchbox's boot script.", `dhcp-boot=tag:ipxe,${matchboxBaseUrl(config)}/boot.ipxe`);
+  lines.push("# ...and iPXE gets matchbox's boot script.", `dhcp-boot=tag:ipxe,${siteView(config).matchboxUrl}/boot.ipxe`);
   return lines;
 }

@@ -5,27 +5,24 @@
  * Until matchbox answers (the bastion may still be booting) it waits and retries instead of failing.
  */
 import type { SiteConfig } from "../config/schema.js";
+import { siteView } from "../config/site-view.js";
 
 /** Seconds between attempts to reach matchbox. */
 export const IPXE_RETRY_SECONDS = 10;
 
-export function matchboxBaseUrl(config: Readonly<SiteConfig>): string {
-  return `http://${config.bastion.privateIp}:${config.services.matchboxPort}`;
-}
-
 /** The chain URL; `${...}` are iPXE settings expanded on the node. */
 export function ipxeChainUrl(config: Readonly<SiteConfig>): string {
-  return `${matchboxBaseUrl(config)}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`;
+  return `${siteView(config).matchboxUrl}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`;
 }
 
 export function renderIpxeScript(config: Readonly<SiteConfig>): string {
   return `#!ipxe
-echo Third Death Star netboot via ${matchboxBaseUrl(config)}
+echo Third Death Star netboot via ${siteView(config).matchboxUrl}
 :retry
 ifstat net0 && isset \${net0/ip} || dhcp || goto wait
 chain --autofree ${ipxeChainUrl(config)} || goto wait
 :wait
-echo matchbox at ${matchboxBaseUrl(config)} not reachable yet; retrying in ${IPXE_RETRY_SECONDS}s
+echo matchbox at ${siteView(config).matchboxUrl} not reachable yet; retrying in ${IPXE_RETRY_SECONDS}s
 sleep ${IPXE_RETRY_SECONDS}
 goto retry
 `;

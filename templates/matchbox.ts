@@ -7,6 +7,7 @@
  * boots Talos in maintenance mode, which is CozyStack's documented flow (`talm apply -i`).
  */
 import type { SiteConfig } from "../config/schema.js";
+import { siteView } from "../config/site-view.js";
 import { talosArch, talosAssets } from "./talos-assets.js";
 
 export const MAINTENANCE_PROFILE_ID = "talos-maintenance";
@@ -44,11 +45,6 @@ export interface MatchboxGroup {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** Node names by position: the first node is the control-plane endpoint. */
-export function talosNodeName(index: number): string {
-  return `talos-${index + 1}`;
-}
-
 export function renderMatchboxProfiles(config: Readonly<SiteConfig>): MatchboxProfile[] {
   const { kernel, initramfs } = talosAssets(config);
   const label = `Talos ${config.talos.version} ${talosArch(config.architecture)}`;
@@ -66,13 +62,13 @@ export function renderMatchboxProfiles(config: Readonly<SiteConfig>): MatchboxPr
 
 export function renderMatchboxGroups(config: Readonly<SiteConfig>): MatchboxGroup[] {
   const nodeProfile = config.talos.machineConfigUrl ? CONFIGURED_PROFILE_ID : MAINTENANCE_PROFILE_ID;
-  const nodes = config.talos.nodeIps.map((ip, i) => ({
-    id: talosNodeName(i),
-    name: `${talosNodeName(i)} (${ip})`,
+  const nodes = siteView(config).nodes.map(({ name, address: ip }) => ({
+    id: name,
+    name: `${name} (${ip})`,
     profile: nodeProfile,
     selector: { ip },
     // Every node of the lab is a control plane (CozyStack's 1-3 node topology).
-    metadata: { hostname: talosNodeName(i), ip, role: "controlplane", cluster: config.talos.clusterName },
+    metadata: { hostname: name, ip, role: "controlplane", cluster: config.talos.clusterName },
   }));
   return [...nodes, { id: "default", name: "Unknown machines: Talos maintenance mode", profile: MAINTENANCE_PROFILE_ID }];
 }

@@ -6,9 +6,10 @@
  */
 import { stringify } from "yaml";
 import { SHELL_PRELUDE, ATTACH_ENI_FUNCTION, shellAssignments } from "./shell.js";
+import { resourceName } from "../config/site-view.js";
 
 export const NAT_SETUP_SCRIPT_PATH = "/usr/local/sbin/deathstar-nat-setup";
-export const NAT_UNIT_NAME = "deathstar-nat.service";
+export const NAT_UNIT_NAME = `${resourceName("nat")}.service`;
 /** systemd-networkd keeps routes and rules it did not make (the return route below). */
 const NETWORKD_DROP_IN_PATH = "/etc/systemd/networkd.conf.d/deathstar-nat.conf";
 

@@ -4,37 +4,30 @@
  * read from SSM Parameter Store at boot into a root-only env file (`PIHOLE_SECRETS_ENV_FILE`).
  */
 import type { SiteConfig } from "../config/schema.js";
-import { amazonDnsAddress, parseIpv4Cidr } from "../config/net.js";
-import { talosNodeName } from "./matchbox.js";
+import { siteView } from "../config/site-view.js";
 
 /** Root-only env file holding WEBPASSWORD, relative to the bundle dir. */
 export const PIHOLE_SECRETS_ENV_FILE = "secrets/pihole.env";
 /** The local records file, in the bundle's pihole/ dir; Pi-hole's dnsmasq reads it from /etc/dnsmasq.d. */
 export const PIHOLE_HOSTS_FILE_NAME = "05-deathstar-hosts.conf";
 
-/** Pi-hole's upstream resolvers, with "AmazonProvidedDNS" resolved to the VPC's .2 address. */
-export function piholeUpstreams(config: Readonly<SiteConfig>): string[] {
-  const vpc = parseIpv4Cidr(config.network.vpcCidr)!;
-  return config.services.dnsUpstreams.map((server) => (server === "AmazonProvidedDNS" ? amazonDnsAddress(vpc) : server));
-}
-
 /** Non-secret environment of the Pi-hole v5 container. */
 export function renderPiholeEnvironment(config: Readonly<SiteConfig>): Record<string, string> {
   return {
     TZ: config.bastion.schedule.timeZone,
-    PIHOLE_DNS_: piholeUpstreams(config).join(";"),
+    PIHOLE_DNS_: siteView(config).piholeUpstreams.join(";"),
     // "all": queries arrive from every subnet of the VPC, not only the directly connected one;
     // the security group decides who may ask.
     DNSMASQ_LISTENING: "all",
-    FTLCONF_LOCAL_IPV4: config.bastion.privateIp,
+    FTLCONF_LOCAL_IPV4: siteView(config).bastionAddress,
     WEB_PORT: String(config.services.piholeWebPort),
   };
 }
 
 /** Name → address of every host of the lab, under `services.localDomain`. */
 export function labHosts(config: Readonly<SiteConfig>): [string, string][] {
-  const hosts: [string, string][] = [["bastion", config.bastion.privateIp]];
-  config.talos.nodeIps.forEach((ip, i) => hosts.push([talosNodeName(i), ip]));
+  const view = siteView(config);
+  const hosts: [string, string][] = [["bastion", view.bastionAddress], ...view.nodes.map((node): [string, string] => [node.name, node.address])];
   if (config.site.kind === "aws" && config.network.nat === "instance") hosts.push(["nat", config.network.natInstance.eniAddress]);
   return hosts.map(([name, ip]) => [`${name}.${config.services.localDomain}`, ip]);
 }

@@ -1,7 +1,6 @@
 import type { SiteConfig } from "../config/schema.js";
+import { INSTALLER_BY_BOOT } from "../config/talos-images.js";
 
-/** Image Factory's schematic with no extensions and no extra kernel arguments. */
-export const EMPTY_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
 /** Talos names architectures the Go way. */
 export function talosArch(architecture: SiteConfig["architecture"]): "arm64" | "amd64" {
@@ -27,8 +26,6 @@ export function talosAssets(config: Readonly<SiteConfig>): { kernel: TalosAsset;
   };
 }
 
-/** Image Factory installer of each boot mode's platform: an AWS-booted node stays on the aws platform when it upgrades. */
-export const INSTALLER_BY_BOOT = { "talos-ami": "aws-installer", ipxe: "metal-installer" } as const satisfies Record<SiteConfig["talos"]["boot"], string>;
 
 /** `talos.installImage`, or the Image Factory installer of the schematic, version and boot mode. */
 export function talosInstallImage(talos: Readonly<SiteConfig["talos"]>): string {

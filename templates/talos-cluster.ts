@@ -4,7 +4,7 @@
  * One place for these strings, so outputs, the rendered README and the docs cannot drift apart.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { talosNodeName } from "./matchbox.js";
+import type { TalosNodeView } from "../config/site-view.js";
 
 /** Talos API port (apid). */
 export const TALOS_API_PORT = 50000;
@@ -30,11 +30,6 @@ export function kubernetesEndpoint(config: Readonly<SiteConfig>): string {
   return `https://${firstNodeIp(config)}:${KUBERNETES_API_PORT}`;
 }
 
-/** EC2 Name tag of the node at `index`. */
-export function talosInstanceName(index: number): string {
-  return `deathstar-${talosNodeName(index)}`;
-}
-
 /** What `aws ec2 run-instances` needs besides the node's own address; values may be Terraform references. */
 export interface RunInstancesTarget {
   readonly region: string;
@@ -48,15 +43,13 @@ export interface RunInstancesTarget {
  * The command that launches node `index` by hand from the launch template, at its fixed address.
  * The template carries AMI, type, security group, volume, IMDS and user-data settings.
  */
-export function runInstancesCommand(nodeIps: readonly string[], index: number, target: RunInstancesTarget): string {
-  const ip = nodeIps[index];
-  if (!ip) throw new Error(`no talos.nodeIps entry at index ${index}`);
+export function runInstancesCommand(node: TalosNodeView, target: RunInstancesTarget): string {
   return [
     "aws ec2 run-instances",
     `--region ${target.region}`,
     `--launch-template LaunchTemplateId=${target.launchTemplateId},Version=${target.launchTemplateVersion}`,
     `--subnet-id ${target.subnetId}`,
-    `--private-ip-address ${ip}`,
-    `--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=${talosInstanceName(index)}}]'`,
+    `--private-ip-address ${node.address}`,
+    `--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=${node.instanceName}}]'`,
   ].join(" ");
 }

@@ -14,14 +14,13 @@ import { stringify } from "yaml";
 import { COZYSTACK_RELEASES } from "../config/cozystack.js";
 import type { SiteConfig } from "../config/schema.js";
 import { COZYSTACK_CONFIG_FILE, COZYSTACK_DNS_DOMAIN, COZYSTACK_POD_SUBNET, COZYSTACK_SERVICE_SUBNET, renderCozystackConfigMap, renderCozystackInstallCommands } from "./cozystack.js";
-import { talosNodeName } from "./matchbox.js";
+import { siteView } from "../config/site-view.js";
 import { talosInstallImage } from "./talos-assets.js";
 import {
   AWS_TIME_SERVER,
   firstNodeIp,
   kubernetesEndpoint,
   talosApiEndpoint,
-  talosInstanceName,
 } from "./talos-cluster.js";
 
 /**
@@ -114,8 +113,8 @@ function controlPlanePatch(config: Readonly<SiteConfig>): Patch {
   };
 }
 
-function nodePatch(index: number): Patch {
-  return { machine: { network: { hostname: talosNodeName(index) } } };
+function nodePatch(name: string): Patch {
+  return { machine: { network: { hostname: name } } };
 }
 
 function yaml(patch: Patch): string {
@@ -129,9 +128,7 @@ export function renderTalosPatches(config: Readonly<SiteConfig>): Record<string,
   };
   if (config.talos.cozystack.enabled) files[`${TALOS_PATCH_DIR}/cozystack.yaml`] = yaml(cozystackPatch());
   files[`${TALOS_PATCH_DIR}/controlplane.yaml`] = yaml(controlPlanePatch(config));
-  config.talos.nodeIps.forEach((_, i) => {
-    files[`${TALOS_PATCH_DIR}/nodes/${talosNodeName(i)}.yaml`] = yaml(nodePatch(i));
-  });
+  for (const { name } of siteView(config).nodes) files[`${TALOS_PATCH_DIR}/nodes/${name}.yaml`] = yaml(nodePatch(name));
   return files;
 }
 
@@ -149,9 +146,8 @@ export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): 
     ...(config.talos.cozystack.enabled ? [`  --config-patch ${patch("cozystack")} \\`] : []),
     `  --config-patch-control-plane ${patch("controlplane")} \\`,
   ];
-  const apply = config.talos.nodeIps.map(
-    (ip, i) =>
-      `talosctl apply-config --insecure --nodes ${ip} --file ${generated}/controlplane.yaml --config-patch ${patch(`nodes/${talosNodeName(i)}`)}`,
+  const apply = siteView(config).nodes.map(
+    ({ name, address }) => `talosctl apply-config --insecure --nodes ${address} --file ${generated}/controlplane.yaml --config-patch ${patch(`nodes/${name}`)}`,
   );
   return [
     "# 1. Cluster secrets, once (secrets.yaml and generated/ hold credentials: never commit them)",
@@ -181,7 +177,7 @@ export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): 
 /** README of the rendered folder: what each patch holds and the commands, for the configured site. */
 export function renderTalosReadme(config: Readonly<SiteConfig>, dir: string): string {
   const aws = config.site.kind === "aws";
-  const nodes = config.talos.nodeIps.map((ip, i) => `| ${talosNodeName(i)} | ${ip} |${aws ? ` ${talosInstanceName(i)} |` : ""}`);
+  const nodes = siteView(config).nodes.map((node) => `| ${node.name} | ${node.address} |${aws ? ` ${node.instanceName} |` : ""}`);
   return `# Talos machine-config patches — ${config.site.name}
 
 Rendered from the site config by \`npm run render:talos\`; do not edit by hand.

@@ -1,6 +1,7 @@
 /** Test helpers for security rules: synthesized blocks built by hand, and a view over them. */
-import { evaluateRules } from "../../constructs/rules/aspect.js";
-import type { SecurityRule, StackView, SynthesizedBlock } from "../../constructs/rules/rule.js";
+import { evaluateRules } from "../../analysis/rules/aspect.js";
+import type { SecurityRule } from "../../analysis/rules/rule.js";
+import { StackView, type SynthesizedBlock } from "../../analysis/synthesized.js";
 
 export function resourceBlock(type: string, name: string, attributes: Record<string, unknown>): SynthesizedBlock {
   return { kind: "resource", type, name, address: `${type}.${name}`, attributes };
@@ -19,7 +20,7 @@ export function variableBlock(name: string, attributes: Record<string, unknown>)
 }
 
 export function stackView(blocks: readonly SynthesizedBlock[]): StackView {
-  return { blocks, block: (address) => blocks.find((b) => b.address === address) };
+  return new StackView(blocks);
 }
 
 /** "address: problem" for every violation of one rule over `blocks`. */

@@ -22,7 +22,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { AwsApi, VPC_TOOLS, type AwsAnswer } from "./aws-api.js";
 import { startProcess, tempDir, waitUntil, type RunningProcess } from "./processes.js";
-import { amazonDnsAddress, cidrContainsIp, nthAddress, parseIpv4Cidr } from "../../config/net.js";
+import { amazonDnsAddress, cidrContainsIp, nthAddress, parseIpv4Cidr } from "../../lib/net.js";
 import type { SiteConfig } from "../../config/schema.js";
 
 const execFileAsync = promisify(execFile);

@@ -10,9 +10,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ipv4ToInt, parseIpv4Cidr } from "../../config/net.js";
+import { ipv4ToInt, parseIpv4Cidr } from "../../lib/net.js";
 import { renderDnsmasqConfig } from "../../templates/dnsmasq.js";
-import { matchboxBaseUrl } from "../../templates/ipxe.js";
+import { siteView } from "../../config/site-view.js";
 import { BUSYBOX, writeTree } from "../helpers/netboot.js";
 import { startProcess, tempDir, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
@@ -47,8 +47,8 @@ const CLIENTS = [
   { kind: "x86_64 UEFI (arch 7)", arch: 7, ipxe: false, bootFile: "ipxe.efi", tftp: true },
   { kind: "x86_64 UEFI (arch 9)", arch: 9, ipxe: false, bootFile: "ipxe.efi", tftp: true },
   { kind: "arm64 UEFI", arch: 11, ipxe: false, bootFile: "arm64/ipxe.efi", tftp: true },
-  { kind: "iPXE (user-class iPXE)", arch: 0, ipxe: true, bootFile: `${matchboxBaseUrl(config)}/boot.ipxe`, tftp: false },
-  { kind: "arm64 iPXE (user-class iPXE)", arch: 11, ipxe: true, bootFile: `${matchboxBaseUrl(config)}/boot.ipxe`, tftp: false },
+  { kind: "iPXE (user-class iPXE)", arch: 0, ipxe: true, bootFile: `${siteView(config).matchboxUrl}/boot.ipxe`, tftp: false },
+  { kind: "arm64 iPXE (user-class iPXE)", arch: 11, ipxe: true, bootFile: `${siteView(config).matchboxUrl}/boot.ipxe`, tftp: false },
 ] as const;
 
 /** Stand-ins for the iPXE builds in the dnsmasq image's TFTP root (and the arm64 one the bundle mounts there). */

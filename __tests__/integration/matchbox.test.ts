@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SITES } from "../../config/sites.js";
-import { ipxeChainUrl, matchboxBaseUrl } from "../../templates/ipxe.js";
+import { siteView } from "../../config/site-view.js";
+import { ipxeChainUrl } from "../../templates/ipxe.js";
 import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { expandIpxeSettings, matchboxBinary, startMatchbox, writeTree } from "../helpers/netboot.js";
@@ -69,7 +70,7 @@ describe("matchbox serving the rendered profiles and groups", () => {
   /** What a node asks matchbox: the rendered chain URL, expanded as iPXE would, sent to loopback. */
   async function askAsNode(node: { ip: string; mac: string; uuid: string }): Promise<{ url: URL; boot: IpxeBoot }> {
     const chain = new URL(expandIpxeSettings(ipxeChainUrl(config), node));
-    expect(chain.origin).toBe(matchboxBaseUrl(config));
+    expect(chain.origin).toBe(siteView(config).matchboxUrl);
     const url = new URL(`${chain.pathname}${chain.search}`, origin);
     const response = await fetch(url);
     expect(response.status, `matchbox answered ${url} with ${response.status}`).toBe(200);

@@ -15,7 +15,7 @@ import { toolchain } from "../helpers/toolchain.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderTalosPatches, TALOS_PATCH_DIR } from "../../templates/talos-patches.js";
 import { kubernetesEndpoint } from "../../templates/talos-cluster.js";
-import { talosNodeName } from "../../templates/matchbox.js";
+import { talosNodeName } from "../../config/site-view.js";
 import { talosInstallImage } from "../../templates/talos-assets.js";
 
 let checker = "";

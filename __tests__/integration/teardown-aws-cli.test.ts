@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { teardownPlan, type Command } from "../../cost/teardown.js";
+import { teardownPlan, type Command } from "../../ops/teardown.js";
 import { siteConfig, synthStack } from "../helpers/synth.js";
 
 interface Call {

@@ -1,4 +1,5 @@
-import { isTrue, launchTemplateOf, nestedBlocks, type SecurityRule, type StackView, type SynthesizedBlock } from "./rule.js";
+import { launchTemplateOf, type SecurityRule } from "./rule.js";
+import { isTrue, nestedBlocks, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 /** [path, block] of every EBS volume a block defines, with "encrypted" to check. */
 function volumes(block: SynthesizedBlock, stack: StackView): [string, Record<string, unknown>][] {

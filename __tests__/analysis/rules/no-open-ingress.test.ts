@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isOpenCidr, noOpenIngress } from "../../constructs/rules/no-open-ingress.js";
-import { findings, resourceBlock } from "../helpers/blocks.js";
+import { isOpenCidr, noOpenIngress } from "../../../analysis/rules/no-open-ingress.js";
+import { findings, resourceBlock } from "../../helpers/blocks.js";
 
 describe("DS-SG-NO-OPEN-INGRESS", () => {
   it("passes named sources and open egress", () => {

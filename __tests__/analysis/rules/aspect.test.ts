@@ -6,13 +6,13 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { afterEach, describe, expect, it } from "vitest";
-import { SecurityRuleError } from "../../constructs/rules/aspect.js";
-import { SECURITY_RULES } from "../../constructs/rules/pack.js";
-import { DeathStarStack } from "../../stacks/deathstar.js";
-import { siteConfig, synthStack } from "../helpers/synth.js";
+import { SecurityRuleError } from "../../../analysis/rules/aspect.js";
+import { SECURITY_RULES } from "../../../analysis/rules/pack.js";
+import { DeathStarStack } from "../../../stacks/deathstar.js";
+import { siteConfig, synthStack } from "../../helpers/synth.js";
 
-const RULES_DIR = join(import.meta.dirname, "../../constructs/rules");
-/** Files in constructs/rules that are machinery, not rules. */
+const RULES_DIR = join(import.meta.dirname, "../../../analysis/rules");
+/** Files in analysis/rules that are machinery, not rules. */
 const NOT_RULES = new Set(["rule.ts", "pack.ts", "aspect.ts", "policy-document.ts"]);
 
 /** A real stack plus resources that break three rules; tokens (subnet id, SG id) must resolve for the rules to see them. */

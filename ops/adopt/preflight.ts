@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { AdoptFile } from "../../config/adopt-file.js";
 import { identityMatches } from "./match.js";
 import type { StateInstance } from "./state.js";
-import { CommandError } from "../cli.js";
+import { CommandError } from "../../lib/command-error.js";
 
 /** `tofu show -json <plan>`: only the parts the preflight reads. */
 export interface PlanJson {

@@ -13,7 +13,8 @@
 import type { IConstruct } from "constructs";
 import { Aspects, DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization, type IAspect } from "cdktf";
 import { SECURITY_RULES } from "./pack.js";
-import type { SecurityRule, StackView, SynthesizedBlock, Violation } from "./rule.js";
+import type { SecurityRule, Violation } from "./rule.js";
+import { StackView, synthesizedBlocks, type SynthesizedBlock } from "../synthesized.js";
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
@@ -28,32 +29,9 @@ export class SecurityRuleError extends Error {
   }
 }
 
-/** Splits a synthesized fragment (one element's, or a whole cdk.tf.json) into addressable blocks. */
-export function synthesizedBlocks(fragment: Readonly<Record<string, unknown>>): SynthesizedBlock[] {
-  const entries = (value: unknown) => (typeof value === "object" && value !== null ? Object.entries(value as Record<string, unknown>) : []);
-  const attrs = (value: unknown) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {});
-  const blocks: SynthesizedBlock[] = [];
-  for (const [kind, prefix] of [["resource", ""], ["data", "data."]] as const) {
-    for (const [type, byName] of entries(fragment[kind])) {
-      for (const [name, attributes] of entries(byName)) blocks.push({ kind, type, name, address: `${prefix}${type}.${name}`, attributes: attrs(attributes) });
-    }
-  }
-  for (const [name, attributes] of entries(fragment.output)) blocks.push({ kind: "output", type: "output", name, address: `output.${name}`, attributes: attrs(attributes) });
-  for (const [name, attributes] of entries(fragment.variable)) blocks.push({ kind: "variable", type: "variable", name, address: `var.${name}`, attributes: attrs(attributes) });
-  for (const [name, configs] of entries(fragment.provider)) {
-    (Array.isArray(configs) ? configs : [configs]).forEach((config) => {
-      const alias = attrs(config).alias;
-      const address = typeof alias === "string" ? `provider.${name}.${alias}` : `provider.${name}`;
-      blocks.push({ kind: "provider", type: name, name, address, attributes: attrs(config) });
-    });
-  }
-  return blocks;
-}
-
 /** Every violation of `rules` in `blocks`, in block order. */
 export function evaluateRules(blocks: readonly SynthesizedBlock[], rules: readonly SecurityRule[] = SECURITY_RULES): Violation[] {
-  const byAddress = new Map(blocks.map((block) => [block.address, block]));
-  const stack: StackView = { blocks, block: (address) => byAddress.get(address) };
+  const stack = new StackView(blocks);
   return blocks.flatMap((block) =>
     rules.flatMap((rule) => rule.check(block, stack).map((problem) => ({ ruleId: rule.id, address: block.address, problem, fix: rule.fix }))),
   );

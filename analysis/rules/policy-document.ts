@@ -5,7 +5,7 @@
  * blocks are read directly. References to other resources become {@link Reference} values:
  * they name a specific resource, which is what "scoped" means.
  */
-import { nestedBlocks, stringList } from "./rule.js";
+import { nestedBlocks, stringList } from "../synthesized.js";
 
 /** A Terraform expression that is not a literal, e.g. `aws_network_interface.nat_instance.arn`. */
 export interface Reference {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ebsEncrypted } from "../../constructs/rules/ebs-encrypted.js";
-import { findings, resourceBlock } from "../helpers/blocks.js";
+import { ebsEncrypted } from "../../../analysis/rules/ebs-encrypted.js";
+import { findings, resourceBlock } from "../../helpers/blocks.js";
 
 describe("DS-EBS-ENCRYPTED", () => {
   it("passes encrypted volumes in every shape, and mappings without an ebs block", () => {

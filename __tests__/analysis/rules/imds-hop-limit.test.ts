@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { imdsHopLimit } from "../../constructs/rules/imds-hop-limit.js";
-import { findings, resourceBlock } from "../helpers/blocks.js";
+import { imdsHopLimit } from "../../../analysis/rules/imds-hop-limit.js";
+import { findings, resourceBlock } from "../../helpers/blocks.js";
 
 describe("DS-EC2-IMDS-HOP-LIMIT", () => {
   it("passes hop limit 1, disabled IMDS, and instances that inherit their launch template's options", () => {

@@ -1,6 +1,6 @@
 /**
  * The project's security rules, run on every synth (see aspect.ts). Each rule lives in its own
- * file with its explanation and fix; `__tests__/rules/<file>.test.ts` holds a passing and a
+ * file with its explanation and fix; `__tests__/analysis/rules/<file>.test.ts` holds a passing and a
  * failing case for each.
  *
  * | id                          | file                              |
@@ -20,6 +20,6 @@ import { imdsv2Required } from "./imdsv2-required.js";
 import { noOpenIngress } from "./no-open-ingress.js";
 import { noPublicIpInPrivateSubnet } from "./no-public-ip-in-private-subnet.js";
 import { noSecrets } from "./no-secrets.js";
-import type { SecurityRule } from "./rule.js";
+import { type SecurityRule } from "./rule.js";
 
 export const SECURITY_RULES: readonly SecurityRule[] = [imdsv2Required, imdsHopLimit, ebsEncrypted, noOpenIngress, noPublicIpInPrivateSubnet, iamScoped, noSecrets];

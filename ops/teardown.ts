@@ -4,9 +4,9 @@
  * Everything is read from the synthesized stack (ASG names, count variables, persistent volumes).
  */
 import type { SiteConfig } from "../config/schema.js";
-import { estimateMonthlyCost, type CostLine } from "./model.js";
-import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, PRICES } from "./prices.js";
-import { literalString, StackView, type TerraformJson } from "./resources.js";
+import { estimateMonthlyCost, type CostLine } from "../cost/model.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, PRICES } from "../cost/prices.js";
+import { literalString, StackView, type TerraformJson } from "../analysis/synthesized.js";
 
 /**
  * - pause: session nodes to 0, every Auto Scaling group to 0 with its schedules suspended; keeps
@@ -77,13 +77,13 @@ interface Outcome {
 }
 
 export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws" | "usage" | "budget">, options: TeardownOptions): TeardownPlan {
-  const stack = new StackView(json);
+  const stack = StackView.of(json);
   const region = config.aws.region;
   const tofu = (why: string, ...args: string[]): Command => ({
     why,
     argv: [options.tofu ?? "tofu", `-chdir=${options.stackDir}`, ...args, ...(options.autoApprove ? ["-auto-approve"] : [])],
   });
-  const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => literalString(r.attrs.name) ?? r.address);
+  const groups = stack.resources.filter((r) => r.type === "aws_autoscaling_group").map((r) => literalString(r.attributes.name) ?? r.address);
   const autoscaling = (why: string, subcommand: string, ...args: string[]) =>
     groups.map((group): Command => ({
       why: `${why} ${group}`,

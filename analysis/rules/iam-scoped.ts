@@ -1,5 +1,6 @@
 import { isReference, parsePolicy, policyDocumentStatements, type PolicyStatement, type Reference } from "./policy-document.js";
-import { nestedBlocks, type SecurityRule, type SynthesizedBlock } from "./rule.js";
+import { type SecurityRule } from "./rule.js";
+import { nestedBlocks, type SynthesizedBlock } from "../synthesized.js";
 
 /**
  * Actions AWS offers no resource-level permissions for: they only work with "Resource": "*".
@@ -63,7 +64,7 @@ function policies(block: SynthesizedBlock): [string, unknown][] {
 export const iamScoped: SecurityRule = {
   id: "DS-IAM-SCOPED",
   explanation: 'Every Allow statement names its resources: "*" only for actions AWS cannot scope (UNSCOPABLE_ACTIONS, each with its reason), no NotAction/NotResource.',
-  fix: "Scope the statement to ARNs (constructs/arns.ts builds them) or a tag condition; if AWS really has no resource type for the action, add it to UNSCOPABLE_ACTIONS in constructs/rules/iam-scoped.ts with the reason.",
+  fix: "Scope the statement to ARNs (constructs/arns.ts builds them) or a tag condition; if AWS really has no resource type for the action, add it to UNSCOPABLE_ACTIONS in analysis/rules/iam-scoped.ts with the reason.",
   check(block) {
     if (block.kind === "data" && block.type === "aws_iam_policy_document") {
       return policyDocumentStatements(block.attributes).flatMap((statement) => statementProblems(statement, "policy document"));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { iamScoped, isUnscopableAction, UNSCOPABLE_ACTIONS } from "../../constructs/rules/iam-scoped.js";
-import { parsePolicy } from "../../constructs/rules/policy-document.js";
-import { dataBlock, findings, resourceBlock } from "../helpers/blocks.js";
-import { resource, siteConfig, synthStack } from "../helpers/synth.js";
+import { iamScoped, isUnscopableAction, UNSCOPABLE_ACTIONS } from "../../../analysis/rules/iam-scoped.js";
+import { parsePolicy } from "../../../analysis/rules/policy-document.js";
+import { dataBlock, findings, resourceBlock } from "../../helpers/blocks.js";
+import { resource, siteConfig, synthStack } from "../../helpers/synth.js";
 
 const policy = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { imdsv2Required } from "../../constructs/rules/imdsv2-required.js";
-import { findings, resourceBlock } from "../helpers/blocks.js";
+import { imdsv2Required } from "../../../analysis/rules/imdsv2-required.js";
+import { findings, resourceBlock } from "../../helpers/blocks.js";
 
 describe("DS-EC2-IMDSV2", () => {
   it("passes launch templates and instances that require session tokens or disable IMDS", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isPrivateSubnet, noPublicIpInPrivateSubnet } from "../../constructs/rules/no-public-ip-in-private-subnet.js";
-import type { SynthesizedBlock } from "../../constructs/rules/rule.js";
-import { findings, resourceBlock, stackView } from "../helpers/blocks.js";
+import { isPrivateSubnet, noPublicIpInPrivateSubnet } from "../../../analysis/rules/no-public-ip-in-private-subnet.js";
+import { type SynthesizedBlock } from "../../../analysis/synthesized.js";
+import { findings, resourceBlock, stackView } from "../../helpers/blocks.js";
 
 /** The network of the stack: the public subnet routes to the internet gateway, the private one to a NAT ENI. */
 const network: SynthesizedBlock[] = [

@@ -1,4 +1,5 @@
-import { nestedBlocks, stringList, type SecurityRule, type SynthesizedBlock } from "./rule.js";
+import { type SecurityRule } from "./rule.js";
+import { nestedBlocks, stringList, type SynthesizedBlock } from "../synthesized.js";
 
 /** Any CIDR with prefix length 0 ("0.0.0.0/0", "::/0", "0::/0") matches every address. */
 export function isOpenCidr(cidr: string): boolean {

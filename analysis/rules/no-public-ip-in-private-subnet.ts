@@ -1,4 +1,5 @@
-import { isTrue, nestedBlocks, referencedAddress, stringList, type SecurityRule, type StackView, type SynthesizedBlock } from "./rule.js";
+import { type SecurityRule } from "./rule.js";
+import { isTrue, nestedBlocks, referencedAddress, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 /** Does this route (aws_route or an inline route block) send traffic to an internet gateway? */
 function routesToInternetGateway(route: Record<string, unknown>): boolean {

@@ -1,6 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { nestedBlocks, stringLeaves, type SecurityRule, type SynthesizedBlock } from "./rule.js";
+import { type SecurityRule } from "./rule.js";
+import { nestedBlocks, stringLeaves, type SynthesizedBlock } from "../synthesized.js";
 
 /** Values that are credentials whatever their context. */
 const KEY_MATERIAL: readonly { readonly name: string; readonly pattern: RegExp }[] = [

@@ -1,0 +1,47 @@
+/**
+ * The shape of a security rule (cdk-nag style): an id, why it matters, how to fix it, and a pure
+ * check over one synthesized block (analysis/synthesized.ts). Blocks are exactly what lands in cdk.tf.json, so a rule sees
+ * final attribute values (references already rendered as "${type.name.attr}"), never cdktf tokens.
+ */
+import { nestedBlocks, referencedAddress, type StackView, type SynthesizedBlock } from "../synthesized.js";
+
+export interface SecurityRule {
+  /** Stable id printed with every violation, e.g. "DS-EC2-IMDSV2". */
+  readonly id: string;
+  /** One sentence: what is enforced and why. */
+  readonly explanation: string;
+  /** What to change when the rule fails. */
+  readonly fix: string;
+  /** Problems of one block; empty when it complies or the rule does not apply. */
+  check(block: SynthesizedBlock, stack: StackView): string[];
+}
+
+export interface Violation {
+  readonly ruleId: string;
+  readonly address: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** The launch template block an instance is launched from, when it is one of this stack's. */
+export function launchTemplateOf(block: SynthesizedBlock, stack: StackView): SynthesizedBlock | undefined {
+  const [spec] = nestedBlocks(block.attributes.launch_template);
+  const address = referencedAddress(spec?.id) ?? referencedAddress(spec?.name);
+  return address?.startsWith("aws_launch_template.") ? stack.block(address) : undefined;
+}
+
+/** Types whose instances talk to the instance metadata service. */
+const INSTANCE_TYPES = new Set(["aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_spot_instance_request"]);
+
+/**
+ * The metadata_options an IMDS rule should judge on `block`: undefined when the block is no
+ * instance, when IMDS is disabled, or when the instance takes its options from one of the stack's
+ * launch templates (checked itself); `{}` when the block sets none (the defaults apply).
+ */
+export function imdsOptionsToCheck(block: SynthesizedBlock, stack: StackView): Record<string, unknown> | undefined {
+  if (block.kind !== "resource" || !INSTANCE_TYPES.has(block.type)) return undefined;
+  const [options] = nestedBlocks(block.attributes.metadata_options);
+  if (!options && launchTemplateOf(block, stack)) return undefined;
+  if (options?.http_endpoint === "disabled") return undefined;
+  return options ?? {};
+}

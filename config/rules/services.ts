@@ -1,0 +1,40 @@
+/** Cross-field rules about what the bastion serves: ports, Pi-hole, DNS, router access. */
+import { piholeImageMajorVersion } from "../fields.js";
+import type { SiteConfig } from "../schema.js";
+import { AMAZON_PROVIDED_DNS } from "../site-view.js";
+import type { Problem } from "./problem.js";
+
+/** Rule bastionPortsDistinct: matchbox, the Pi-hole web UI and every registry cache listen on host ports of their own. */
+export function bastionPortsDistinct(c: SiteConfig): Problem[] {
+  const ports: [(string | number)[], number][] = [
+    [["services", "matchboxPort"], c.services.matchboxPort],
+    [["services", "piholeWebPort"], c.services.piholeWebPort],
+    ...c.services.registryCaches.map((cache, i): [(string | number)[], number] => [["services", "registryCaches", i, "port"], cache.port]),
+  ];
+  const seen = new Map<number, string>();
+  return ports.flatMap(([path, port]): Problem[] => {
+    const first = seen.get(port);
+    if (first) return [{ path, message: `port ${port} is already used by ${first}; every bastion service needs its own port` }];
+    seen.set(port, path.join("."));
+    return [];
+  });
+}
+
+/** Rule piholeImageIsV5: Pi-hole v6 renamed every environment variable the bundle sets. */
+export function piholeImageIsV5(c: SiteConfig): Problem[] {
+  const major = piholeImageMajorVersion(c.images.pihole);
+  if (major === undefined || major < 6) return [];
+  return [{ path: ["images", "pihole"], message: `${c.images.pihole} is Pi-hole v6, whose environment variables differ from v5; pin a v5 tag such as "pihole/pihole:2024.07.0" until v6 is supported` }];
+}
+
+/** Rule amazonDnsOnlyInVpc: the VPC resolver exists only in a VPC. */
+export function amazonDnsOnlyInVpc(c: SiteConfig): Problem[] {
+  if (c.site.kind === "aws" || !c.services.dnsUpstreams.includes(AMAZON_PROVIDED_DNS)) return [];
+  return [{ path: ["services", "dnsUpstreams"], message: `"AmazonProvidedDNS" exists only in a VPC; on a ${c.site.kind} site list real resolvers, e.g. the router's address` }];
+}
+
+/** Rule mikrotikHasSources: mikrotik-sg without a source would admit nobody. */
+export function mikrotikHasSources(c: SiteConfig): Problem[] {
+  if (!c.access.mikrotik.enabled || c.access.mikrotik.sources.length > 0) return [];
+  return [{ path: ["access", "mikrotik", "sources"], message: "needs at least one /128 when access.mikrotik.enabled is true" }];
+}

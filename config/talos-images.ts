@@ -1,0 +1,11 @@
+/**
+ * Facts about Talos images that the config itself needs (defaults and rules), below the templates
+ * that render URLs from them.
+ */
+import type { SiteConfig } from "./schema.js";
+
+/** Image Factory's schematic with no extensions and no extra kernel arguments. */
+export const VANILLA_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+
+/** Image Factory installer of each boot mode's platform: an AWS-booted node stays on the aws platform when it upgrades. */
+export const INSTALLER_BY_BOOT = { "talos-ami": "aws-installer", ipxe: "metal-installer" } as const satisfies Record<SiteConfig["talos"]["boot"], string>;

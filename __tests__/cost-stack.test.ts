@@ -94,6 +94,24 @@ describe("the default site", () => {
   });
 });
 
+describe("node types without CPU credits", () => {
+  const N = 4 * 3 * 3; // node-hours of the default usage
+
+  it.each([
+    // Estimates: us-east-1 list price × 1.1 to four decimals, worked out by hand from the source table.
+    ["m7g.xlarge", 0.1795], // $0.1632 × 1.1 = $0.17952
+    ["a1.metal", 0.4488], // $0.408 × 1.1
+  ])("%s bills its hours and its root volume, and no surplus credits even with unlimited set", (nodeInstanceType, hourly) => {
+    const config = siteConfig({ talos: { nodeInstanceType, nodeCpuCredits: "unlimited" } });
+    const report = price(synthStack(config), config);
+    const nodes = report.lines.filter((l) => l.address === "aws_instance.talos_node");
+    expect(nodes.map((l) => l.item)).toEqual([`${nodeInstanceType} instance`, `gp3 root volume, ${config.talos.nodeRootVolumeGb} GB`]);
+    expect(nodes[0]!.monthlyUsd).toBeCloseTo(N * hourly, 9);
+    expect(report.problems).toEqual([]);
+    expect(report.notes).toEqual([expect.stringMatching(new RegExp(`^${nodeInstanceType.replace(".", "\\.")} is priced at an estimate, eu-west-1 = us-east-1 list price`))]);
+  });
+});
+
 describe("NAT modes", () => {
   it("gateway mode costs $35.04 + $3.65 a month before traffic, and $0.048 per processed GB", () => {
     const quiet = { usage: { natGbPerMonth: 0 } };

@@ -5,12 +5,21 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { INSTANCE_TYPES } from "../cost/prices.js";
 
 /** Amazon Linux 2023, resolved by EC2 at launch time so a new AMI never shows up as a plan diff. */
 export const AL2023_AMI = {
   arm64: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
   x86_64: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
 } as const;
+
+/**
+ * A launch template's credit specification. Only burstable (T) types take one; EC2 refuses to launch
+ * a template that gives one to any other type, so those get none whatever the credit mode says.
+ */
+export function creditSpecification(instanceType: string, cpuCredits: "standard" | "unlimited"): { cpuCredits: string } | undefined {
+  return INSTANCE_TYPES[instanceType]?.burstable ? { cpuCredits } : undefined;
+}
 
 export interface PolicyStatement {
   readonly Sid: string;
@@ -102,7 +111,7 @@ export class ScheduledInstance extends Construct {
         httpPutResponseHopLimit: 1,
         instanceMetadataTags: "disabled",
       },
-      creditSpecification: { cpuCredits: props.cpuCredits },
+      creditSpecification: creditSpecification(props.instanceType, props.cpuCredits),
       blockDeviceMappings: [
         {
           deviceName: "/dev/xvda",

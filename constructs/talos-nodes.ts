@@ -7,6 +7,7 @@ import type { SiteConfig } from "../config/schema.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
 import { talosArch, EMPTY_SCHEMATIC_ID } from "../templates/talos-assets.js";
 import { runInstancesCommand, talosInstanceName } from "../templates/talos-cluster.js";
+import { creditSpecification } from "./scheduled-instance.js";
 
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
@@ -150,8 +151,7 @@ export class TalosNodes extends Construct {
       userData: props.ipxeScript === undefined ? undefined : Buffer.from(props.ipxeScript, "utf8").toString("base64"),
       updateDefaultVersion: true,
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      // Only burstable (T) types take a credit specification; EC2 rejects it for the others.
-      creditSpecification: /^t\d/.test(talos.nodeInstanceType) ? { cpuCredits: talos.nodeCpuCredits } : undefined,
+      creditSpecification: creditSpecification(talos.nodeInstanceType, talos.nodeCpuCredits),
       blockDeviceMappings: [
         {
           deviceName: ami.rootDeviceName,

@@ -8,7 +8,7 @@
  *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
+import { EU_WEST_1_OVER_US_EAST_1, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
 import { PricingError, StackView, type StackResource, type TerraformJson } from "./resources.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
@@ -85,8 +85,21 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
     notes: [
       ...(config.aws.region === PRICES_REGION ? [] : [`prices are ${PRICES_REGION} list prices; the site is in ${config.aws.region}`]),
       ...trial.notes,
+      ...estimatedTypes(lines).map(
+        ([type, usEast1]) =>
+          `${type} is priced at an estimate, ${PRICES_REGION} = us-east-1 list price $${usEast1}/h × ${EU_WEST_1_OVER_US_EAST_1} (cost/prices.ts); check it against the ${PRICES_REGION} list price`,
+      ),
     ],
   };
+}
+
+/** Instance types of the report priced at an estimate, with their us-east-1 list price. */
+function estimatedTypes(lines: readonly CostLine[]): [string, number][] {
+  const types = [...new Set(lines.flatMap((l) => (l.instanceType === undefined ? [] : [l.instanceType])))].sort();
+  return types.flatMap((type) => {
+    const estimate = INSTANCE_TYPES[type]?.priceEstimate;
+    return estimate ? [[type, estimate.usEast1UsdPerHour] as [string, number]] : [];
+  });
 }
 
 /** The `n` lines that cost the most, dearest first. */

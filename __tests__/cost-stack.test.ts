@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { dailyHours } from "../config/cron.js";
 import { estimateMonthlyCost } from "../cost/model.js";
+import { nodeTypePresets, nodeTypesToCompare } from "../cost/presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
 import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
@@ -109,6 +110,22 @@ describe("node types without CPU credits", () => {
     expect(nodes[0]!.monthlyUsd).toBeCloseTo(N * hourly, 9);
     expect(report.problems).toEqual([]);
     expect(report.notes).toEqual([expect.stringMatching(new RegExp(`^${nodeInstanceType.replace(".", "\\.")} is priced at an estimate, eu-west-1 = us-east-1 list price`))]);
+  });
+});
+
+describe("node-type presets (npm run cost compares them)", () => {
+  it("are the cheapest priced type per criterion; an architecture without a fitting type has fewer", () => {
+    expect(nodeTypePresets("arm64").map((p) => [p.name, p.instanceType])).toEqual([
+      ["talos", "t4g.small"],
+      ["cozystack", "t4g.xlarge"],
+      ["metal", "a1.metal"],
+    ]);
+    expect(nodeTypePresets("x86_64").map((p) => [p.name, p.instanceType])).toEqual([["talos", "t3.small"]]);
+  });
+
+  it("add the configured type when it is none of them", () => {
+    expect(nodeTypesToCompare("arm64", "t4g.small").map((p) => p.name)).toEqual(["talos", "cozystack", "metal"]);
+    expect(nodeTypesToCompare("arm64", "m7g.metal").map((p) => [p.name, p.instanceType]).at(-1)).toEqual(["configured", "m7g.metal"]);
   });
 });
 

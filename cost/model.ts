@@ -102,14 +102,22 @@ function estimatedTypes(lines: readonly CostLine[]): [string, number][] {
   });
 }
 
+/** What one session's resources cost in the report's month: its session lines at one session a month. */
+export function oneSessionUsd(json: TerraformJson, config: CostConfig, options: CostOptions = {}): number {
+  const single = { ...config, usage: { ...config.usage, experimentSessionsPerMonth: 1 } };
+  return estimateMonthlyCost(json, single, options)
+    .lines.filter((l) => l.session)
+    .reduce((total, l) => total + l.monthlyUsd, 0);
+}
+
 /** The `n` lines that cost the most, dearest first. */
 export function biggestLines(report: CostReport, n: number): CostLine[] {
   return [...report.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd).slice(0, n);
 }
 
 function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: RuleContext): CostLine[] {
-  const scale = (factor: number, basis: (line: CostLine) => string, idle: (line: CostLine) => boolean) =>
-    lines.map((l) => ({ ...l, quantity: l.quantity * factor, monthlyUsd: l.monthlyUsd * factor, basis: basis(l), idle: idle(l) }));
+  const scale = (factor: number, basis: (line: CostLine) => string, idle: (line: CostLine) => boolean, session?: true) =>
+    lines.map((l) => ({ ...l, quantity: l.quantity * factor, monthlyUsd: l.monthlyUsd * factor, basis: basis(l), idle: idle(l), ...(session && { session }) }));
   if (resource.count.kind === "unsupported") throw new PricingError(resource.address, resource.count.why);
   if (resource.count.kind === "fixed") {
     const { copies } = resource.count;
@@ -120,7 +128,7 @@ function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: Rul
     `count = var.${resource.count.variable}: session resource, ${usage.experimentSessionsPerMonth} sessions × ` +
     `${usage.hoursPerSession} h × ${usage.nodesPerSession} nodes = ${hours} h (usage)`;
   // Session resources are gone between sessions.
-  return scale(hours / HOURS_PER_MONTH, () => basis, () => false);
+  return scale(hours / HOURS_PER_MONTH, () => basis, () => false, true);
 }
 
 /** The t4g.small trial as a credit line: up to 750 h a month across every t4g.small, while it lasts. */

@@ -10,8 +10,8 @@ export const PRICES_AS_OF = "2026-11";
 export const PRICES_REGION = "eu-west-1";
 
 /**
- * Where the us-east-1 list prices behind the estimated types come from: Karpenter's table generated
- * from the AWS Price List API (its generator only writes us-east-1 and regions without that API).
+ * Where the us-east-1 list prices behind the estimated types come from: a table generated from the
+ * AWS Price List API and published with its generation date (it holds us-east-1 only).
  */
 export const US_EAST_1_PRICE_LIST = {
   generated: "2026-01-19",

@@ -79,6 +79,8 @@ describe("docs/cozystack.md, Sizing on ARM64", () => {
       expect(price, type).toBe(hourly(type));
       expect(session, type).toBe(usd(figures.sessionUsd));
       expect(month, type).toBe(usd(figures.monthlyUsd));
+      // "Every row but the default exceeds the default budget.monthlyUsd".
+      expect(figures.monthlyUsd > siteConfig().budget.monthlyUsd, type).toBe(type !== siteConfig().talos.nodeInstanceType);
       const preset = /preset `([a-z]+)`/.exec(label!)?.[1];
       if (preset) labelled.set(type, preset);
     }

@@ -12,6 +12,7 @@ import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
+import { bareMetalTypes } from "../cost/prices.js";
 import { budgetProblem } from "../cost/report.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
@@ -31,7 +32,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
   ],
   instanceTypesPriced: [
-    [{ talos: { nodeInstanceType: "m7g.xlarge" } }, ["talos.nodeInstanceType: m7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
+    [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
   ],
   registryCachesRenderDistinct: [
     [caches(["docker.io", "https://registry-1.docker.io"], ["docker-io", "https://mirror.gcr.io"]), ["services.registryCaches.1.name: docker-io renders to the same Compose service as docker.io (registry-docker-io)"]],
@@ -70,6 +71,18 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       { talos: { version: "v1.11.5" } },
       ['talos.version: v1.11.5 does not match CozyStack v0.41.11 (talos.cozystack.version), which ships Talos v1.11.6; set talos.version to "v1.11.6", or pin a CozyStack release built for v1.11.5'],
     ],
+  ],
+  cozystackBundleFitsNodes: [
+    [
+      { talos: { cozystack: { bundle: "paas-full" } } },
+      [
+        'talos.cozystack.bundle: "paas-full" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType t4g.small is not bare metal and has none; ' +
+          "set talos.nodeInstanceType to a metal type (eu-west-1 per node: a1.metal ($0.4488/h), c6g.metal ($2.5373/h), c7g.metal ($2.552/h), m7g.metal ($2.8723/h)), " +
+          'or talos.cozystack.bundle to "distro-full", which runs without KVM',
+      ],
+    ],
+    // Not burstable, CozyStack's size, still virtualized.
+    [{ talos: { nodeInstanceType: "m7g.xlarge", cozystack: { bundle: "paas-full" } } }, ['talos.cozystack.bundle: "paas-full" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType m7g.xlarge is not bare metal']],
   ],
   bastionHasEgress: [[{ network: { nat: "none" } }, ['network.nat: "none" leaves the bastion without egress']]],
   subnetsFitVpc: [
@@ -137,6 +150,39 @@ describe("cross-field rules", () => {
       });
     });
   }
+});
+
+describe("cozystackBundleFitsNodes beyond the built-in sites", () => {
+  const rule = SITE_RULES.cozystackBundleFitsNodes;
+  const kvm = { cozystack: { enabled: true, bundle: "paas-full" } };
+
+  it("lets a KubeVirt bundle run on every bare-metal type of the price table, whose prices it quotes", () => {
+    const metal = bareMetalTypes("arm64");
+    expect(metal.map((m) => m.type)).toEqual(["a1.metal", "c6g.metal", "c7g.metal", "m7g.metal"]);
+    for (const { type, usdPerHour } of metal) {
+      expect(rule(aws({ talos: { nodeInstanceType: type, ...kvm } })), type).toEqual([]);
+      expect(format(rule(aws({ talos: kvm })))[0]).toContain(`${type} ($${usdPerHour}/h)`);
+    }
+  });
+
+  it("leaves the home site alone (its nodes are its own machines) and a disabled CozyStack too", () => {
+    expect(rule(mergeOverride(SITES.home, { talos: kvm }) as SiteConfig)).toEqual([]);
+    expect(rule(aws({ talos: { cozystack: { enabled: false, bundle: "paas-full" } } }))).toEqual([]);
+  });
+
+  it("leaves an unpriced type to instanceTypesPriced", () => {
+    expect(rule(aws({ talos: { nodeInstanceType: "r7g.xlarge", ...kvm } }))).toEqual([]);
+  });
+
+  it("is part of loading a config: synth refuses the pair before writing anything", () => {
+    let problems: readonly string[] = [];
+    try {
+      siteConfig({ talos: kvm });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^talos\.cozystack\.bundle: "paas-full" runs KubeVirt/)]);
+  });
 });
 
 describe("rules against the project on disk", () => {

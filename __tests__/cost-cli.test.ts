@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { estimateMonthlyCost } from "../cost/model.js";
+import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
@@ -30,6 +30,13 @@ const expected = {
   instance: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
   gateway: estimateMonthlyCost(synthStack(gatewayConfig), gatewayConfig, { month: MONTH }),
 };
+/** The node-type presets as the model prices them in-process: one session, and the whole site for a month. */
+const nodeTypeCost = (nodeInstanceType: string, bundle = "distro-full") => {
+  const config = siteConfig({ talos: { nodeInstanceType, cozystack: { bundle } } });
+  const stack = synthStack(config);
+  return { sessionUsd: oneSessionUsd(stack, config, { month: MONTH }), monthlyUsd: estimateMonthlyCost(stack, config, { month: MONTH }).totalUsd };
+};
+const presets = { "t4g.small": nodeTypeCost("t4g.small"), "t4g.xlarge": nodeTypeCost("t4g.xlarge"), "a1.metal": nodeTypeCost("a1.metal", "paas-full") };
 const usd = (value: number) => `$${value.toFixed(2)}`;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -83,6 +90,42 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toContain("https://aws.amazon.com/vpc/pricing/");
   });
 
+  it("prints the node-type presets side by side: one session and a month of the site, through the same model", () => {
+    const result = tsx("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain("A session is 3 nodes × 3 h; a month is the whole site at 4 sessions:");
+    expect(result.stdout).toMatch(/^preset +node type +vCPU \/ GiB +\/dev\/kvm +CozyStack bundles +\$\/h per node +one session +\$\/month$/m);
+    const row = (preset: string, type: keyof typeof presets, rest: string) =>
+      new RegExp(`^${preset} +${escape(type)}${rest} +${escape(usd(presets[type].sessionUsd))} +${escape(usd(presets[type].monthlyUsd))}$`, "m");
+    expect(result.stdout).toMatch(row("talos", "t4g.small", " \\* +2 / 2 +no +distro-full +\\$0\\.0184"));
+    expect(result.stdout).toMatch(row("cozystack", "t4g.xlarge", " +4 / 16 +no +distro-full +\\$0\\.1472"));
+    expect(result.stdout).toMatch(row("metal", "a1.metal", " +16 / 32 +yes +distro-full, paas-full +\\$0\\.4488 \\(est\\.\\)"));
+    // The default site's month is the first row's, and its session the nodes' share of the table above.
+    expect(presets["t4g.small"].monthlyUsd).toBeCloseTo(expected.instance.totalUsd, 9);
+    expect(presets["t4g.small"].sessionUsd * 4).toBeCloseTo(expected.instance.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0), 9);
+    expect(result.stdout).not.toMatch(/^configured /m);
+  });
+
+  it("adds the configured node type when it is no preset, and a KubeVirt site still compares the virtualized presets", () => {
+    const m7g = tsx("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
+    expect(m7g.status, m7g.stderr).toBe(0);
+    const m7gCost = nodeTypeCost("m7g.xlarge");
+    expect(m7g.stdout).toMatch(new RegExp(`^configured +m7g\\.xlarge \\* +4 / 16 +no +distro-full +\\$0\\.1795 \\(est\\.\\) +${escape(usd(m7gCost.sessionUsd))} +${escape(usd(m7gCost.monthlyUsd))}$`, "m"));
+    expect(m7g.stdout).toContain("Note: m7g.xlarge is priced at an estimate, eu-west-1 = us-east-1 list price $0.1632/h × 1.1");
+
+    const kvm = tsx("scripts/cost.ts", ["--json", "--month", "2027-01"], {
+      DEATHSTAR_CONFIG: configFile("kvm.json", { talos: { nodeInstanceType: "a1.metal", cozystack: { bundle: "paas-full" } }, budget: { allowOver: true } }),
+    });
+    expect(kvm.status, kvm.stderr).toBe(0);
+    const { nodeTypes } = JSON.parse(kvm.stdout) as { nodeTypes: { preset: string; instanceType: string; bundles: string[]; monthlyUsd: number }[] };
+    expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.bundles])).toEqual([
+      ["talos", "t4g.small", ["distro-full"]],
+      ["cozystack", "t4g.xlarge", ["distro-full"]],
+      ["metal", "a1.metal", ["distro-full", "paas-full"]],
+    ]);
+    expect(nodeTypes[2]!.monthlyUsd).toBeCloseTo(presets["a1.metal"].monthlyUsd, 9);
+  });
+
   it("--json gives every mode's lines and totals", () => {
     const result = tsx("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
@@ -92,6 +135,17 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
     expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");
+    const { nodeTypes } = JSON.parse(result.stdout) as { nodeTypes: { preset: string; instanceType: string; usdPerHour: number; bareMetal: boolean; sessionUsd: number; monthlyUsd: number }[] };
+    expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.usdPerHour, n.bareMetal])).toEqual([
+      ["talos", "t4g.small", 0.0184, false],
+      ["cozystack", "t4g.xlarge", 0.1472, false],
+      ["metal", "a1.metal", 0.4488, true],
+    ]);
+    for (const n of nodeTypes) {
+      const cost = presets[n.instanceType as keyof typeof presets];
+      expect(n.sessionUsd).toBeCloseTo(cost.sessionUsd, 9);
+      expect(n.monthlyUsd).toBeCloseTo(cost.monthlyUsd, 9);
+    }
   });
 });
 

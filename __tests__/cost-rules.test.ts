@@ -180,9 +180,9 @@ describe("aws_instance", () => {
 
   it("reports an instance type missing from the price table", () => {
     const report = price((s) => {
-      new Instance(s, "big", { instanceType: "m7g.metal", rootBlockDevice: { volumeSize: 8, volumeType: "gp3" } }).overrideLogicalId("big");
+      new Instance(s, "big", { instanceType: "r8g.metal-24xl", rootBlockDevice: { volumeSize: 8, volumeType: "gp3" } }).overrideLogicalId("big");
     });
-    expect(report.problems).toEqual([expect.stringMatching(/aws_instance\.big: instance type "m7g\.metal" is not in INSTANCE_TYPES/)]);
+    expect(report.problems).toEqual([expect.stringMatching(/aws_instance\.big: instance type "r8g\.metal-24xl" is not in INSTANCE_TYPES/)]);
     expect(report.totalUsd).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { dailyHours } from "../lib/cron.js";
 import { estimateMonthlyCost } from "../cost/model.js";
+import { nodeTypePresets, nodeTypesToCompare } from "../cost/presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
 import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
@@ -91,6 +92,40 @@ describe("the default site", () => {
     const line = projectionLine(report, config);
     expect(line).toMatch(/^cost: \$9\.36\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
     expect(line).not.toContain("\n");
+  });
+});
+
+describe("node types without CPU credits", () => {
+  const N = 4 * 3 * 3; // node-hours of the default usage
+
+  it.each([
+    // Estimates: us-east-1 list price × 1.1 to four decimals, worked out by hand from the source table.
+    ["m7g.xlarge", 0.1795], // $0.1632 × 1.1 = $0.17952
+    ["a1.metal", 0.4488], // $0.408 × 1.1
+  ])("%s bills its hours and its root volume, and no surplus credits even with unlimited set", (nodeInstanceType, hourly) => {
+    const config = siteConfig({ talos: { nodeInstanceType, nodeCpuCredits: "unlimited" } });
+    const report = price(synthStack(config), config);
+    const nodes = report.lines.filter((l) => l.address === "aws_instance.talos_node");
+    expect(nodes.map((l) => l.item)).toEqual([`${nodeInstanceType} instance`, `gp3 root volume, ${config.talos.nodeRootVolumeGb} GB`]);
+    expect(nodes[0]!.monthlyUsd).toBeCloseTo(N * hourly, 9);
+    expect(report.problems).toEqual([]);
+    expect(report.notes).toEqual([expect.stringMatching(new RegExp(`^${nodeInstanceType.replace(".", "\\.")} is priced at an estimate, eu-west-1 = us-east-1 list price`))]);
+  });
+});
+
+describe("node-type presets (npm run cost compares them)", () => {
+  it("are the cheapest priced type per criterion; an architecture without a fitting type has fewer", () => {
+    expect(nodeTypePresets("arm64").map((p) => [p.name, p.instanceType])).toEqual([
+      ["talos", "t4g.small"],
+      ["cozystack", "t4g.xlarge"],
+      ["metal", "a1.metal"],
+    ]);
+    expect(nodeTypePresets("x86_64").map((p) => [p.name, p.instanceType])).toEqual([["talos", "t3.small"]]);
+  });
+
+  it("add the configured type when it is none of them", () => {
+    expect(nodeTypesToCompare("arm64", "t4g.small").map((p) => p.name)).toEqual(["talos", "cozystack", "metal"]);
+    expect(nodeTypesToCompare("arm64", "m7g.metal").map((p) => [p.name, p.instanceType]).at(-1)).toEqual(["configured", "m7g.metal"]);
   });
 });
 

@@ -66,6 +66,11 @@ describe("NAT instance", () => {
     });
   });
 
+  it("a type without CPU credits gets no credit specification (EC2 refuses one there)", () => {
+    const config = siteConfig({ network: { natInstance: { instanceType: "c7g.xlarge" } } });
+    expect(resource(synthStack(config), "aws_launch_template", "nat_instance").credit_specification).toBeUndefined();
+  });
+
   it("runs on the bastion's schedule through an ASG of at most one", () => {
     expect(resource(stack, "aws_autoscaling_group", "nat_instance")).toMatchObject({
       min_size: 0,

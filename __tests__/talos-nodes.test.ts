@@ -75,10 +75,10 @@ describe("talos-node launch template (both boot modes)", () => {
     expect(userData).toContain(`chain --autofree http://10.20.13.140:${config.services.matchboxPort}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`);
   });
 
-  it("non-burstable types get no credit specification (EC2 rejects it there)", () => {
-    // The config refuses types without a price (the budget fails closed); the construct takes any type.
-    const config = siteConfig();
-    const template = resource(synthStack({ ...config, talos: { ...config.talos, nodeInstanceType: "m7g.xlarge" } }), "aws_launch_template", "talos_node");
+  it.each(["m7g.xlarge", "a1.metal"])("%s: no credit specification, whatever talos.nodeCpuCredits says (EC2 refuses one for a type without credits)", (nodeInstanceType) => {
+    const config = siteConfig({ talos: { nodeInstanceType, nodeCpuCredits: "unlimited" } });
+    const template = resource(synthStack(config), "aws_launch_template", "talos_node");
+    expect(template.instance_type).toBe(nodeInstanceType);
     expect(template.credit_specification).toBeUndefined();
   });
 });

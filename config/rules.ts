@@ -3,9 +3,9 @@
  * problems it finds (field path + message with the fix). The schema runs them all after the
  * fields themselves are valid; tests call each by name.
  */
-import { INSTANCE_TYPES } from "../cost/prices.js";
+import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "../cost/prices.js";
 import { INSTALLER_BY_BOOT } from "./talos-images.js";
-import { COZYSTACK_RELEASES } from "./cozystack.js";
+import { COZYSTACK_RELEASES, cozystackRelease } from "./cozystack.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { ipv4ToInt, isIpv4 } from "../lib/net.js";
 import type { SiteConfig } from "./schema.js";
@@ -205,6 +205,34 @@ export function talosVersionMatchesCozystack(c: SiteConfig): Problem[] {
 }
 
 /**
+ * Rule cozystackBundleFitsNodes: a bundle that runs KubeVirt needs /dev/kvm, which only bare-metal
+ * types have; on any other AWS node type its virtual machines never start. Refused rather than
+ * warned about, like the budget: the lab fails closed. The home site's nodes are its own machines.
+ */
+export function cozystackBundleFitsNodes(c: SiteConfig): Problem[] {
+  const { enabled, version, bundle } = c.talos.cozystack;
+  const type = c.talos.nodeInstanceType;
+  const info = INSTANCE_TYPES[type];
+  // An unpriced type is instanceTypesPriced's to report; whether it is metal is unknown.
+  if (c.site.kind !== "aws" || !enabled || info === undefined || info.bareMetal) return [];
+  const { bundles } = cozystackRelease(version);
+  if (!bundles[bundle]?.needsKvm) return [];
+  const metal = bareMetalTypes(info.architecture);
+  const withoutKvm = Object.entries(bundles)
+    .filter(([, b]) => !b.needsKvm)
+    .map(([name]) => `"${name}"`);
+  const metalTypes = metal.length > 0 ? metal.map((m) => `${m.type} ($${m.usdPerHour}/h)`).join(", ") : `none of architecture ${info.architecture} is in cost/prices.ts yet`;
+  return [
+    {
+      path: ["talos", "cozystack", "bundle"],
+      message:
+        `"${bundle}" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType ${type} is not bare metal and has none; ` +
+        `set talos.nodeInstanceType to a metal type (${PRICES_REGION} per node: ${metalTypes}), or talos.cozystack.bundle to ${withoutKvm.join(" or ")}, which runs without KVM`,
+    },
+  ];
+}
+
+/**
  * Rule bastionHasEgress: an AWS bastion needs egress at every boot (EC2 API to attach its ENI and volume, dnf, SSM, the
  * compose download): without it, its boot unit retries forever while the instance bills.
  */
@@ -243,6 +271,7 @@ export const SITE_RULES = {
   tagsKeepStackTags,
   installImageMatchesBoot,
   talosVersionMatchesCozystack,
+  cozystackBundleFitsNodes,
   bastionHasEgress,
   mikrotikHasSources,
 } as const;

@@ -21,7 +21,8 @@ export interface HardenedInstance {
 /**
  * IMDSv2 only, with a hop limit of 1 so containers behind a bridge cannot reach the instance's
  * credentials; instance tags kept out of IMDS; an encrypted gp3 root volume deleted with the
- * instance; a credit specification only for burstable types (EC2 rejects it for the others).
+ * instance; a credit specification only for the types the price table marks burstable (EC2 refuses to
+ * launch a template that gives one to any other type, whatever the credit mode says).
  */
 export function hardenedLaunchTemplate(instance: HardenedInstance): Pick<LaunchTemplateConfig, "metadataOptions" | "creditSpecification" | "blockDeviceMappings"> {
   return {

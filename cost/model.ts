@@ -8,7 +8,7 @@
  *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
+import { EU_WEST_1_OVER_US_EAST_1, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
 import { StackView, type StackResource, type TerraformJson } from "../analysis/synthesized.js";
 import { FREE_RESOURCE_TYPES, PricingError, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
@@ -85,8 +85,29 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
     notes: [
       ...(config.aws.region === PRICES_REGION ? [] : [`prices are ${PRICES_REGION} list prices; the site is in ${config.aws.region}`]),
       ...trial.notes,
+      ...estimatedTypes(lines).map(
+        ([type, usEast1]) =>
+          `${type} is priced at an estimate, ${PRICES_REGION} = us-east-1 list price $${usEast1}/h × ${EU_WEST_1_OVER_US_EAST_1} (cost/prices.ts); check it against the ${PRICES_REGION} list price`,
+      ),
     ],
   };
+}
+
+/** Instance types of the report priced at an estimate, with their us-east-1 list price. */
+function estimatedTypes(lines: readonly CostLine[]): [string, number][] {
+  const types = [...new Set(lines.flatMap((l) => (l.instanceType === undefined ? [] : [l.instanceType])))].sort();
+  return types.flatMap((type) => {
+    const estimate = INSTANCE_TYPES[type]?.priceEstimate;
+    return estimate ? [[type, estimate.usEast1UsdPerHour] as [string, number]] : [];
+  });
+}
+
+/** What one session's resources cost in the report's month: its session lines at one session a month. */
+export function oneSessionUsd(json: TerraformJson, config: CostConfig, options: CostOptions = {}): number {
+  const single = { ...config, usage: { ...config.usage, experimentSessionsPerMonth: 1 } };
+  return estimateMonthlyCost(json, single, options)
+    .lines.filter((l) => l.session)
+    .reduce((total, l) => total + l.monthlyUsd, 0);
 }
 
 /** The `n` lines that cost the most, dearest first. */
@@ -95,8 +116,8 @@ export function biggestLines(report: CostReport, n: number): CostLine[] {
 }
 
 function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: RuleContext): CostLine[] {
-  const scale = (factor: number, basis: (line: CostLine) => string, idle: (line: CostLine) => boolean) =>
-    lines.map((l) => ({ ...l, quantity: l.quantity * factor, monthlyUsd: l.monthlyUsd * factor, basis: basis(l), idle: idle(l) }));
+  const scale = (factor: number, basis: (line: CostLine) => string, idle: (line: CostLine) => boolean, session?: true) =>
+    lines.map((l) => ({ ...l, quantity: l.quantity * factor, monthlyUsd: l.monthlyUsd * factor, basis: basis(l), idle: idle(l), ...(session && { session }) }));
   if (resource.count.kind === "unsupported") throw new PricingError(resource.address, resource.count.why);
   if (resource.count.kind === "fixed") {
     const { copies } = resource.count;
@@ -107,7 +128,7 @@ function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: Rul
     `count = var.${resource.count.variable}: session resource, ${usage.experimentSessionsPerMonth} sessions × ` +
     `${usage.hoursPerSession} h × ${usage.nodesPerSession} nodes = ${hours} h (usage)`;
   // Session resources are gone between sessions.
-  return scale(hours / HOURS_PER_MONTH, () => basis, () => false);
+  return scale(hours / HOURS_PER_MONTH, () => basis, () => false, true);
 }
 
 /** The t4g.small trial as a credit line: up to 750 h a month across every t4g.small, while it lasts. */

@@ -1,6 +1,7 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
 import type { SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
+import type { NodeTypePreset } from "./presets.js";
 import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
@@ -84,6 +85,38 @@ export function formatNatComparison(reports: Readonly<Record<string, CostReport>
   rows.push(["TOTAL", ...modes.map((m) => usd(reports[m]!.totalUsd))]);
   rows.push(["at rest", ...modes.map((m) => usd(reports[m]!.idleUsd))]);
   return table(["resource ($/month)", ...modes.map((m) => `nat=${m}`)], rows, new Set(modes.map((_, i) => i + 1)));
+}
+
+/** One node-type preset priced through the model. */
+export interface NodeTypeCost {
+  readonly preset: NodeTypePreset;
+  /** The CozyStack bundles the type can run (cost/presets.ts bundlesFor). */
+  readonly bundles: readonly string[];
+  /** The nodes of one session: instance hours, surplus credits, root volumes. */
+  readonly sessionUsd: number;
+  /** The whole site for a month at the configured usage with this node type. */
+  readonly monthlyUsd: number;
+  /** Every resource priced: false makes the figures lower bounds. */
+  readonly complete: boolean;
+}
+
+/** The node-type presets side by side; `configured` marks the type the site uses. */
+export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string): string {
+  const rows = costs.map(({ preset, bundles, sessionUsd, monthlyUsd, complete }) => [
+    preset.name,
+    `${preset.instanceType}${preset.instanceType === configured ? " *" : ""}`,
+    `${preset.info.vcpus} / ${preset.info.memoryGiB}`,
+    preset.info.bareMetal ? "yes" : "no",
+    bundles.join(", "),
+    `${unitUsd(preset.info.usdPerHour)}${preset.info.priceEstimate ? " (est.)" : ""}`,
+    `${usd(sessionUsd)}${complete ? "" : " LOWER BOUND"}`,
+    `${usd(monthlyUsd)}${complete ? "" : " LOWER BOUND"}`,
+  ]);
+  return [
+    table(["preset", "node type", "vCPU / GiB", "/dev/kvm", "CozyStack bundles", "$/h per node", "one session", "$/month"], rows, new Set([5, 6, 7])),
+    ...costs.filter(({ preset }) => preset.criterion !== "").map(({ preset }) => `  ${preset.name}: the cheapest type with ${preset.criterion}`),
+    ...(costs.some((c) => c.preset.instanceType === configured) ? ["  * the configured talos.nodeInstanceType"] : []),
+  ].join("\n");
 }
 
 /** A footer naming where the prices come from. */

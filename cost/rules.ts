@@ -35,6 +35,8 @@ export interface CostLine {
   readonly idle: boolean;
   /** Set on instance-hour lines, for free-tier accounting. */
   readonly instanceType?: string;
+  /** Set on lines of session resources (`count = var.x`: the Talos nodes), which bill only during sessions. */
+  readonly session?: true;
 }
 
 export interface RuleContext {

@@ -1,17 +1,20 @@
 /**
  * `npm run cost [-- --json] [-- --month YYYY-MM]`: synthesizes the configured site (DEATHSTAR_CONFIG
- * applies) once per NAT mode into temporary directories, prices each synthesized stack and prints
- * the configured mode's table, the NAT modes side by side and the price sources. `--json` prints
- * the same reports for machines. Exits 1 when a resource could not be priced (the figure would be
- * a lower bound).
+ * applies) once per NAT mode and once per node-type preset (cost/presets.ts) into temporary
+ * directories, prices each synthesized stack and prints the configured mode's table, the NAT modes
+ * side by side, the node types side by side (one session and a month at the configured usage) and
+ * the price sources. `--json` prints the same reports for machines. Exits 1 when a resource could
+ * not be priced (the figure would be a lower bound).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
-import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
-import { budgetProblem, formatNatComparison, formatReport, pricesFooter } from "../cost/report.js";
+import { estimateMonthlyCost, oneSessionUsd, type CostReport } from "../cost/model.js";
+import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../cost/presets.js";
+import { budgetProblem, formatNatComparison, formatNodeTypeComparison, formatReport, pricesFooter, type NodeTypeCost } from "../cost/report.js";
+import type { TerraformJson } from "../analysis/synthesized.js";
 import { SecurityRuleError } from "../analysis/rules/aspect.js";
 import { synthesizeStack } from "../stacks/synthesize.js";
 import { parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
@@ -28,14 +31,30 @@ const COMMAND: CommandSpec = {
 // "none" is refused on an AWS site: the bastion needs egress (config/schema.ts).
 const NAT_MODES = ["gateway", "instance"] as const;
 
-function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat"], month: string | undefined): CostReport {
-  const variant = validateSiteConfig(mergeOverride(config, { network: { nat } }), `site config with network.nat "${nat}"`);
+/** The configured site with `override` applied, synthesized into a temporary directory and priced. */
+function priceVariant<T>(config: Readonly<SiteConfig>, override: unknown, what: string, price: (json: TerraformJson, variant: Readonly<SiteConfig>) => T): T {
+  const variant = validateSiteConfig(mergeOverride(config, override), `site config with ${what}`);
   const outdir = mkdtempSync(join(tmpdir(), "deathstar-cost-"));
   try {
-    return estimateMonthlyCost(synthesizeStack(outdir, variant), variant, { month });
+    return price(synthesizeStack(outdir, variant), variant);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat"], month: string | undefined): CostReport {
+  return priceVariant(config, { network: { nat } }, `network.nat "${nat}"`, (json, variant) => estimateMonthlyCost(json, variant, { month }));
+}
+
+/** One preset as the node type, running the configured bundle where it can, else the first it can. */
+function pricePreset(config: Readonly<SiteConfig>, preset: NodeTypePreset, month: string | undefined): NodeTypeCost {
+  const { version, bundle } = config.talos.cozystack;
+  const bundles = bundlesFor(version, preset.info);
+  const talos = { nodeInstanceType: preset.instanceType, cozystack: { bundle: bundles.includes(bundle) ? bundle : bundles[0] } };
+  return priceVariant(config, { talos }, `talos.nodeInstanceType "${preset.instanceType}"`, (json, variant) => {
+    const monthly = estimateMonthlyCost(json, variant, { month });
+    return { preset, bundles, sessionUsd: oneSessionUsd(json, variant, { month }), monthlyUsd: monthly.totalUsd, complete: monthly.unpriced.length === 0 && monthly.problems.length === 0 };
+  });
 }
 
 function main(argv: readonly string[]): number {
@@ -44,8 +63,18 @@ function main(argv: readonly string[]): number {
   if (config.site.kind !== "aws") throw new ConfigError([`site.kind: "${config.site.kind}" deploys nothing to AWS; it costs nothing there`], "cost");
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
   const current = reports[config.network.nat as (typeof NAT_MODES)[number]];
+  const nodeTypes = nodeTypesToCompare(config.architecture, config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, reports }, null, 2)}\n`);
+    const presets = nodeTypes.map(({ preset, bundles, sessionUsd, monthlyUsd }) => ({
+      preset: preset.name,
+      instanceType: preset.instanceType,
+      usdPerHour: preset.info.usdPerHour,
+      bareMetal: preset.info.bareMetal === true,
+      bundles,
+      sessionUsd,
+      monthlyUsd,
+    }));
+    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, reports, nodeTypes: presets }, null, 2)}\n`);
   } else {
     const over = budgetProblem(current, { ...config.budget, allowOver: false });
     process.stdout.write(
@@ -57,12 +86,16 @@ function main(argv: readonly string[]): number {
         "",
         formatNatComparison(reports),
         "",
+        `Node types side by side (talos.nodeInstanceType; everything else as configured). A session is ${config.usage.nodesPerSession} nodes × ${config.usage.hoursPerSession} h; a month is the whole site at ${config.usage.experimentSessionsPerMonth} sessions:`,
+        "",
+        formatNodeTypeComparison(nodeTypes, config.talos.nodeInstanceType),
+        "",
         pricesFooter(current),
         "",
       ].join("\n"),
     );
   }
-  return current.unpriced.length > 0 || current.problems.length > 0 ? 1 : 0;
+  return current.unpriced.length > 0 || current.problems.length > 0 || nodeTypes.some((n) => !n.complete) ? 1 : 0;
 }
 
 runCommand(COMMAND, main);

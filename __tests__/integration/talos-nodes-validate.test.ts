@@ -32,10 +32,12 @@ describe("tofu validate", () => {
   const modes = [
     ["talos-ami", siteConfig()],
     ["ipxe", siteConfig({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })],
+    // A node type without CPU credits: the launch template has no credit_specification block.
+    ["talos-ami on a1.metal", siteConfig({ talos: { nodeInstanceType: "a1.metal", cozystack: { bundle: "paas-full" } } })],
   ] as const;
   for (const [mode, config] of modes) {
     it(`boot ${mode}: the stack is valid for the AWS provider`, () => {
-      const dir = mkdtempSync(join(tmpdir(), `deathstar-validate-${mode}-`));
+      const dir = mkdtempSync(join(tmpdir(), `deathstar-validate-${mode.replace(/\W+/g, "-")}-`));
       dirs.push(dir);
       writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(synthStack(config)));
       // The mirror holds the provider version built from source; pin to it for this test only.

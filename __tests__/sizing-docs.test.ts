@@ -1,0 +1,112 @@
+/**
+ * The sizing figures in docs/cozystack.md and docs/cost.md are the code's: every price, session and
+ * month is read back from the price table and the cost model, and the quoted refusal and
+ * `npm run cost` excerpt are what the rule and the report print.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PINNED_COZYSTACK_VERSION } from "../config/cozystack.js";
+import { SITE_RULES } from "../config/rules.js";
+import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
+import { bundlesFor, nodeTypePresets } from "../cost/presets.js";
+import { bareMetalTypes, INSTANCE_TYPES } from "../cost/prices.js";
+import { formatNodeTypeComparison, type NodeTypeCost } from "../cost/report.js";
+import { REPO_ROOT } from "./helpers/project.js";
+import { siteConfig, synthStack } from "./helpers/synth.js";
+
+const MONTH = "2027-01";
+const doc = (file: string) => readFileSync(join(REPO_ROOT, file), "utf8");
+const usd = (value: number) => `$${value.toFixed(2)}`;
+
+/** The text of the section under `heading` (up to the next heading of any level). */
+function section(file: string, heading: string): string {
+  const text = doc(file);
+  const start = text.indexOf(`${heading}\n`);
+  if (start < 0) throw new Error(`${file} has no heading "${heading}"`);
+  const rest = text.slice(start + heading.length + 1);
+  const next = rest.search(/^#{1,6} /m);
+  return next < 0 ? rest : rest.slice(0, next);
+}
+
+/** Body rows of the first Markdown table in `text`, as trimmed cells. */
+function tableRows(text: string): string[][] {
+  const rows = text.split("\n").filter((line) => line.startsWith("|"));
+  return rows.slice(2).map((row) => row.split("|").slice(1, -1).map((cell) => cell.trim()));
+}
+
+/** The first ```text block of `text`. */
+function textBlock(text: string): string {
+  const match = /```text\n([\s\S]*?)\n```/.exec(text);
+  if (!match) throw new Error("no text block");
+  return match[1]!;
+}
+
+/** A node type as the model prices it: one session, and the whole site for a month. */
+function modelFigures(instanceType: string) {
+  const info = INSTANCE_TYPES[instanceType]!;
+  const bundle = info.bareMetal ? "paas-full" : "distro-full";
+  const config = siteConfig({ talos: { nodeInstanceType: instanceType, cozystack: { bundle } } });
+  const stack = synthStack(config);
+  const report = estimateMonthlyCost(stack, config, { month: MONTH });
+  const sessionLines = report.lines.filter((l) => l.session).reduce((total, l) => total + l.monthlyUsd, 0);
+  return { info, sessionUsd: oneSessionUsd(stack, config, { month: MONTH }), monthlyUsd: report.totalUsd, restUsd: report.totalUsd - sessionLines };
+}
+
+const hourly = (instanceType: string) => {
+  const info = INSTANCE_TYPES[instanceType]!;
+  return `$${info.usdPerHour}${info.priceEstimate ? " (est.)" : ""}`;
+};
+
+describe("docs/cozystack.md, Sizing on ARM64", () => {
+  it("quotes the refusal of a KubeVirt bundle on the default node type word for word", () => {
+    const config = siteConfig();
+    const refusal = SITE_RULES.cozystackBundleFitsNodes({ ...config, talos: { ...config.talos, cozystack: { ...config.talos.cozystack, bundle: "paas-full" } } });
+    const quoted = textBlock(section("docs/cozystack.md", "### What a cluster without /dev/kvm can and cannot run"));
+    expect(quoted).toBe(refusal.map((p) => `${p.path.join(".")}: ${p.message}`).join("\n"));
+  });
+
+  it("gives each node type the model's hourly price, session and month, and names the presets right", () => {
+    const rows = tableRows(section("docs/cozystack.md", "### Node types and what a session costs"));
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const presets = new Map(nodeTypePresets("arm64").map((p) => [p.instanceType, p.name]));
+    const labelled = new Map<string, string>();
+    for (const [label, size, kvm, price, session, month] of rows) {
+      const type = label!.split(" ")[0]!;
+      const figures = modelFigures(type);
+      expect(size, type).toBe(`${figures.info.vcpus} / ${figures.info.memoryGiB}`);
+      expect(kvm, type).toBe(figures.info.bareMetal ? "yes" : "no");
+      expect(price, type).toBe(hourly(type));
+      expect(session, type).toBe(usd(figures.sessionUsd));
+      expect(month, type).toBe(usd(figures.monthlyUsd));
+      // "Every row but the default exceeds the default budget.monthlyUsd".
+      expect(figures.monthlyUsd > siteConfig().budget.monthlyUsd, type).toBe(type !== siteConfig().talos.nodeInstanceType);
+      const preset = /preset `([a-z]+)`/.exec(label!)?.[1];
+      if (preset) labelled.set(type, preset);
+    }
+    expect(labelled).toEqual(presets);
+  });
+});
+
+describe("docs/cost.md, Node types side by side", () => {
+  const text = section("docs/cost.md", "## Node types side by side");
+
+  it("shows what npm run cost prints for the default site's presets", () => {
+    const costs: NodeTypeCost[] = nodeTypePresets("arm64").map((preset) => {
+      const figures = modelFigures(preset.instanceType);
+      return { preset, bundles: bundlesFor(PINNED_COZYSTACK_VERSION, preset.info), sessionUsd: figures.sessionUsd, monthlyUsd: figures.monthlyUsd, complete: true };
+    });
+    const printed = formatNodeTypeComparison(costs, siteConfig().talos.nodeInstanceType).split("\n");
+    expect(textBlock(text)).toBe(printed.slice(0, 2 + costs.length).join("\n"));
+    expect(text.replace(/\s+/g, " ")).toContain(`costs the same in every row (${usd(modelFigures("t4g.small").restUsd)} here)`);
+  });
+
+  it("lists every metal type and every estimated price of the table", () => {
+    const prose = text.replace(/\s+/g, " ");
+    const metal = bareMetalTypes("arm64").map((m) => `${m.type} $${m.usdPerHour}`);
+    expect(prose).toContain(`per node and hour in eu-west-1: ${metal.join(", ")}.`);
+    for (const [type, info] of Object.entries(INSTANCE_TYPES).filter(([, i]) => i.priceEstimate && !i.bareMetal)) {
+      expect(prose).toContain(`${type} ($${info.usdPerHour})`);
+    }
+  });
+});

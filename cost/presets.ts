@@ -1,0 +1,57 @@
+/**
+ * The node types `npm run cost` compares, each read off the price table by what it can run: the
+ * cheapest that holds a Talos control plane (the seed's t4g.small), the cheapest of CozyStack's
+ * documented node size, and the cheapest bare-metal type (the only kind with /dev/kvm, which
+ * KubeVirt needs). A price change moves a preset; a new type joins when it is cheaper.
+ */
+import { cozystackRelease, type CozystackVersion } from "../config/cozystack.js";
+import { COZYSTACK_MIN_NODE, TALOS_CONTROL_PLANE_MIN_MEMORY_GIB } from "../constructs/talos-nodes.js";
+import { INSTANCE_TYPES, type InstanceTypeInfo } from "./prices.js";
+
+export interface NodeTypePreset {
+  /** "talos", "cozystack", "metal", or "configured" for the site's own type. */
+  readonly name: string;
+  /** What the preset is the cheapest of, for the table's reader ("" for the configured type). */
+  readonly criterion: string;
+  readonly instanceType: string;
+  readonly info: InstanceTypeInfo;
+}
+
+const PRESETS: readonly { readonly name: string; readonly criterion: string; readonly fits: (info: InstanceTypeInfo) => boolean }[] = [
+  { name: "talos", criterion: `>= ${TALOS_CONTROL_PLANE_MIN_MEMORY_GIB} GiB, a Talos control plane`, fits: (i) => i.memoryGiB >= TALOS_CONTROL_PLANE_MIN_MEMORY_GIB },
+  {
+    name: "cozystack",
+    criterion: `>= ${COZYSTACK_MIN_NODE.vcpus} vCPU / ${COZYSTACK_MIN_NODE.memoryGiB} GiB, CozyStack's documented node`,
+    fits: (i) => i.vcpus >= COZYSTACK_MIN_NODE.vcpus && i.memoryGiB >= COZYSTACK_MIN_NODE.memoryGiB,
+  },
+  { name: "metal", criterion: "bare metal, /dev/kvm for KubeVirt", fits: (i) => i.bareMetal === true },
+];
+
+/** The presets of an architecture, each the cheapest priced type that fits; one with no fitting type is left out. */
+export function nodeTypePresets(architecture: InstanceTypeInfo["architecture"]): NodeTypePreset[] {
+  const candidates = Object.entries(INSTANCE_TYPES)
+    .filter(([, info]) => info.architecture === architecture)
+    .sort(([, a], [, b]) => a.usdPerHour - b.usdPerHour);
+  return PRESETS.flatMap(({ name, criterion, fits }) => {
+    const cheapest = candidates.find(([, info]) => fits(info));
+    return cheapest ? [{ name, criterion, instanceType: cheapest[0], info: cheapest[1] }] : [];
+  });
+}
+
+/**
+ * The presets of the site's architecture, and the configured node type as one more row
+ * ("configured") when it is none of them, so the comparison always shows the current choice.
+ */
+export function nodeTypesToCompare(architecture: InstanceTypeInfo["architecture"], configured: string): NodeTypePreset[] {
+  const presets = nodeTypePresets(architecture);
+  const info = INSTANCE_TYPES[configured];
+  if (!info || presets.some((p) => p.instanceType === configured)) return presets;
+  return [...presets, { name: "configured", criterion: "", instanceType: configured, info }];
+}
+
+/** The bundles of a CozyStack release a node type can run: all on bare metal, those without KVM elsewhere. */
+export function bundlesFor(version: CozystackVersion, info: InstanceTypeInfo): string[] {
+  return Object.entries(cozystackRelease(version).bundles)
+    .filter(([, bundle]) => info.bareMetal === true || !bundle.needsKvm)
+    .map(([name]) => name);
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { dailyHours } from "../lib/cron.js";
 import { estimateMonthlyCost } from "../cost/model.js";
-import { nodeTypePresets, nodeTypesToCompare } from "../cost/presets.js";
+import { nodeTypePresets, nodeTypesToCompare } from "../config/node-type-presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
 import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";

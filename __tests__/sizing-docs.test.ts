@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { PINNED_COZYSTACK_VERSION } from "../config/cozystack.js";
 import { SITE_RULES } from "../config/rules.js";
 import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
-import { bundlesFor, nodeTypePresets } from "../cost/presets.js";
+import { bundlesFor, nodeTypePresets } from "../config/node-type-presets.js";
 import { bareMetalTypes, INSTANCE_TYPES } from "../cost/prices.js";
 import { formatNodeTypeComparison, type NodeTypeCost } from "../cost/report.js";
 import { REPO_ROOT } from "./helpers/project.js";

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from "cdktf";
 import { decodeUserData, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
-import { COZYSTACK_MIN_NODE, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
+import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
+import { TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
-import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
+import { VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { siteView } from "../config/site-view.js";
 
 const IPXE_AMI = "ami-0123456789abcdef0";

@@ -62,3 +62,9 @@ export const PINNED_COZYSTACK_VERSION: CozystackVersion = "v0.41.11";
 export function cozystackRelease(version: CozystackVersion): CozystackRelease {
   return COZYSTACK_RELEASES[version];
 }
+
+/**
+ * CozyStack's documented "small lab" node: 4 cores, 16 GB RAM, a 32 GB system disk
+ * (cozystack.io, Getting started → Hardware requirements).
+ */
+export const COZYSTACK_MIN_NODE = { vcpus: 4, memoryGiB: 16, systemDiskGb: 32 } as const;

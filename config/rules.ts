@@ -4,7 +4,7 @@
  * fields themselves are valid; tests call each by name.
  */
 import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "../cost/prices.js";
-import { INSTALLER_BY_BOOT } from "./talos-images.js";
+import { INSTALLER_BY_BOOT } from "./talos.js";
 import { COZYSTACK_RELEASES, cozystackRelease } from "./cozystack.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { ipv4ToInt, isIpv4 } from "../lib/net.js";

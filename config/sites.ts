@@ -5,7 +5,7 @@
  */
 import { COZYSTACK_RELEASES, PINNED_COZYSTACK_VERSION } from "./cozystack.js";
 import type { SiteConfig } from "./schema.js";
-import { VANILLA_SCHEMATIC_ID } from "./talos-images.js";
+import { VANILLA_SCHEMATIC_ID } from "./talos.js";
 
 export const awsSite: SiteConfig = {
   site: { name: "aws-eu-west-1", kind: "aws" },

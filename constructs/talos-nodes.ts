@@ -6,7 +6,8 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { SiteConfig } from "../config/schema.js";
 import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
-import { VANILLA_SCHEMATIC_ID } from "../config/talos-images.js";
+import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
+import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB, VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { talosArch } from "../templates/talos-assets.js";
 import { runInstancesCommand } from "../templates/talos-cluster.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
@@ -14,13 +15,6 @@ import { hardenedLaunchTemplate } from "./hardening.js";
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
 
-/**
- * CozyStack's documented "small lab" node: 4 cores, 16 GB RAM, a 32 GB system disk
- * (cozystack.io, Getting started → Hardware requirements).
- */
-export const COZYSTACK_MIN_NODE = { vcpus: 4, memoryGiB: 16, systemDiskGb: 32 } as const;
-/** Talos' documented minimum memory for a control-plane node. */
-export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
 
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
 export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;

@@ -1,7 +1,7 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
 import type { SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
-import type { NodeTypePreset } from "./presets.js";
+import type { NodeTypePreset } from "../config/node-type-presets.js";
 import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
@@ -90,7 +90,7 @@ export function formatNatComparison(reports: Readonly<Record<string, CostReport>
 /** One node-type preset priced through the model. */
 export interface NodeTypeCost {
   readonly preset: NodeTypePreset;
-  /** The CozyStack bundles the type can run (cost/presets.ts bundlesFor). */
+  /** The CozyStack bundles the type can run (config/node-type-presets.ts bundlesFor). */
   readonly bundles: readonly string[];
   /** The nodes of one session: instance hours, surplus credits, root volumes. */
   readonly sessionUsd: number;

@@ -1,6 +1,6 @@
 /**
  * `npm run cost [-- --json] [-- --month YYYY-MM]`: synthesizes the configured site (DEATHSTAR_CONFIG
- * applies) once per NAT mode and once per node-type preset (cost/presets.ts) into temporary
+ * applies) once per NAT mode and once per node-type preset (config/node-type-presets.ts) into temporary
  * directories, prices each synthesized stack and prints the configured mode's table, the NAT modes
  * side by side, the node types side by side (one session and a month at the configured usage) and
  * the price sources. `--json` prints the same reports for machines. Exits 1 when a resource could
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
 import { estimateMonthlyCost, oneSessionUsd, type CostReport } from "../cost/model.js";
-import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../cost/presets.js";
+import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
 import { budgetProblem, formatNatComparison, formatNodeTypeComparison, formatReport, pricesFooter, type NodeTypeCost } from "../cost/report.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 import { SecurityRuleError } from "../analysis/rules/aspect.js";

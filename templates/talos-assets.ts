@@ -1,5 +1,5 @@
 import type { SiteConfig } from "../config/schema.js";
-import { INSTALLER_BY_BOOT } from "../config/talos-images.js";
+import { INSTALLER_BY_BOOT } from "../config/talos.js";
 
 
 /** Talos names architectures the Go way. */

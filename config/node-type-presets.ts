@@ -4,9 +4,9 @@
  * documented node size, and the cheapest bare-metal type (the only kind with /dev/kvm, which
  * KubeVirt needs). A price change moves a preset; a new type joins when it is cheaper.
  */
-import { cozystackRelease, type CozystackVersion } from "../config/cozystack.js";
-import { COZYSTACK_MIN_NODE, TALOS_CONTROL_PLANE_MIN_MEMORY_GIB } from "../constructs/talos-nodes.js";
-import { INSTANCE_TYPES, type InstanceTypeInfo } from "./prices.js";
+import { COZYSTACK_MIN_NODE, cozystackRelease, type CozystackVersion } from "./cozystack.js";
+import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB } from "./talos.js";
+import { INSTANCE_TYPES, type InstanceTypeInfo } from "../cost/prices.js";
 
 export interface NodeTypePreset {
   /** "talos", "cozystack", "metal", or "configured" for the site's own type. */

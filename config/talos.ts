@@ -1,5 +1,5 @@
 /**
- * Facts about Talos images that the config itself needs (defaults and rules), below the templates
+ * Facts about Talos that the config itself needs (defaults, rules, sizing), below the templates
  * that render URLs from them.
  */
 import type { SiteConfig } from "./schema.js";
@@ -9,3 +9,6 @@ export const VANILLA_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd
 
 /** Image Factory installer of each boot mode's platform: an AWS-booted node stays on the aws platform when it upgrades. */
 export const INSTALLER_BY_BOOT = { "talos-ami": "aws-installer", ipxe: "metal-installer" } as const satisfies Record<SiteConfig["talos"]["boot"], string>;
+
+/** Talos' documented minimum memory for a control-plane node. */
+export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;

@@ -1,4 +1,4 @@
-import { isReference, parsePolicy, policyDocumentStatements, type PolicyStatement, type Reference } from "./policy-document.js";
+import { parsePolicy, policyDocumentStatements, type PolicyStatement } from "./policy-document.js";
 import { nestedBlocks, type SecurityRule, type SynthesizedBlock } from "./rule.js";
 
 /**
@@ -28,8 +28,8 @@ export function isUnscopableAction(action: string): boolean {
 }
 
 /** "*" and ARNs with a wildcard service ("arn:aws:*:...") name no resource in particular. */
-function isUnscoped(resource: string | Reference): boolean {
-  return !isReference(resource) && (resource.trim() === "*" || /^arn:[^:]*:\*:/.test(resource));
+function isUnscoped(resource: string): boolean {
+  return resource.trim() === "*" || /^arn:[^:]*:\*:/.test(resource);
 }
 
 function statementProblems(statement: PolicyStatement, where: string): string[] {
@@ -72,7 +72,7 @@ export const iamScoped: SecurityRule = {
     return policies(block).flatMap(([where, value]) => {
       const parsed = parsePolicy(value);
       if (parsed.kind === "delegated") return [];
-      if (parsed.kind === "unreadable") return [`${where} cannot be analyzed (${parsed.reason}); build it with Fn.jsonencode or aws_iam_policy_document`];
+      if (parsed.kind === "unreadable") return [`${where} cannot be analyzed (${parsed.reason}); write it as JSON text (JSON.stringify of the policy, as ScheduledInstance does) or build it with aws_iam_policy_document`];
       return parsed.statements.flatMap((statement) => statementProblems(statement, where));
     });
   },

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import { awsSite, homeSite } from "../config/sites.js";
-import { cronProblems, dailyHours, timeZoneProblem } from "../config/cron.js";
+import { cronProblems, timeZoneProblem } from "../config/cron.js";
 import { isIpv6HostCidr, parseIpv4Cidr, awsReservedAddresses } from "../config/net.js";
 
 /** Validates the default AWS site with `override` merged over it and returns the problem lines. */
@@ -247,7 +247,5 @@ describe("address helpers", () => {
     expect(cronProblems("0 18 * * FRI-MON")[0]).toMatch(/runs backwards/);
     expect(timeZoneProblem("Europe/Dublin")).toBeUndefined();
     expect(timeZoneProblem("Mars/Olympus")).toMatch(/must be an IANA time zone name/);
-    expect(dailyHours("0 18 * * *", "0 23 * * *")).toBe(5);
-    expect(dailyHours("0 22 * * *", "30 1 * * *")).toBe(3.5);
   });
 });

@@ -59,6 +59,3 @@ export type CozystackVersion = keyof typeof COZYSTACK_RELEASES;
 /** The release the built-in sites pin. */
 export const PINNED_COZYSTACK_VERSION: CozystackVersion = "v0.41.11";
 
-export function cozystackRelease(version: CozystackVersion): CozystackRelease {
-  return COZYSTACK_RELEASES[version];
-}

@@ -3,19 +3,18 @@
  * JSON and YAML parsing with positions and key paths; nothing from the file's text echoed raw.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readAdoptFile } from "../config/adopt-file.js";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
 import { ParseError, parseJson, parseYaml, printable } from "../config/parse.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
-const dir = mkdtempSync(join(tmpdir(), "deathstar-config-files-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("config-files");
 const write = (name: string, text: string | Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -2,10 +2,9 @@
  * Each named cross-field rule on its own: the built-in sites pass it, a config that breaks it gets
  * the field path and the fix. Rules that look at the project on disk get a scratch workspace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConfigError, mergeOverride } from "../config/load.js";
 import { SITE_RULES } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
@@ -14,6 +13,7 @@ import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
 const dhcp = (rangeStart: string, rangeEnd: string) => ({ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart, rangeEnd, router: "10.20.13.254" } } });
@@ -97,8 +97,7 @@ describe("cross-field rules", () => {
 });
 
 describe("rules against the project on disk", () => {
-  const root = mkdtempSync(join(tmpdir(), "deathstar-workspace-"));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = scratchDir("workspace");
   const workspace: Workspace = { root, outdir: join(root, "cdktf.out") };
   const local = (path: string) => aws({ state: { backend: "local", path } });
   mkdirSync(join(root, "docs"));

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import { awsSite, homeSite } from "../config/sites.js";
 import { cronProblems, timeZoneProblem } from "../config/cron.js";
 import { isIpv6HostCidr, parseIpv4Cidr, awsReservedAddresses } from "../config/net.js";
+import { scratchDir } from "./helpers/processes.js";
 
 /** Validates the default AWS site with `override` merged over it and returns the problem lines. */
 function problems(override: Record<string, unknown>): string[] {
@@ -47,7 +47,7 @@ describe("built-in sites", () => {
 });
 
 describe("override files", () => {
-  const dir = mkdtempSync(join(tmpdir(), "deathstar-config-"));
+  const dir = scratchDir("config");
   const write = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);

@@ -1,12 +1,12 @@
 /** Existing setups: `existing` config rules, module mode synth, and the adopt file at synth. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "cdktf";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/load.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const FIXTURE_MODULES = "__tests__/fixtures/existing/modules";
 const vpcModule = {
@@ -157,8 +157,7 @@ describe("module mode with a module that provides only the VPC and a public subn
 });
 
 describe("adopt file at synth", () => {
-  const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-synth-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir("adopt-synth");
   const withAdoptFile = (content: unknown) => {
     writeFileSync(join(dir, "adopt.json"), JSON.stringify(content));
     return siteConfig({ existing: { modules: [], adoptFile: "adopt.json" } } as Record<string, unknown>);

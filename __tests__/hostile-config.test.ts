@@ -6,12 +6,12 @@
  * Every file in fixtures/unusual is legitimate, if unusual, and must synthesize.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const REPO = join(import.meta.dirname, "..");
 const CORPUS = join(import.meta.dirname, "fixtures/hostile");
@@ -70,8 +70,7 @@ describe("hostile-config corpus", () => {
   });
 
   describe("through the real synth entry point (the bundle cdktf runs)", () => {
-    const work = mkdtempSync(join(tmpdir(), "deathstar-hostile-"));
-    afterAll(() => rmSync(work, { recursive: true, force: true }));
+    const work = scratchDir("hostile");
 
     it.concurrent.each(files)("exits 1 on %s with the field on stderr, no stack trace, a previous output untouched", async (file) => {
       // A previous good output and nothing else: after a refusal the directory must be exactly as it was.
@@ -89,8 +88,7 @@ describe("hostile-config corpus", () => {
 });
 
 describe("legitimate but unusual configs", () => {
-  const work = mkdtempSync(join(tmpdir(), "deathstar-unusual-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const work = scratchDir("unusual");
 
   it("has at least 10 cases", () => {
     expect(unusual.length).toBeGreaterThanOrEqual(10);

@@ -4,18 +4,18 @@
  * validation, through shellcheck, bash -n, and by running the rendered assignments).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { renderBastionCloudConfigFiles } from "../templates/cloud-init.js";
 import { renderNatInstanceScript } from "../templates/nat-instance.js";
 import { shellAssignments } from "../templates/shell.js";
+import { scratchDir } from "./helpers/processes.js";
 
-const work = mkdtempSync(join(tmpdir(), "deathstar-shell-"));
+const work = scratchDir("shell");
 const canary = join(work, "canary");
 /** Each tries to run `touch <canary>` if it is ever read as shell syntax. */
 const HOSTILE = [
@@ -80,8 +80,6 @@ function shell(command: string, args: string[], input?: string): string {
 }
 
 describe("shell metacharacters", () => {
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
   it("the base config with every optional field set is itself valid", () => {
     expect(() => validateSiteConfig(withOptionals, "test")).not.toThrow();
     expect(fields.length).toBeGreaterThan(50);

@@ -120,11 +120,11 @@ export function tempDir(prefix: string, parent = tmpdir()): TempDir {
 }
 
 /**
- * A {@link tempDir} that vitest removes: made in a test, after that test; made in a describe
- * block's (or the file's) body, after that block's tests and its own afterAll hooks (hooks run in
- * stack order, so a server stopped in an afterAll written below is stopped first).
- * Not for beforeAll/beforeEach hooks, where vitest takes no new hooks, nor inside concurrent tests
- * (the current test is ambiguous there): use tempDir.
+ * A {@link tempDir} that vitest removes: made in a test or its beforeEach, after that test; made
+ * in a describe block's (or the file's) body, after that block's tests and its own afterAll hooks
+ * (hooks run in stack order, so a server stopped in an afterAll written below is stopped first).
+ * Not for beforeAll hooks, where vitest takes no new hooks, nor inside concurrent tests (the
+ * current test is ambiguous there): use tempDir.
  */
 export function scratchDir(prefix: string, parent?: string): string {
   const dir = tempDir(prefix, parent);

@@ -7,9 +7,8 @@
  * security/checkov-skips.yaml fails the test, and so does a skip no scanned configuration needs.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { App } from "cdktf";
@@ -19,6 +18,7 @@ import type { SiteConfig } from "../../config/schema.js";
 import { DeathStarStack, STACK_NAME } from "../../stacks/deathstar.js";
 import { siteConfig, type SynthesizedStack } from "../helpers/synth.js";
 import { CACHE_DIR, toolchain } from "../helpers/toolchain.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -111,13 +111,12 @@ async function startMoto(venv: string, amisFile: string): Promise<{ endpoint: st
 
 describe("checkov on the planned stack", () => {
   const tools = toolchain();
-  const work = mkdtempSync(join(tmpdir(), "deathstar-checkov-"));
+  const work = scratchDir("checkov");
   const skipsNeeded = new Set<string>();
   let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
-  // Registered before any work below, so the scratch dir goes even when synth fails.
+  // Registered before any work below, so moto stops even when synth fails (and before work goes).
   afterAll(async () => {
     await moto?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   /** Environment of tofu: offline provider mirror, shared plugin cache, every AWS call to moto, no real credentials. */

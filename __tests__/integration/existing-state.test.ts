@@ -13,8 +13,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +23,7 @@ import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const execFileAsync = promisify(execFile);
 const FIXTURE = join(REPO_ROOT, "__tests__", "fixtures", "existing");
@@ -35,7 +35,7 @@ const FIXTURE_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliase
 
 let tools: Toolchain;
 let moto: MotoServer;
-let root: string;
+const root = scratchDir("existing");
 
 /** The fixture's module calls as `existing.modules` config: same names, same inputs. */
 const MODULE_MODE = {
@@ -62,7 +62,6 @@ const MODULE_MODE = {
 
 beforeAll(async () => {
   tools = toolchain();
-  root = mkdtempSync(join(tmpdir(), "deathstar-existing-"));
   moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()) });
   cpSync(FIXTURE, join(root, LEGACY_DIR), { recursive: true });
   writeMotoOverride(join(root, LEGACY_DIR), moto.endpoint, tools.awsProviderVersion, FIXTURE_TARGETS);
@@ -73,7 +72,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 /** A copy of the fixture's state under `name`, so each scenario starts from the same old state. */

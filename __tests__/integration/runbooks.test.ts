@@ -13,8 +13,7 @@
  * subcommand exists and takes each flag used.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +24,7 @@ import { REPO_ROOT } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
 import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const execFileAsync = promisify(execFile);
 const THIS_TEST = "__tests__/integration/runbooks.test.ts";
@@ -34,7 +34,7 @@ const REGION = site.aws.region;
 
 let tools: Toolchain;
 let moto: MotoServer;
-let work: string;
+const work = scratchDir("runbooks");
 /** The fresh copy of the repository the blocks run in. */
 let root: string;
 let stackDir: string;
@@ -149,7 +149,6 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
   beforeAll(async () => {
     tools = toolchain();
     await checkAwsCli();
-    work = mkdtempSync(join(tmpdir(), "deathstar-runbooks-"));
     root = join(work, "repo");
     stackDir = join(root, "cdktf.out", "stacks", STACK_NAME);
     await freshCopy(root);
@@ -178,9 +177,8 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
   });
 
   afterAll(async () => {
-    // Whatever a failed step left applied goes with moto; the copy (and its node_modules) with work.
+    // Whatever a failed step left applied goes with moto; the copy (and its node_modules) with work, after this.
     await moto?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it("deploy.md: npm ci and npm run synth in the fresh copy", async () => {

@@ -5,14 +5,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type ConfigError, mergeOverride } from "../config/load.js";
+import { mergeOverride } from "../config/load.js";
 import { SITE_RULES } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
-import { siteConfig, synthStack } from "./helpers/synth.js";
+import { configProblems, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
 
 const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
@@ -156,24 +156,15 @@ describe("rules against the project on disk", () => {
 });
 
 describe("hints fit the field", () => {
-  const problems = (override: Record<string, unknown>) => {
-    try {
-      siteConfig(override);
-    } catch (error) {
-      return (error as ConfigError).problems;
-    }
-    return [];
-  };
-
   it("a reserved node address suggests a node address, a reserved bastion address the bastion's", () => {
-    expect(problems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
+    expect(configProblems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
       "talos.nodeIps.1: 10.20.13.3 is reserved by AWS (first four and last address of 10.20.13.0/24); use a host such as 10.20.13.12",
     ]);
-    expect(problems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
+    expect(configProblems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
   });
 
   it("an overlapping private subnet gets an example that does not overlap", () => {
-    expect(problems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
+    expect(configProblems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
       "network.privateSubnet.cidr: overlaps the public subnet 10.20.13.0/24; pick a disjoint block, e.g. 10.20.14.0/24",
     );
   });

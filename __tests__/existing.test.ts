@@ -5,7 +5,7 @@ import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/load.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
-import { resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
+import { configProblems, resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
 
 const FIXTURE_MODULES = "__tests__/fixtures/existing/modules";
@@ -22,15 +22,7 @@ const bastionModule = {
   outputs: { bastionSecurityGroupId: "bastion_security_group_id", talosNodesSecurityGroupId: "talos_nodes_security_group_id" },
 };
 
-function problems(existing: unknown): string[] {
-  try {
-    siteConfig({ existing } as Record<string, unknown>);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-}
+const problems = (existing: unknown) => configProblems({ existing } as Record<string, unknown>);
 
 function synth(config = siteConfig(), projectRoot?: string): SynthesizedStack {
   return JSON.parse(Testing.synth(new DeathStarStack(Testing.app(), config, { projectRoot }))) as SynthesizedStack;

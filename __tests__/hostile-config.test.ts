@@ -10,8 +10,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
 import { scratchDir } from "./helpers/processes.js";
+import { configRefusal } from "./helpers/synth.js";
 
 const REPO = join(import.meta.dirname, "..");
 const CORPUS = join(import.meta.dirname, "fixtures/hostile");
@@ -26,15 +26,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 /** Fixtures that put a secret into a broken file carry this marker in it. */
 const SECRET = "hunter2";
 
-function refusal(file: string): ConfigError {
-  try {
-    loadSiteConfig({ configFile: join(CORPUS, file) });
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`${file}: expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error(`${file} was accepted`);
-}
+const refusal = (file: string) => configRefusal(join(CORPUS, file));
 
 /** Runs the synth bundle with `configFile`; resolves to the failure, or undefined on success. */
 function synth(configFile: string, outdir: string) {

@@ -7,8 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, onTestFinished } from "vitest";
-import { getCurrentTest } from "vitest/suite";
+import { afterAll, onTestFinished, TestRunner } from "vitest";
 
 /** How long a stopped process gets between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -128,7 +127,7 @@ export function tempDir(prefix: string, parent = tmpdir()): TempDir {
  */
 export function scratchDir(prefix: string, parent?: string): string {
   const dir = tempDir(prefix, parent);
-  if (getCurrentTest()) onTestFinished(dir.remove);
+  if (TestRunner.getCurrentTest()) onTestFinished(dir.remove);
   else afterAll(dir.remove);
   return dir.path;
 }

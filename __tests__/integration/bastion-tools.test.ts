@@ -15,6 +15,7 @@ import { renderBastionCloudConfigFiles, renderBastionUserData } from "../../temp
 import { renderNatInstanceScript, renderNatInstanceUserData } from "../../templates/nat-instance.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
 import { talosAssets } from "../../templates/talos-assets.js";
+import { hostileScripts } from "../helpers/hostile-shell.js";
 import { scratchDir } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
@@ -174,5 +175,16 @@ describe("NAT instance", () => {
     const result = run("shellcheck", ["--severity=style", writeTemp("deathstar-nat-setup", renderNatInstanceScript(input))]);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);
+  });
+});
+
+describe("scripts rendered from hostile values, validation bypassed (__tests__/shell-metacharacters.test.ts)", () => {
+  const canary = join(workDir, "canary");
+
+  it.each(hostileScripts(canary).map((script) => [script.name, script.content] as const))("%s passes shellcheck", (name, content) => {
+    const result = run("shellcheck", ["--shell=bash", "--severity=warning", writeTemp(name, content)]);
+    expect(result.output, name).toBe("");
+    expect(result.status, name).toBe(0);
+    expect(existsSync(canary)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/load.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
+import { ownerLabModules } from "./helpers/owner-lab.js";
 import { configProblems, resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
 
@@ -101,25 +102,7 @@ describe("module mode synth", () => {
 });
 
 describe("module mode with a module that provides only the VPC and a public subnet", () => {
-  const OWNER_MODULES = "__tests__/fixtures/owner-lab/modules";
-  const network = {
-    name: "network",
-    source: `${OWNER_MODULES}/vpc`,
-    inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
-    outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
-  };
-  const jump = {
-    name: "jump",
-    source: `${OWNER_MODULES}/bastion`,
-    inputs: {
-      name: "homelab-jump",
-      vpc_id: { fromModule: "network", output: "vpc_id" },
-      subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
-      ami_id: "ami-0a1b2c3d4e5f60718",
-      ssh_from: ["2001:db8::10/128"],
-    },
-    outputs: {},
-  };
+  const { network, jump } = ownerLabModules("__tests__/fixtures/owner-lab/modules");
   const stack = synth(siteConfig({ network: { nat: "instance" }, existing: { modules: [network, jump] } } as Record<string, unknown>));
   const modules = (stack as unknown as { module: Record<string, Record<string, unknown>> }).module;
 

@@ -22,7 +22,8 @@ import { REPO_ROOT, synthProject } from "../helpers/project.js";
 import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
-import { overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
+import { blockCommandsWith } from "../helpers/docs.js";
+import { overrideForMoto, UserShell, userEnv } from "../helpers/user-shell.js";
 import { scratchDir } from "../helpers/processes.js";
 
 const execFileAsync = promisify(execFile);
@@ -196,7 +197,7 @@ describe.sequential("an existing hand-written setup", () => {
 
     // docs/existing-state.md: the old state forgets what the stack adopted.
     const shell = new UserShell(root, userEnv(tools, moto.endpoint));
-    for (const command of shellBlock(join(REPO_ROOT, "docs", "existing-state.md"), "sh adopt.state-rm.sh").commands) await shell.ok(command);
+    for (const command of blockCommandsWith("docs/existing-state.md", "sh adopt.state-rm.sh")) await shell.ok(command);
     const left = (JSON.parse(readFileSync(join(root, state), "utf8")) as { resources: { module?: string; type: string; name: string }[] }).resources.map(
       (r) => `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`,
     );

@@ -13,18 +13,18 @@
  * subcommand exists and takes each flag used.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STACK_NAME } from "../../stacks/deathstar.js";
 import { blockCommands, docBlock, docFiles, inlineCommands, shellBlocks, type DocBlock } from "../helpers/docs.js";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
-import { REPO_ROOT } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
 import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir } from "../helpers/processes.js";
+import { copyRepository } from "../helpers/user-shell.js";
 
 const execFileAsync = promisify(execFile);
 const THIS_TEST = "__tests__/integration/runbooks.test.ts";
@@ -92,16 +92,6 @@ async function aws(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Copies the repository's files (tracked and new, not ignored) into `to`, without node_modules or outputs. */
-async function freshCopy(to: string): Promise<void> {
-  const { stdout } = await execFileAsync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
-  for (const file of stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(REPO_ROOT, file))) continue; // deleted in the working tree
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    copyFileSync(join(REPO_ROOT, file), join(to, file));
-  }
-}
-
 /**
  * `tofu` on the blocks' PATH: the toolchain's OpenTofu, run with the test-only moto override
  * (provider pinned to the version built, every endpoint on moto) next to cdk.tf.json for the
@@ -151,7 +141,7 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     await checkAwsCli();
     root = join(work, "repo");
     stackDir = join(root, "cdktf.out", "stacks", STACK_NAME);
-    await freshCopy(root);
+    copyRepository(root);
     // Nodes go up and down at their fixed addresses in several runbooks.
     moto = await MotoServer.start(tools.venv, { amis: standInAmis(site), releaseTerminatedAddresses: true });
     const bin = join(work, "bin");
@@ -334,7 +324,7 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
 
   it("ran every block marked for this file", () => {
     const marked = docFiles()
-      .flatMap(shellBlocks)
+      .flatMap((file) => shellBlocks(file))
       .filter((block) => block.marker?.kind === "runs" && block.marker.test === THIS_TEST)
       .map(key);
     expect(marked.filter((block) => !ran.has(block))).toEqual([]);

@@ -134,5 +134,5 @@ export function scratchDir(prefix: string, parent?: string): string {
 
 /** The last lines of a log, for error messages. */
 export function tail(text: string, lines = 40): string {
-  return text.split("\n").slice(-lines).join("\n");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }

@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { scratchDir } from "./processes.js";
+import { scratchDir, tail } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
 import { motoTargets, writeMotoOverride, type TerraformJson } from "./tofu.js";
 import { CACHE_DIR, type Toolchain } from "./toolchain.js";
@@ -41,9 +41,13 @@ export function freshCopy(prefix: string): string {
   return root;
 }
 
-/** The user's environment, pointed at the test's tools and at moto. */
+/**
+ * The user's environment, pointed at the test's tools and at moto: the account is moto, with dummy
+ * keys, no profile and no region (the docs name theirs).
+ */
 export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessEnv {
-  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, DEATHSTAR_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...inherited } = process.env;
+  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, DEATHSTAR_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...inherited } =
+    process.env;
   return {
     ...inherited,
     PATH: `${dirname(toolchain.tofu)}:${process.env.PATH ?? ""}`,
@@ -119,7 +123,7 @@ export class UserShell {
   /** Runs a command that must succeed; the failure message carries its output. */
   async ok(command: string): Promise<string> {
     const result = await this.run(command);
-    if (result.code !== 0) throw new Error(`"${command}" exited ${result.code} in ${this.cwd}:\n${result.output.trimEnd().split("\n").slice(-60).join("\n")}`);
+    if (result.code !== 0) throw new Error(`"${command}" exited ${result.code} in ${this.cwd}:\n${tail(result.output, 60)}`);
     return result.output;
   }
 }

@@ -23,8 +23,8 @@ import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
 import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
-import { scratchDir } from "../helpers/processes.js";
-import { copyRepository } from "../helpers/user-shell.js";
+import { scratchDir, tail } from "../helpers/processes.js";
+import { copyRepository, userEnv } from "../helpers/user-shell.js";
 
 const execFileAsync = promisify(execFile);
 const THIS_TEST = "__tests__/integration/runbooks.test.ts";
@@ -80,10 +80,6 @@ async function runOk(blocks: readonly DocBlock[], cwd: string, options: { comman
   const where = blocks.map((block) => `${key(block)} (${block.heading})`).join(", ");
   expect(result.code, `${where} exited ${result.code}:\n${tail(result.stdout)}\n--- stderr ---\n${tail(result.stderr)}`).toBe(0);
   return result;
-}
-
-function tail(text: string, lines = 40): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 /** The AWS CLI against moto, for the test's own checks (not a doc command). */
@@ -148,22 +144,8 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     mkdirSync(bin);
     writeTofuWrapper(bin, join(work, MOTO_OVERRIDE_FILE));
     mkdirSync(join(CACHE_DIR, "plugin-cache"), { recursive: true });
-    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, ...inherited } = process.env;
-    env = {
-      ...inherited,
-      PATH: `${bin}:${process.env.PATH}`,
-      TF_CLI_CONFIG_FILE: tools.cliConfigFile,
-      TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
-      CHECKPOINT_DISABLE: "1",
-      // The account is moto: dummy keys, no profile, no region (the docs name theirs).
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-    };
+    const user = userEnv(tools, moto.endpoint);
+    env = { ...user, PATH: `${bin}:${user.PATH}` };
   });
 
   afterAll(async () => {

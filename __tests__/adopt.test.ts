@@ -1,13 +1,13 @@
 /** `npm run adopt`: copying an old state into place, reading a v4 state safely, matching its resources to ours, the preflight's rules. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { importId, inlineInstances, matchResources } from "../ops/adopt/match.js";
 import { preflightProblems, type PlanJson } from "../ops/adopt/preflight.js";
 import { readState, StateError, type StateInstance } from "../ops/adopt/state.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const AWS = 'provider["registry.opentofu.org/hashicorp/aws"]';
 
@@ -37,8 +37,7 @@ const LEGACY = {
   ],
 };
 
-const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("adopt");
 function stateFile(name: string, content: unknown): string {
   const path = join(dir, name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
@@ -213,8 +212,7 @@ describe("preflightProblems", () => {
 });
 
 describe("an old ./terraform.tfstate", () => {
-  const project = mkdtempSync(join(tmpdir(), "deathstar-adopt-copy-"));
-  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const project = scratchDir("adopt-copy");
   const adopt = () =>
     spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(import.meta.dirname, "..", "scripts", "adopt.ts")], {
       cwd: project,

@@ -1,7 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { ConfigError } from "../config/load.js";
 import { talosAssets } from "../templates/talos-assets.js";
 import { renderDnsmasqConfig } from "../templates/dnsmasq.js";
 import { renderComposeFile } from "../templates/compose.js";
@@ -9,7 +8,7 @@ import { renderBastionBundle } from "../templates/bundle.js";
 import { renderPiholeHosts } from "../templates/pihole.js";
 import { renderBastionBootScript, renderBastionBootUnit, COMPOSE_PLUGIN } from "../templates/bastion-boot.js";
 import { renderBastionCloudConfigFiles, renderBastionUserData, USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
-import { siteConfig } from "./helpers/synth.js";
+import { configProblems, siteConfig } from "./helpers/synth.js";
 
 const aws = siteConfig();
 const home = siteConfig({}, "home");
@@ -36,16 +35,6 @@ interface ComposeService {
   healthcheck?: { test: string[] };
 }
 const composeServices = (text: string) => (parseYaml(text) as { services: Record<string, ComposeService> }).services;
-
-function configProblems(overrides: Parameters<typeof siteConfig>[0], site: "aws" | "home" = "aws"): string[] {
-  try {
-    siteConfig(overrides, site);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
 
 describe("dnsmasq.conf", () => {
   it("in AWS serves no TFTP by default (EC2 has no PXE), no DNS (Pi-hole has port 53) and no DHCP (the VPC's); home keeps TFTP", () => {

@@ -5,16 +5,15 @@
  * (tsx on the script).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { scratchDir } from "./helpers/processes.js";
 
 const REPO = join(import.meta.dirname, "..");
 const HOSTILE = join(import.meta.dirname, "fixtures/hostile");
-const work = mkdtempSync(join(tmpdir(), "deathstar-cli-errors-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir("cli-errors");
 const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 /** npm script → the file it runs. */

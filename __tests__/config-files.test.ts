@@ -3,34 +3,23 @@
  * JSON and YAML parsing with positions and key paths; nothing from the file's text echoed raw.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readAdoptFile } from "../config/adopt-file.js";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { ConfigError } from "../config/load.js";
 import { ParseError, parseJson, parseYaml, printable } from "../config/parse.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
-import { siteConfig, synthStack } from "./helpers/synth.js";
+import { configRefusal, siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
-const dir = mkdtempSync(join(tmpdir(), "deathstar-config-files-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("config-files");
 const write = (name: string, text: string | Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
 };
-
-function refusal(configFile: string): ConfigError {
-  try {
-    loadSiteConfig({ configFile });
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`${configFile} was accepted`);
-}
 
 describe("special files", () => {
   const fifo = join(dir, "config.json");
@@ -46,13 +35,13 @@ describe("special files", () => {
     ["a directory", dir, /is a directory/],
   ])("refuses %s in well under a second", (_, path, message) => {
     const started = performance.now();
-    const error = refusal(path);
+    const error = configRefusal(path);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^DEATHSTAR_CONFIG: .*${message.source}`))]);
   });
 
   it("refuses text that is not UTF-8", () => {
-    expect(refusal(write("latin1.json", Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]))).problems[0]).toMatch(/is not UTF-8 text/);
+    expect(configRefusal(write("latin1.json", Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]))).problems[0]).toMatch(/is not UTF-8 text/);
   });
 });
 
@@ -128,26 +117,26 @@ describe("echoed text", () => {
 describe("zod's wording replaced", () => {
   it("says what is required when, and what a wrong type should be", () => {
     const s3 = write("s3.json", JSON.stringify({ state: { backend: "s3", bucket: "deathstar-state" } }));
-    expect(refusal(s3).problems).toEqual(['state.key: is required when state.backend is "s3" (a string)', 'state.region: is required when state.backend is "s3" (a string)']);
-    expect(refusal(write("gcs.json", JSON.stringify({ state: { backend: "gcs" } }))).problems).toEqual(['state.backend: must be "local" or "s3"']);
-    expect(refusal(write("arch.json", JSON.stringify({ architecture: "riscv64" }))).problems).toEqual(['architecture: must be one of "arm64", "x86_64"']);
-    expect(refusal(write("inf.yaml", "budget:\n  monthlyUsd: .inf\n")).problems).toEqual(["budget.monthlyUsd: must be a finite number, not Infinity"]);
-    expect(refusal(write("huge.json", '{"usage": {"natGbPerMonth": 1e400}}')).problems).toEqual(["usage.natGbPerMonth: must be a finite number, not Infinity"]);
-    expect(refusal(write("number-name.json", '{"site": {"name": 42}}')).problems).toEqual(["site.name: must be a string, not a number"]);
+    expect(configRefusal(s3).problems).toEqual(['state.key: is required when state.backend is "s3" (a string)', 'state.region: is required when state.backend is "s3" (a string)']);
+    expect(configRefusal(write("gcs.json", JSON.stringify({ state: { backend: "gcs" } }))).problems).toEqual(['state.backend: must be "local" or "s3"']);
+    expect(configRefusal(write("arch.json", JSON.stringify({ architecture: "riscv64" }))).problems).toEqual(['architecture: must be one of "arm64", "x86_64"']);
+    expect(configRefusal(write("inf.yaml", "budget:\n  monthlyUsd: .inf\n")).problems).toEqual(["budget.monthlyUsd: must be a finite number, not Infinity"]);
+    expect(configRefusal(write("huge.json", '{"usage": {"natGbPerMonth": 1e400}}')).problems).toEqual(["usage.natGbPerMonth: must be a finite number, not Infinity"]);
+    expect(configRefusal(write("number-name.json", '{"site": {"name": 42}}')).problems).toEqual(["site.name: must be a string, not a number"]);
   });
 });
 
 describe("one message per problem", () => {
   it("a malformed field gets no derived complaint from a cross-field rule", () => {
     // A Cyrillic "е" in the region: the zone rule would otherwise suggest the homoglyph back.
-    expect(refusal(write("homoglyph.json", JSON.stringify({ aws: { region: "\u0435u-west-1" } }))).problems).toEqual(['aws.region: must be an AWS region such as "eu-west-1"']);
+    expect(configRefusal(write("homoglyph.json", JSON.stringify({ aws: { region: "\u0435u-west-1" } }))).problems).toEqual(['aws.region: must be an AWS region such as "eu-west-1"']);
   });
 
   it("a field gets its first problem only", () => {
-    expect(refusal(write("plus.json", JSON.stringify({ images: { registry: "registry:2.8.3+build1" } }))).problems).toEqual([
+    expect(configRefusal(write("plus.json", JSON.stringify({ images: { registry: "registry:2.8.3+build1" } }))).problems).toEqual([
       'images.registry: must be an image reference such as "registry:2.8.3" or "quay.io/poseidon/matchbox:v0.11.0"',
     ]);
-    expect(refusal(write("fraction.json", JSON.stringify({ services: { matchboxPort: 8080.5 } }))).problems).toEqual(["services.matchboxPort: must be a whole number, not 8080.5"]);
+    expect(configRefusal(write("fraction.json", JSON.stringify({ services: { matchboxPort: 8080.5 } }))).problems).toEqual(["services.matchboxPort: must be a whole number, not 8080.5"]);
   });
 });
 

@@ -2,11 +2,10 @@
  * Each named cross-field rule on its own: the built-in sites pass it, a config that breaks it gets
  * the field path and the fix. Rules that look at the project on disk get a scratch workspace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { type ConfigError, mergeOverride } from "../config/load.js";
+import { describe, expect, it } from "vitest";
+import { mergeOverride } from "../config/load.js";
 import { SITE_RULES } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
@@ -14,7 +13,8 @@ import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { bareMetalTypes } from "../cost/prices.js";
 import { budgetProblem } from "../cost/report.js";
-import { siteConfig, synthStack } from "./helpers/synth.js";
+import { configProblems, siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
 const dhcp = (rangeStart: string, rangeEnd: string) => ({ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart, rangeEnd, router: "10.20.13.254" } } });
@@ -175,19 +175,12 @@ describe("cozystackBundleFitsNodes beyond the built-in sites", () => {
   });
 
   it("is part of loading a config: synth refuses the pair before writing anything", () => {
-    let problems: readonly string[] = [];
-    try {
-      siteConfig({ talos: kvm });
-    } catch (error) {
-      problems = (error as ConfigError).problems;
-    }
-    expect(problems).toEqual([expect.stringMatching(/^talos\.cozystack\.bundle: "paas-full" runs KubeVirt/)]);
+    expect(configProblems({ talos: kvm })).toEqual([expect.stringMatching(/^talos\.cozystack\.bundle: "paas-full" runs KubeVirt/)]);
   });
 });
 
 describe("rules against the project on disk", () => {
-  const root = mkdtempSync(join(tmpdir(), "deathstar-workspace-"));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = scratchDir("workspace");
   const workspace: Workspace = { root, outdir: join(root, "cdktf.out") };
   const local = (path: string) => aws({ state: { backend: "local", path } });
   mkdirSync(join(root, "docs"));
@@ -246,24 +239,15 @@ describe("rules against the project on disk", () => {
 });
 
 describe("hints fit the field", () => {
-  const problems = (override: Record<string, unknown>) => {
-    try {
-      siteConfig(override);
-    } catch (error) {
-      return (error as ConfigError).problems;
-    }
-    return [];
-  };
-
   it("a reserved node address suggests a node address, a reserved bastion address the bastion's", () => {
-    expect(problems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
+    expect(configProblems({ talos: { nodeIps: ["10.20.13.11", "10.20.13.3"] }, usage: { nodesPerSession: 2 } })).toEqual([
       "talos.nodeIps.1: 10.20.13.3 is reserved by AWS (first four and last address of 10.20.13.0/24); use a host such as 10.20.13.12",
     ]);
-    expect(problems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
+    expect(configProblems({ bastion: { privateIp: "10.20.13.255" } })[0]).toMatch(/use a host such as 10\.20\.13\.140$/);
   });
 
   it("an overlapping private subnet gets an example that does not overlap", () => {
-    expect(problems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
+    expect(configProblems({ network: { publicSubnet: { cidr: "10.20.13.0/24" }, natInstance: { eniAddress: "10.20.13.10" } } })).toContain(
       "network.privateSubnet.cidr: overlaps the public subnet 10.20.13.0/24; pick a disjoint block, e.g. 10.20.14.0/24",
     );
   });

@@ -1,25 +1,15 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
+import { ConfigError, loadSiteConfig } from "../config/load.js";
 import { awsSite, homeSite } from "../config/sites.js";
-import { cronProblems, dailyHours, timeZoneProblem } from "../lib/cron.js";
+import { cronProblems, timeZoneProblem } from "../lib/cron.js";
 import { isIpv6HostCidr, parseIpv4Cidr, awsReservedAddresses } from "../lib/net.js";
-
-/** Validates the default AWS site with `override` merged over it and returns the problem lines. */
-function problems(override: Record<string, unknown>): string[] {
-  try {
-    validateSiteConfig(mergeOverride(awsSite, override), "test");
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return [...error.problems];
-  }
-}
+import { scratchDir } from "./helpers/processes.js";
+import { configProblems } from "./helpers/synth.js";
 
 function expectProblem(override: Record<string, unknown>, path: string, text: RegExp): void {
-  const found = problems(override);
+  const found = configProblems(override);
   expect(found.some((p) => p.startsWith(`${path}: `) && text.test(p)), `expected "${path}: ${text}" in:\n${found.join("\n")}`).toBe(true);
 }
 
@@ -38,7 +28,7 @@ describe("built-in sites", () => {
   });
 
   it("accepts every valid NAT mode", () => {
-    for (const nat of ["gateway", "instance"]) expect(problems({ network: { nat } })).toEqual([]);
+    for (const nat of ["gateway", "instance"]) expect(configProblems({ network: { nat } })).toEqual([]);
   });
 
   it("homeSite shares the AWS site's images", () => {
@@ -47,7 +37,7 @@ describe("built-in sites", () => {
 });
 
 describe("override files", () => {
-  const dir = mkdtempSync(join(tmpdir(), "deathstar-config-"));
+  const dir = scratchDir("config");
   const write = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
@@ -142,7 +132,7 @@ describe("validation rules (one per rule)", () => {
     expectProblem({ bastion: { instanceType: "t3.small" } }, "bastion.instanceType", /not a Graviton/);
     expectProblem({ talos: { nodeInstanceType: "m5.large" } }, "talos.nodeInstanceType", /not a Graviton/);
     expectProblem({ network: { natInstance: { instanceType: "t3.nano" } } }, "network.natInstance.instanceType", /not a Graviton/);
-    expect(problems({ architecture: "x86_64", bastion: { instanceType: "t3.small" }, talos: { nodeInstanceType: "t3.large" }, network: { natInstance: { instanceType: "t3.nano" } } })).toEqual([]);
+    expect(configProblems({ architecture: "x86_64", bastion: { instanceType: "t3.small" }, talos: { nodeInstanceType: "t3.large" }, network: { natInstance: { instanceType: "t3.nano" } } })).toEqual([]);
   });
 
   it("CozyStack's amd64 installer is refused on arm64", () => {
@@ -152,7 +142,7 @@ describe("validation rules (one per rule)", () => {
   it("a Talos version other than the pinned CozyStack release's is refused; without CozyStack it is free", () => {
     expectProblem({ talos: { version: "v1.11.5" } }, "talos.version", /does not match CozyStack v0\.41\.11 .*which ships Talos v1\.11\.6; set talos\.version to "v1\.11\.6"/);
     expectProblem({ talos: { cozystack: { version: "v0.40.7" } } }, "talos.cozystack.version", /v0\.41\.11/);
-    expect(problems({ talos: { version: "v1.11.5", cozystack: { enabled: false } } })).toEqual([]);
+    expect(configProblems({ talos: { version: "v1.11.5", cozystack: { enabled: false } } })).toEqual([]);
   });
 
   it("ports do not collide", () => {
@@ -206,7 +196,7 @@ describe("validation rules (one per rule)", () => {
 
   it("the iPXE boot mode needs an AMI id", () => {
     expectProblem({ talos: { boot: "ipxe" } }, "talos.ipxeAmiId", /required when talos\.boot is "ipxe"/);
-    expect(problems({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })).toEqual([]);
+    expect(configProblems({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })).toEqual([]);
   });
 
   it("DHCP needs a range and a router", () => {
@@ -247,7 +237,5 @@ describe("address helpers", () => {
     expect(cronProblems("0 18 * * FRI-MON")[0]).toMatch(/runs backwards/);
     expect(timeZoneProblem("Europe/Dublin")).toBeUndefined();
     expect(timeZoneProblem("Mars/Olympus")).toMatch(/must be an IANA time zone name/);
-    expect(dailyHours("0 18 * * *", "0 23 * * *")).toBe(5);
-    expect(dailyHours("0 22 * * *", "30 1 * * *")).toBe(3.5);
   });
 });

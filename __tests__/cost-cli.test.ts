@@ -1,17 +1,16 @@
 /** The entry points run as the operator runs them: synth's budget guard, `npm run cost`, the teardown plan. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const REPO = resolve(import.meta.dirname, "..");
-const work = mkdtempSync(join(tmpdir(), "deathstar-cost-cli-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir("cost-cli");
 
 function tsx(script: string, args: readonly string[], env: Record<string, string>) {
   const result = spawnSync(process.execPath, ["--import", "tsx", join(REPO, script), ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });

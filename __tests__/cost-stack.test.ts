@@ -3,7 +3,7 @@
  * against a figure computed by hand from the config, the budget resource, and the synth guard.
  */
 import { describe, expect, it } from "vitest";
-import { dailyHours } from "../lib/cron.js";
+import { runningHoursPerWeek } from "../lib/cron.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { nodeTypePresets, nodeTypesToCompare } from "../config/node-type-presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
@@ -46,7 +46,7 @@ describe("the default site", () => {
   it("projects what the documented formula (docs/cost.md) gives from the config values", () => {
     // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule);
     // the NAT instance shares the bastion's schedule. N = node-hours = sessions × hours × nodes.
-    const perDay = dailyHours(config.bastion.schedule.start, config.bastion.schedule.stop)!;
+    const perDay = runningHoursPerWeek(config.bastion.schedule.start, config.bastion.schedule.stop)! / 7;
     const H = (perDay * 730) / 24;
     const natInstance = H * HOURLY[config.network.natInstance.instanceType]! + 8 * GP3 * (H / 730) + H * IPV4;
     const bastion = H * HOURLY[config.bastion.instanceType]! + config.bastion.rootVolumeGb * GP3 * (H / 730);

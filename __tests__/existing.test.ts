@@ -1,12 +1,13 @@
 /** Existing setups: `existing` config rules, module mode synth, and the adopt file at synth. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "cdktf";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/load.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
-import { resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
+import { ownerLabModules } from "./helpers/owner-lab.js";
+import { configProblems, resource, resourceAddresses, siteConfig, type SynthesizedStack } from "./helpers/synth.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const FIXTURE_MODULES = "__tests__/fixtures/existing/modules";
 const vpcModule = {
@@ -22,15 +23,7 @@ const bastionModule = {
   outputs: { bastionSecurityGroupId: "bastion_security_group_id", talosNodesSecurityGroupId: "talos_nodes_security_group_id" },
 };
 
-function problems(existing: unknown): string[] {
-  try {
-    siteConfig({ existing } as Record<string, unknown>);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-}
+const problems = (existing: unknown) => configProblems({ existing } as Record<string, unknown>);
 
 function synth(config = siteConfig(), projectRoot?: string): SynthesizedStack {
   return JSON.parse(Testing.synth(new DeathStarStack(Testing.app(), config, { projectRoot }))) as SynthesizedStack;
@@ -109,25 +102,7 @@ describe("module mode synth", () => {
 });
 
 describe("module mode with a module that provides only the VPC and a public subnet", () => {
-  const OWNER_MODULES = "__tests__/fixtures/owner-lab/modules";
-  const network = {
-    name: "network",
-    source: `${OWNER_MODULES}/vpc`,
-    inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
-    outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
-  };
-  const jump = {
-    name: "jump",
-    source: `${OWNER_MODULES}/bastion`,
-    inputs: {
-      name: "homelab-jump",
-      vpc_id: { fromModule: "network", output: "vpc_id" },
-      subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
-      ami_id: "ami-0a1b2c3d4e5f60718",
-      ssh_from: ["2001:db8::10/128"],
-    },
-    outputs: {},
-  };
+  const { network, jump } = ownerLabModules("__tests__/fixtures/owner-lab/modules");
   const stack = synth(siteConfig({ network: { nat: "instance" }, existing: { modules: [network, jump] } } as Record<string, unknown>));
   const modules = (stack as unknown as { module: Record<string, Record<string, unknown>> }).module;
 
@@ -157,8 +132,7 @@ describe("module mode with a module that provides only the VPC and a public subn
 });
 
 describe("adopt file at synth", () => {
-  const dir = mkdtempSync(join(tmpdir(), "deathstar-adopt-synth-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir("adopt-synth");
   const withAdoptFile = (content: unknown) => {
     writeFileSync(join(dir, "adopt.json"), JSON.stringify(content));
     return siteConfig({ existing: { modules: [], adoptFile: "adopt.json" } } as Record<string, unknown>);

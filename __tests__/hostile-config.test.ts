@@ -6,12 +6,12 @@
  * Every file in fixtures/unusual is legitimate, if unusual, and must synthesize.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadSiteConfig } from "../config/load.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { scratchDir } from "./helpers/processes.js";
+import { configRefusal } from "./helpers/synth.js";
 
 const REPO = join(import.meta.dirname, "..");
 const CORPUS = join(import.meta.dirname, "fixtures/hostile");
@@ -26,15 +26,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 /** Fixtures that put a secret into a broken file carry this marker in it. */
 const SECRET = "hunter2";
 
-function refusal(file: string): ConfigError {
-  try {
-    loadSiteConfig({ configFile: join(CORPUS, file) });
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`${file}: expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error(`${file} was accepted`);
-}
+const refusal = (file: string) => configRefusal(join(CORPUS, file));
 
 /** Runs the synth bundle with `configFile`; resolves to the failure, or undefined on success. */
 function synth(configFile: string, outdir: string) {
@@ -70,8 +62,7 @@ describe("hostile-config corpus", () => {
   });
 
   describe("through the real synth entry point (the bundle cdktf runs)", () => {
-    const work = mkdtempSync(join(tmpdir(), "deathstar-hostile-"));
-    afterAll(() => rmSync(work, { recursive: true, force: true }));
+    const work = scratchDir("hostile");
 
     it.concurrent.each(files)("exits 1 on %s with the field on stderr, no stack trace, a previous output untouched", async (file) => {
       // A previous good output and nothing else: after a refusal the directory must be exactly as it was.
@@ -89,8 +80,7 @@ describe("hostile-config corpus", () => {
 });
 
 describe("legitimate but unusual configs", () => {
-  const work = mkdtempSync(join(tmpdir(), "deathstar-unusual-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const work = scratchDir("unusual");
 
   it("has at least 10 cases", () => {
     expect(unusual.length).toBeGreaterThanOrEqual(10);

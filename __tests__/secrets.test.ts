@@ -4,12 +4,12 @@
  * file), the real synth must write none of them anywhere in cdktf.out, in clear or base64.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { userDataTexts } from "../analysis/rules/no-secrets.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const REPO = join(import.meta.dirname, "..");
 /** A Docker Hub access token; its SSM parameter holds it as "username:token". */
@@ -44,8 +44,7 @@ function filesUnder(dir: string): string[] {
 }
 
 async function synth(configText: string, env: Record<string, string>): Promise<{ code: number; stderr: string; outdir: string }> {
-  const work = mkdtempSync(join(tmpdir(), "deathstar-secrets-"));
-  dirs.push(work);
+  const work = scratchDir("secrets");
   writeFileSync(join(work, "site.yaml"), configText);
   const outdir = join(work, "cdktf.out");
   const result = await promisify(execFile)("npx", ["tsx", "main.ts"], {
@@ -59,11 +58,7 @@ async function synth(configText: string, env: Record<string, string>): Promise<{
   return { ...result, outdir };
 }
 
-const dirs: string[] = [];
-
 describe("secrets", () => {
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
   it("never reach cdktf.out: synth with sample values planted around the SSM parameter names", async () => {
     const config = [
       "# Sample values live in SSM only; they are written here as comments next to the names:",

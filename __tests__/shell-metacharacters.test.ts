@@ -1,32 +1,23 @@
 /**
  * Shell metacharacters never reach a boot script unquoted: the schema refuses them in every string
  * field, and the renderers quote whatever they are given (checked here with values that bypass
- * validation, through shellcheck, bash -n, and by running the rendered assignments).
+ * validation, through bash -n and by running the rendered assignments; shellcheck reads the same
+ * scripts in the integration tests).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, mergeOverride, validateSiteConfig } from "../config/load.js";
-import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
-import { renderBastionCloudConfigFiles } from "../templates/cloud-init.js";
 import { renderNatInstanceScript } from "../templates/nat-instance.js";
 import { shellAssignments } from "../templates/shell.js";
+import { hostileNatInput, hostileScripts, hostileValues } from "./helpers/hostile-shell.js";
+import { scratchDir } from "./helpers/processes.js";
 
-const work = mkdtempSync(join(tmpdir(), "deathstar-shell-"));
+const work = scratchDir("shell");
 const canary = join(work, "canary");
-/** Each tries to run `touch <canary>` if it is ever read as shell syntax. */
-const HOSTILE = [
-  `$(touch ${canary})`,
-  `\`touch ${canary}\``,
-  `'; touch ${canary}; '`,
-  `"; touch ${canary}; "`,
-  `x\ntouch ${canary}`,
-  `\${IFS}|touch ${canary}&`,
-  `* ? [a] ~ ! # \\ > < &&`,
-];
+const HOSTILE = hostileValues(canary);
 
 type Path = (string | number)[];
 
@@ -57,37 +48,11 @@ const fields = [
   ...stringLeaves(SITES.home).map((path) => ["home", SITES.home, path] as const),
 ];
 
-/**
- * The AWS site with a hostile value appended to every free-text field a bastion script can read
- * (addresses stay valid: they feed arithmetic, not text). Bypasses validation on purpose.
- */
-function hostileBastionConfig(value: string): Readonly<SiteConfig> {
-  const c = structuredClone(SITES.aws) as SiteConfig;
-  const poison = (text: string) => `${text}${value}`;
-  c.site.name = poison(c.site.name);
-  c.network.domainName = poison(c.network.domainName);
-  c.images = Object.fromEntries(Object.entries(c.images).map(([k, v]) => [k, poison(v)])) as SiteConfig["images"];
-  c.bastion.tailscale.enabled = true;
-  c.bastion.secrets = { piholeWebPassword: poison(c.bastion.secrets.piholeWebPassword), tailscaleAuthKey: poison(c.bastion.secrets.tailscaleAuthKey) };
-  c.services.registryCaches = c.services.registryCaches.map((cache) => ({
-    ...cache,
-    name: poison(cache.name),
-    upstream: poison(cache.upstream),
-    credentialsParameter: poison(`/deathstar/registry/${cache.name}`),
-  }));
-  c.talos = { ...c.talos, version: poison(c.talos.version), schematicId: poison(c.talos.schematicId), clusterName: poison(c.talos.clusterName) };
-  c.talos.machineConfigUrl = poison("http://10.20.13.140:8080/talos/controlplane.yaml");
-  c.tags = { Owner: value };
-  return c;
-}
-
 function shell(command: string, args: string[], input?: string): string {
   return execFileSync(command, args, { input, encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
 }
 
 describe("shell metacharacters", () => {
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
   it("the base config with every optional field set is itself valid", () => {
     expect(() => validateSiteConfig(withOptionals, "test")).not.toThrow();
     expect(fields.length).toBeGreaterThan(50);
@@ -110,15 +75,8 @@ describe("shell metacharacters", () => {
   );
 
   describe("rendered unvalidated into the NAT instance script", () => {
-    const input = { eniAddress: HOSTILE[0]!, vpcCidr: HOSTILE.slice(1, 4).join(""), publicSubnetRouter: HOSTILE.slice(4).join("") };
+    const input = hostileNatInput(canary);
     const script = renderNatInstanceScript(input);
-
-    it("passes shellcheck and bash -n", () => {
-      const file = join(work, "nat-instance.sh");
-      writeFileSync(file, script);
-      expect(shell("bash", ["-n", file])).toBe("");
-      expect(shell("shellcheck", ["--shell=bash", "--severity=warning", file])).toBe("");
-    });
 
     it("keeps every value literal when the assignments run", () => {
       const assignments = shellAssignments({ ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter });
@@ -129,21 +87,19 @@ describe("shell metacharacters", () => {
     });
   });
 
-  describe("rendered unvalidated into the bastion's cloud-init scripts", () => {
-    const scripts = renderBastionCloudConfigFiles(hostileBastionConfig(HOSTILE.join(""))).filter(
-      (file) => file.path.endsWith(".sh") || file.content.startsWith("#!/bin/bash"),
-    );
+  // shellcheck reads the same scripts in __tests__/integration/bastion-tools.test.ts (it is not an npm package).
+  describe("rendered unvalidated into every shell script", () => {
+    const scripts = hostileScripts(canary);
 
-    it("renders at least the boot script and the Talos asset fetcher", () => {
-      expect(scripts.length).toBeGreaterThanOrEqual(2);
+    it("covers the NAT setup, the boot script and the Talos asset fetcher", () => {
+      expect(scripts.length).toBeGreaterThanOrEqual(3);
     });
 
-    it.each(scripts.map((file) => [file.path, file.content] as const))("%s passes shellcheck and bash -n", (path, content) => {
+    it.each(scripts.map((script) => [script.name, script.content] as const))("%s passes bash -n", (name, content) => {
       expect(content, "the hostile values must reach the script for this test to mean anything").toContain(`touch ${canary}`);
-      const file = join(work, path.replace(/\//g, "_"));
+      const file = join(work, name);
       writeFileSync(file, content);
       expect(shell("bash", ["-n", file])).toBe("");
-      expect(shell("shellcheck", ["--shell=bash", "--severity=warning", file])).toBe("");
     });
   });
 });

@@ -3,11 +3,11 @@
  * nothing, and a new output keeps what `tofu init` made in the old one.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderJsonSchema, SCHEMA_FILE } from "../scripts/schema.js";
+import { scratchDir } from "./helpers/processes.js";
 
 const repo = join(import.meta.dirname, "..");
 
@@ -22,7 +22,7 @@ function synth(outdir: string, configFile?: string, cwd = repo) {
 }
 
 describe("synth entry point", () => {
-  const work = mkdtempSync(join(tmpdir(), "deathstar-synth-"));
+  const work = scratchDir("synth");
   const outdir = join(work, "cdktf.out");
 
   it("writes cdktf.out/stacks/deathstar/cdk.tf.json for the default site", () => {

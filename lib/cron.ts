@@ -75,19 +75,6 @@ export function timeZoneProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Hours per day a start/stop pair keeps something running, for daily schedules of the form "M H * * *". */
-export function dailyHours(start: string, stop: string): number | undefined {
-  const parse = (cron: string) => {
-    const [minute, hour, dom, month, dow] = cron.trim().split(/\s+/);
-    if (dom !== "*" || month !== "*" || !/^\d+$/.test(minute ?? "") || !/^\d+$/.test(hour ?? "")) return undefined;
-    return { minutes: Number(hour) * 60 + Number(minute), dow: dow ?? "*" };
-  };
-  const a = parse(start);
-  const b = parse(stop);
-  if (!a || !b || a.dow !== b.dow) return undefined;
-  return (((b.minutes - a.minutes) % 1440) + 1440) % 1440 / 60;
-}
-
 const MINUTES_PER_WEEK = 7 * 1440;
 
 /** Every value a field matches ("*", lists, ranges, steps, names); day-of-week 7 folds onto 0 (Sunday). */

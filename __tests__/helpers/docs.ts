@@ -56,9 +56,9 @@ function parseMarker(previous: string | undefined): { marker?: DocMarker; marker
   return { marker: kind === "runs" ? { kind, test: value } : { kind, reason: value } };
 }
 
-/** Every fenced block of `file` in a shell language, in document order. */
-export function shellBlocks(file: string): DocBlock[] {
-  const lines = readFileSync(join(REPO_ROOT, file), "utf8").split("\n");
+/** Every fenced block of `file` in a shell language, in document order; `root` is the repository (or a copy of it) to read. */
+export function shellBlocks(file: string, root = REPO_ROOT): DocBlock[] {
+  const lines = readFileSync(join(root, file), "utf8").split("\n");
   const blocks: DocBlock[] = [];
   let heading = "";
   for (let i = 0; i < lines.length; i++) {
@@ -100,6 +100,19 @@ export function docBlock(file: string, heading: string, index = 0): DocBlock {
     throw new Error(`${file} has no shell block #${index} under "${heading}"; sections with shell blocks: ${sections}`);
   }
   return found;
+}
+
+/**
+ * The commands of the one shell block of `file` with a command that starts with `command`, read
+ * from the repository at `root` (a fresh copy reads its own docs), for a test that follows a
+ * runbook command by command. Throws unless exactly one block has such a command.
+ */
+export function blockCommandsWith(file: string, command: string, root = REPO_ROOT): string[] {
+  const found = shellBlocks(file, root)
+    .map((block) => blockCommands(block.text))
+    .filter((commands) => commands.some((line) => line.startsWith(command)));
+  if (found.length !== 1) throw new Error(`${file}: expected one shell block with a command starting "${command}", found ${found.length}`);
+  return found[0]!;
 }
 
 /**

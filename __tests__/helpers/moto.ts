@@ -3,15 +3,14 @@
  * polled until it answers, stopped (SIGTERM, then SIGKILL) even when the tests fail.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { SiteConfig } from "../../config/schema.js";
 import { TALOS_AMI_OWNER } from "../../constructs/talos-nodes.js";
 import { talosArch } from "../../templates/talos-assets.js";
+import { freePort, tempDir, type TempDir } from "./processes.js";
 
 const execFileAsync = promisify(execFile);
 const HOST = "127.0.0.1";
@@ -95,16 +94,16 @@ export class MotoServer {
     /** Base URL every AWS endpoint of the provider points at. */
     readonly endpoint: string,
     private readonly output: { text: string },
-    private readonly scratch: string,
+    private readonly scratch: TempDir,
   ) {}
 
   static async start(venv: string, options: MotoOptions = {}): Promise<MotoServer> {
     const port = await freePort();
     const output = { text: "" };
-    const scratch = mkdtempSync(join(tmpdir(), "deathstar-moto-"));
+    const scratch = tempDir("moto");
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" };
     if (options.amis) {
-      const amisFile = join(scratch, "amis.json");
+      const amisFile = join(scratch.path, "amis.json");
       writeFileSync(amisFile, JSON.stringify(options.amis.map(motoAmiRecord)));
       Object.assign(env, { MOTO_AMIS_PATH: amisFile, MOTO_ENABLE_AMI_VALIDATION: "true" });
     }
@@ -174,7 +173,7 @@ export class MotoServer {
       await exited;
       clearTimeout(timer);
     }
-    rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch.remove();
   }
 }
 
@@ -193,16 +192,4 @@ function motoAmiRecord(ami: MotoAmi): Record<string, unknown> {
     tags: {},
     ...ami,
   };
-}
-
-/** A port nothing listens on right now (the kernel picks it; moto binds it a moment later). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }

@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, onTestFinished, TestRunner } from "vitest";
 
 /** How long a stopped process gets between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -102,13 +103,36 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A fresh private directory and its remover. */
-export function tempDir(prefix: string): { readonly path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), `deathstar-${prefix}-`));
+export interface TempDir {
+  readonly path: string;
+  /** Removes the directory and everything in it; safe to call twice. */
+  remove(): void;
+}
+
+/**
+ * A fresh private directory `deathstar-<prefix>-XXXXXX` (in the system temp dir, or in `parent`)
+ * and its remover, for an owner that removes it itself: a helper object, a beforeAll/afterAll pair.
+ */
+export function tempDir(prefix: string, parent = tmpdir()): TempDir {
+  const path = mkdtempSync(join(parent, `deathstar-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A {@link tempDir} that vitest removes: made in a test or its beforeEach, after that test; made
+ * in a describe block's (or the file's) body, after that block's tests and its own afterAll hooks
+ * (hooks run in stack order, so a server stopped in an afterAll written below is stopped first).
+ * Not for beforeAll hooks, where vitest takes no new hooks, nor inside concurrent tests (the
+ * current test is ambiguous there): use tempDir.
+ */
+export function scratchDir(prefix: string, parent?: string): string {
+  const dir = tempDir(prefix, parent);
+  if (TestRunner.getCurrentTest()) onTestFinished(dir.remove);
+  else afterAll(dir.remove);
+  return dir.path;
 }
 
 /** The last lines of a log, for error messages. */
 export function tail(text: string, lines = 40): string {
-  return text.split("\n").slice(-lines).join("\n");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }

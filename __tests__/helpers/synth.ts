@@ -1,6 +1,6 @@
 /** Test helpers: build a validated config from overrides and synthesize the stack to parsed JSON. */
 import { Testing } from "cdktf";
-import { mergeOverride, validateSiteConfig } from "../../config/load.js";
+import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../../config/load.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { SITES, type SiteName } from "../../config/sites.js";
 import { DeathStarStack } from "../../stacks/deathstar.js";
@@ -9,6 +9,28 @@ export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T e
 
 export function siteConfig(overrides: DeepPartial<SiteConfig> | Record<string, unknown> = {}, site: SiteName = "aws"): Readonly<SiteConfig> {
   return validateSiteConfig(mergeOverride(SITES[site], overrides), "test");
+}
+
+/** The problem lines validation reports for `overrides` over a built-in site; empty when the config is valid. */
+export function configProblems(overrides: DeepPartial<SiteConfig> | Record<string, unknown> = {}, site: SiteName = "aws"): string[] {
+  try {
+    siteConfig(overrides, site);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+}
+
+/** The ConfigError that loading the override file `configFile` raises; fails the test when the file is accepted. */
+export function configRefusal(configFile: string): ConfigError {
+  try {
+    loadSiteConfig({ configFile });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw new Error(`${configFile}: expected a ConfigError, got ${String(error)}`);
+  }
+  throw new Error(`${configFile} was accepted`);
 }
 
 export interface SynthesizedStack {

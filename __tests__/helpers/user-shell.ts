@@ -1,12 +1,12 @@
 /**
  * A user at a shell in a fresh copy of the repository: commands read out of the docs' shell blocks
- * run one by one through bash, `cd` carries over between them as in a terminal, and a prompt
- * (`tofu apply` asking "Enter a value:") is answered "yes" as the user would type it.
+ * (helpers/docs.ts) run one by one through bash, `cd` carries over between them as in a terminal,
+ * and a prompt (`tofu apply` asking "Enter a value:") is answered "yes" as the user would type it.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { scratchDir, tail } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
 import { motoTargets, writeMotoOverride, type TerraformJson } from "./tofu.js";
 import { CACHE_DIR, type Toolchain } from "./toolchain.js";
@@ -15,25 +15,39 @@ import { CACHE_DIR, type Toolchain } from "./toolchain.js";
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * A copy of what a clone holds (`git ls-files`, as in the working tree) in a new temporary
- * directory. node_modules is a symlink to this checkout's: `npm ci` from the same
- * package-lock.json would install the same 900 MB again, minutes on a shared machine, and
- * nothing the journey checks depends on where the packages sit.
+ * Copies what a clone of the working tree would hold into `to`: the files git tracks and the new
+ * ones it does not ignore, as they are on disk (deleted ones left out), without node_modules or
+ * outputs.
+ */
+export function copyRepository(to: string): void {
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  for (const file of files.split("\0").filter(Boolean)) {
+    if (!existsSync(join(REPO_ROOT, file))) continue;
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(join(REPO_ROOT, file), join(to, file));
+  }
+}
+
+/**
+ * {@link copyRepository} into a scratch directory removed after the test. node_modules is a
+ * symlink to this checkout's: `npm ci` from the same package-lock.json would install the same
+ * 900 MB again, minutes on a shared machine, and nothing the journey checks depends on where the
+ * packages sit.
  */
 export function freshCopy(prefix: string): string {
-  const root = mkdtempSync(join(tmpdir(), prefix));
-  const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
-  for (const file of files) {
-    mkdirSync(dirname(join(root, file)), { recursive: true });
-    cpSync(join(REPO_ROOT, file), join(root, file));
-  }
+  const root = scratchDir(prefix);
+  copyRepository(root);
   symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"));
   return root;
 }
 
-/** The user's environment, pointed at the test's tools and at moto. */
+/**
+ * The user's environment, pointed at the test's tools and at moto: the account is moto, with dummy
+ * keys, no profile and no region (the docs name theirs).
+ */
 export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessEnv {
-  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, DEATHSTAR_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...inherited } = process.env;
+  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, DEATHSTAR_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...inherited } =
+    process.env;
   return {
     ...inherited,
     PATH: `${dirname(toolchain.tofu)}:${process.env.PATH ?? ""}`,
@@ -54,52 +68,6 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
 export function overrideForMoto(stackDir: string, endpoint: string, toolchain: Toolchain): void {
   const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
   writeMotoOverride(stackDir, endpoint, toolchain.awsProviderVersion, motoTargets(json));
-}
-
-export interface DocBlock {
-  /** The marker line before the fence (`<!-- runs: … -->`), or "" when there is none. */
-  readonly marker: string;
-  /** Commands: comment-only lines dropped, `\` continuations and here-documents kept whole. */
-  readonly commands: readonly string[];
-}
-
-/** The ```sh / ```bash / ```console blocks of a markdown file, in order. */
-export function shellBlocks(markdownFile: string): DocBlock[] {
-  const lines = readFileSync(markdownFile, "utf8").split("\n");
-  const blocks: DocBlock[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^```(sh|bash|console)\s*$/.test(lines[i]!)) continue;
-    const marker = /^<!--.*-->$/.test(lines[i - 1] ?? "") ? lines[i - 1]! : "";
-    const body: string[] = [];
-    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    blocks.push({ marker, commands: commandsOf(body) });
-  }
-  return blocks;
-}
-
-/** The one block of `markdownFile` whose commands include `firstCommand` (a prefix of a command). */
-export function shellBlock(markdownFile: string, firstCommand: string): DocBlock {
-  const found = shellBlocks(markdownFile).filter((block) => block.commands.some((command) => command.startsWith(firstCommand)));
-  if (found.length !== 1) throw new Error(`${markdownFile}: expected one shell block with "${firstCommand}", found ${found.length}`);
-  return found[0]!;
-}
-
-function commandsOf(body: readonly string[]): string[] {
-  const commands: string[] = [];
-  for (let i = 0; i < body.length; i++) {
-    let command = body[i]!.replace(/^\$ /, "");
-    if (/^\s*(#.*)?$/.test(command)) continue;
-    while (command.endsWith("\\") && i + 1 < body.length) command = `${command.slice(0, -1)}${body[++i]}`;
-    const heredoc = /<<-?\s*'?"?([A-Za-z_]+)'?"?/.exec(command);
-    if (heredoc) {
-      while (i + 1 < body.length) {
-        command += `\n${body[++i]}`;
-        if (body[i]!.trim() === heredoc[1]) break;
-      }
-    }
-    commands.push(command);
-  }
-  return commands;
 }
 
 export interface CommandResult {
@@ -155,7 +123,7 @@ export class UserShell {
   /** Runs a command that must succeed; the failure message carries its output. */
   async ok(command: string): Promise<string> {
     const result = await this.run(command);
-    if (result.code !== 0) throw new Error(`"${command}" exited ${result.code} in ${this.cwd}:\n${result.output.trimEnd().split("\n").slice(-60).join("\n")}`);
+    if (result.code !== 0) throw new Error(`"${command}" exited ${result.code} in ${this.cwd}:\n${tail(result.output, 60)}`);
     return result.output;
   }
 }

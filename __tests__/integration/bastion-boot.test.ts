@@ -4,12 +4,12 @@
  * files and log every call. Each step runs twice; the second run must change nothing.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { siteConfig } from "../helpers/synth.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const script = renderBastionBootScript(siteConfig());
 
@@ -67,12 +67,11 @@ let state = "";
 let bootFile = "";
 
 beforeEach(() => {
-  state = mkdtempSync(join(tmpdir(), "deathstar-boot-"));
+  state = scratchDir("boot");
   bootFile = join(state, "deathstar-bastion-boot");
   writeFileSync(bootFile, script);
   writeFileSync(join(state, "calls"), "");
 });
-afterEach(() => rmSync(state, { recursive: true, force: true }));
 
 /** Runs `body` after sourcing the script and the stubs; returns its status, output and the calls it made. */
 function step(body: string): { status: number | null; output: string; calls: string[] } {

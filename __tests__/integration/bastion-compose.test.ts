@@ -4,20 +4,19 @@
  * env files and relative paths as Compose resolves them from the bundle dir.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "../../templates/pihole.js";
 import { TAILSCALE_SECRETS_ENV_FILE } from "../../templates/compose.js";
 import { toolchain } from "../helpers/toolchain.js";
 import { siteConfig } from "../helpers/synth.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const composeCheck = toolchain().composeCheck;
-const workDir = mkdtempSync(join(tmpdir(), "deathstar-compose-"));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+const workDir = scratchDir("compose");
 
 interface LoadedProject {
   name: string;

@@ -5,10 +5,9 @@
  * The Talos asset script runs for real, with `curl` replaced by a stand-in serving local files.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
@@ -16,10 +15,11 @@ import { renderBastionCloudConfigFiles, renderBastionUserData } from "../../temp
 import { renderNatInstanceScript, renderNatInstanceUserData } from "../../templates/nat-instance.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
 import { talosAssets } from "../../templates/talos-assets.js";
+import { hostileScripts } from "../helpers/hostile-shell.js";
+import { scratchDir } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
-const workDir = mkdtempSync(join(tmpdir(), "deathstar-bastion-tools-"));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+const workDir = scratchDir("bastion-tools");
 
 const sites: [string, Readonly<SiteConfig>][] = [
   ["aws", siteConfig()],
@@ -179,5 +179,16 @@ describe("NAT instance", () => {
     const result = run("shellcheck", ["--severity=style", writeTemp("deathstar-nat-setup", renderNatInstanceScript(input))]);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);
+  });
+});
+
+describe("scripts rendered from hostile values, validation bypassed (__tests__/shell-metacharacters.test.ts)", () => {
+  const canary = join(workDir, "canary");
+
+  it.each(hostileScripts(canary).map((script) => [script.name, script.content] as const))("%s passes shellcheck", (name, content) => {
+    const result = run("shellcheck", ["--shell=bash", "--severity=warning", writeTemp(name, content)]);
+    expect(result.output, name).toBe("");
+    expect(result.status, name).toBe(0);
+    expect(existsSync(canary)).toBe(false);
   });
 });

@@ -6,10 +6,8 @@
  * the AMI lookups are read during plan). Any failed check that is not in
  * security/checkov-skips.yaml fails the test, and so does a skip no scanned configuration needs.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { App } from "cdktf";
@@ -19,6 +17,9 @@ import type { SiteConfig } from "../../config/schema.js";
 import { DeathStarStack, STACK_NAME } from "../../stacks/deathstar.js";
 import { siteConfig, type SynthesizedStack } from "../helpers/synth.js";
 import { CACHE_DIR, toolchain } from "../helpers/toolchain.js";
+import { MotoServer, type MotoAmi } from "../helpers/moto.js";
+import { scratchDir } from "../helpers/processes.js";
+import { userEnv } from "../helpers/user-shell.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -52,9 +53,9 @@ interface AmiLookup {
 
 /**
  * moto knows no third-party images (Sidero's Talos AMIs, an imported iPXE AMI): one image per
- * `data.aws_ami` lookup of the stacks, matching its owner and filters, in moto's AMI file format.
+ * `data.aws_ami` lookup of the stacks, matching its owner and filters.
  */
-function amisFor(stacks: readonly SynthesizedStack[]): object[] {
+function amisFor(stacks: readonly SynthesizedStack[]): MotoAmi[] {
   const lookups = stacks.flatMap((stack) => Object.values(stack.data?.aws_ami ?? {}) as AmiLookup[]);
   return lookups.map((lookup, i) => {
     const filter = (name: string) => lookup.filter?.find((f) => f.name === name)?.values[0];
@@ -63,80 +64,26 @@ function amisFor(stacks: readonly SynthesizedStack[]): object[] {
       name: (filter("name") ?? `lookup-${i}`).replace(/\*/g, "x"),
       description: "stand-in for a lookup of the synthesized stack",
       owner_id: lookup.owners?.find((owner) => /^\d{12}$/.test(owner)) ?? "123456789012",
-      architecture: filter("architecture") ?? "arm64",
+      architecture: filter("architecture") === "x86_64" ? "x86_64" : "arm64",
       root_device_name: "/dev/xvda",
-      root_device_type: "ebs",
-      virtualization_type: "hvm",
-      hypervisor: "xen",
-      image_type: "machine",
-      state: "available",
-      public: true,
-      platform: null,
-      sriov: "simple",
-      tags: {},
     };
   });
-}
-
-/** moto's server on a free loopback port, serving `amis` as its image list, until stop(). */
-async function startMoto(venv: string, amisFile: string): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer().once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
-    });
-  });
-  const child: ChildProcess = spawn(join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
-    stdio: "ignore",
-    env: { ...process.env, MOTO_AMIS_PATH: amisFile },
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-    if (child.exitCode !== null) break;
-    const ready = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    if (ready) return { endpoint, stop };
-  }
-  await stop();
-  throw new Error(`moto_server did not start on ${endpoint}`);
 }
 
 describe("checkov on the planned stack", () => {
   const tools = toolchain();
-  const work = mkdtempSync(join(tmpdir(), "deathstar-checkov-"));
+  const work = scratchDir("checkov");
   const skipsNeeded = new Set<string>();
-  let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
-  // Registered before any work below, so the scratch dir goes even when synth fails.
+  let moto: MotoServer | undefined;
+  // Registered before any work below, so moto stops even when synth fails (and before work goes).
   afterAll(async () => {
     await moto?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   /** Environment of tofu: offline provider mirror, shared plugin cache, every AWS call to moto, no real credentials. */
   const tofuEnv = (): NodeJS.ProcessEnv => {
-    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...inherited } = process.env;
     mkdirSync(join(CACHE_DIR, "plugin-cache"), { recursive: true });
-    return {
-      ...inherited,
-      TF_CLI_CONFIG_FILE: tools.cliConfigFile,
-      TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
-      TF_IN_AUTOMATION: "1",
-      CHECKPOINT_DISABLE: "1",
-      AWS_ENDPOINT_URL: moto!.endpoint,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-    };
+    return { ...userEnv(tools, moto!.endpoint), TF_IN_AUTOMATION: "1" };
   };
   const tofu = (dir: string, args: string[]) =>
     run(tools.tofu, args, { cwd: dir, env: tofuEnv(), timeout: 600_000, maxBuffer: 256 * 1024 * 1024 }).catch((error: { stderr?: string; message: string }) => {
@@ -164,9 +111,7 @@ describe("checkov on the planned stack", () => {
   const synthesized = stackDirs.map((dir) => JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as SynthesizedStack);
 
   beforeAll(async () => {
-    const amisFile = join(work, "amis.json");
-    writeFileSync(amisFile, JSON.stringify(amisFor(synthesized)));
-    moto = await startMoto(tools.venv, amisFile);
+    moto = await MotoServer.start(tools.venv, { amis: amisFor(synthesized) });
   });
 
   it("has a one-line reason for every skip, and no duplicates", () => {

@@ -13,8 +13,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +22,9 @@ import { REPO_ROOT, synthProject } from "../helpers/project.js";
 import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
-import { overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
+import { blockCommandsWith } from "../helpers/docs.js";
+import { overrideForMoto, UserShell, userEnv } from "../helpers/user-shell.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const execFileAsync = promisify(execFile);
 const FIXTURE = join(REPO_ROOT, "__tests__", "fixtures", "existing");
@@ -35,7 +36,7 @@ const FIXTURE_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliase
 
 let tools: Toolchain;
 let moto: MotoServer;
-let root: string;
+const root = scratchDir("existing");
 
 /** The fixture's module calls as `existing.modules` config: same names, same inputs. */
 const MODULE_MODE = {
@@ -62,7 +63,6 @@ const MODULE_MODE = {
 
 beforeAll(async () => {
   tools = toolchain();
-  root = mkdtempSync(join(tmpdir(), "deathstar-existing-"));
   moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()) });
   cpSync(FIXTURE, join(root, LEGACY_DIR), { recursive: true });
   writeMotoOverride(join(root, LEGACY_DIR), moto.endpoint, tools.awsProviderVersion, FIXTURE_TARGETS);
@@ -73,7 +73,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 /** A copy of the fixture's state under `name`, so each scenario starts from the same old state. */
@@ -198,7 +197,7 @@ describe.sequential("an existing hand-written setup", () => {
 
     // docs/existing-state.md: the old state forgets what the stack adopted.
     const shell = new UserShell(root, userEnv(tools, moto.endpoint));
-    for (const command of shellBlock(join(REPO_ROOT, "docs", "existing-state.md"), "sh adopt.state-rm.sh").commands) await shell.ok(command);
+    for (const command of blockCommandsWith("docs/existing-state.md", "sh adopt.state-rm.sh")) await shell.ok(command);
     const left = (JSON.parse(readFileSync(join(root, state), "utf8")) as { resources: { module?: string; type: string; name: string }[] }).resources.map(
       (r) => `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`,
     );

@@ -23,17 +23,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
-import { REPO_ROOT, synthProject } from "../helpers/project.js";
+import { OWNER_LAB_DIR, ownerLabModules } from "../helpers/owner-lab.js";
+import { synthProject } from "../helpers/project.js";
 import { planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
-import { freshCopy, overrideForMoto, shellBlock, UserShell, userEnv } from "../helpers/user-shell.js";
+import { blockCommandsWith } from "../helpers/docs.js";
+import { freshCopy, overrideForMoto, UserShell, userEnv } from "../helpers/user-shell.js";
 
 const STACK_DIR = join("cdktf.out", "stacks", "deathstar");
 const REGION = siteConfig().aws.region;
 
 let tools: Toolchain;
 let moto: MotoServer;
-const roots: string[] = [];
 
 beforeAll(async () => {
   tools = toolchain();
@@ -43,30 +44,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
-
-function copyOfRepo(): string {
-  const root = freshCopy("deathstar-journey-");
-  roots.push(root);
-  return root;
-}
 
 describe.sequential("the README's journey in a fresh copy", () => {
   it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async () => {
-    const root = copyOfRepo();
-    const readme = join(root, "README.md");
+    const root = freshCopy("journey");
     const user = new UserShell(root, userEnv(tools, moto.endpoint));
     const stackDir = join(root, STACK_DIR);
     let applied = false;
     try {
       // "npm ci && npm run synth": node_modules is already in place (see freshCopy).
-      const [install] = shellBlock(readme, "npm ci && npm run synth").commands;
+      const [install] = blockCommandsWith("README.md", "npm ci && npm run synth", root);
       expect(install).toMatch(/^npm ci && npm run synth\b/);
       expect(await user.ok(install!.replace(/^npm ci && /, ""))).toMatch(/projected/i);
       overrideForMoto(stackDir, moto.endpoint, tools);
 
-      const deploy = shellBlock(readme, "tofu init").commands;
+      const deploy = blockCommandsWith("README.md", "tofu init", root);
       expect(deploy).toEqual(["cd cdktf.out/stacks/deathstar", "tofu init", "tofu plan", "tofu apply"]);
       for (const command of deploy) {
         if (command === "tofu apply") applied = true;
@@ -83,10 +76,10 @@ describe.sequential("the README's journey in a fresh copy", () => {
       const replan = await user.run("tofu plan -detailed-exitcode -input=false");
       expect(replan.code, `no re-init, no changes:\n${replan.output}`).toBe(0);
 
-      const [cost, teardown] = shellBlock(readme, "npm run cost").commands;
+      const [cost, teardown] = blockCommandsWith("README.md", "npm run cost", root);
       expect(await user.ok(cost!)).toMatch(/total/i);
 
-      const talos = shellBlock(readme, "tofu apply -var talos_node_count=3").commands;
+      const talos = blockCommandsWith("README.md", "tofu apply -var talos_node_count=3", root);
       expect(talos.map((c) => c.replace(/\s+#.*$/, ""))).toEqual(["tofu apply -var talos_node_count=3", "npm run render:talos -- --out talos", "tofu apply -var talos_node_count=0"]);
       await user.ok(talos[0]!);
       expect((await moto.inventory(REGION)).instances, "three Talos nodes").toHaveLength(3);
@@ -98,7 +91,7 @@ describe.sequential("the README's journey in a fresh copy", () => {
       expect(teardown).toMatch(/^npm run teardown\b/);
       expect(await user.ok(teardown!)).toMatch(/Still billed after "pause"/);
 
-      const destroy = shellBlock(join(root, "docs", "teardown.md"), "tofu -chdir=cdktf.out/stacks/deathstar destroy").commands.find(
+      const destroy = blockCommandsWith("docs/teardown.md", "tofu -chdir=cdktf.out/stacks/deathstar destroy", root).find(
         (c) => c === "tofu -chdir=cdktf.out/stacks/deathstar destroy",
       );
       await user.ok("cd ../../..");
@@ -114,6 +107,22 @@ describe.sequential("the README's journey in a fresh copy", () => {
 
 /** What the old lab calls (it has no synthesized JSON to derive it from): one default provider. */
 const OWNER_LAB_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
+
+/**
+ * A fresh copy, on a reset moto, with the owner's hand-written lab (__tests__/fixtures/owner-lab)
+ * in its legacy/ folder, applied with its own local state: where either journey over the lab starts.
+ */
+async function freshCopyWithOwnerLab(): Promise<{ root: string; stackDir: string; legacyDir: string }> {
+  await moto.reset();
+  const root = freshCopy("journey");
+  const legacyDir = join(root, "legacy");
+  cpSync(OWNER_LAB_DIR, legacyDir, { recursive: true });
+  writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
+  const legacy = new Tofu(tools, legacyDir);
+  await legacy.init();
+  await legacy.apply();
+  return { root, stackDir: join(root, STACK_DIR), legacyDir };
+}
 
 interface StateFile {
   resources: { module?: string; type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
@@ -131,18 +140,7 @@ function sha256(path: string): string {
 
 describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", () => {
   it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async () => {
-    await moto.reset();
-    const root = copyOfRepo();
-    const doc = join(root, "docs/existing-state.md");
-    const legacyDir = join(root, "legacy");
-    const stackDir = join(root, STACK_DIR);
-
-    // Before the journey: the owner's lab, applied by hand with its own local state.
-    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
-    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
-    const legacy = new Tofu(tools, legacyDir);
-    await legacy.init();
-    await legacy.apply();
+    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab();
     const oldState = join(legacyDir, "terraform.tfstate");
     const oldIds = idsOf(oldState);
     const oldStateHash = sha256(oldState);
@@ -154,7 +152,7 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
     const user = new UserShell(root, userEnv(tools, moto.endpoint));
     let applied = false;
     try {
-      const adoptBlock = shellBlock(doc, "npm run adopt").commands;
+      const adoptBlock = blockCommandsWith("docs/existing-state.md", "npm run adopt", root);
       let adoptOutput = "";
       for (const command of adoptBlock) adoptOutput += await user.ok(command);
       expect(adoptOutput).toMatch(/^Copied legacy\/terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\)/m);
@@ -167,7 +165,7 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
       expect(adoptOutput).toMatch(/^unmatched +module\.jump\.aws_autoscaling_group\.this +- +forgotten: leaves the state, stays in AWS/m);
       expect(adoptOutput).toMatch(/^Preflight passed: tofu plan would .*destroy 0; nothing adopted is destroyed or replaced/m);
 
-      const applyBlock = shellBlock(doc, "tofu apply").commands;
+      const applyBlock = blockCommandsWith("docs/existing-state.md", "tofu apply", root);
       expect(applyBlock).toEqual(["cd cdktf.out/stacks/deathstar", "tofu apply", "tofu plan -detailed-exitcode"]);
       applied = true;
       for (const command of applyBlock) await user.ok(command);
@@ -182,7 +180,7 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
       const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
       expect(groups).toMatch(/homelab-jump/);
 
-      for (const command of shellBlock(doc, "cd ../../..").commands) await user.ok(command);
+      for (const command of blockCommandsWith("docs/existing-state.md", "cd ../../..", root)) await user.ok(command);
     } finally {
       if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
     }
@@ -191,37 +189,11 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
 
 describe.sequential("module mode over the owner's lab", () => {
   it("keeps its modules, joins a VPC module that has only a public subnet, and never plans a second VPC", async () => {
-    await moto.reset();
-    const root = copyOfRepo();
-    const legacyDir = join(root, "legacy");
-    const stackDir = join(root, STACK_DIR);
-    cpSync(join(REPO_ROOT, "__tests__", "fixtures", "owner-lab"), legacyDir, { recursive: true });
-    writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
-    const legacy = new Tofu(tools, legacyDir);
-    await legacy.init();
-    await legacy.apply();
+    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab();
     const oldIds = idsOf(join(legacyDir, "terraform.tfstate"));
 
-    const modules = [
-      {
-        name: "network",
-        source: "legacy/modules/vpc",
-        inputs: { name: "homelab", cidr: "10.20.0.0/16", azs: ["eu-west-1a"], public_subnets: ["10.20.1.0/24"] },
-        outputs: { vpcId: "vpc_id", publicSubnetId: { output: "public_subnet_ids", index: 0 } },
-      },
-      {
-        name: "jump",
-        source: "legacy/modules/bastion",
-        inputs: {
-          name: "homelab-jump",
-          vpc_id: { fromModule: "network", output: "vpc_id" },
-          subnet_id: { fromModule: "network", output: "public_subnet_ids", index: 0 },
-          ami_id: "ami-0a1b2c3d4e5f60718",
-          ssh_from: ["2001:db8::10/128"],
-        },
-        outputs: {},
-      },
-    ];
+    const { network, jump } = ownerLabModules("legacy/modules");
+    const modules = [network, jump];
     writeFileSync(join(root, "site.json"), JSON.stringify({ existing: { modules } }));
     const user = new UserShell(root, { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: "site.json" });
     let applied = false;

@@ -10,15 +10,13 @@
  * Scenarios run one after another on one moto server, reset in between; the provider is linked
  * from one shared plugin cache. Durations are printed at the end (not asserted).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IPXE_AMI_ID, MotoServer, standInAmis } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { scratchDir } from "../helpers/processes.js";
 
 const NODE_COUNT_VARIABLE = "talos_node_count";
 const NAT_MODES = ["gateway", "instance"] as const;
@@ -28,18 +26,16 @@ const REGION = site.aws.region;
 
 let tools: Toolchain;
 let moto: MotoServer;
-let workRoot: string;
+const workRoot = scratchDir("lifecycle");
 const durations: string[] = [];
 
 beforeAll(async () => {
   tools = toolchain();
-  workRoot = mkdtempSync(join(tmpdir(), "deathstar-lifecycle-"));
   moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
 });
 
 afterAll(async () => {
   await moto?.stop();
-  if (workRoot) rmSync(workRoot, { recursive: true, force: true });
   if (durations.length > 0) console.log(`lifecycle durations:\n${durations.join("\n")}`);
 });
 
@@ -59,7 +55,7 @@ describe.sequential("OpenTofu lifecycle against moto", () => {
       const scenario = `nat=${nat} boot=${boot}`;
       it(scenario, async () => {
         await moto.reset();
-        const root = mkdtempSync(join(workRoot, `${nat}-${boot}-`));
+        const root = scratchDir(`${nat}-${boot}`, workRoot);
         const { stackDir, json } = await timed(scenario, "synth", () =>
           synthProject(root, {
             network: { nat },

@@ -1,24 +1,35 @@
 /**
- * A registry pull-through cache, for real: Debian's docker-registry (distribution 2.8) runs the
- * rendered cache config, pointed at an "upstream" docker-registry on loopback into which the test
- * pushes a small image it builds (plain HTTP registry API: blob uploads, then the manifest).
- * Pulls through the cache return the pushed digests, and keep working once the upstream is gone
+ * The registry pull-through caches, for real: Debian's docker-registry (distribution 2.8) runs each
+ * cache config of the bastion bundle, pointed at an "upstream" docker-registry on loopback into
+ * which the test pushes a small image it builds (plain HTTP registry API: blob uploads, then the
+ * manifest). Only the listen address, the storage dir and the upstream URL of the bundle's file
+ * are changed for the test (registry 2.8 panics at start when its upstream is unreachable, so the
+ * real upstreams cannot be used offline); every other setting is the bundle's.
+ * Pulls through each cache return the pushed digests, and keep working once the upstream is gone
  * (after the cache has stored the blobs: registry 2.8 stores a missed blob in the background).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderRegistryCacheConfig } from "../../templates/registry.js";
+import { parse as parseYaml, stringify } from "yaml";
+import { renderBastionBundle } from "../../templates/bundle.js";
+import { registryConfigPath } from "../../templates/compose.js";
+import type { RegistryCache } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
+import { freePort, scratchDir, startProcess, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
-import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { siteConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
 const config = siteConfig();
-const cache = config.services.registryCaches[0]!;
+const bundle = renderBastionBundle(config);
+
+interface CacheConfig {
+  http: { addr: string };
+  storage: { filesystem: { rootdirectory: string } };
+  proxy: { remoteurl: string };
+}
 
 /** Pulls the tag and every blob it names; returns the digests of what came back. */
 async function pullImage(registry: string): Promise<{ manifestDigest: string; blobDigests: string[] }> {
@@ -36,68 +47,81 @@ async function pullImage(registry: string): Promise<{ manifestDigest: string; bl
   return { manifestDigest: sha256(manifest), blobDigests };
 }
 
-describe(`registry pull-through cache (${cache.name}) with the rendered config`, () => {
-  let dir: ReturnType<typeof tempDir>;
+describe("registry pull-through caches with the bundle's rendered configs", () => {
+  const dir = scratchDir("registry");
+  const running: RunningProcess[] = [];
+  /** The caches started so far, by name: URL and storage directory. */
+  const caches = new Map<string, { url: string; storage: string; server: RunningProcess }>();
   let upstream: RunningProcess | undefined;
-  let cacheRegistry: RunningProcess | undefined;
   let upstreamUrl: string;
-  let cacheUrl: string;
-  let cacheStorage: string;
   let image: Image;
   const expected = () => ({ manifestDigest: image.manifestDigest, blobDigests: [...image.blobs.keys()] });
 
   beforeAll(async () => {
-    dir = tempDir("registry");
-    cacheStorage = join(dir.path, "cache-data");
-    image = buildImage(dir.path);
-    const [upstreamPort, cachePort] = [await freePort(), await freePort()];
-    upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-    cacheUrl = `http://127.0.0.1:${cachePort}`;
-    writeTree(dir.path, {
-      "upstream.yml": stringify({
-        version: 0.1,
-        storage: { filesystem: { rootdirectory: join(dir.path, "upstream-data") } },
-        http: { addr: `127.0.0.1:${upstreamPort}` },
-      }),
-      "cache.yml": renderRegistryCacheConfig(cache, { addr: `127.0.0.1:${cachePort}`, rootDirectory: cacheStorage, remoteUrl: upstreamUrl }),
+    image = buildImage(dir);
+    const port = await freePort();
+    upstreamUrl = `http://127.0.0.1:${port}`;
+    writeTree(dir, {
+      "upstream.yml": stringify({ version: 0.1, storage: { filesystem: { rootdirectory: join(dir, "upstream-data") } }, http: { addr: `127.0.0.1:${port}` } }),
     });
-    upstream = startProcess(REGISTRY, ["serve", join(dir.path, "upstream.yml")], { name: "upstream registry", logFile: join(dir.path, "upstream.log") });
+    upstream = startProcess(REGISTRY, ["serve", join(dir, "upstream.yml")], { name: "upstream registry", logFile: join(dir, "upstream.log") });
+    running.push(upstream);
     await waitForHttp(`${upstreamUrl}/v2/`, upstream);
     await pushImage(upstreamUrl, image);
-    // registry 2.8 in proxy mode contacts its upstream as it starts: the upstream must be up first.
-    cacheRegistry = startProcess(REGISTRY, ["serve", join(dir.path, "cache.yml")], { name: "cache registry", logFile: join(dir.path, "cache.log") });
-    await waitForHttp(`${cacheUrl}/v2/`, cacheRegistry);
   });
 
   afterAll(async () => {
-    await cacheRegistry?.stop();
-    await upstream?.stop();
-    dir?.remove();
+    await Promise.all(running.map((server) => server.stop()));
   });
 
   it("runs the same registry minor version as the configured image", () => {
     const binary = /\s(\d+\.\d+)\.\d+/.exec(execFileSync(REGISTRY, ["--version"], { encoding: "utf8" }))?.[1];
-    const image = /:(\d+\.\d+)\.\d+$/.exec(config.images.registry)?.[1];
-    expect(image, `images.registry ${config.images.registry} has no x.y.z tag`).toBeDefined();
-    expect(binary).toBe(image);
+    const tag = /:(\d+\.\d+)\.\d+$/.exec(config.images.registry)?.[1];
+    expect(tag, `images.registry ${config.images.registry} has no x.y.z tag`).toBeDefined();
+    expect(binary).toBe(tag);
   });
 
-  it("pulls the pushed image through the cache twice with the same digests", async () => {
-    expect(await pullImage(upstreamUrl)).toEqual(expected());
-    expect(await pullImage(cacheUrl)).toEqual(expected());
-    expect(await pullImage(cacheUrl)).toEqual(expected());
-  });
+  it.each(config.services.registryCaches.map((cache) => [cache.name, cache] as [string, RegistryCache]))(
+    "%s: proxies its configured upstream, answers /v2/ and pulls the pushed image through twice with the same digests",
+    async (name, cache) => {
+      const rendered = parseYaml(bundle[registryConfigPath(cache)]!) as CacheConfig;
+      expect(rendered.proxy.remoteurl).toBe(cache.upstream);
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const storage = join(dir, "caches", name);
+      rendered.http.addr = `127.0.0.1:${port}`;
+      rendered.storage.filesystem.rootdirectory = storage;
+      rendered.proxy.remoteurl = upstreamUrl;
+      writeTree(dir, { [`cache-${name}.yml`]: stringify(rendered) });
+      // registry 2.8 in proxy mode contacts its upstream as it starts: the upstream is up already.
+      const server = startProcess(REGISTRY, ["serve", join(dir, `cache-${name}.yml`)], { name: `cache ${name}`, logFile: join(dir, `cache-${name}.log`) });
+      running.push(server);
+      caches.set(name, { url, storage, server });
+      await waitForHttp(`${url}/v2/`, server);
+      const v2 = await fetch(`${url}/v2/`);
+      expect(v2.status).toBe(200);
+      expect(v2.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
 
-  it("serves the image from the cache once the upstream is gone", async () => {
-    expect(await pullImage(cacheUrl)).toEqual(expected());
+      expect(await pullImage(upstreamUrl)).toEqual(expected());
+      expect(await pullImage(url)).toEqual(expected());
+      expect(await pullImage(url)).toEqual(expected());
+    },
+  );
+
+  // Last: it stops the upstream.
+  it("serves the image from a cache once the upstream is gone", async () => {
+    const cache = caches.get(config.services.registryCaches[0]!.name);
+    expect(cache, "the first cache was started by the test above").toBeDefined();
+    const { url, storage, server } = cache!;
+    expect(await pullImage(url)).toEqual(expected());
     // registry 2.8 serves a missed blob while a background fetch stores it: wait until every blob
     // is in the cache's storage (the filesystem driver's layout) before the upstream goes away.
-    const stored = (digest: string) => existsSync(join(cacheStorage, "docker/registry/v2/blobs/sha256", digest.slice(7, 9), digest.slice(7), "data"));
-    await waitUntil("the cache to store every blob", () => [...image.blobs.keys()].every(stored), { timeoutMs: 30_000, process: cacheRegistry });
+    const stored = (digest: string) => existsSync(join(storage, "docker/registry/v2/blobs/sha256", digest.slice(7, 9), digest.slice(7), "data"));
+    await waitUntil("the cache to store every blob", () => [...image.blobs.keys()].every(stored), { timeoutMs: 30_000, process: server });
     await upstream!.stop();
     await expect(fetch(`${upstreamUrl}/v2/`)).rejects.toThrow();
-    expect(await pullImage(cacheUrl)).toEqual(expected());
-    const byDigest = await fetch(`${cacheUrl}/v2/${REPOSITORY}/manifests/${image.manifestDigest}`, { headers: { accept: MANIFEST_TYPE } });
+    expect(await pullImage(url)).toEqual(expected());
+    const byDigest = await fetch(`${url}/v2/${REPOSITORY}/manifests/${image.manifestDigest}`, { headers: { accept: MANIFEST_TYPE } });
     expect(byDigest.status).toBe(200);
     expect(sha256(Buffer.from(await byDigest.arrayBuffer()))).toBe(image.manifestDigest);
   });

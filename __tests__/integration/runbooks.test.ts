@@ -13,18 +13,18 @@
  * subcommand exists and takes each flag used.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STACK_NAME } from "../../stacks/deathstar.js";
 import { blockCommands, docBlock, docFiles, inlineCommands, shellBlocks, type DocBlock } from "../helpers/docs.js";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
-import { REPO_ROOT } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
 import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { scratchDir, tail } from "../helpers/processes.js";
+import { copyRepository, userEnv } from "../helpers/user-shell.js";
 
 const execFileAsync = promisify(execFile);
 const THIS_TEST = "__tests__/integration/runbooks.test.ts";
@@ -34,7 +34,7 @@ const REGION = site.aws.region;
 
 let tools: Toolchain;
 let moto: MotoServer;
-let work: string;
+const work = scratchDir("runbooks");
 /** The fresh copy of the repository the blocks run in. */
 let root: string;
 let stackDir: string;
@@ -82,24 +82,10 @@ async function runOk(blocks: readonly DocBlock[], cwd: string, options: { comman
   return result;
 }
 
-function tail(text: string, lines = 40): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
 /** The AWS CLI against moto, for the test's own checks (not a doc command). */
 async function aws(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync("aws", [...args, "--region", REGION, "--output", "json"], { env, timeout: 60_000 });
   return stdout;
-}
-
-/** Copies the repository's files (tracked and new, not ignored) into `to`, without node_modules or outputs. */
-async function freshCopy(to: string): Promise<void> {
-  const { stdout } = await execFileAsync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
-  for (const file of stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(REPO_ROOT, file))) continue; // deleted in the working tree
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    copyFileSync(join(REPO_ROOT, file), join(to, file));
-  }
 }
 
 /**
@@ -149,38 +135,22 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
   beforeAll(async () => {
     tools = toolchain();
     await checkAwsCli();
-    work = mkdtempSync(join(tmpdir(), "deathstar-runbooks-"));
     root = join(work, "repo");
     stackDir = join(root, "cdktf.out", "stacks", STACK_NAME);
-    await freshCopy(root);
+    copyRepository(root);
     // Nodes go up and down at their fixed addresses in several runbooks.
     moto = await MotoServer.start(tools.venv, { amis: standInAmis(site), releaseTerminatedAddresses: true });
     const bin = join(work, "bin");
     mkdirSync(bin);
     writeTofuWrapper(bin, join(work, MOTO_OVERRIDE_FILE));
     mkdirSync(join(CACHE_DIR, "plugin-cache"), { recursive: true });
-    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, ...inherited } = process.env;
-    env = {
-      ...inherited,
-      PATH: `${bin}:${process.env.PATH}`,
-      TF_CLI_CONFIG_FILE: tools.cliConfigFile,
-      TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
-      CHECKPOINT_DISABLE: "1",
-      // The account is moto: dummy keys, no profile, no region (the docs name theirs).
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-    };
+    const user = userEnv(tools, moto.endpoint);
+    env = { ...user, PATH: `${bin}:${user.PATH}` };
   });
 
   afterAll(async () => {
-    // Whatever a failed step left applied goes with moto; the copy (and its node_modules) with work.
+    // Whatever a failed step left applied goes with moto; the copy (and its node_modules) with work, after this.
     await moto?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it("deploy.md: npm ci and npm run synth in the fresh copy", async () => {
@@ -336,7 +306,7 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
 
   it("ran every block marked for this file", () => {
     const marked = docFiles()
-      .flatMap(shellBlocks)
+      .flatMap((file) => shellBlocks(file))
       .filter((block) => block.marker?.kind === "runs" && block.marker.test === THIS_TEST)
       .map(key);
     expect(marked.filter((block) => !ran.has(block))).toEqual([]);

@@ -4,10 +4,9 @@
  * control-plane config as `talosctl gen config` does, apply the patches as `--config-patch`,
  * `--config-patch-control-plane` and `apply-config --config-patch` do, validate strictly.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { siteConfig } from "../helpers/synth.js";
@@ -17,9 +16,10 @@ import { renderTalosPatches, TALOS_PATCH_DIR } from "../../templates/talos-patch
 import { kubernetesEndpoint } from "../../templates/talos-cluster.js";
 import { talosNodeName } from "../../config/site-view.js";
 import { talosInstallImage } from "../../templates/talos-assets.js";
+import { scratchDir } from "../helpers/processes.js";
 
 let checker = "";
-let work = "";
+const work = scratchDir("talos-config");
 
 interface CheckResult {
   readonly status: number | null;
@@ -29,7 +29,7 @@ interface CheckResult {
 
 /** Writes `files` under a fresh folder and runs the checker with the given patch arguments. */
 function check(config: Readonly<SiteConfig>, files: Record<string, string>, args: (dir: string) => string[]): CheckResult {
-  const dir = mkdtempSync(join(work, "case-"));
+  const dir = scratchDir("case", work);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
@@ -54,11 +54,6 @@ function renderedArgs(config: Readonly<SiteConfig>, index: number) {
 
 beforeAll(() => {
   checker = toolchain().talosConfigCheck;
-  work = mkdtempSync(join(tmpdir(), "deathstar-talos-config-"));
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe("rendered patches pass Talos' strict validation", () => {

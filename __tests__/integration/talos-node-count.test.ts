@@ -3,15 +3,15 @@
  * validation), locals and aws_instance.talos_node's count/private_ip/Name expressions, copied
  * verbatim onto the built-in `terraform_data` resource so `tofu plan` evaluates them without a provider.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resource, siteConfig, synthStack } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
+import { scratchDir } from "../helpers/processes.js";
 
-let dir = "";
+const dir = scratchDir("node-count");
 let tofu = "";
 
 function run(args: string[]) {
@@ -35,7 +35,6 @@ function plan(count: string): { status: number | null; output: string; nodes: [n
 
 beforeAll(() => {
   tofu = toolchain().tofu;
-  dir = mkdtempSync(join(tmpdir(), "deathstar-node-count-"));
   const stack = synthStack(siteConfig()) as ReturnType<typeof synthStack> & { locals: Record<string, unknown> };
   const instance = resource(stack, "aws_instance", "talos_node");
   const config = {
@@ -50,10 +49,6 @@ beforeAll(() => {
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify(config, null, 2));
   const init = run(["init", "-input=false", "-no-color"]);
   if (init.status !== 0) throw new Error(`tofu init failed:\n${init.output}`);
-});
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("talos_node_count (tofu plan)", () => {

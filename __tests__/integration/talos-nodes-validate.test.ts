@@ -3,19 +3,13 @@
  * provider schema (the cached provider mirror), so every attribute the talos-node launch template,
  * data source, instances and outputs use exists with the right type.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { siteConfig, synthStack } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-
-const dirs: string[] = [];
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+import { scratchDir } from "../helpers/processes.js";
 
 function tofu(dir: string, args: string[]) {
   const tools = toolchain();
@@ -37,8 +31,7 @@ describe("tofu validate", () => {
   ] as const;
   for (const [mode, config] of modes) {
     it(`boot ${mode}: the stack is valid for the AWS provider`, () => {
-      const dir = mkdtempSync(join(tmpdir(), `deathstar-validate-${mode.replace(/\W+/g, "-")}-`));
-      dirs.push(dir);
+      const dir = scratchDir(`validate-${mode}`);
       writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(synthStack(config)));
       // The mirror holds the provider version built from source; pin to it for this test only.
       writeFileSync(

@@ -1,8 +1,8 @@
 /**
  * Runs the security rules over every block of a stack and fails synth on any violation.
  *
- * Why blocks and not constructs: a construct's attribute getters return cdktf tokens (an IAM
- * policy built with Fn.jsonencode is a single opaque token; a subnet id is "${TfToken[...]}").
+ * Why blocks and not constructs: a construct's attribute getters return cdktf tokens (an ENI's ARN
+ * inside an IAM policy, a subnet id: "${TfToken[...]}").
  * The aspect therefore resolves each Terraform element's own `toTerraform()` fragment with the
  * stack as scope — the same resolution the stack applies when writing cdk.tf.json — so rules see
  * exactly the values that reach OpenTofu, with references rendered as "${aws_subnet.private.id}".

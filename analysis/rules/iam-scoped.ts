@@ -1,5 +1,5 @@
-import { isReference, parsePolicy, policyDocumentStatements, type PolicyStatement, type Reference } from "./policy-document.js";
-import { type SecurityRule } from "./rule.js";
+import { parsePolicy, policyDocumentStatements, type PolicyStatement } from "./policy-document.js";
+import type { SecurityRule } from "./rule.js";
 import { nestedBlocks, type SynthesizedBlock } from "../synthesized.js";
 
 /**
@@ -29,8 +29,8 @@ export function isUnscopableAction(action: string): boolean {
 }
 
 /** "*" and ARNs with a wildcard service ("arn:aws:*:...") name no resource in particular. */
-function isUnscoped(resource: string | Reference): boolean {
-  return !isReference(resource) && (resource.trim() === "*" || /^arn:[^:]*:\*:/.test(resource));
+function isUnscoped(resource: string): boolean {
+  return resource.trim() === "*" || /^arn:[^:]*:\*:/.test(resource);
 }
 
 function statementProblems(statement: PolicyStatement, where: string): string[] {
@@ -73,7 +73,7 @@ export const iamScoped: SecurityRule = {
     return policies(block).flatMap(([where, value]) => {
       const parsed = parsePolicy(value);
       if (parsed.kind === "delegated") return [];
-      if (parsed.kind === "unreadable") return [`${where} cannot be analyzed (${parsed.reason}); build it with Fn.jsonencode or aws_iam_policy_document`];
+      if (parsed.kind === "unreadable") return [`${where} cannot be analyzed (${parsed.reason}); write it as JSON text (JSON.stringify of the policy, as ScheduledInstance does) or build it with aws_iam_policy_document`];
       return parsed.statements.flatMap((statement) => statementProblems(statement, where));
     });
   },

@@ -1,15 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { App, Testing } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SecurityRuleError } from "../../../analysis/rules/aspect.js";
 import { SECURITY_RULES } from "../../../analysis/rules/pack.js";
 import { DeathStarStack } from "../../../stacks/deathstar.js";
 import { siteConfig, synthStack } from "../../helpers/synth.js";
+import { scratchDir } from "../../helpers/processes.js";
 
 const RULES_DIR = join(import.meta.dirname, "../../../analysis/rules");
 /** Files in analysis/rules that are machinery, not rules. */
@@ -34,9 +34,6 @@ function stackWithViolations(app: App): DeathStarStack {
 }
 
 describe("security rules on the synthesized stack", () => {
-  const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
   it.each([
     ["NAT instance", {}],
     ["NAT gateway, MikroTik group", { network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } }],
@@ -63,8 +60,7 @@ describe("security rules on the synthesized stack", () => {
   });
 
   it("write nothing when a rule fails during app.synth()", () => {
-    const outdir = mkdtempSync(join(tmpdir(), "deathstar-rules-"));
-    dirs.push(outdir);
+    const outdir = scratchDir("rules");
     const app = new App({ outdir, skipValidation: false });
     stackWithViolations(app);
     expect(() => app.synth()).toThrow(SecurityRuleError);

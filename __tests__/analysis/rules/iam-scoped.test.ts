@@ -7,7 +7,7 @@ import { resource, siteConfig, synthStack } from "../../helpers/synth.js";
 const policy = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 describe("DS-IAM-SCOPED", () => {
-  it("reads the statements of the synthesized NAT instance policy, references included", () => {
+  it("reads the statements of the synthesized NAT instance policy (JSON text), references included", () => {
     const stack = synthStack(siteConfig({ network: { nat: "instance" } }));
     const parsed = parsePolicy(resource(stack, "aws_iam_role_policy", "nat_instance").policy);
     expect(parsed.kind).toBe("statements");
@@ -52,6 +52,7 @@ describe("DS-IAM-SCOPED", () => {
           ]),
         }),
         resourceBlock("aws_iam_policy", "odd", { policy: "${file(\"policy.json\")}" }),
+        resourceBlock("aws_iam_policy", "encoded", { policy: '${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = "ec2:*", "Resource" = "*"}]})}' }),
         resourceBlock("aws_iam_role", "inline", { inline_policy: [{ name: "x", policy: policy([{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:*:::x" }]) }] }),
         dataBlock("aws_iam_policy_document", "wide", { statement: { actions: ["ssm:GetParameter"], resources: ["*"] } }),
       ]),
@@ -59,7 +60,8 @@ describe("DS-IAM-SCOPED", () => {
       'aws_iam_role_policy.bastion: policy statement Attach allows ec2:AttachNetworkInterface on "*"',
       'aws_iam_role_policy.bastion: policy statement Everything allows ec2:* on "*"',
       "aws_iam_role_policy.bastion: policy statement AllBut allows NotAction (every action but a few)",
-      expect.stringMatching(/^aws_iam_policy\.odd: policy cannot be analyzed \(.*\); build it with Fn\.jsonencode or aws_iam_policy_document$/),
+      expect.stringMatching(/^aws_iam_policy\.odd: policy cannot be analyzed \(.*\); write it as JSON text \(JSON\.stringify of the policy, as ScheduledInstance does\) or build it with aws_iam_policy_document$/),
+      expect.stringMatching(/^aws_iam_policy\.encoded: policy cannot be analyzed \(.*\); write it as JSON text/),
       'aws_iam_role.inline: inline_policy.0.policy statement #0 allows s3:PutObject on "*"',
       'data.aws_iam_policy_document.wide: policy document statement #0 allows ssm:GetParameter on "*"',
     ]);
@@ -74,29 +76,5 @@ describe("DS-IAM-SCOPED", () => {
     expect(isUnscopableAction("*")).toBe(false);
     expect(isUnscopableAction("ssm:GetParameter")).toBe(false);
     for (const entry of UNSCOPABLE_ACTIONS) expect(entry.reason.length).toBeGreaterThan(20);
-  });
-});
-
-describe("parsePolicy", () => {
-  it("reads cdktf's rendering of Fn.jsonencode, keeping references as references", () => {
-    const parsed = parsePolicy(
-      '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "Own", "Effect" = "Allow", "Action" = ["ec2:AttachVolume"], ' +
-        '"Resource" = aws_ebs_volume.cache.arn}, {"Effect" = "Allow", "Action" = "ssm:GetParameter", ' +
-        '"Resource" = "arn:${data.aws_partition.current.partition}:ssm:eu-west-1:${data.aws_caller_identity.current.account_id}:parameter/x"}]})}',
-    );
-    expect(parsed).toEqual({
-      kind: "statements",
-      statements: [
-        { label: "Own", effect: "Allow", actions: ["ec2:AttachVolume"], notActions: [], resources: [{ reference: "aws_ebs_volume.cache.arn" }], notResources: [] },
-        {
-          label: "#1",
-          effect: "Allow",
-          actions: ["ssm:GetParameter"],
-          notActions: [],
-          resources: ["arn:${data.aws_partition.current.partition}:ssm:eu-west-1:${data.aws_caller_identity.current.account_id}:parameter/x"],
-          notResources: [],
-        },
-      ],
-    });
   });
 });

@@ -18,7 +18,7 @@ import { registryConfigPath } from "../../templates/compose.js";
 import type { RegistryCache } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, scratchDir, startProcess, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
-import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
+import { buildImage, MANIFEST_TYPE, pullImage, pushImage, REPOSITORY, sha256, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
@@ -29,22 +29,6 @@ interface CacheConfig {
   http: { addr: string };
   storage: { filesystem: { rootdirectory: string } };
   proxy: { remoteurl: string };
-}
-
-/** Pulls the tag and every blob it names; returns the digests of what came back. */
-async function pullImage(registry: string): Promise<{ manifestDigest: string; blobDigests: string[] }> {
-  const response = await fetch(`${registry}/v2/${REPOSITORY}/manifests/${TAG}`, { headers: { accept: MANIFEST_TYPE } });
-  expect(response.status, await response.clone().text()).toBe(200);
-  const manifest = Buffer.from(await response.arrayBuffer());
-  expect(response.headers.get("docker-content-digest")).toBe(sha256(manifest));
-  const parsed = JSON.parse(manifest.toString()) as { config: { digest: string }; layers: { digest: string }[] };
-  const blobDigests: string[] = [];
-  for (const { digest } of [parsed.config, ...parsed.layers]) {
-    const blob = await fetch(`${registry}/v2/${REPOSITORY}/blobs/${digest}`);
-    expect(blob.status, `blob ${digest}`).toBe(200);
-    blobDigests.push(sha256(Buffer.from(await blob.arrayBuffer())));
-  }
-  return { manifestDigest: sha256(manifest), blobDigests };
 }
 
 describe("registry pull-through caches with the bundle's rendered configs", () => {

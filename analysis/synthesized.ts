@@ -84,8 +84,9 @@ export class StackView {
   }
 
   constructor(readonly blocks: readonly SynthesizedBlock[]) {
-    this.byAddress = new Map(blocks.map((block) => [block.address, block]));
     this.resources = blocks.flatMap((block): StackResource[] => (block.kind === "resource" ? [{ ...block, kind: "resource", count: countOf(block.attributes) }] : []));
+    // Resources by their counted entry, so a reference lookup returns the same object as `resources`.
+    this.byAddress = new Map([...blocks.map((block): [string, SynthesizedBlock] => [block.address, block]), ...this.resources.map((resource): [string, SynthesizedBlock] => [resource.address, resource])]);
   }
 
   /** The block at `address`, if this stack defines it. */
@@ -96,7 +97,8 @@ export class StackView {
   /** The resource a whole-string `${type.name.attr}` reference points at, if the value is one. */
   referenced(value: unknown): StackResource | undefined {
     const address = referencedAddress(value);
-    return address === undefined ? undefined : this.resources.find((resource) => resource.address === address);
+    const block = address === undefined ? undefined : this.byAddress.get(address);
+    return block?.kind === "resource" ? (block as StackResource) : undefined;
   }
 
   /** Resources of `type` whose attribute `attr` references `target` (any of its attributes). */

@@ -56,7 +56,7 @@ export interface SecurityGroupRuleRow {
 
 /**
  * Adds each row as its own `aws_vpc_security_group_{ingress,egress}_rule`, so every rule carries
- * its own description and tag; `ids` gives each row's construct id (stable paths in cdk.tf.json).
+ * its own description and tag; each row's `id` is its construct id (stable paths in cdk.tf.json).
  */
 export function securityGroupRules(scope: Construct, securityGroupId: string, rows: readonly (SecurityGroupRuleRow & { readonly id: string })[]): void {
   for (const { id, direction, logicalId, nameTag, ...rule } of rows) {

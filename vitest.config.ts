@@ -1,14 +1,29 @@
-import { defineConfig } from "vitest/config";
+import { readFileSync } from "node:fs";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/** Shell source files (templates/*.sh) import as their text, as esbuild's text loader bundles them (scripts/build.mjs). */
+const shellSourceAsText: Plugin = {
+  name: "shell-source-as-text",
+  enforce: "pre",
+  load(id) {
+    return id.endsWith(".sh") ? `export default ${JSON.stringify(readFileSync(id, "utf8"))};` : undefined;
+  },
+};
 
 // Two projects: "fast" (pure renderers, config, synth assertions; seconds) and "integration"
 // (real OpenTofu, moto, registry, matchbox, dnsmasq, QEMU; minutes). `npm test` runs both;
 // `npm run test:fast` only the first.
 export default defineConfig({
+  plugins: [shellSourceAsText],
   test: {
+    // Builds dist/ once (the commands tests run as the operator does, `node dist/...`).
+    globalSetup: ["__tests__/helpers/build.ts"],
     // The JSON report lets .ci/run print a one-line summary.
     reporters: ["default", ["json", { outputFile: "test-artifacts/vitest.json" }]],
     projects: [
       {
+        // Each project takes the plugins and global setup above.
+        extends: true,
         test: {
           name: "fast",
           include: ["__tests__/**/*.test.ts"],
@@ -17,6 +32,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: "integration",
           include: ["__tests__/integration/**/*.test.ts"],

@@ -8,6 +8,7 @@ import { preflightProblems, type PlanJson } from "../ops/adopt/preflight.js";
 import { readState, StateError, type StateInstance } from "../ops/adopt/state.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
+import { bundled } from "./helpers/build.js";
 
 const AWS = 'provider["registry.opentofu.org/hashicorp/aws"]';
 
@@ -214,7 +215,7 @@ describe("preflightProblems", () => {
 describe("an old ./terraform.tfstate", () => {
   const project = scratchDir("adopt-copy");
   const adopt = () =>
-    spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(import.meta.dirname, "..", "scripts", "adopt.ts")], {
+    spawnSync(process.execPath, [bundled("scripts/adopt.ts")], {
       cwd: project,
       env: { ...process.env, DEATHSTAR_CONFIG: "" },
       encoding: "utf8",

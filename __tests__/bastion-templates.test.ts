@@ -188,8 +188,8 @@ describe("bundle", () => {
   it("downloads the Talos assets from Image Factory and checks them against recorded sums", () => {
     const script = renderBastionBundle(aws)["scripts/fetch-talos-assets.sh"]!;
     const { kernel, initramfs } = talosAssets(aws);
-    expect(script).toContain(`fetch_asset '${kernel.path}' '${kernel.url}'`);
-    expect(script).toContain(`fetch_asset '${initramfs.path}' '${initramfs.url}'`);
+    expect(script).toContain(`TALOS_ASSETS=('${kernel.path}' '${kernel.url}' '${initramfs.path}' '${initramfs.url}')`);
+    expect(script).toContain('fetch_asset "${TALOS_ASSETS[@]:i:2}"');
     expect(script).toContain("sha256sum --quiet --check");
   });
 });
@@ -228,10 +228,11 @@ describe("boot script", () => {
   });
 
   it("reads secrets by SSM name only, and quotes every config value", () => {
-    expect(script).toContain("write_secret '/deathstar/pihole/web-password' WEBPASSWORD 'secrets/pihole.env'");
-    expect(script).not.toContain("TS_AUTHKEY");
+    // Three arguments of write_secret per secret: SSM parameter, variable, env file.
+    expect(script).toContain("SECRETS=('/deathstar/pihole/web-password' 'WEBPASSWORD' 'secrets/pihole.env')\n");
+    expect(script).toContain('write_secret "${SECRETS[@]:i:3}"');
     expect(renderBastionBootScript(siteConfig({ bastion: { tailscale: { enabled: true } } }))).toContain(
-      "write_secret '/deathstar/tailscale/auth-key' TS_AUTHKEY 'secrets/tailscale.env'",
+      "SECRETS=('/deathstar/pihole/web-password' 'WEBPASSWORD' 'secrets/pihole.env' '/deathstar/tailscale/auth-key' 'TS_AUTHKEY' 'secrets/tailscale.env')\n",
     );
     expect(script).toContain("ENI_ADDRESS='10.20.13.140'");
     expect(script).toContain("AMAZON_DNS='10.20.0.2'");
@@ -239,11 +240,15 @@ describe("boot script", () => {
   });
 
   it("reads a cache's credentials only when it names a parameter, before the containers start", () => {
-    expect(script).not.toContain("write_registry_credentials");
+    expect(script).toContain("REGISTRY_CREDENTIALS=()\n");
+    // The functions that check and write credentials are left out when no cache has any (user-data size).
+    expect(script).not.toContain("write_registry_credentials() {");
     const caches = aws.services.registryCaches.map((cache) => (cache.name === "docker.io" ? { ...cache, upstream: "https://mirror.gcr.io", credentialsParameter: "/deathstar/registry/docker.io" } : cache));
     const withCredentials = renderBastionBootScript(siteConfig({ services: { registryCaches: caches } }));
-    const step = "write_registry_credentials '/deathstar/registry/docker.io' 'secrets/registry-docker-io.env' 'https://mirror.gcr.io'";
-    expect(withCredentials).toContain(step);
+    expect(withCredentials).toContain("REGISTRY_CREDENTIALS=('/deathstar/registry/docker.io' 'secrets/registry-docker-io.env' 'https://mirror.gcr.io')\n");
+    expect(withCredentials).toContain("write_registry_credentials() {");
+    const step = 'write_registry_credentials "${REGISTRY_CREDENTIALS[@]:i:3}"';
+    expect(withCredentials.indexOf(step)).toBeGreaterThan(0);
     expect(withCredentials.indexOf(step)).toBeLessThan(withCredentials.indexOf('"${COMPOSE[@]}" up --detach'));
     const [first, ...rest] = aws.services.registryCaches;
     expect(configProblems({ services: { registryCaches: [{ ...first!, credentialsParameter: "deathstar/registry" }, ...rest] } })).toEqual([

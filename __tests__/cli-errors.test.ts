@@ -2,7 +2,7 @@
  * One error path for every command the operator runs: `--help` answers with the usage and exit 0;
  * a bad config, a stale adopt file or a missing module directory is one line per problem with the
  * field path and the fix, exit 1, no stack trace, nothing written. Run as `npm run` runs them
- * (tsx on the script).
+ * (the command's bundle, built once for the suite).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { scratchDir } from "./helpers/processes.js";
+import { bundled } from "./helpers/build.js";
 
 const REPO = join(import.meta.dirname, "..");
 const HOSTILE = join(import.meta.dirname, "fixtures/hostile");
@@ -42,7 +43,7 @@ let runs = 0;
 async function run(name: Name, args: readonly string[], env: Record<string, string> = {}) {
   const site = join(work, `run-${++runs}`);
   mkdirSync(site);
-  const result = await promisify(execFile)(process.execPath, ["--import", "tsx", join(REPO, SCRIPTS[name]), ...args], {
+  const result = await promisify(execFile)(process.execPath, [bundled(SCRIPTS[name]), ...args], {
     cwd: REPO,
     env: { ...process.env, CDKTF_OUTDIR: join(site, "cdktf.out"), DEATHSTAR_CONFIG: "", ...env },
     timeout: 60_000,
@@ -95,7 +96,7 @@ const OTHERS = {
 
 describe.concurrent("commands beside the site renderers", () => {
   const runOther = (name: keyof typeof OTHERS, args: readonly string[]) =>
-    promisify(execFile)(process.execPath, ["--import", "tsx", join(REPO, OTHERS[name].argv[0]), ...args], { cwd: REPO, env: { ...process.env, DEATHSTAR_CONFIG: "" }, timeout: 60_000 }).then(
+    promisify(execFile)(process.execPath, [bundled(OTHERS[name].argv[0]), ...args], { cwd: REPO, env: { ...process.env, DEATHSTAR_CONFIG: "" }, timeout: 60_000 }).then(
       (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );

@@ -8,12 +8,13 @@ import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
+import { bundled } from "./helpers/build.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const work = scratchDir("cost-cli");
 
-function tsx(script: string, args: readonly string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(REPO, script), ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+function run(entry: string, args: readonly string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [bundled(entry), ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
   if (result.error) throw result.error;
   return result;
 }
@@ -50,7 +51,7 @@ describe("synth (main.ts)", () => {
   const stackJson = join(outdir, "stacks", "deathstar", "cdk.tf.json");
 
   it("prints the projection and writes the stack when it fits the budget", () => {
-    const result = tsx("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
+    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.instance.totalUsd))}/month projected for \\d{4}-\\d\\d \\(nat instance, budget \\$10\\.00`, "m"));
     expect(existsSync(stackJson)).toBe(true);
@@ -58,7 +59,7 @@ describe("synth (main.ts)", () => {
 
   it("fails over budget, names the three biggest lines, and leaves the previous output untouched", () => {
     const before = readFileSync(stackJson, "utf8");
-    const result = tsx("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("gateway.json", { network: { nat: "gateway" } }) });
+    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("gateway.json", { network: { nat: "gateway" } }) });
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.gateway.totalUsd))}/month projected`, "m"));
     expect(result.stderr).toContain(budgetProblem(expected.gateway, gatewayConfig.budget));
@@ -70,7 +71,7 @@ describe("synth (main.ts)", () => {
 
   it("writes an over-budget stack when budget.allowOver is set", () => {
     const override = { network: { nat: "gateway" }, budget: { allowOver: true } };
-    const result = tsx("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("allow.json", override) });
+    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("allow.json", override) });
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(readFileSync(stackJson, "utf8")).resource.aws_nat_gateway).toHaveProperty("main");
   });
@@ -78,7 +79,7 @@ describe("synth (main.ts)", () => {
 
 describe("npm run cost (scripts/cost.ts)", () => {
   it("prints the table, the total, the NAT modes side by side and the sources", () => {
-    const result = tsx("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
+    const result = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
     expect(result.stdout).toMatch(/^aws_autoscaling_group\.nat_instance +t4g\.nano instance +152\.08 h +\$0\.0046\/h +\$0\.70$/m);
@@ -90,7 +91,7 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 
   it("prints the node-type presets side by side: one session and a month of the site, through the same model", () => {
-    const result = tsx("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
+    const result = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain("A session is 3 nodes × 3 h; a month is the whole site at 4 sessions:");
     expect(result.stdout).toMatch(/^preset +node type +vCPU \/ GiB +\/dev\/kvm +CozyStack bundles +\$\/h per node +one session +\$\/month$/m);
@@ -106,13 +107,13 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 
   it("adds the configured node type when it is no preset, and a KubeVirt site still compares the virtualized presets", () => {
-    const m7g = tsx("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
+    const m7g = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
     expect(m7g.status, m7g.stderr).toBe(0);
     const m7gCost = nodeTypeCost("m7g.xlarge");
     expect(m7g.stdout).toMatch(new RegExp(`^configured +m7g\\.xlarge \\* +4 / 16 +no +distro-full +\\$0\\.1795 \\(est\\.\\) +${escape(usd(m7gCost.sessionUsd))} +${escape(usd(m7gCost.monthlyUsd))}$`, "m"));
     expect(m7g.stdout).toContain("Note: m7g.xlarge is priced at an estimate, eu-west-1 = us-east-1 list price $0.1632/h × 1.1");
 
-    const kvm = tsx("scripts/cost.ts", ["--json", "--month", "2027-01"], {
+    const kvm = run("scripts/cost.ts", ["--json", "--month", "2027-01"], {
       DEATHSTAR_CONFIG: configFile("kvm.json", { talos: { nodeInstanceType: "a1.metal", cozystack: { bundle: "paas-full" } }, budget: { allowOver: true } }),
     });
     expect(kvm.status, kvm.stderr).toBe(0);
@@ -126,7 +127,7 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 
   it("--json gives every mode's lines and totals", () => {
-    const result = tsx("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
+    const result = run("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
     expect(parsed.nat).toBe("instance");

@@ -5,13 +5,14 @@
  * message per field, and, through the real synth entry point, without writing anything.
  * Every file in fixtures/unusual is legitimate, if unusual, and must synthesize.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scratchDir } from "./helpers/processes.js";
 import { configRefusal } from "./helpers/synth.js";
+import { bundled } from "./helpers/build.js";
 
 const REPO = join(import.meta.dirname, "..");
 const CORPUS = join(import.meta.dirname, "fixtures/hostile");
@@ -30,7 +31,7 @@ const refusal = (file: string) => configRefusal(join(CORPUS, file));
 
 /** Runs the synth bundle with `configFile`; resolves to the failure, or undefined on success. */
 function synth(configFile: string, outdir: string) {
-  return promisify(execFile)(process.execPath, [join(REPO, "dist", "main.cjs")], {
+  return promisify(execFile)(process.execPath, [bundled("main.ts")], {
     cwd: REPO,
     env: { ...process.env, DEATHSTAR_CONFIG: configFile, CDKTF_OUTDIR: outdir },
     timeout: 60_000,
@@ -39,10 +40,6 @@ function synth(configFile: string, outdir: string) {
     (error: { code?: number; stderr?: string }) => error,
   );
 }
-
-beforeAll(() => {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO, stdio: "ignore" });
-}, 120_000);
 
 describe("hostile-config corpus", () => {
   it("has at least 90 cases, each with an expectation and each expectation with a file", () => {

@@ -4,19 +4,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
-import { parseRenderArgs, RenderError, writeBundle } from "../scripts/render.js";
+import { RenderError, writeBundle } from "../ops/write-bundle.js";
 import { tempDir } from "./helpers/processes.js";
 import { siteConfig } from "./helpers/synth.js";
+import { bundled } from "./helpers/build.js";
 
-const REPO = resolve(import.meta.dirname, "..");
-const TSX = join(REPO, "node_modules/.bin/tsx");
 
 /** Runs the render CLI in `cwd`; DEATHSTAR_CONFIG is cleared unless given. */
 function render(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(TSX, [join(REPO, "scripts/render.ts"), ...args], {
+  const result = spawnSync(process.execPath, [bundled("scripts/render.ts"), ...args], {
     cwd,
     env: { ...process.env, DEATHSTAR_CONFIG: "", ...env },
     encoding: "utf8",
@@ -85,6 +84,16 @@ describe("npm run render", () => {
     expect(readTree(dir.path)).toEqual({ "keep.txt": "mine" });
   });
 
+  it.each([[[]], [["--site", "mars"]], [["--site", "home", "--out", ""]], [["--site", "home", "--bogus"]], [["--site", "home", "extra"]]])(
+    "refuses %j with the usage and writes nothing",
+    (argv) => {
+      const result = render(dir.path, argv);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/usage: npm run render/);
+      expect(readdirSync(dir.path)).toEqual([]);
+    },
+  );
+
   it("writes nothing when the config is invalid", () => {
     writeFileSync(join(dir.path, "bad.json"), JSON.stringify({ services: { matchboxPort: 80 } }));
     const result = render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "bad.json") });
@@ -124,18 +133,4 @@ describe("writeBundle", () => {
     writeFileSync(join(dir.path, "out"), "");
     expect(() => writeBundle({ "x.txt": "" }, join(dir.path, "out"), true)).toThrow(/not a directory/);
   });
-});
-
-describe("parseRenderArgs", () => {
-  it("resolves --out against the working dir and defaults it per site", () => {
-    expect(parseRenderArgs(["--site", "home", "--out", "b"], "/w")).toEqual({ site: "home", out: "/w/b", force: false });
-    expect(parseRenderArgs(["--site", "aws", "--force"], "/w")).toEqual({ site: "aws", out: "/w/bundle/aws", force: true });
-  });
-
-  it.each([[[]], [["--site", "mars"]], [["--site", "home", "--out", ""]], [["--site", "home", "--bogus"]], [["--site", "home", "extra"]]])(
-    "rejects %j with the usage",
-    (argv) => {
-      expect(() => parseRenderArgs(argv, "/w")).toThrow(/usage: npm run render/);
-    },
-  );
 });

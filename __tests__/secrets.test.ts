@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { userDataTexts } from "../analysis/rules/no-secrets.js";
 import { scratchDir } from "./helpers/processes.js";
+import { bundled } from "./helpers/build.js";
 
 const REPO = join(import.meta.dirname, "..");
 /** A Docker Hub access token; its SSM parameter holds it as "username:token". */
@@ -47,7 +48,7 @@ async function synth(configText: string, env: Record<string, string>): Promise<{
   const work = scratchDir("secrets");
   writeFileSync(join(work, "site.yaml"), configText);
   const outdir = join(work, "cdktf.out");
-  const result = await promisify(execFile)("npx", ["tsx", "main.ts"], {
+  const result = await promisify(execFile)(process.execPath, [bundled("main.ts")], {
     cwd: REPO,
     env: { ...process.env, ...env, DEATHSTAR_CONFIG: join(work, "site.yaml"), CDKTF_OUTDIR: outdir },
     timeout: 60_000,

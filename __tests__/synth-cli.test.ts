@@ -6,14 +6,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderJsonSchema, SCHEMA_FILE } from "../scripts/schema.js";
+import { JSON_SCHEMA_FILE, renderJsonSchema } from "../config/json-schema.js";
 import { scratchDir } from "./helpers/processes.js";
+import { bundled } from "./helpers/build.js";
 
 const repo = join(import.meta.dirname, "..");
 
 function synth(outdir: string, configFile?: string, cwd = repo) {
-  // tsx resolved here: from another working directory `--import tsx` would not find it.
-  return spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(repo, "main.ts")], {
+  return spawnSync(process.execPath, [bundled("main.ts")], {
     cwd,
     env: { ...process.env, CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile ?? "" },
     encoding: "utf8",
@@ -90,6 +90,6 @@ describe("synth entry point", () => {
 
 describe("config.schema.json", () => {
   it("is current (run `npm run schema` after changing config/schema.ts)", () => {
-    expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(renderJsonSchema());
+    expect(readFileSync(join(repo, JSON_SCHEMA_FILE), "utf8")).toBe(renderJsonSchema());
   });
 });

@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { JSON_SCHEMA_FILE } from "./json-schema.js";
 import type { SiteConfig } from "./schema.js";
 
 export interface Workspace {
@@ -38,7 +39,7 @@ export const PROJECT_FILES = [
   "cdktf.json",
   "main.ts",
   "vitest.config.ts",
-  "config.schema.json",
+  JSON_SCHEMA_FILE,
   "README.md",
   "SECURITY.md",
   ".gitignore",

@@ -6,7 +6,7 @@
  * Prints numbers; asserts nothing.
  *   npm run bench -- --runs 9
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,8 @@ import { performance } from "node:perf_hooks";
 
 import { CommandError, parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 
-const repo = join(import.meta.dirname, "..");
+// npm runs every command in the project root.
+const repo = process.cwd();
 const COMMAND: CommandSpec = {
   name: "bench",
   usage: `usage: npm run bench [-- --runs N]
@@ -52,7 +53,6 @@ function main(argv: readonly string[]): void {
   const { values } = parseCommandLine(COMMAND, argv, { runs: { type: "string", default: "7" } });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 99) throw new CommandError(`--runs must be a whole number from 1 to 99, got "${values.runs}"\n${COMMAND.usage}`);
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: repo, stdio: "inherit" });
   const subjects = [FULL, MINIMAL_BUILT, MINIMAL_TSX];
   // One warm-up each (file system and compile caches), then round-robin so load affects all alike.
   for (const subject of subjects) timeSynth(subject);

@@ -5,7 +5,10 @@
  * (EC2 maintenance reboots happen): the unit puts them back at every boot.
  */
 import { stringify } from "yaml";
-import { SHELL_PRELUDE, ATTACH_ENI_FUNCTION, shellAssignments } from "./shell.js";
+import { renderShellScript } from "./shell.js";
+import attachEniSource from "./attach-eni.sh";
+import natSetupSource from "./nat-setup.sh";
+import shellPreludeSource from "./shell-prelude.sh";
 import { resourceName } from "../config/site-view.js";
 
 export const NAT_SETUP_SCRIPT_PATH = "/usr/local/sbin/deathstar-nat-setup";
@@ -22,29 +25,13 @@ export interface NatInstanceScriptInput {
   readonly publicSubnetRouter: string;
 }
 
-/**
- * Setup script of the NAT instance, idempotent. Private subnets route 0.0.0.0/0 to the persistent
- * ENI (eth1), so the route survives instance replacement. Traffic is masqueraded out of eth0,
- * whose public IP exists (and is billed) only while the instance runs. Replies to the VPC leave
- * through eth1, whose source/dest check is off, so eth0 keeps its check on.
- */
+/** The NAT setup script (nat-setup.sh, with the config's values prepended), idempotent. */
 export function renderNatInstanceScript(input: NatInstanceScriptInput): string {
-  return `#!/bin/bash
-# Third Death Star NAT setup, run by ${NAT_UNIT_NAME} on every boot. Rendered from the site config.
-${SHELL_PRELUDE}
-${shellAssignments({ ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter })}
-${ATTACH_ENI_FUNCTION}
-
-rpm -q iptables-nft >/dev/null 2>&1 || retry 10 6 dnf install -y iptables-nft
-attach_persistent_eni
-uplink=$(ip -o route show default | awk '{print $5; exit}')
-inside=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
-sysctl -q -w net.ipv4.ip_forward=1
-iptables -t nat -C POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE 2>/dev/null \\
-  || iptables -t nat -A POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE
-ip route replace "$VPC_CIDR" via "$PUBLIC_ROUTER" dev "$inside"
-log "NAT ready: $VPC_CIDR via $inside out of $uplink"
-`;
+  return renderShellScript(
+    `Third Death Star NAT setup, run by ${NAT_UNIT_NAME} on every boot. Rendered from the site config.`,
+    { ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter },
+    { "shell-prelude.sh": shellPreludeSource, "attach-eni.sh": attachEniSource, "nat-setup.sh": natSetupSource },
+  );
 }
 
 /** The unit running the setup script at every boot, retrying until it succeeds. */

@@ -1,6 +1,8 @@
 /**
- * Shell building blocks shared by every boot script. Every value that reaches a script goes
- * through `shellQuote`, so no config string can be read as shell syntax.
+ * Shell building blocks shared by every rendered script. The scripts themselves are shell source
+ * files beside their renderers (templates/*.sh, bundled as text), so shellcheck reads them as
+ * written; a renderer only prepends the config's values as quoted assignments. Every value that
+ * reaches a script goes through `shellQuote`, so no config string can be read as shell syntax.
  */
 
 /** Single-quotes a value for POSIX sh. */
@@ -8,66 +10,38 @@ export function shellQuote(value: string | number): string {
   return `'${String(value).replace(/'/g, `'"'"'`)}'`;
 }
 
-/** `NAME='value'` assignment lines, one per entry. */
-export function shellAssignments(vars: Readonly<Record<string, string | number>>): string {
+/** A value a script receives: a scalar, or a bash array of scalars. */
+export type ShellValue = string | number | readonly (string | number)[];
+
+/** `NAME='value'` (or `NAME=('a' 'b')`) assignment lines, one per entry. */
+export function shellAssignments(vars: Readonly<Record<string, ShellValue>>): string {
   return Object.entries(vars)
     .map(([name, value]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`invalid shell variable name: ${name}`);
-      return `${name}=${shellQuote(value)}`;
+      return typeof value === "object" ? `${name}=(${value.map(shellQuote).join(" ")})` : `${name}=${shellQuote(value)}`;
     })
     .join("\n");
 }
 
 /**
- * Functions every boot script starts with: logging to the console and journal, IMDSv2 reads,
- * and a retry helper. IMDSv2 needs a session token; the launch templates require it.
+ * The part of a shell source file that reaches rendered scripts: everything after its header, the
+ * comment block (shebang, shellcheck directives, what the file does and which inputs it reads) that
+ * ends at the first blank line.
  */
-export const SHELL_PRELUDE = `set -euo pipefail
-log() { printf '%s deathstar: %s\\n' "$(date -u +%FT%TZ)" "$*" | tee /dev/console >&2 || true; }
-imds() {
-  local token
-  token=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)
-  curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/$1"
+function shellBody(source: string): string {
+  const end = source.indexOf("\n\n");
+  if (!source.startsWith("#!/bin/bash\n") || end < 0) throw new Error("a shell source file starts with #!/bin/bash and a header that ends at a blank line");
+  return source.slice(end + 2);
 }
-retry() {
-  local attempts=$1 delay=$2 n=1
-  shift 2
-  until "$@"; do
-    if [ "$n" -ge "$attempts" ]; then return 1; fi
-    log "retry $n/$attempts: $*"
-    n=$((n + 1))
-    sleep "$delay"
-  done
-}`;
 
 /**
- * Attaches the persistent ENI that owns ENI_ADDRESS (found by address in this instance's VPC, so
- * no resource id is baked into user-data) at device index 1, and waits for the kernel to see it.
- * Idempotent: an ENI already attached here is left alone. An ENI still attached to a terminated
- * predecessor is retried until AWS releases it.
+ * A rendered script: the shebang, a one-line description naming its source files, the config's
+ * values as quoted assignments, then the bodies of the source files in order, a blank line between
+ * them. Comment lines stay in the source files: EC2 caps user-data at 16 KB, and the bastion's
+ * user-data carries every script.
  */
-export const ATTACH_ENI_FUNCTION = `attach_persistent_eni() {
-  local instance_id region vpc_id mac eni_id status attached_to
-  instance_id=$(imds meta-data/instance-id)
-  region=$(imds meta-data/placement/region)
-  mac=$(imds meta-data/mac)
-  vpc_id=$(imds "meta-data/network/interfaces/macs/$mac/vpc-id")
-  for attempt in $(seq 1 60); do
-    read -r eni_id status attached_to < <(aws ec2 describe-network-interfaces --region "$region" \\
-      --filters "Name=vpc-id,Values=$vpc_id" "Name=addresses.private-ip-address,Values=$ENI_ADDRESS" \\
-      --query 'NetworkInterfaces[0].[NetworkInterfaceId, Status, Attachment.InstanceId]' --output text) || true
-    if [ "\${attached_to:-}" = "$instance_id" ]; then log "ENI $eni_id already attached"; break; fi
-    if [ "\${status:-}" = "available" ]; then
-      aws ec2 attach-network-interface --region "$region" --network-interface-id "$eni_id" \\
-        --instance-id "$instance_id" --device-index 1 >/dev/null && log "attached ENI $eni_id" && break
-    fi
-    log "ENI for $ENI_ADDRESS is \${status:-missing} (attached to \${attached_to:-nothing}); waiting (attempt $attempt/60)"
-    sleep 10
-  done
-  for _ in $(seq 1 60); do
-    ip -o -4 addr show | grep -q " $ENI_ADDRESS/" && return 0
-    sleep 2
-  done
-  log "ENI $ENI_ADDRESS did not come up; see docs/troubleshooting.md"
-  return 1
-}`;
+export function renderShellScript(description: string, values: Readonly<Record<string, ShellValue>>, sources: Readonly<Record<string, string>>): string {
+  const bodies = Object.values(sources).map((source) => shellBody(source).replace(/^[ \t]*#.*\n/gm, ""));
+  return `#!/bin/bash\n# ${description} Source: ${Object.keys(sources).map((name) => `templates/${name}`).join(", ")}.\n${shellAssignments(values)}\n${bodies.join("\n")}`;
+}
+

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { STACK_NAME } from "../../stacks/deathstar.js";
 import type { TerraformJson } from "./tofu.js";
+import { bundled } from "./build.js";
 
 const execFileAsync = promisify(execFile);
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -21,13 +22,13 @@ export interface SynthesizedProject {
 }
 
 /**
- * Writes `config.json` into `root` and runs `tsx main.ts` with DEATHSTAR_CONFIG and
+ * Writes `config.json` into `root` and runs the synth bundle (dist/main.cjs) with DEATHSTAR_CONFIG and
  * CDKTF_OUTDIR=<root>/cdktf.out, exactly as `npm run synth` would in a checkout at `root`.
  */
 export async function synthProject(root: string, config: Readonly<Record<string, unknown>>): Promise<SynthesizedProject> {
   const configFile = join(root, "config.json");
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  await execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "main.ts")], {
+  await execFileAsync(process.execPath, [bundled("main.ts")], {
     // The working directory is the project root: config paths (state, modules, adopt file) are relative to it.
     cwd: root,
     env: { ...process.env, DEATHSTAR_CONFIG: configFile, CDKTF_OUTDIR: join(root, "cdktf.out"), CHECKPOINT_DISABLE: "1" },

@@ -5,7 +5,7 @@
  * The Talos asset script runs for real, with `curl` replaced by a stand-in serving local files.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
@@ -43,6 +43,15 @@ function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
+
+describe("shell source files (templates/*.sh)", () => {
+  const templates = join(import.meta.dirname, "..", "..", "templates");
+  it.each(readdirSync(templates).filter((name) => name.endsWith(".sh")))("%s passes shellcheck as written", (name) => {
+    const result = run("shellcheck", ["--shell=bash", "--severity=style", name], { cwd: templates });
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+});
 
 describe.each(sites)("%s site", (_name, config) => {
   const bundle = renderBastionBundle(config);

@@ -25,6 +25,7 @@ import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { blockCommandsWith } from "../helpers/docs.js";
 import { overrideForMoto, UserShell, userEnv } from "../helpers/user-shell.js";
 import { scratchDir } from "../helpers/processes.js";
+import { bundled } from "../helpers/build.js";
 
 const execFileAsync = promisify(execFile);
 const FIXTURE = join(REPO_ROOT, "__tests__", "fixtures", "existing");
@@ -97,7 +98,7 @@ async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
 }
 
 async function adopt(statePath: string, ...options: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return execFileAsync(join(REPO_ROOT, "node_modules", ".bin", "tsx"), [join(REPO_ROOT, "scripts", "adopt.ts"), statePath, ...options], {
+  return execFileAsync(process.execPath, [bundled("scripts/adopt.ts"), statePath, ...options], {
     cwd: root,
     // tofu on PATH for the preflight, every AWS call on moto.
     env: { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: join(root, "config.json") },

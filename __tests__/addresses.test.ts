@@ -20,8 +20,10 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_iam_instance_profile.nat_instance",
   "aws_iam_role.bastion",
   "aws_iam_role.nat_instance",
+  "aws_iam_role.talos_node_expiry",
   "aws_iam_role_policy.bastion",
   "aws_iam_role_policy.nat_instance",
+  "aws_iam_role_policy.talos_node_expiry",
   "aws_instance.talos_node",
   "aws_internet_gateway.main",
   "aws_launch_template.bastion",
@@ -35,6 +37,7 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_route_table.public",
   "aws_route_table_association.private",
   "aws_route_table_association.public",
+  "aws_scheduler_schedule.talos_node_expiry",
   "aws_security_group.bastion",
   "aws_security_group.nat_instance",
   "aws_security_group.talos_nodes",
@@ -55,6 +58,7 @@ const DEFAULT_SITE_ADDRESSES = [
   "aws_vpc_security_group_ingress_rule.nat_instance_from_private",
   "aws_vpc_security_group_ingress_rule.talos_nodes_from_bastion",
   "aws_vpc_security_group_ingress_rule.talos_nodes_from_self",
+  "terraform_data.talos_session",
 ];
 
 describe("resource addresses", () => {

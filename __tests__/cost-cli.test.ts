@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
+import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
@@ -135,6 +135,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
     expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");
+    // A forgotten session: every node address for talos.sessionHours (cost/model.ts forgottenSessionUsd).
+    expect((JSON.parse(result.stdout) as { forgottenSessionUsd: number }).forgottenSessionUsd).toBeCloseTo(forgottenSessionUsd(expected.instance, siteConfig()), 9);
     const { nodeTypes } = JSON.parse(result.stdout) as { nodeTypes: { preset: string; instanceType: string; usdPerHour: number; bareMetal: boolean; sessionUsd: number; monthlyUsd: number }[] };
     expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.usdPerHour, n.bareMetal])).toEqual([
       ["talos", "t4g.small", 0.0184, false],

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runningHoursPerWeek } from "../lib/cron.js";
-import { estimateMonthlyCost } from "../cost/model.js";
+import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd } from "../cost/model.js";
 import { nodeTypePresets, nodeTypesToCompare } from "../config/node-type-presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
@@ -176,5 +176,20 @@ describe("the budget guard", () => {
   it("lets it through with allowOver, or when the budget covers it", () => {
     expect(budgetProblem(report, { ...gateway.budget, allowOver: true })).toBeUndefined();
     expect(budgetProblem(report, { ...gateway.budget, monthlyUsd: 50 })).toBeUndefined();
+  });
+});
+
+describe("a forgotten session", () => {
+  it("costs at most every node address for talos.sessionHours, the session expiry's deadline", () => {
+    const config = siteConfig({ usage: { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 } });
+    const stack = synthStack(config);
+    const report = price(stack, config);
+    // With the usage profile equal to the worst case, the cap is one session of the profile.
+    expect(forgottenSessionUsd(report, config)).toBeCloseTo(oneSessionUsd(stack, config, { month: MONTH }), 10);
+    const longer = siteConfig({ usage: config.usage, talos: { sessionHours: 6 } });
+    expect(forgottenSessionUsd(report, longer)).toBeCloseTo(2 * forgottenSessionUsd(report, config), 10);
+    const oneAddress = siteConfig({ usage: { ...config.usage, nodesPerSession: 1 }, talos: { nodeIps: ["10.20.13.11"] } });
+    // The same per-node-hour price (the report's), one address instead of three.
+    expect(forgottenSessionUsd(report, { usage: config.usage, talos: oneAddress.talos })).toBeCloseTo(forgottenSessionUsd(report, config) / 3, 10);
   });
 });

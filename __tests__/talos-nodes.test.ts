@@ -109,7 +109,7 @@ describe("talos_node_count", () => {
       launch_template: { id: "${aws_launch_template.talos_node.id}", version: "${aws_launch_template.talos_node.latest_version}" },
       subnet_id: "${aws_subnet.private.id}",
       private_ip: "${element(local.talos_node_ips, count.index)}",
-      tags: { Name: "${element(local.talos_node_names, count.index)}" },
+      tags: { Name: "${element(local.talos_node_names, count.index)}", "deathstar:role": "talos-node" },
       // EC2 reports the template's user-data on the instance; it is not the instance's to change.
       lifecycle: { ignore_changes: ["user_data"] },
     });

@@ -25,6 +25,7 @@ import {
   timeZone,
 } from "./fields.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
+import { TALOS_SESSION_MAX_HOURS } from "./talos.js";
 import { AMAZON_PROVIDED_DNS, BASTION_DNS_SERVER } from "./site-view.js";
 import { EXISTING_FEEDS, type ExistingFeed } from "./rules/existing-modules.js";
 import { SITE_RULES } from "./rules.js";
@@ -196,6 +197,12 @@ export const siteConfigSchema = z
        */
       nodeCpuCredits: z.enum(["standard", "unlimited"]),
       nodeRootVolumeGb: z.number().int().min(10).max(1000),
+      /**
+       * Hours a session's nodes live, counted from the `tofu apply` that launches them: an
+       * EventBridge Scheduler one-time schedule terminates them then, laptop off or not.
+       * `-var talos_session_hours=N` sets it for one apply. E.g. 3.
+       */
+      sessionHours: z.number().int().min(1).max(TALOS_SESSION_MAX_HOURS),
       /** Fixed private addresses of the nodes (1-3); the first is the control-plane endpoint. */
       nodeIps: z.array(ipv4).min(1, "needs at least 1 node address").max(3, "takes at most 3 node addresses (the lab runs 1-3 nodes)"),
       clusterName: label,

@@ -69,6 +69,8 @@ export const awsSite: SiteConfig = {
     // Sessions bootstrap a cluster: a fresh standard-credit node has no credits and runs at baseline.
     nodeCpuCredits: "unlimited",
     nodeRootVolumeGb: 20,
+    // A session's nodes are terminated this long after they were launched (docs/cost.md).
+    sessionHours: 3,
     nodeIps: ["10.20.13.11", "10.20.13.12", "10.20.13.13"],
     clusterName: "deathstar",
     installDisk: "/dev/nvme0n1",

@@ -10,5 +10,8 @@ export const VANILLA_SCHEMATIC_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd
 /** Image Factory installer of each boot mode's platform: an AWS-booted node stays on the aws platform when it upgrades. */
 export const INSTALLER_BY_BOOT = { "talos-ami": "aws-installer", ipxe: "metal-installer" } as const satisfies Record<SiteConfig["talos"]["boot"], string>;
 
+/** The longest session `talos.sessionHours` and `-var talos_session_hours` allow: a long weekend. */
+export const TALOS_SESSION_MAX_HOURS = 72;
+
 /** Talos' documented minimum memory for a control-plane node. */
 export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;

@@ -11,6 +11,8 @@ export const ROLE_TAG = "deathstar:role";
  * for an action that supports resource-level permissions.
  */
 export class ResourceArns extends Construct {
+  /** This account's id (data.aws_caller_identity.current). */
+  readonly accountId: string;
   private readonly prefix: string;
   private readonly ssmPrefix: string;
 
@@ -20,6 +22,7 @@ export class ResourceArns extends Construct {
     identity.overrideLogicalId("current");
     const partition = new DataAwsPartition(this, "partition");
     partition.overrideLogicalId("current");
+    this.accountId = identity.accountId;
     this.prefix = `arn:${partition.partition}:ec2:${region}:${identity.accountId}`;
     this.ssmPrefix = `arn:${partition.partition}:ssm:${region}:${identity.accountId}`;
   }

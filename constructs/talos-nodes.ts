@@ -10,10 +10,13 @@ import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
 import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB, VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { talosArch } from "../templates/talos-assets.js";
 import { runInstancesCommand } from "../templates/talos-cluster.js";
+import { ROLE_TAG } from "./arns.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
 
 /** Sidero Labs' AWS account, owner of the official Talos AMIs. */
 export const TALOS_AMI_OWNER = "540036508848";
+/** `deathstar:role` of the node instances: the session expiry may terminate exactly these. */
+export const TALOS_NODE_ROLE = "talos-node";
 
 
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
@@ -180,7 +183,7 @@ export class TalosNodes extends Construct {
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       subnetId: props.subnetId,
       privateIp: Fn.element(ips.asList, count.index),
-      tags: { Name: Fn.element(names.asList, count.index) },
+      tags: { Name: Fn.element(names.asList, count.index), [ROLE_TAG]: TALOS_NODE_ROLE },
       // The user-data belongs to the launch template. EC2 reports it on the instance too, and the
       // provider reads it into user_data, which this config leaves unset: without this every plan
       // after the first would show the iPXE script being removed from the running nodes.

@@ -110,6 +110,18 @@ export function oneSessionUsd(json: TerraformJson, config: CostConfig, options: 
     .reduce((total, l) => total + l.monthlyUsd, 0);
 }
 
+/**
+ * The most a forgotten session costs: every node address running until the session expiry
+ * (constructs/session-expiry.ts) terminates them, `talos.sessionHours` after launch. Session lines
+ * are priced per node-hour of the usage profile, so they scale to any session length.
+ */
+export function forgottenSessionUsd(report: CostReport, config: Pick<SiteConfig, "usage" | "talos">): number {
+  const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession } = config.usage;
+  const nodeHours = experimentSessionsPerMonth * hoursPerSession * nodesPerSession;
+  const sessionUsd = report.lines.filter((l) => l.session).reduce((total, l) => total + l.monthlyUsd, 0);
+  return nodeHours === 0 ? 0 : (sessionUsd / nodeHours) * config.talos.sessionHours * config.talos.nodeIps.length;
+}
+
 /** The `n` lines that cost the most, dearest first. */
 export function biggestLines(report: CostReport, n: number): CostLine[] {
   return [...report.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd).slice(0, n);

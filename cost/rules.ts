@@ -384,4 +384,6 @@ export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   aws_iam_policy: "IAM has no charge",
   aws_iam_instance_profile: "IAM has no charge",
   aws_key_pair: "key pairs have no charge",
+  aws_scheduler_schedule: "EventBridge Scheduler: the first 14 million invocations a month are free; a session's expiry is one",
+  terraform_data: "not an AWS resource: a value kept in the state (the session's deadline)",
 };

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
-import { estimateMonthlyCost, oneSessionUsd, type CostReport } from "../cost/model.js";
+import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, type CostReport } from "../cost/model.js";
 import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
 import { budgetProblem, formatNatComparison, formatNodeTypeComparison, formatReport, pricesFooter, type NodeTypeCost } from "../cost/report.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
@@ -74,13 +74,16 @@ function main(argv: readonly string[]): number {
       sessionUsd,
       monthlyUsd,
     }));
-    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, reports, nodeTypes: presets }, null, 2)}\n`);
+    const forgotten = forgottenSessionUsd(current, config);
+    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, forgottenSessionUsd: forgotten, reports, nodeTypes: presets }, null, 2)}\n`);
   } else {
     const over = budgetProblem(current, { ...config.budget, allowOver: false });
     process.stdout.write(
       [
         formatReport(current, `Monthly cost of site "${config.site.name}" (nat ${config.network.nat}), ${current.month}`),
         `Budget: $${config.budget.monthlyUsd.toFixed(2)}/month${over ? `: OVER. ${over}` : ", within."}`,
+        `A forgotten session ends by itself: EventBridge Scheduler terminates the nodes talos.sessionHours (${config.talos.sessionHours} h) after launch, ` +
+          `at most $${forgottenSessionUsd(current, config).toFixed(2)} with all ${config.talos.nodeIps.length} node addresses in use.`,
         "",
         "NAT modes side by side (everything else as configured):",
         "",

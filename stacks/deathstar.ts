@@ -17,6 +17,8 @@ import { enforceSecurityRules } from "../analysis/rules/aspect.js";
 import { bastionSecretParameterNames } from "../templates/bastion-boot.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
+import { SessionExpiry } from "../constructs/session-expiry.js";
+import { TALOS_SESSION_MAX_HOURS } from "../config/talos.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster.js";
 
@@ -96,7 +98,7 @@ export class DeathStarStack extends TerraformStack {
       arns,
       tags,
     });
-    new TalosNodes(this, "talos-nodes", {
+    const talosNodes = new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
       nodes: view.nodes,
       architecture: config.architecture,
@@ -107,6 +109,7 @@ export class DeathStarStack extends TerraformStack {
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
+    new SessionExpiry(this, "session-expiry", { hours: config.talos.sessionHours, maxHours: TALOS_SESSION_MAX_HOURS, nodes: talosNodes, arns });
     new MonthlyBudget(this, "budget", { name: resourceName(config.site.name), limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (keepsModules) {
       for (const node of this.node.findAll()) {

@@ -24,6 +24,7 @@ export const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
  */
 const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[] = [
   [/^aws_(partition|region|default_tags)$/, undefined], // answered by the provider itself
+  [/^terraform_data$/, undefined], // OpenTofu's own, no AWS call
   [/^aws_caller_identity$/, "sts"],
   [/^aws_autoscaling_/, "autoscaling"],
   [/^aws_iam_/, "iam"],
@@ -34,6 +35,7 @@ const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[]
   [/^aws_cloudwatch_metric_alarm$/, "cloudwatch"],
   [/^aws_s3_/, "s3"],
   [/^aws_kms_/, "kms"],
+  [/^aws_scheduler_/, "scheduler"],
   [
     /^aws_(vpc|vpc_.*|subnet|route|route_table|route_table_association|internet_gateway|nat_gateway|eip|eip_association|security_group|default_security_group|security_group_rule|network_interface|network_interface_attachment|launch_template|instance|ebs_volume|volume_attachment|ami|ami_ids|availability_zones|key_pair|ec2_.*|default_network_acl|default_route_table|flow_log)$/,
     "ec2",

@@ -1,0 +1,72 @@
+/**
+ * The dead-man switch of a session (constructs/session-expiry.ts): a one-time EventBridge
+ * Scheduler schedule terminates the nodes at the deadline, which is fixed when the nodes are
+ * created, with a role that may terminate nothing but the nodes. OpenTofu against moto runs it in
+ * __tests__/integration/session-expiry.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { TALOS_SESSION_MAX_HOURS } from "../config/talos.js";
+import { TERMINATE_INSTANCES_TARGET } from "../constructs/session-expiry.js";
+import { configProblems, siteConfig, synthStack } from "./helpers/synth.js";
+
+const stack = synthStack();
+const resource = (type: string, name: string) => stack.resource[type]![name]!;
+
+describe("session expiry", () => {
+  it("exists only while nodes run: one deadline and one schedule for any node count above 0", () => {
+    expect(resource("terraform_data", "talos_session").count).toBe("${min(1, var.talos_node_count)}");
+    expect(resource("aws_scheduler_schedule", "talos_node_expiry").count).toBe("${min(1, var.talos_node_count)}");
+  });
+
+  it("fixes the deadline at plan time when the nodes or the hours change, and keeps it otherwise", () => {
+    const deadline = resource("terraform_data", "talos_session");
+    expect(deadline.input).toEqual({ deadline: '${timeadd(plantimestamp(), format("%dh", var.talos_session_hours))}' });
+    expect(deadline.lifecycle).toEqual({ ignore_changes: ["input"] });
+    expect(deadline.triggers_replace).toEqual({ nodes: "${aws_instance.talos_node[*].id}", hours: "${var.talos_session_hours}" });
+  });
+
+  it("terminates exactly the nodes at the deadline, in UTC, without a flexible window", () => {
+    const schedule = resource("aws_scheduler_schedule", "talos_node_expiry");
+    expect(schedule.schedule_expression).toBe(`at(\${formatdate("YYYY-MM-DD'T'hh:mm:ss", one(terraform_data.talos_session[*].output.deadline))})`);
+    expect(schedule.schedule_expression_timezone).toBe("UTC");
+    expect(schedule.flexible_time_window).toEqual({ mode: "OFF" });
+    expect(schedule.target).toMatchObject({
+      arn: TERMINATE_INSTANCES_TARGET,
+      role_arn: "${aws_iam_role.talos_node_expiry.arn}",
+      input: '${jsonencode({"InstanceIds" = aws_instance.talos_node[*].id})}',
+    });
+  });
+
+  it("runs as a role only Scheduler of this account assumes, allowed to terminate only instances tagged as nodes", () => {
+    const trust = JSON.parse(resource("aws_iam_role", "talos_node_expiry").assume_role_policy as string);
+    expect(trust.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.current.account_id}" } },
+      },
+    ]);
+    const policy = JSON.parse(resource("aws_iam_role_policy", "talos_node_expiry").policy as string);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "TerminateTalosNodes",
+        Effect: "Allow",
+        Action: ["ec2:TerminateInstances"],
+        Resource: "arn:${data.aws_partition.current.partition}:ec2:eu-west-1:${data.aws_caller_identity.current.account_id}:instance/*",
+        Condition: { StringEquals: { "aws:ResourceTag/deathstar:role": "talos-node" } },
+      },
+    ]);
+    expect((resource("aws_instance", "talos_node").tags as Record<string, string>)["deathstar:role"]).toBe("talos-node");
+  });
+
+  it("takes its hours from talos.sessionHours as the default of -var talos_session_hours, validated to 1..max", () => {
+    const variable = synthStack(siteConfig({ talos: { sessionHours: 5 } })).variable!.talos_session_hours!;
+    expect(variable.default).toBe(5);
+    expect(JSON.stringify(variable.validation)).toContain(`var.talos_session_hours <= ${TALOS_SESSION_MAX_HOURS}`);
+  });
+
+  it.each([0, TALOS_SESSION_MAX_HOURS + 1, 2.5])("refuses talos.sessionHours %s, naming the field", (hours) => {
+    expect(configProblems({ talos: { sessionHours: hours } })).toEqual([expect.stringMatching(/^talos\.sessionHours: /)]);
+  });
+});

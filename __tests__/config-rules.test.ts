@@ -2,14 +2,15 @@
  * Each named cross-field rule on its own: the built-in sites pass it, a config that breaks it gets
  * the field path and the fix. Rules that look at the project on disk get a scratch workspace.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeOverride } from "../config/load.js";
 import { SITE_RULES } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
-import { WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
+import { untrackedByIndex, WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { bareMetalTypes } from "../cost/prices.js";
 import { budgetProblem } from "../cost/report.js";
@@ -220,6 +221,32 @@ describe("rules against the project on disk", () => {
     const problems = format(WORKSPACE_RULES.stateNotOnProjectFile(local("docs/not-yet-written.md"), { root: repo, outdir: join(repo, "cdktf.out") }));
     expect(problems).toEqual([]);
     expect(format(WORKSPACE_RULES.stateNotOnProjectFile(local("config/schema.ts"), { root: repo, outdir: join(repo, "cdktf.out") }))[0]).toMatch(/existing file of another kind/);
+  });
+
+  it("the git index settles untracked paths without running git and never hides a tracked one", () => {
+    const project = join(import.meta.dirname, "..");
+    const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: project, encoding: "utf8" }).split("\0").filter((f) => f !== "");
+    expect(tracked.filter((file) => untrackedByIndex(project, file))).toEqual([]);
+    expect(untrackedByIndex(project, "terraform.deathstar.tfstate")).toBe(true);
+
+    const checkout = scratchDir("checkout");
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: checkout, stdio: "ignore" });
+    git("init", "--quiet");
+    mkdirSync(join(checkout, "docs"));
+    writeFileSync(join(checkout, "docs", "notes.md"), "tracked, then deleted from the work tree");
+    git("add", "docs/notes.md");
+    rmSync(join(checkout, "docs", "notes.md"));
+    const inCheckout = (path: string) => format(WORKSPACE_RULES.stateNotOnProjectFile(local(path), { root: checkout, outdir: join(checkout, "cdktf.out") }));
+    expect(untrackedByIndex(checkout, "docs/notes.md")).toBe(false);
+    expect(inCheckout("docs/notes.md")[0]).toMatch(/is docs\/notes\.md, a file of the project itself/);
+    expect(untrackedByIndex(checkout, "new.tfstate")).toBe(true);
+    expect(untrackedByIndex(checkout, "notes.md")).toBe(false); // the tail of a tracked path: git decides
+    expect(inCheckout("notes.md")).toEqual([]);
+    // Version 4 compresses paths: git answers every question.
+    git("update-index", "--index-version", "4");
+    expect(untrackedByIndex(checkout, "new.tfstate")).toBe(false);
+    expect(inCheckout("docs/notes.md")[0]).toMatch(/a file of the project itself/);
+    expect(inCheckout("new.tfstate")).toEqual([]);
   });
 
   it("adoptFileNotProjectFile refuses the project's own files and the output dir, not an existing adopt file", () => {

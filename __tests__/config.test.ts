@@ -237,5 +237,9 @@ describe("address helpers", () => {
     expect(cronProblems("0 18 * * FRI-MON")[0]).toMatch(/runs backwards/);
     expect(timeZoneProblem("Europe/Dublin")).toBeUndefined();
     expect(timeZoneProblem("Mars/Olympus")).toMatch(/must be an IANA time zone name/);
+    expect(timeZoneProblem("europe/dublin")).toBe('time zone names are case-sensitive: write "Europe/Dublin"');
+    expect(timeZoneProblem("UTC")).toBeUndefined();
+    expect(timeZoneProblem("US/Eastern")).toBeUndefined(); // an alias, not in the canonical list
+    expect(Intl.supportedValuesOf("timeZone").filter((zone) => timeZoneProblem(zone) !== undefined)).toEqual([]);
   });
 });

@@ -178,7 +178,8 @@ function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
  * no further, derived complaints).
  */
 export function validateSiteConfig(candidate: unknown, source: string, workspace: Workspace = currentWorkspace()): Readonly<SiteConfig> {
-  const result = siteConfigSchema.safeParse(candidate);
+  // One parse per process: zod's compiled fast path costs more to generate than it saves here.
+  const result = siteConfigSchema.safeParse(candidate, { jitless: true });
   const problems = new Map<string, string>();
   const add = (path: readonly PropertyKey[], message: string) => {
     const key = path.length > 0 ? path.reduce<string>((parent, segment) => keyPath(parent, String(segment)), "") : "(top level)";

@@ -5,7 +5,7 @@
  * anything is written.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { JSON_SCHEMA_FILE } from "./json-schema.js";
 import type { SiteConfig } from "./schema.js";
@@ -67,6 +67,45 @@ function trackedFiles(root: string): ReadonlySet<string> {
   return files;
 }
 
+/** The index file of the git checkout at `root`: `.git/index`, or the one a linked worktree's `.git` file points to. */
+function gitIndexPath(root: string): string | undefined {
+  const dotGit = join(root, ".git");
+  try {
+    if (statSync(dotGit).isDirectory()) return join(dotGit, "index");
+    const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1];
+    return gitdir === undefined ? undefined : join(resolve(root, gitdir.trim()), "index");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when git's index shows, without running git, that `rel` is not tracked: an index of version
+ * 2 or 3 (git's default) stores every tracked path whole, followed by a NUL byte, so a path whose
+ * bytes do not occur there is not tracked. False (ask git) whenever the index cannot settle it: it
+ * holds those bytes, it is missing or unreadable, it is version 4 (paths prefix-compressed), split
+ * ("link") or sparse ("sdir"), or the environment points git at another one.
+ */
+export function untrackedByIndex(root: string, rel: string): boolean {
+  if (["GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_COMMON_DIR"].some((name) => process.env[name] !== undefined)) return false;
+  const indexPath = gitIndexPath(root);
+  if (indexPath === undefined) return false;
+  let index: Buffer;
+  try {
+    index = readFileSync(indexPath);
+  } catch {
+    return false;
+  }
+  if (index.length < 12 || index.toString("latin1", 0, 4) !== "DIRC" || ![2, 3].includes(index.readUInt32BE(4))) return false;
+  if (index.includes("link") || index.includes("sdir")) return false;
+  return !index.includes(Buffer.from(`${rel}\0`, "utf8"));
+}
+
+/** Whether git tracks `rel` (relative to `root`, "/" separators): the index answers most paths, `git ls-files` the rest. */
+function isTracked(root: string, rel: string): boolean {
+  return !untrackedByIndex(root, rel) && trackedFiles(root).has(rel);
+}
+
 /** Whether `path` is `dir` or below it. */
 function within(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
@@ -125,7 +164,7 @@ export function stateOutsideSynthOutput(config: SiteConfig, workspace: Workspace
  * Why writing the file at `path` (relative to the root) would harm the project, or undefined.
  * An existing file whose first bytes match `ownHead` is the file being replaced, tracked or not.
  */
-function projectFileHarm(path: string, workspace: Workspace, tracked: () => ReadonlySet<string>, ownHead: RegExp): string | undefined {
+function projectFileHarm(path: string, workspace: Workspace, tracked: (rel: string) => boolean, ownHead: RegExp): string | undefined {
   const target = resolve(workspace.root, path);
   const rel = relative(workspace.root, target).split(sep).join("/");
   const toolDir = TOOL_DIRS.find((dir) => within(resolve(workspace.root, dir), target));
@@ -138,7 +177,7 @@ function projectFileHarm(path: string, workspace: Workspace, tracked: () => Read
     if (!stats.isFile()) return "is not a regular file";
     return headMatches(target, ownHead) ? undefined : `is an existing file of another kind (${rel}): it would be overwritten`;
   }
-  return tracked().has(rel) ? projectFile : undefined;
+  return tracked(rel) ? projectFile : undefined;
 }
 
 /**
@@ -148,7 +187,7 @@ function projectFileHarm(path: string, workspace: Workspace, tracked: () => Read
  */
 export function stateNotOnProjectFile(config: SiteConfig, workspace: Workspace): Problem[] {
   if (config.state.backend !== "local") return [];
-  const harm = projectFileHarm(config.state.path, workspace, () => trackedFiles(workspace.root), STATE_HEAD);
+  const harm = projectFileHarm(config.state.path, workspace, (rel) => isTracked(workspace.root, rel), STATE_HEAD);
   return harm ? [{ path: ["state", "path"], message: `"${config.state.path}" ${harm}; choose a dedicated state file name such as "deathstar.tfstate"` }] : [];
 }
 
@@ -164,7 +203,7 @@ export function adoptFileNotProjectFile(config: SiteConfig, workspace: Workspace
   if (within(workspace.outdir, target)) {
     return [{ path: ["existing", "adoptFile"], message: `"${file}" lies inside the synth output dir ${workspace.outdir}, which every synth replaces; keep it in the project, e.g. "adopt.json"` }];
   }
-  const harm = projectFileHarm(file, workspace, () => new Set(), ADOPT_HEAD);
+  const harm = projectFileHarm(file, workspace, () => false, ADOPT_HEAD);
   return harm ? [{ path: ["existing", "adoptFile"], message: `"${file}" ${harm}; name a file of its own, e.g. "adopt.json"` }] : [];
 }
 

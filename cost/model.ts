@@ -68,7 +68,9 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
   const free = resources.filter((r) => FREE_RESOURCE_TYPES[r.type]).map((r) => ({ address: r.address, reason: FREE_RESOURCE_TYPES[r.type]! }));
   const priced = resources
     .filter((r) => PRICING_RULES[r.type])
-    .sort((a, b) => a.address.localeCompare(b.address))
+    // By address in code-unit order, as the NAT comparison lists them: the same on every machine
+    // (localeCompare follows the runtime's locale, and its first call loads collation data).
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
     .flatMap(priceOne);
   const trial = t4gTrial(priced, config.budget.t4gTrial, month);
   const lines = [...priced, ...trial.lines];

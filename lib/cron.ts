@@ -62,13 +62,17 @@ export function cronProblems(expression: string): string[] {
 export function timeZoneProblem(name: string): string | undefined {
   const unknown = 'must be an IANA time zone name, e.g. "Europe/Dublin" (follows daylight saving) or "UTC"';
   if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(name)) return unknown;
+  const canonical = Intl.supportedValuesOf("timeZone");
+  // A canonical name as written passes every check below; only other names need the zone lookup,
+  // whose first use loads the runtime's date formatting data.
+  if (canonical.includes(name)) return undefined;
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
   } catch {
     return unknown;
   }
-  const spelled = [resolved, ...Intl.supportedValuesOf("timeZone")].find((zone) => zone.toLowerCase() === name.toLowerCase());
+  const spelled = [resolved, ...canonical].find((zone) => zone.toLowerCase() === name.toLowerCase());
   if (spelled !== undefined && spelled !== name) return `time zone names are case-sensitive: write "${spelled}"`;
   // Aliases ("US/Eastern") are not in the canonical list; every IANA name part starts with a capital.
   if (!name.split("/").every((part) => /^[A-Z]/.test(part))) return `time zone names are case-sensitive: write it as the IANA database spells it (this one is "${resolved}")`;

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import type { SiteConfig } from "../../config/schema.js";
 import { TALOS_AMI_OWNER } from "../../constructs/talos-nodes.js";
 import { talosArch } from "../../templates/talos-assets.js";
-import { freePort, tempDir, type TempDir } from "./processes.js";
+import { freePort, readyOrReleased, tempDir, type TempDir } from "./processes.js";
 
 const execFileAsync = promisify(execFile);
 const HOST = "127.0.0.1";
@@ -115,14 +115,11 @@ export class MotoServer {
     const keep = (chunk: Buffer) => (output.text = (output.text + chunk.toString()).slice(-8_000));
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    const server = new MotoServer(child, venv, `http://${HOST}:${port}`, output, scratch);
-    try {
-      await server.waitUntilReady();
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    return server;
+    return readyOrReleased(
+      new MotoServer(child, venv, `http://${HOST}:${port}`, output, scratch),
+      (server) => server.waitUntilReady(),
+      (server) => server.stop(),
+    );
   }
 
   private async waitUntilReady(): Promise<void> {

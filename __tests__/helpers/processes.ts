@@ -132,6 +132,20 @@ export function scratchDir(prefix: string, parent?: string): string {
   return dir.path;
 }
 
+/**
+ * `resource` once `ready(resource)` resolves. When it rejects, `release(resource)` runs before the
+ * error goes on, so a half-started server or network never outlives a failed start.
+ */
+export async function readyOrReleased<T>(resource: T, ready: (resource: T) => Promise<void>, release: (resource: T) => Promise<void>): Promise<T> {
+  try {
+    await ready(resource);
+  } catch (error) {
+    await release(resource);
+    throw error;
+  }
+  return resource;
+}
+
 /** The last lines of a log, for error messages. */
 export function tail(text: string, lines = 40): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");

@@ -21,7 +21,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { AwsApi, VPC_TOOLS, type AwsAnswer } from "./aws-api.js";
-import { startProcess, tempDir, waitUntil, type RunningProcess } from "./processes.js";
+import { readyOrReleased, startProcess, tempDir, waitUntil, type RunningProcess } from "./processes.js";
 import { amazonDnsAddress, cidrContainsIp, nthAddress, parseIpv4Cidr } from "../../lib/net.js";
 import type { SiteConfig } from "../../config/schema.js";
 
@@ -146,14 +146,11 @@ export class Vpc {
       subnetIds[name] = answer.Subnet.SubnetId;
     }
     const prefix = `ds${Math.random().toString(16).slice(2, 6)}`;
-    const vpc = new Vpc(options, aws, prefix, tempDir("vpc"), { vpcId, subnetIds });
-    try {
-      await vpc.build();
-    } catch (error) {
-      await vpc.destroy();
-      throw error;
-    }
-    return vpc;
+    return readyOrReleased(
+      new Vpc(options, aws, prefix, tempDir("vpc"), { vpcId, subnetIds }),
+      (vpc) => vpc.build(),
+      (vpc) => vpc.destroy(),
+    );
   }
 
   subnetId(name: string): string {

@@ -66,28 +66,14 @@ describe("npm run start / npm run stop", () => {
     await moto?.stop();
   });
 
-  it("start raises the NAT instance's group first, then the bastion's", async () => {
-    const result = npm("start");
+  it.each([
+    { script: "start", does: "raises the NAT instance's group first, then the bastion's", order: GROUPS, capacity: 1, state: "in service" },
+    { script: "stop", does: "lowers the bastion's group first, then the NAT instance's", order: [...GROUPS].reverse(), capacity: 0, state: "stopped" },
+  ] as const)("$script $does", async ({ script, order, capacity, state }) => {
+    const result = npm(script);
     expect(result.status, result.stderr).toBe(0);
-    expect(scriptOutput(result.stdout)).toEqual([
-      "deathstar-nat_instance: desired capacity 1",
-      "deathstar-nat_instance: in service",
-      "deathstar-bastion: desired capacity 1",
-      "deathstar-bastion: in service",
-    ]);
-    for (const group of GROUPS) expect(await inService(group), group).toBe(1);
-  });
-
-  it("stop lowers the bastion's group first, then the NAT instance's", async () => {
-    const result = npm("stop");
-    expect(result.status, result.stderr).toBe(0);
-    expect(scriptOutput(result.stdout)).toEqual([
-      "deathstar-bastion: desired capacity 0",
-      "deathstar-bastion: stopped",
-      "deathstar-nat_instance: desired capacity 0",
-      "deathstar-nat_instance: stopped",
-    ]);
-    for (const group of GROUPS) expect(await inService(group), group).toBe(0);
+    expect(scriptOutput(result.stdout)).toEqual(order.flatMap((group) => [`${group}: desired capacity ${capacity}`, `${group}: ${state}`]));
+    for (const group of GROUPS) expect(await inService(group), group).toBe(capacity);
   });
 
   it("names a missing group and the fix", async () => {

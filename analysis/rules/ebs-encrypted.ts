@@ -1,4 +1,4 @@
-import { launchTemplateOf, type SecurityRule } from "./rule.js";
+import { launchTemplateOf, resourceRule } from "./rule.js";
 import { isTrue, nestedBlocks, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 /** [path, block] of every EBS volume a block defines, with "encrypted" to check. */
@@ -34,14 +34,12 @@ function hasEbsMapping(template: SynthesizedBlock | undefined): boolean {
 }
 
 /** Snapshots, detached volumes and the account's backups stay readable only with the KMS key. */
-export const ebsEncrypted: SecurityRule = {
+export const ebsEncrypted = resourceRule({
   id: "DS-EBS-ENCRYPTED",
   explanation: "Every EBS volume (standalone, launch template block device, instance root and data volume) is encrypted at rest.",
   fix: "Set encrypted = true on the volume (launch templates: block_device_mappings { ebs { encrypted = \"true\" } }; instances: root_block_device { encrypted = true }).",
-  check(block, stack) {
-    if (block.kind !== "resource") return [];
-    return volumes(block, stack)
+  check: (block, stack) =>
+    volumes(block, stack)
       .filter(([, volume]) => !isTrue(volume.encrypted))
-      .map(([path, volume]) => `${path === "" ? "encrypted" : `${path}.encrypted`} is ${volume.encrypted === undefined ? "unset" : JSON.stringify(volume.encrypted)}`);
-  },
-};
+      .map(([path, volume]) => `${path === "" ? "encrypted" : `${path}.encrypted`} is ${volume.encrypted === undefined ? "unset" : JSON.stringify(volume.encrypted)}`),
+});

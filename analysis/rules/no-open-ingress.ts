@@ -1,4 +1,4 @@
-import { type SecurityRule } from "./rule.js";
+import { resourceRule } from "./rule.js";
 import { nestedBlocks, stringList, type SynthesizedBlock } from "../synthesized.js";
 
 /** Any CIDR with prefix length 0 ("0.0.0.0/0", "::/0", "0::/0") matches every address. */
@@ -25,14 +25,12 @@ function ingressSources(block: SynthesizedBlock): [string, string][] {
 }
 
 /** Nothing in this lab serves the internet: operators come in over SSM, Tailscale or a /128. */
-export const noOpenIngress: SecurityRule = {
+export const noOpenIngress = resourceRule({
   id: "DS-SG-NO-OPEN-INGRESS",
   explanation: "No security group accepts traffic from 0.0.0.0/0 or ::/0; every ingress names its source (a /128, a subnet or another group).",
   fix: "Replace the /0 source with the operator's /128 (access.operatorSshSources), a subnet CIDR or referenced_security_group_id; use SSM Session Manager or Tailscale for remote access.",
-  check(block) {
-    if (block.kind !== "resource") return [];
-    return ingressSources(block)
+  check: (block) =>
+    ingressSources(block)
       .filter(([, cidr]) => isOpenCidr(cidr))
-      .map(([path, cidr]) => `${path} allows ingress from ${cidr}`);
-  },
-};
+      .map(([path, cidr]) => `${path} allows ingress from ${cidr}`),
+});

@@ -1,4 +1,4 @@
-import { type SecurityRule } from "./rule.js";
+import { resourceRule } from "./rule.js";
 import { isTrue, nestedBlocks, referencedAddress, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 /** Does this route (aws_route or an inline route block) send traffic to an internet gateway? */
@@ -69,11 +69,9 @@ function publicIpProblems(block: SynthesizedBlock, stack: StackView): string[] {
 }
 
 /** The private subnet is reachable only through the bastion, SSM or Tailscale, never directly. */
-export const noPublicIpInPrivateSubnet: SecurityRule = {
+export const noPublicIpInPrivateSubnet = resourceRule({
   id: "DS-NET-NO-PUBLIC-IP-PRIVATE",
   explanation: "Nothing in a private subnet (one without a route to the internet gateway) gets a public IPv4 or an Elastic IP.",
   fix: "Drop associate_public_ip_address / map_public_ip_on_launch / the Elastic IP, or move the resource to the public subnet; private instances reach the internet through NAT.",
-  check(block, stack) {
-    return block.kind === "resource" ? publicIpProblems(block, stack) : [];
-  },
-};
+  check: publicIpProblems,
+});

@@ -23,6 +23,11 @@ export interface Violation {
   readonly fix: string;
 }
 
+/** A rule that judges resource blocks only: data sources, outputs, variables and providers pass it. */
+export function resourceRule(rule: SecurityRule): SecurityRule {
+  return { ...rule, check: (block, stack) => (block.kind === "resource" ? rule.check(block, stack) : []) };
+}
+
 /** The launch template block an instance is launched from, when it is one of this stack's. */
 export function launchTemplateOf(block: SynthesizedBlock, stack: StackView): SynthesizedBlock | undefined {
   const [spec] = nestedBlocks(block.attributes.launch_template);
@@ -44,4 +49,29 @@ export function imdsOptionsToCheck(block: SynthesizedBlock, stack: StackView): R
   if (!options && launchTemplateOf(block, stack)) return undefined;
   if (options?.http_endpoint === "disabled") return undefined;
   return options ?? {};
+}
+
+/** What an IMDS rule requires of one metadata_options attribute. */
+export interface ImdsOptionRequirement {
+  /** The metadata_options attribute, e.g. "http_tokens". */
+  readonly option: string;
+  readonly required: unknown;
+  /** What an unset attribute means, e.g. "the provider default allows IMDSv1". */
+  readonly unset: string;
+}
+
+/**
+ * A rule that every instance and launch template of the stack sets one metadata_options attribute
+ * to one value (instances that take their options from one of the stack's launch templates are
+ * judged there; disabled IMDS passes).
+ */
+export function imdsOptionRule(rule: Omit<SecurityRule, "check">, { option, required, unset }: ImdsOptionRequirement): SecurityRule {
+  return {
+    ...rule,
+    check(block, stack) {
+      const options = imdsOptionsToCheck(block, stack);
+      if (!options || options[option] === required) return [];
+      return [`metadata_options.${option} is ${options[option] === undefined ? `unset (${unset})` : JSON.stringify(options[option])}`];
+    },
+  };
 }

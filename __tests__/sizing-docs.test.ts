@@ -96,7 +96,7 @@ describe("docs/cost.md, Node types side by side", () => {
       const figures = modelFigures(preset.instanceType);
       return { preset, bundles: bundlesFor(PINNED_COZYSTACK_VERSION, preset.info), sessionUsd: figures.sessionUsd, monthlyUsd: figures.monthlyUsd, complete: true };
     });
-    const printed = formatNodeTypeComparison(costs, siteConfig().talos.nodeInstanceType).split("\n");
+    const printed = formatNodeTypeComparison(costs, siteConfig().talos.nodeInstanceType, siteConfig().talos.nodeMarket).split("\n");
     expect(textBlock(text)).toBe(printed.slice(0, 2 + costs.length).join("\n"));
     expect(text.replace(/\s+/g, " ")).toContain(`costs the same in every row (${usd(modelFigures("t4g.small").restUsd)} here)`);
   });

@@ -149,7 +149,7 @@ export const SPOT_USD_PER_HOUR: Readonly<Record<string, number>> = {
   "t3.large": 0.0426,
 };
 
-/** What one hour of `type` costs bought on `market`, or undefined when the table has no price for it. */
+/** One hour of an instance type on a market, as the model bills it. */
 export interface HourlyPrice {
   readonly usdPerHour: number;
   readonly market: NodeMarket;
@@ -160,6 +160,10 @@ export interface HourlyPrice {
   readonly cappedAtOnDemand?: true;
 }
 
+/**
+ * What one hour of `type` costs bought on `market`: the list price on demand, the dated spot price
+ * (at most the list price) on spot; undefined when a table has no price for it.
+ */
 export function hourlyPrice(type: string, market: NodeMarket): HourlyPrice | undefined {
   const onDemand = INSTANCE_TYPES[type]?.usdPerHour;
   if (onDemand === undefined) return undefined;

@@ -151,6 +151,44 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 });
 
+describe("npm run cost with talos.nodeMarket spot", () => {
+  const override = { talos: { nodeMarket: "spot" } };
+  const spotConfig = siteConfig(override);
+  const report = estimateMonthlyCost(synthStack(spotConfig), spotConfig, { month: MONTH });
+
+  it("prints the nodes as a spot line at the dated spot price, with the note and the source", () => {
+    const result = run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Monthly cost of site "aws-eu-west-1" (nat instance, nodes spot), ${MONTH}`);
+    expect(result.stdout).toMatch(/^aws_instance\.talos_node +t4g\.small spot instance \(variable price\) +36 h +\$0\.01\/h +\$0\.36$/m);
+    expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(report.totalUsd))}$`, "m"));
+    expect(result.stdout).toContain("Note: aws_instance.talos_node: spot, priced at eu-west-1 spot prices of 2026-08");
+    expect(result.stdout).toMatch(/^talos +t4g\.small \* +2 \/ 2 +no +distro-full +\$0\.01 \(spot\) /m);
+    expect(result.stdout).toContain("Spot lines: eu-west-1 spot prices of 2026-08 (cost/prices.ts SPOT_USD_PER_HOUR), a snapshot of a variable price.");
+    expect(result.stdout).toContain("https://website.spot.ec2.aws.a2z.com/spot.json");
+  });
+
+  it("--json marks the spot line and names the market of the node-type rows", () => {
+    const result = run("scripts/cost.ts", ["--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
+    expect(result.status, result.stderr).toBe(0);
+    const parsed = JSON.parse(result.stdout) as {
+      nodeMarket: string;
+      reports: Record<string, { totalUsd: number; lines: { address: string; market?: string; unitUsd: number; priceNote?: string }[] }>;
+      nodeTypes: { instanceType: string; market: string; usdPerHour: number }[];
+    };
+    expect(parsed.nodeMarket).toBe("spot");
+    expect(parsed.reports.instance!.totalUsd).toBeCloseTo(report.totalUsd, 9);
+    expect(parsed.reports.instance!.lines.filter((l) => l.market === "spot")).toEqual([
+      expect.objectContaining({ address: "aws_instance.talos_node", unitUsd: 0.01, priceNote: "eu-west-1 spot price of 2026-08, which varies" }),
+    ]);
+    expect(parsed.nodeTypes.map((n) => [n.instanceType, n.market, n.usdPerHour])).toEqual([
+      ["t4g.small", "spot", 0.01],
+      ["t4g.xlarge", "spot", 0.0746],
+      ["a1.metal", "spot", 0.4488], // the feed's $0.461, capped at the on-demand estimate
+    ]);
+  });
+});
+
 describe("teardown plan", () => {
   const config = siteConfig();
   const stack = synthStack(config);

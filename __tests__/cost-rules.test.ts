@@ -23,6 +23,7 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
+import { INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 
 const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1 };
@@ -52,10 +53,14 @@ function clean(report: CostReport): void {
   expect(report.problems).toEqual([]);
 }
 
-function template(scope: Construct, name: string, opts: { type?: string; rootGb?: number; volumeType?: string; publicIp?: boolean } = {}) {
+/** A launch template's `instance_market_options`, as the stack writes it for spot nodes. */
+const SPOT = { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } };
+
+function template(scope: Construct, name: string, opts: { type?: string; rootGb?: number; volumeType?: string; publicIp?: boolean; market?: { marketType: string } } = {}) {
   const lt = new LaunchTemplate(scope, `lt-${name}`, {
     name,
     instanceType: opts.type ?? "t4g.small",
+    ...(opts.market ? { instanceMarketOptions: opts.market } : {}),
     blockDeviceMappings:
       opts.rootGb === undefined ? [] : [{ deviceName: "/dev/xvda", ebs: { volumeSize: opts.rootGb, ...(opts.volumeType ? { volumeType: opts.volumeType } : {}) } }],
     networkInterfaces: opts.publicIp === undefined ? [] : [{ deviceIndex: 0, associatePublicIpAddress: String(opts.publicIp) }],
@@ -187,6 +192,87 @@ describe("aws_instance", () => {
   });
 });
 
+describe("spot instances (instance_market_options market_type spot)", () => {
+  /** Session nodes from a template, as the stack's Talos nodes are: 4 sessions × 3 h × 3 nodes = 36 h. */
+  const sessionNodes = (opts: Parameters<typeof template>[2]) => (s: Construct) => {
+    const count = new TerraformVariable(s, "talos_node_count", { type: "number", default: 0 });
+    const lt = template(s, "node", { rootGb: 20, volumeType: "gp3", ...opts });
+    new Instance(s, "node", { count: count.numberValue, launchTemplate: { id: lt.id } }).overrideLogicalId("node");
+  };
+
+  it("prices a template's spot nodes at the dated spot price, labelled variable; volumes as before", () => {
+    const report = price(sessionNodes({ market: SPOT }));
+    clean(report);
+    // eu-west-1 t4g.small spot, Linux, from the feed snapshot: $0.01/h (on-demand $0.0184).
+    expect(lineUsd(report, "aws_instance.node", "t4g.small spot instance (variable price)")).toBeCloseTo(36 * 0.01, 6); // $0.36
+    expect(lineUsd(report, "aws_instance.node", /gp3 volume \/dev\/xvda, 20 GB/)).toBeCloseTo((20 * 0.088 * 36) / 730, 6);
+    const hours = report.lines.find((l) => l.unit === "h")!;
+    expect(hours).toMatchObject({ market: "spot", instanceType: "t4g.small", unitUsd: 0.01 });
+    expect(hours.priceNote).toBe(`eu-west-1 spot price of ${SPOT_PRICES_AS_OF}, which varies`);
+    expect(hours.basis).toBe("count = var.talos_node_count: session resource, 4 sessions × 3 h × 3 nodes = 36 h (usage)");
+    expect(report.notes).toEqual([expect.stringMatching(/^aws_instance\.node: spot, priced at eu-west-1 spot prices of 2026-08 .*never above the on-demand price/)]);
+    const onDemand = price(sessionNodes({}));
+    expect(onDemand.lines.some((l) => l.market !== undefined)).toBe(false);
+    expect(onDemand.totalUsd - report.totalUsd).toBeCloseTo(36 * (0.0184 - 0.01), 6); // $0.3024
+  });
+
+  it("bills a spot T4g's unlimited surplus credits as on-demand (same $0.04/vCPU-h)", () => {
+    const report = price((s) => {
+      const lt = new LaunchTemplate(s, "lt", {
+        name: "x",
+        instanceType: "t4g.small",
+        instanceMarketOptions: SPOT,
+        creditSpecification: { cpuCredits: "unlimited" },
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 8, volumeType: "gp3" } }],
+      });
+      lt.overrideLogicalId("x");
+      new Instance(s, "box", { launchTemplate: { id: lt.id } }).overrideLogicalId("box");
+    });
+    clean(report);
+    expect(lineUsd(report, "aws_instance.box", /surplus CPU credits/)).toBeCloseTo(730 * 2 * 0.8 * 0.04, 6);
+  });
+
+  it("caps a spot price above the on-demand price at the on-demand price, and says so", () => {
+    // a1.metal: the feed's $0.461 is above the table's on-demand estimate $0.4488 (us-east-1 $0.408 × 1.1).
+    const report = price(sessionNodes({ type: "a1.metal", market: SPOT }));
+    clean(report);
+    const hours = report.lines.find((l) => l.unit === "h")!;
+    expect(hours.unitUsd).toBe(0.4488);
+    expect(hours.priceNote).toContain("above the on-demand price, which caps what a spot request without a max price pays");
+    // Capped at an estimated list price: the estimate note applies.
+    expect(report.notes).toContainEqual(expect.stringMatching(/^a1\.metal is priced at an estimate/));
+    // Below on-demand: the spot price, and no estimate note for it.
+    const m7g = price(sessionNodes({ type: "m7g.metal", market: SPOT }));
+    expect(m7g.lines.find((l) => l.unit === "h")!.unitUsd).toBe(0.8142);
+    expect(m7g.notes.some((n) => n.startsWith("m7g.metal is priced at an estimate"))).toBe(false);
+  });
+
+  it("a group's spot template is priced at spot on the group's schedule", () => {
+    const report = price((s) => scheduledGroup(s, "box", "0 18 * * *", "0 23 * * *", { type: "t4g.nano", rootGb: 8, volumeType: "gp3", market: SPOT }));
+    clean(report);
+    expect(lineUsd(report, "aws_autoscaling_group.box", "t4g.nano spot instance (variable price)")).toBeCloseTo(((35 * 730) / 168) * 0.0019, 6);
+  });
+
+  it("an instance's own market options win over its template's", () => {
+    const report = price((s) => {
+      const lt = template(s, "tpl", { rootGb: 8, volumeType: "gp3" });
+      new Instance(s, "box", { launchTemplate: { id: lt.id }, instanceMarketOptions: SPOT }).overrideLogicalId("box");
+    });
+    clean(report);
+    expect(lineUsd(report, "aws_instance.box", "t4g.small spot instance (variable price)")).toBeCloseTo(730 * 0.01, 6);
+  });
+
+  it("reports a market it does not price instead of guessing", () => {
+    const report = price(sessionNodes({ market: { marketType: "capacity-block" } }));
+    expect(report.problems).toEqual([expect.stringMatching(/^aws_instance\.node: instance_market_options\.market_type "capacity-block" is not priced/)]);
+  });
+
+  it("the spot table prices every type the list-price table has, and nothing else", () => {
+    expect(Object.keys(SPOT_USD_PER_HOUR).sort()).toEqual(Object.keys(INSTANCE_TYPES).sort());
+    for (const [type, usd] of Object.entries(SPOT_USD_PER_HOUR)) expect(usd, type).toBeGreaterThan(0);
+  });
+});
+
 describe("storage", () => {
   it("prices a persistent volume all month, with gp3 IOPS and throughput above the baseline", () => {
     const report = price((s) => {
@@ -292,6 +378,17 @@ describe("t4g.small free trial", () => {
     expect(after.lines.some((l) => l.address === "(free tier)")).toBe(false);
     expect(after.notes).toEqual([expect.stringContaining("ended 2026-12-31")]);
     expect(price(twoAllMonth, {}, "2026-11").lines.some((l) => l.address === "(free tier)")).toBe(false);
+  });
+
+  it("credits on-demand hours only: spot t4g.small hours are priced in full, and the report says so", () => {
+    const mixed = (s: Construct) => {
+      scheduledGroup(s, "a", undefined, undefined, { rootGb: 8, volumeType: "gp3" });
+      scheduledGroup(s, "b", undefined, undefined, { rootGb: 8, volumeType: "gp3", market: SPOT });
+    };
+    const report = price(mixed, trial, "2026-12");
+    expect(lineUsd(report, "(free tier)", /t4g\.small trial/)).toBeCloseTo(-730 * 0.0184, 6); // a's 730 h, not b's
+    expect(lineUsd(report, "aws_autoscaling_group.b", "t4g.small spot instance (variable price)")).toBeCloseTo(730 * 0.01, 6);
+    expect(report.notes).toContainEqual(expect.stringContaining("the t4g.small trial is taken to credit on-demand hours only"));
   });
 
   it("takes the month as YYYY-MM", () => {

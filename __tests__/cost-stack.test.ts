@@ -95,6 +95,49 @@ describe("the default site", () => {
   });
 });
 
+describe("talos.nodeMarket spot", () => {
+  const onDemand = siteConfig();
+  const spot = siteConfig({ talos: { nodeMarket: "spot" } });
+  /** eu-west-1 t4g.small: on-demand list price and the feed's spot price (2026-08), typed in by hand. */
+  const ON_DEMAND = 0.0184;
+  const SPOT = 0.01;
+  const nodeHours = (config: typeof spot) => config.usage.experimentSessionsPerMonth * config.usage.hoursPerSession * config.usage.nodesPerSession;
+
+  it("prices the nodes' hours at the spot price and nothing else differently: the default site saves N × ($0.0184 − $0.01)", () => {
+    const report = price(synthStack(spot), spot);
+    const base = price(synthStack(onDemand), onDemand);
+    const N = nodeHours(spot); // 36 h
+    expect(report.totalUsd).toBeCloseTo(base.totalUsd - N * (ON_DEMAND - SPOT), 9); // $9.36 − $0.30 = $9.06
+    expect(report.totalUsd).toBeCloseTo(9.06, 2);
+    expect(report.idleUsd).toBeCloseTo(base.idleUsd, 9);
+    const spotLines = report.lines.filter((l) => l.market === "spot");
+    expect(spotLines.map((l) => [l.address, l.item, l.quantity, l.unitUsd])).toEqual([["aws_instance.talos_node", "t4g.small spot instance (variable price)", N, SPOT]]);
+    // Everything but the node hours is billed as before, line by line.
+    const rest = (r: typeof report) => r.lines.filter((l) => l.unit !== "h" || l.address !== "aws_instance.talos_node").map((l) => [l.address, l.item, l.monthlyUsd]);
+    expect(rest(report)).toEqual(rest(base));
+    expect(projectionLine(report, spot)).toContain("eu-west-1 list prices of 2026-11, spot lines at eu-west-1 spot prices of 2026-08 (variable))");
+  });
+
+  it("the seed's usage (20 sessions × 3 h × 3 nodes): spot takes 180 × ($0.0184 − $0.01) = $1.51 a month off", () => {
+    const usage = { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 };
+    const seedOnDemand = siteConfig({ usage });
+    const seedSpot = siteConfig({ usage, talos: { nodeMarket: "spot" } });
+    const difference = price(synthStack(seedOnDemand), seedOnDemand).totalUsd - price(synthStack(seedSpot), seedSpot).totalUsd;
+    expect(difference).toBeCloseTo(180 * (ON_DEMAND - SPOT), 9);
+    expect(difference).toBeCloseTo(1.51, 2);
+  });
+
+  it("during the t4g.small trial spot hours are not credited: on-demand nodes are then the cheaper choice", () => {
+    const trial = { budget: { t4gTrial: true } } as const;
+    const withTrial = siteConfig(trial);
+    const spotTrial = siteConfig({ ...trial, talos: { nodeMarket: "spot" } });
+    const during = (config: typeof spot) => estimateMonthlyCost(synthStack(config), config, { month: "2026-12" });
+    const bastionHours = (5 * 730) / 24;
+    expect(during(spotTrial).totalUsd - during(withTrial).totalUsd).toBeCloseTo(36 * SPOT, 9); // the on-demand node hours were free
+    expect(during(spotTrial).lines.find((l) => l.address === "(free tier)")!.quantity).toBeCloseTo(bastionHours, 9);
+  });
+});
+
 describe("node types without CPU credits", () => {
   const N = 4 * 3 * 3; // node-hours of the default usage
 

@@ -10,7 +10,7 @@ import { PINNED_COZYSTACK_VERSION } from "../config/cozystack.js";
 import { SITE_RULES } from "../config/rules.js";
 import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
 import { bundlesFor, nodeTypePresets } from "../config/node-type-presets.js";
-import { bareMetalTypes, INSTANCE_TYPES } from "../cost/prices.js";
+import { bareMetalTypes, hourlyPrice, INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
 import { formatNodeTypeComparison, type NodeTypeCost } from "../cost/report.js";
 import { REPO_ROOT } from "./helpers/project.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
@@ -96,7 +96,7 @@ describe("docs/cost.md, Node types side by side", () => {
       const figures = modelFigures(preset.instanceType);
       return { preset, bundles: bundlesFor(PINNED_COZYSTACK_VERSION, preset.info), sessionUsd: figures.sessionUsd, monthlyUsd: figures.monthlyUsd, complete: true };
     });
-    const printed = formatNodeTypeComparison(costs, siteConfig().talos.nodeInstanceType).split("\n");
+    const printed = formatNodeTypeComparison(costs, siteConfig().talos.nodeInstanceType, siteConfig().talos.nodeMarket).split("\n");
     expect(textBlock(text)).toBe(printed.slice(0, 2 + costs.length).join("\n"));
     expect(text.replace(/\s+/g, " ")).toContain(`costs the same in every row (${usd(modelFigures("t4g.small").restUsd)} here)`);
   });
@@ -108,5 +108,53 @@ describe("docs/cost.md, Node types side by side", () => {
     for (const [type, info] of Object.entries(INSTANCE_TYPES).filter(([, i]) => i.priceEstimate && !i.bareMetal)) {
       expect(prose).toContain(`${type} ($${info.usdPerHour})`);
     }
+  });
+});
+
+describe("docs/cost.md, Spot nodes", () => {
+  const text = section("docs/cost.md", "## Spot nodes");
+  /** Every Markdown table of the section, as body rows of trimmed cells. */
+  const tables = text
+    .split(/\n(?:[^|\n][^\n]*)?\n/)
+    .map((chunk) => chunk.trim())
+    .filter((chunk) => chunk.startsWith("|"))
+    .map((chunk) => tableRows(chunk));
+
+  it("the price table is cost/prices.ts: list price, dated spot price (capped where the table caps it) and their ratio", () => {
+    expect(text).toContain(`dated \`SPOT_PRICES_AS_OF\` (**${SPOT_PRICES_AS_OF}**)`);
+    const rows = tables[0]!;
+    expect(rows.length).toBeGreaterThan(5);
+    for (const [type, onDemand, spot, ratio] of rows as [string, string, string, string][]) {
+      const info = INSTANCE_TYPES[type]!;
+      const price = hourlyPrice(type, "spot")!;
+      expect(onDemand, type).toBe(`${info.usdPerHour}${info.priceEstimate ? " (est.)" : ""}`);
+      expect(spot, type).toBe(price.cappedAtOnDemand ? `${SPOT_USD_PER_HOUR[type]} → ${price.usdPerHour}` : `${SPOT_USD_PER_HOUR[type]}`);
+      expect(ratio, type).toBe(`${Math.round((price.usdPerHour / info.usdPerHour) * 100)} %`);
+    }
+    // Every node-sized arm64 type of the table is listed (nano and micro are named in the prose).
+    const listed = rows.map((row) => row[0]);
+    const arm64 = Object.entries(INSTANCE_TYPES).filter(([, i]) => i.architecture === "arm64" && i.memoryGiB >= 2).map(([type]) => type);
+    expect([...listed].sort()).toEqual(arm64.sort());
+  });
+
+  it("the seed's usage rows, and the default site's spot row at the top, are what the model gives", () => {
+    const usage = { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 };
+    const total = (overrides: Record<string, unknown>, month = MONTH) => {
+      const config = siteConfig(overrides);
+      return estimateMonthlyCost(synthStack(config), config, { month }).totalUsd;
+    };
+    const figures = [
+      total({ usage }),
+      total({ usage, talos: { nodeMarket: "spot" } }),
+      total({ usage, talos: { nodeCpuCredits: "standard" } }),
+      total({ usage, talos: { nodeMarket: "spot", nodeCpuCredits: "standard" } }),
+    ];
+    expect(tables[1]!.map((row) => row[1])).toEqual(figures.map(usd));
+    const prose = text.replace(/\s+/g, " ");
+    expect(prose).toContain(`Spot takes ${usd(figures[0]! - figures[1]!)} a month off`);
+    const trial = { budget: { t4gTrial: true }, usage };
+    expect(prose).toContain(`${usd(total(trial, "2026-12"))} on-demand against ${usd(total({ ...trial, talos: { nodeMarket: "spot" } }, "2026-12"))} spot`);
+    const top = tableRows(doc("docs/cost.md")).find((row) => row[0]!.includes("`talos.nodeMarket: \"spot\"`"))!;
+    expect(top[1]).toBe(usd(total({ talos: { nodeMarket: "spot" } })));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from "cdktf";
-import { decodeUserData, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
+import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
 import { TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
@@ -75,6 +75,35 @@ describe("talos-node launch template (both boot modes)", () => {
     expect(userData.startsWith("#!ipxe\n")).toBe(true);
     expect(userData).toContain(`chain --autofree http://10.20.13.140:${config.services.matchboxPort}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`);
   });
+
+  it("talos.nodeMarket on-demand (the default): the template asks for no market options", () => {
+    expect(siteConfig().talos.nodeMarket).toBe("on-demand");
+    expect(resource(synthStack(siteConfig()), "aws_launch_template", "talos_node")).not.toHaveProperty("instance_market_options");
+  });
+
+  for (const [mode, config] of [
+    ["talos-ami", siteConfig({ talos: { nodeMarket: "spot" } })],
+    ["ipxe", siteConfig({ talos: { nodeMarket: "spot", boot: "ipxe", ipxeAmiId: IPXE_AMI } })],
+  ] as const) {
+    it(`${mode}, talos.nodeMarket spot: one-time spot requests terminated on interruption, no max price; same addresses, hardening kept`, () => {
+      const stack = synthStack(config); // runs the security rules, as cdktf synth does
+      const template = resource(stack, "aws_launch_template", "talos_node");
+      expect(template.instance_market_options).toEqual({
+        market_type: "spot",
+        spot_options: { spot_instance_type: "one-time", instance_interruption_behavior: "terminate" },
+      });
+      // No max_price: EC2 charges the spot price, capped at the on-demand price.
+      expect(JSON.stringify(template.instance_market_options)).not.toContain("max_price");
+      expect(template.metadata_options).toMatchObject({ http_tokens: "required", http_put_response_hop_limit: 1 });
+      expect(template.block_device_mappings).toEqual([expect.objectContaining({ ebs: expect.objectContaining({ encrypted: "true", delete_on_termination: "true" }) })]);
+      // The nodes take the market from the template: aws_instance.talos_node is unchanged.
+      const onDemand = synthStack(siteConfig(mode === "ipxe" ? { talos: { boot: "ipxe", ipxeAmiId: IPXE_AMI } } : {}));
+      expect(resource(stack, "aws_instance", "talos_node")).toEqual(resource(onDemand, "aws_instance", "talos_node"));
+      expect(resourceAddresses(stack)).toEqual(resourceAddresses(onDemand));
+      const { instance_market_options: _market, ...rest } = template;
+      expect(rest).toEqual(resource(onDemand, "aws_launch_template", "talos_node"));
+    });
+  }
 
   it.each(["m7g.xlarge", "a1.metal"])("%s: no credit specification, whatever talos.nodeCpuCredits says (EC2 refuses one for a type without credits)", (nodeInstanceType) => {
     const config = siteConfig({ talos: { nodeInstanceType, nodeCpuCredits: "unlimited" } });

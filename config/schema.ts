@@ -196,6 +196,13 @@ export const siteConfigSchema = z
        * ($0.04/vCPU-h on T4g), which the cost model prices at its maximum.
        */
       nodeCpuCredits: z.enum(["standard", "unlimited"]),
+      /**
+       * How the nodes are bought. "on-demand": list price, never interrupted. "spot": one-time spot
+       * requests at no max price (capped at the on-demand price), terminated when EC2 reclaims the
+       * capacity: the cluster loses that member (docs/cost.md, "Spot nodes").
+       * @example "spot"
+       */
+      nodeMarket: z.enum(["on-demand", "spot"]),
       nodeRootVolumeGb: z.number().int().min(10).max(1000),
       /**
        * Hours a session's nodes live, counted from the `tofu apply` that launches them: an
@@ -308,3 +315,5 @@ export type Architecture = SiteConfig["architecture"];
 export type NatMode = SiteConfig["network"]["nat"];
 /** T4g CPU credit mode (`bastion.cpuCredits`, `talos.nodeCpuCredits`). */
 export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
+/** How the Talos nodes are bought (`talos.nodeMarket`). */
+export type NodeMarket = SiteConfig["talos"]["nodeMarket"];

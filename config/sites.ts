@@ -68,6 +68,8 @@ export const awsSite: SiteConfig = {
     nodeInstanceType: "t4g.small",
     // Sessions bootstrap a cluster: a fresh standard-credit node has no credits and runs at baseline.
     nodeCpuCredits: "unlimited",
+    // "spot" is the cheaper choice that a reclaimed node can interrupt (docs/cost.md, "Spot nodes").
+    nodeMarket: "on-demand",
     nodeRootVolumeGb: 20,
     // A session's nodes are terminated this long after they were launched (docs/cost.md).
     sessionHours: 3,

@@ -2,8 +2,8 @@ import { Construct } from "constructs";
 import { Annotations, Fn, Op, TerraformCount, TerraformLocal, TerraformOutput, TerraformVariable, propertyAccess } from "cdktf";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import type { SiteConfig } from "../config/schema.js";
+import { LaunchTemplate, type LaunchTemplateInstanceMarketOptions } from "@cdktf/provider-aws/lib/launch-template";
+import type { NodeMarket, SiteConfig } from "../config/schema.js";
 import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
@@ -18,6 +18,23 @@ export const TALOS_AMI_OWNER = "540036508848";
 /** `deathstar:role` of the node instances: the session expiry may terminate exactly these. */
 export const TALOS_NODE_ROLE = "talos-node";
 
+
+/**
+ * `talos.nodeMarket: "spot"`: every node the template launches (tofu's aws_instance.talos_node and
+ * the run-instances commands alike) is a one-time spot request. No max price is set, so EC2 charges
+ * the current spot price and never more than the on-demand price: when the spot price would rise
+ * above it, or EC2 needs the capacity back, the node is reclaimed. It is terminated, not stopped or
+ * hibernated, and its root volume goes with it (delete on termination); the request is not renewed.
+ */
+export const SPOT_MARKET_OPTIONS = {
+  marketType: "spot",
+  spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" },
+} as const satisfies LaunchTemplateInstanceMarketOptions;
+
+/** The launch template's market options for `talos.nodeMarket`: none means on-demand. */
+export function nodeMarketOptions(market: NodeMarket): LaunchTemplateInstanceMarketOptions | undefined {
+  return market === "spot" ? SPOT_MARKET_OPTIONS : undefined;
+}
 
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
 export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;
@@ -148,6 +165,7 @@ export class TalosNodes extends Construct {
       vpcSecurityGroupIds: [props.securityGroupId],
       // iPXE's EC2 build reads its script from user-data; the Talos AMI without user-data waits in maintenance mode.
       userData: props.boot.mode === "ipxe" ? Buffer.from(props.boot.script, "utf8").toString("base64") : undefined,
+      instanceMarketOptions: nodeMarketOptions(talos.nodeMarket),
       updateDefaultVersion: true,
       ...hardenedLaunchTemplate({ instanceType: talos.nodeInstanceType, cpuCredits: talos.nodeCpuCredits, rootDeviceName: ami.rootDeviceName, rootVolumeGb: talos.nodeRootVolumeGb }),
       tagSpecifications,

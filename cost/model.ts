@@ -1,14 +1,15 @@
 /**
  * The cost model: walks a synthesized stack (cdk.tf.json), prices every resource with its rule
- * (rules.ts) at the dated list prices (prices.ts), scales by count, applies the free tier the config
- * says the account has, and returns one line per billed item.
+ * (rules.ts) at the dated list prices (prices.ts) — instances whose market options say spot at the
+ * dated spot prices, labelled variable — scales by count, applies the free tier the config says the
+ * account has, and returns one line per billed item.
  *
  * Counts: `count = N` multiplies a resource by N. `count = var.x` marks a session resource (the
  * Talos nodes): it exists only during experiment sessions, so one copy's monthly figure is scaled to
  *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { EU_WEST_1_OVER_US_EAST_1, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, T4G_TRIAL } from "./prices.js";
+import { EU_WEST_1_OVER_US_EAST_1, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, SPOT_PRICES_AS_OF, T4G_TRIAL } from "./prices.js";
 import { StackView, type StackResource, type TerraformJson } from "../analysis/synthesized.js";
 import { FREE_RESOURCE_TYPES, PricingError, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
@@ -87,6 +88,7 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
     notes: [
       ...(config.aws.region === PRICES_REGION ? [] : [`prices are ${PRICES_REGION} list prices; the site is in ${config.aws.region}`]),
       ...trial.notes,
+      ...spotNotes(lines),
       ...estimatedTypes(lines).map(
         ([type, usEast1]) =>
           `${type} is priced at an estimate, ${PRICES_REGION} = us-east-1 list price $${usEast1}/h × ${EU_WEST_1_OVER_US_EAST_1} (cost/prices.ts); check it against the ${PRICES_REGION} list price`,
@@ -95,9 +97,21 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
   };
 }
 
-/** Instance types of the report priced at an estimate, with their us-east-1 list price. */
+/** What the reader must know about spot-priced lines: the price is a dated snapshot of a variable one. */
+function spotNotes(lines: readonly CostLine[]): string[] {
+  const spot = lines.filter((l) => l.market === "spot");
+  if (spot.length === 0) return [];
+  const addresses = [...new Set(spot.map((l) => l.address))].join(", ");
+  return [
+    `${addresses}: spot, priced at ${PRICES_REGION} spot prices of ${SPOT_PRICES_AS_OF} (cost/prices.ts SPOT_USD_PER_HOUR); ` +
+      "spot prices vary and a bill can differ, never above the on-demand price; an interrupted node stops billing when EC2 reclaims it",
+  ];
+}
+
+/** Instance types of the report priced at an estimate (on-demand, or a spot price capped at it), with their us-east-1 list price. */
 function estimatedTypes(lines: readonly CostLine[]): [string, number][] {
-  const types = [...new Set(lines.flatMap((l) => (l.instanceType === undefined ? [] : [l.instanceType])))].sort();
+  const atListPrice = lines.filter((l) => l.instanceType !== undefined && (l.market !== "spot" || hourlyPrice(l.instanceType, "spot")?.cappedAtOnDemand));
+  const types = [...new Set(atListPrice.map((l) => l.instanceType!))].sort();
   return types.flatMap((type) => {
     const estimate = INSTANCE_TYPES[type]?.priceEstimate;
     return estimate ? [[type, estimate.usEast1UsdPerHour] as [string, number]] : [];
@@ -152,8 +166,13 @@ function t4gTrial(lines: readonly CostLine[], accountHasTrial: boolean, month: s
   if (month > endMonth) {
     return { lines: [], notes: [`budget.t4gTrial is set, but the t4g.small trial ended ${T4G_TRIAL.endsOn}: list prices apply in ${month}`] };
   }
-  const hours = lines.filter((l) => l.instanceType === T4G_TRIAL.instanceType).reduce((total, l) => total + l.quantity, 0);
-  if (hours === 0) return { lines: [], notes: [] };
+  const trialType = lines.filter((l) => l.instanceType === T4G_TRIAL.instanceType);
+  // Taken to credit on-demand hours only: spot hours of the type are priced in full, which errs high.
+  const spotNote = trialType.some((l) => l.market === "spot")
+    ? [`the t4g.small trial is taken to credit on-demand hours only: spot ${T4G_TRIAL.instanceType} hours are priced in full (the model errs high)`]
+    : [];
+  const hours = trialType.filter((l) => l.market !== "spot").reduce((total, l) => total + l.quantity, 0);
+  if (hours === 0) return { lines: [], notes: spotNote };
   const credited = Math.min(hours, T4G_TRIAL.hoursPerMonth);
   const usdPerHour = INSTANCE_TYPES[T4G_TRIAL.instanceType]!.usdPerHour;
   return {
@@ -165,10 +184,10 @@ function t4gTrial(lines: readonly CostLine[], accountHasTrial: boolean, month: s
         unit: "h",
         unitUsd: -usdPerHour,
         monthlyUsd: -credited * usdPerHour,
-        basis: `budget.t4gTrial; ${Math.round(hours * 100) / 100} ${T4G_TRIAL.instanceType} hours this month; trial ends ${T4G_TRIAL.endsOn}`,
+        basis: `budget.t4gTrial; ${Math.round(hours * 100) / 100} on-demand ${T4G_TRIAL.instanceType} hours this month; trial ends ${T4G_TRIAL.endsOn}`,
         idle: false,
       },
     ],
-    notes: [],
+    notes: spotNote,
   };
 }

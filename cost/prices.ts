@@ -1,4 +1,4 @@
-import type { Architecture } from "../config/schema.js";
+import type { Architecture, NodeMarket } from "../config/schema.js";
 
 /**
  * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere
@@ -26,6 +26,24 @@ export const US_EAST_1_PRICE_LIST = {
  */
 export const EU_WEST_1_OVER_US_EAST_1 = 1.1;
 
+/**
+ * eu-west-1 Linux **spot** prices, per instance-hour: one snapshot of a price that EC2 moves with
+ * supply and demand, kept apart from the list prices above and labelled variable wherever it is
+ * used. Read from AWS's spot price feed (the table behind the spot pricing page: the lowest price
+ * of each type across the region's zones), as stored in a public repository that snapshots it;
+ * see SPOT_PRICE_SOURCE. Every type of INSTANCE_TYPES has one (a test checks it), so a spot node
+ * of any priced type can be priced. To update: take the `linux` column of region eu-west-1 from a
+ * newer copy of the feed, and bump SPOT_PRICES_AS_OF.
+ */
+export const SPOT_PRICES_AS_OF = "2026-08";
+
+export const SPOT_PRICE_SOURCE = {
+  feed: "https://website.spot.ec2.aws.a2z.com/spot.json",
+  page: "https://aws.amazon.com/ec2/spot/pricing/",
+  /** The copy the figures were read from; that repository records fetches of the feed on 2026-08-06 and 2026-08-10. */
+  snapshot: "https://github.com/alexei-led/spotinfo/blob/69bcec6705869f89302ee456159dfe39f8dc2b7b/internal/spot/data/spot-price-data.json",
+} as const;
+
 /** Where each group of prices comes from (printed under every `npm run cost` table). */
 export const PRICE_SOURCES: readonly { readonly what: string; readonly url: string }[] = [
   { what: "EC2 on-demand, Linux", url: "https://aws.amazon.com/ec2/pricing/on-demand/" },
@@ -38,6 +56,10 @@ export const PRICE_SOURCES: readonly { readonly what: string; readonly url: stri
   { what: "SSM Parameter Store", url: "https://aws.amazon.com/systems-manager/pricing/" },
   { what: "T4g free trial (750 h/month of t4g.small until 2026-12-31)", url: "https://aws.amazon.com/ec2/faqs/#t4g-instances" },
   { what: "Free Tier (credits for accounts opened from 2025-07-15)", url: "https://aws.amazon.com/free/" },
+  {
+    what: `EC2 spot, Linux (SPOT_USD_PER_HOUR): AWS's spot price feed ${SPOT_PRICE_SOURCE.feed} (behind ${SPOT_PRICE_SOURCE.page}), a copy of ${SPOT_PRICES_AS_OF}; spot prices vary`,
+    url: SPOT_PRICE_SOURCE.snapshot,
+  },
   {
     what: `EC2 types marked priceEstimate in INSTANCE_TYPES: us-east-1 list prices of ${US_EAST_1_PRICE_LIST.generated} × ${EU_WEST_1_OVER_US_EAST_1}`,
     url: US_EAST_1_PRICE_LIST.url,
@@ -103,6 +125,53 @@ export const INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> = {
   "t3.medium": { usdPerHour: 0.0456, vcpus: 2, memoryGiB: 4, architecture: "x86_64", burstable: { baselinePerVcpu: 0.2, surplusUsdPerVcpuHour: T3_SURPLUS } },
   "t3.large": { usdPerHour: 0.0912, vcpus: 2, memoryGiB: 8, architecture: "x86_64", burstable: { baselinePerVcpu: 0.3, surplusUsdPerVcpuHour: T3_SURPLUS } },
 };
+
+/** The spot prices themselves (eu-west-1, Linux, $/instance-hour, as of SPOT_PRICES_AS_OF). */
+export const SPOT_USD_PER_HOUR: Readonly<Record<string, number>> = {
+  "t4g.nano": 0.0019,
+  "t4g.micro": 0.0052,
+  "t4g.small": 0.01,
+  "t4g.medium": 0.0194,
+  "t4g.large": 0.0368,
+  "t4g.xlarge": 0.0746,
+  "t4g.2xlarge": 0.1479,
+  "m7g.xlarge": 0.0828,
+  "c7g.xlarge": 0.0737,
+  // The feed lists a1.metal at $0.461, above this table's on-demand estimate ($0.4488): the cap applies.
+  "a1.metal": 0.461,
+  "c6g.metal": 0.8383,
+  "c7g.metal": 1.1193,
+  "m7g.metal": 0.8142,
+  "t3.nano": 0.0017,
+  "t3.micro": 0.0054,
+  "t3.small": 0.0113,
+  "t3.medium": 0.0246,
+  "t3.large": 0.0426,
+};
+
+/** One hour of an instance type on a market, as the model bills it. */
+export interface HourlyPrice {
+  readonly usdPerHour: number;
+  readonly market: NodeMarket;
+  /**
+   * Spot only: the dated spot price was above the on-demand price, so the on-demand price is used.
+   * A spot request without a max price never pays more than on-demand (EC2 reclaims the instance instead).
+   */
+  readonly cappedAtOnDemand?: true;
+}
+
+/**
+ * What one hour of `type` costs bought on `market`: the list price on demand, the dated spot price
+ * (at most the list price) on spot; undefined when a table has no price for it.
+ */
+export function hourlyPrice(type: string, market: NodeMarket): HourlyPrice | undefined {
+  const onDemand = INSTANCE_TYPES[type]?.usdPerHour;
+  if (onDemand === undefined) return undefined;
+  if (market === "on-demand") return { usdPerHour: onDemand, market };
+  const spot = SPOT_USD_PER_HOUR[type];
+  if (spot === undefined) return undefined;
+  return spot > onDemand ? { usdPerHour: onDemand, market, cappedAtOnDemand: true } : { usdPerHour: spot, market };
+}
 
 /** The bare-metal types of an architecture (the ones with /dev/kvm), cheapest first. */
 export function bareMetalTypes(architecture: InstanceTypeInfo["architecture"]): { readonly type: string; readonly usdPerHour: number }[] {

@@ -1,8 +1,8 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
-import type { SiteConfig } from "../config/schema.js";
+import type { NodeMarket, SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import type { NodeTypePreset } from "../config/node-type-presets.js";
-import { HOURS_PER_MONTH, PRICE_SOURCES, PRICES_REGION } from "./prices.js";
+import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, PRICES_REGION, SPOT_PRICES_AS_OF } from "./prices.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
 /** Unit prices need more digits: four decimals, trailing zeros trimmed down to two ($0.0046, $0.088, $0.09). */
@@ -18,11 +18,17 @@ function gaps(report: CostReport): string {
   return parts.length > 0 ? ` (LOWER BOUND: ${parts.join("; ")})` : "";
 }
 
+/** Where the report's prices come from, in a few words: the list prices' date, and the spot prices' when any line is spot. */
+function pricesUsed(report: CostReport): string {
+  const spot = report.lines.some((l) => l.market === "spot") ? `, spot lines at ${PRICES_REGION} spot prices of ${SPOT_PRICES_AS_OF} (variable)` : "";
+  return `${PRICES_REGION} list prices of ${report.pricesAsOf}${spot}`;
+}
+
 /** The one line synth prints. */
 export function projectionLine(report: CostReport, config: Pick<SiteConfig, "budget" | "network">): string {
   return (
     `cost: ${usd(report.totalUsd)}/month projected for ${report.month} (nat ${config.network.nat}, budget ${usd(config.budget.monthlyUsd)}, ` +
-    `${PRICES_REGION} list prices of ${report.pricesAsOf})${gaps(report)}; "npm run cost" prints every line`
+    `${pricesUsed(report)})${gaps(report)}; "npm run cost" prints every line`
   );
 }
 
@@ -100,15 +106,24 @@ export interface NodeTypeCost {
   readonly complete: boolean;
 }
 
-/** The node-type presets side by side; `configured` marks the type the site uses. */
-export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string): string {
+/** A node type's hourly price on `market`, as the table shows it: "(est.)" when it is the estimated list price, "(spot)" for a spot price. */
+function nodeHourly(preset: NodeTypePreset, market: NodeMarket): string {
+  const price = hourlyPrice(preset.instanceType, market);
+  if (!price) return "not priced";
+  const atListPrice = market === "on-demand" || price.cappedAtOnDemand === true;
+  const label = [...(market === "spot" ? ["spot"] : []), ...(atListPrice && preset.info.priceEstimate ? ["est."] : [])];
+  return `${unitUsd(price.usdPerHour)}${label.length > 0 ? ` (${label.join(", ")})` : ""}`;
+}
+
+/** The node-type presets side by side, bought on `market`; `configured` marks the type the site uses. */
+export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: NodeMarket): string {
   const rows = costs.map(({ preset, bundles, sessionUsd, monthlyUsd, complete }) => [
     preset.name,
     `${preset.instanceType}${preset.instanceType === configured ? " *" : ""}`,
     `${preset.info.vcpus} / ${preset.info.memoryGiB}`,
     preset.info.bareMetal ? "yes" : "no",
     bundles.join(", "),
-    `${unitUsd(preset.info.usdPerHour)}${preset.info.priceEstimate ? " (est.)" : ""}`,
+    nodeHourly(preset, market),
     `${usd(sessionUsd)}${complete ? "" : " LOWER BOUND"}`,
     `${usd(monthlyUsd)}${complete ? "" : " LOWER BOUND"}`,
   ]);
@@ -116,6 +131,7 @@ export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configu
     table(["preset", "node type", "vCPU / GiB", "/dev/kvm", "CozyStack bundles", "$/h per node", "one session", "$/month"], rows, new Set([5, 6, 7])),
     ...costs.filter(({ preset }) => preset.criterion !== "").map(({ preset }) => `  ${preset.name}: the cheapest type with ${preset.criterion}`),
     ...(costs.some((c) => c.preset.instanceType === configured) ? ["  * the configured talos.nodeInstanceType"] : []),
+    ...(market === "spot" ? [`  talos.nodeMarket is spot: $/h per node is the ${PRICES_REGION} spot price of ${SPOT_PRICES_AS_OF}, which varies`] : []),
   ].join("\n");
 }
 
@@ -123,6 +139,9 @@ export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configu
 export function pricesFooter(report: CostReport): string {
   return [
     `Prices: ${PRICES_REGION} on-demand list prices as of ${report.pricesAsOf} (cost/prices.ts), ${HOURS_PER_MONTH} h/month. Month priced: ${report.month}.`,
+    ...(report.lines.some((l) => l.market === "spot")
+      ? [`Spot lines: ${PRICES_REGION} spot prices of ${SPOT_PRICES_AS_OF} (cost/prices.ts SPOT_USD_PER_HOUR), a snapshot of a variable price.`]
+      : []),
     ...PRICE_SOURCES.map((s) => `  ${s.what}: ${s.url}`),
   ].join("\n");
 }

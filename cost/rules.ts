@@ -6,8 +6,8 @@
  * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
  */
 import { runningHoursPerWeek } from "../lib/cron.js";
-import type { SiteConfig } from "../config/schema.js";
-import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, INSTANCE_TYPES, PRICES, PRICES_REGION } from "./prices.js";
+import type { NodeMarket, SiteConfig } from "../config/schema.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
 import { isTrue, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
 
 /** A resource the model cannot price as written (missing size, unknown instance type, ...). */
@@ -35,6 +35,13 @@ export interface CostLine {
   readonly idle: boolean;
   /** Set on instance-hour lines, for free-tier accounting. */
   readonly instanceType?: string;
+  /**
+   * Set on instance-hour lines bought as spot: `unitUsd` is the dated spot price (SPOT_PRICES_AS_OF
+   * in cost/prices.ts), a snapshot of a price that varies, capped at the on-demand price.
+   */
+  readonly market?: "spot";
+  /** Where `unitUsd` comes from when it is not a list price (spot lines): the price's date and what bounds it. */
+  readonly priceNote?: string;
   /** Set on lines of session resources (`count = var.x`: the Talos nodes), which bill only during sessions. */
   readonly session?: true;
 }
@@ -67,10 +74,23 @@ interface Running {
   readonly basis: string;
 }
 
-function instancePrice(address: string, type: unknown): { type: string; usdPerHour: number } {
+function instancePrice(address: string, type: unknown, market: NodeMarket): HourlyPrice & { type: string } {
   const info = typeof type === "string" ? INSTANCE_TYPES[type] : undefined;
   if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its ${PRICES_REGION} price`);
-  return { type: type as string, usdPerHour: info.usdPerHour };
+  const price = hourlyPrice(type as string, market);
+  if (!price) throw new PricingError(address, `instance type ${JSON.stringify(type)} has no spot price in SPOT_USD_PER_HOUR (cost/prices.ts); add its ${PRICES_REGION} spot price`);
+  return { type: type as string, ...price };
+}
+
+/**
+ * How an instance or launch template buys its instances: `instance_market_options.market_type`
+ * "spot", or on-demand when the block is absent. Other markets (capacity blocks) are not priced.
+ */
+function marketOf(address: string, resource: StackResource | undefined): NodeMarket | undefined {
+  const block = nestedBlocks(resource?.attributes.instance_market_options)[0];
+  if (block === undefined) return undefined;
+  if (block.market_type === "spot") return "spot";
+  throw new PricingError(address, `instance_market_options.market_type ${JSON.stringify(block.market_type)} is not priced; the model knows on-demand (no block) and "spot"`);
 }
 
 function volumeGbMonth(address: string, type: string): number {
@@ -120,10 +140,11 @@ function creditsOf(resource: StackResource | undefined): unknown {
 /** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
 function runningInstanceLines(
   resource: StackResource,
-  instance: { readonly type: unknown; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
+  instance: { readonly type: unknown; readonly market?: NodeMarket; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
   running: Running,
 ): CostLine[] {
-  const price = instancePrice(resource.address, instance.type);
+  const price = instancePrice(resource.address, instance.type, instance.market ?? "on-demand");
+  const spot = price.market === "spot";
   const burstable = INSTANCE_TYPES[price.type]?.burstable;
   const vcpus = INSTANCE_TYPES[price.type]?.vcpus ?? 0;
   if (instance.volumes.length === 0) {
@@ -132,13 +153,19 @@ function runningInstanceLines(
   const fraction = running.hours / HOURS_PER_MONTH;
   return [
     line(resource, {
-      item: `${price.type} instance`,
+      item: spot ? `${price.type} spot instance (variable price)` : `${price.type} instance`,
       quantity: running.hours,
       unit: "h",
       unitUsd: price.usdPerHour,
       basis: running.basis,
       idle: false,
       instanceType: price.type,
+      ...(spot && {
+        market: "spot" as const,
+        priceNote:
+          `${PRICES_REGION} spot price of ${SPOT_PRICES_AS_OF}, which varies` +
+          (price.cappedAtOnDemand ? "; it was above the on-demand price, which caps what a spot request without a max price pays" : ""),
+      }),
     }),
     // Unlimited credits bill the CPU time above the baseline; priced as if every vCPU ran flat out the whole time.
     ...(burstable && instance.cpuCredits === "unlimited"
@@ -208,7 +235,13 @@ const autoscalingGroup: PricingRule = (group, { stack }) => {
   if (!template) throw new PricingError(group.address, "launch_template.id does not reference an aws_launch_template (mixed instances policies are not priced)");
   return runningInstanceLines(
     group,
-    { type: template.attributes.instance_type, volumes: templateVolumes(group.address, template), publicIps: templatePublicIps(template), cpuCredits: creditsOf(template) },
+    {
+      type: template.attributes.instance_type,
+      market: marketOf(group.address, template),
+      volumes: templateVolumes(group.address, template),
+      publicIps: templatePublicIps(template),
+      cpuCredits: creditsOf(template),
+    },
     groupRunning(group, stack),
   );
 };
@@ -227,7 +260,14 @@ const instance: PricingRule = (node, { stack }) => {
   const publicIps = node.attributes.associate_public_ip_address !== undefined ? Number(isTrue(node.attributes.associate_public_ip_address)) : templatePublicIps(template);
   return runningInstanceLines(
     node,
-    { type: node.attributes.instance_type ?? template?.attributes.instance_type, volumes, publicIps, cpuCredits: creditsOf(node) ?? creditsOf(template) },
+    {
+      type: node.attributes.instance_type ?? template?.attributes.instance_type,
+      // The instance's own market options win over its template's, as in EC2.
+      market: marketOf(node.address, node) ?? marketOf(node.address, template),
+      volumes,
+      publicIps,
+      cpuCredits: creditsOf(node) ?? creditsOf(template),
+    },
     { hours: HOURS_PER_MONTH, basis: "runs all month" },
   );
 };

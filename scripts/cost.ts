@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
+import { hourlyPrice } from "../cost/prices.js";
 import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, type CostReport } from "../cost/model.js";
 import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
 import { budgetProblem, formatNatComparison, formatNodeTypeComparison, formatReport, pricesFooter, type NodeTypeCost } from "../cost/report.js";
@@ -68,19 +69,20 @@ function main(argv: readonly string[]): number {
     const presets = nodeTypes.map(({ preset, bundles, sessionUsd, monthlyUsd }) => ({
       preset: preset.name,
       instanceType: preset.instanceType,
-      usdPerHour: preset.info.usdPerHour,
+      market: config.talos.nodeMarket,
+      usdPerHour: hourlyPrice(preset.instanceType, config.talos.nodeMarket)?.usdPerHour,
       bareMetal: preset.info.bareMetal === true,
       bundles,
       sessionUsd,
       monthlyUsd,
     }));
     const forgotten = forgottenSessionUsd(current, config);
-    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, budgetUsd: config.budget.monthlyUsd, forgottenSessionUsd: forgotten, reports, nodeTypes: presets }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ site: config.site.name, nat: config.network.nat, nodeMarket: config.talos.nodeMarket, budgetUsd: config.budget.monthlyUsd, forgottenSessionUsd: forgotten, reports, nodeTypes: presets }, null, 2)}\n`);
   } else {
     const over = budgetProblem(current, { ...config.budget, allowOver: false });
     process.stdout.write(
       [
-        formatReport(current, `Monthly cost of site "${config.site.name}" (nat ${config.network.nat}), ${current.month}`),
+        formatReport(current, `Monthly cost of site "${config.site.name}" (nat ${config.network.nat}, nodes ${config.talos.nodeMarket}), ${current.month}`),
         `Budget: $${config.budget.monthlyUsd.toFixed(2)}/month${over ? `: OVER. ${over}` : ", within."}`,
         `A forgotten session ends by itself: EventBridge Scheduler terminates the nodes talos.sessionHours (${config.talos.sessionHours} h) after launch, ` +
           `at most $${forgottenSessionUsd(current, config).toFixed(2)} with all ${config.talos.nodeIps.length} node addresses in use.`,
@@ -91,7 +93,7 @@ function main(argv: readonly string[]): number {
         "",
         `Node types side by side (talos.nodeInstanceType; everything else as configured). A session is ${config.usage.nodesPerSession} nodes × ${config.usage.hoursPerSession} h; a month is the whole site at ${config.usage.experimentSessionsPerMonth} sessions:`,
         "",
-        formatNodeTypeComparison(nodeTypes, config.talos.nodeInstanceType),
+        formatNodeTypeComparison(nodeTypes, config.talos.nodeInstanceType, config.talos.nodeMarket),
         "",
         pricesFooter(current),
         "",

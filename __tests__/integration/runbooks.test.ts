@@ -175,8 +175,9 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
       ["docs/netboot.md", "Launching and removing nodes"],
     ] as const) {
       const result = await runOk([docBlock(file, heading)], stackDir);
-      expect(result.stdout, `${file}: nodes up`).toMatch(/Apply complete! Resources: 3 added/);
-      expect(result.stdout, `${file}: nodes gone`).toMatch(/Apply complete! Resources: 0 added, 0 changed, 3 destroyed/);
+      // Three nodes, the session's deadline and its expiry schedule (docs/cost.md, "Sessions end by themselves").
+      expect(result.stdout, `${file}: nodes up`).toMatch(/Apply complete! Resources: 5 added/);
+      expect(result.stdout, `${file}: nodes gone`).toMatch(/Apply complete! Resources: 0 added, 0 changed, 5 destroyed/);
       expect(await runningNodes()).toEqual([]);
     }
     // README's render:talos ran from the stack directory; npm runs scripts in the package root.

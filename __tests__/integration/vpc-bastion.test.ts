@@ -94,13 +94,15 @@ describe("bastion in an EC2-like VPC", () => {
     writeTree(bundle, renderBastionBundle(config));
     const bootFile = join(dir.path, "deathstar-bastion-boot");
     writeFileSync(bootFile, renderBastionBootScript(config));
+    expect(readFileSync(bootFile, "utf8")).toContain(`\nSECRETS=('${config.bastion.secrets.piholeWebPassword}' 'WEBPASSWORD' '${PIHOLE_SECRETS_ENV_FILE}'`);
     const steps = [
       `source ${bootFile}`,
       `BUNDLE_DIR=${bundle}`,
       "attach_persistent_eni",
       "route_via_eni",
       "wait_for_egress",
-      `write_secret '${config.bastion.secrets.piholeWebPassword}' WEBPASSWORD '${PIHOLE_SECRETS_ENV_FILE}'`,
+      // The secret step as main() runs it, on the script's own SECRETS (the Pi-hole password first).
+      'write_secret "${SECRETS[@]:0:3}"',
     ].join(" && ");
     const boot = await vpc.exec(bastion.netns, "bash", ["-c", steps], { env: { ...bastion.awsEnv, CURL_CA_BUNDLE: certs.caFile }, timeoutMs: 300_000 });
     bootOutput = boot.stdout + boot.stderr;

@@ -77,6 +77,10 @@ describe("module mode synth", () => {
     expect(providers.find((p) => p.alias === undefined)).toEqual({ region: "eu-west-1" });
     expect(providers.find((p) => p.alias === "deathstar")?.default_tags).toBeDefined();
     expect(resource(stack, "aws_route", "private_default").provider).toBe("aws.deathstar");
+    // Every aws_* resource of ours uses the alias; OpenTofu's own terraform_data takes no provider.
+    const ours = Object.entries(stack.resource).flatMap(([type, byName]) => Object.values(byName).map((r) => [type, r.provider] as const));
+    expect(ours.filter(([type, provider]) => type.startsWith("aws_") && provider !== "aws.deathstar")).toEqual([]);
+    expect(resource(stack, "terraform_data", "talos_session").provider).toBeUndefined();
     expect((stack.data?.aws_caller_identity?.current as Record<string, unknown> | undefined)?.provider ?? Object.values(stack.data?.aws_caller_identity ?? {})[0]?.provider).toBe("aws.deathstar");
   });
 

@@ -113,7 +113,8 @@ export class DeathStarStack extends TerraformStack {
     new MonthlyBudget(this, "budget", { name: resourceName(config.site.name), limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (keepsModules) {
       for (const node of this.node.findAll()) {
-        if (node instanceof TerraformResource || node instanceof TerraformDataSource) node.provider ??= provider;
+        // aws_* only: terraform_data (the session deadline) is OpenTofu's own and takes no provider.
+        if ((node instanceof TerraformResource || node instanceof TerraformDataSource) && node.terraformResourceType.startsWith("aws_")) node.provider ??= provider;
       }
     }
     if (config.existing.adoptFile) this.adopt(resolve(projectRoot, config.existing.adoptFile));

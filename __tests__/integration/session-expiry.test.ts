@@ -84,8 +84,16 @@ describe("session expiry against moto", () => {
 
   it("after the schedule fired, the next plan leaves the nodes alone and removes the deadline and schedule", async () => {
     const { Target } = await schedule();
-    await api.call("ec2", "terminate_instances", { InstanceIds: JSON.parse(Target.Input).InstanceIds });
+    const instanceIds: string[] = JSON.parse(Target.Input).InstanceIds;
+    await api.call("ec2", "terminate_instances", { InstanceIds: instanceIds });
     expect(await running()).toEqual([]);
+    // moto gap: an instance terminated through the API keeps its primary interface attached, and
+    // with it the node's fixed address; EC2 deletes that interface with the instance.
+    const { NetworkInterfaces } = await api.call("ec2", "describe_network_interfaces", { Filters: [{ Name: "attachment.instance-id", Values: instanceIds }] });
+    for (const eni of NetworkInterfaces as { NetworkInterfaceId: string; Attachment: { AttachmentId: string } }[]) {
+      await api.call("ec2", "detach_network_interface", { AttachmentId: eni.Attachment.AttachmentId, Force: true });
+      await api.call("ec2", "delete_network_interface", { NetworkInterfaceId: eni.NetworkInterfaceId });
+    }
     // The end-of-session command of the docs: count back to 0.
     const actions = planActions(await tofu.planJson({ talos_node_count: 0 }));
     expect(actions).toEqual({

@@ -7,13 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERMINATE_INSTANCES_TARGET } from "../../constructs/session-expiry.js";
-import { AwsApi } from "../helpers/aws-api.js";
-import { MotoServer, standInAmis } from "../helpers/moto.js";
-import { synthProject } from "../helpers/project.js";
-import { scratchDir } from "../helpers/processes.js";
+import type { AwsApi } from "../helpers/aws-api.js";
+import type { MotoServer } from "../helpers/moto.js";
+import { applyAgainstMoto, type MotoStack } from "../helpers/moto-stack.js";
 import { siteConfig } from "../helpers/synth.js";
-import { motoTargets, planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
-import { toolchain } from "../helpers/toolchain.js";
+import { planActions, type Tofu } from "../helpers/tofu.js";
 
 const site = siteConfig();
 const REGION = site.aws.region;
@@ -24,27 +22,19 @@ const NODES = { talos_node_count: 2 };
 const atTime = (expression: string) => Date.parse(`${/^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(expression)![1]}Z`);
 
 describe("session expiry against moto", () => {
-  let moto: MotoServer;
+  let stack: MotoStack;
   let api: AwsApi;
   let tofu: Tofu;
-  let applied = false;
+  let moto: MotoServer;
 
   beforeAll(async () => {
-    const tools = toolchain();
-    moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
-    api = new AwsApi(tools.venv, moto.endpoint, REGION);
-    const { stackDir, json } = await synthProject(scratchDir("session-expiry"), {});
-    writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
-    tofu = new Tofu(tools, stackDir);
-    await tofu.init();
-    applied = true;
-    await tofu.apply();
+    // Terminated nodes free their fixed addresses, as in EC2, so a new session can launch there again.
+    stack = await applyAgainstMoto("session-expiry", site, {}, { releaseTerminatedAddresses: true });
+    ({ api, tofu, moto } = stack);
   });
 
   afterAll(async () => {
-    if (applied) await tofu.destroy().catch(() => undefined);
-    api?.close();
-    await moto?.stop();
+    await stack?.close();
   });
 
   const schedule = async () => (await api.call("scheduler", "get_schedule", { Name: SCHEDULE })) as { ScheduleExpression: string; ScheduleExpressionTimezone: string; Target: { Arn: string; RoleArn: string; Input: string } };
@@ -96,13 +86,14 @@ describe("session expiry against moto", () => {
     expect(actions["no-op"]!.filter((address) => address.startsWith("aws_instance."))).toEqual([]);
   });
 
-  it("a new session after the expiry plans new nodes and a new deadline; count 0 ends it cleanly", async () => {
-    // Planned, not applied: moto keeps the primary interface of an instance terminated through its
-    // API attached, with the node's fixed address, so launching there again would wait on moto.
+  it("a new session after the expiry gets new nodes and a new deadline; count 0 ends it cleanly", async () => {
     const actions = planActions(await tofu.planJson(NODES));
     expect(actions.create).toEqual(["aws_instance.talos_node[0]", "aws_instance.talos_node[1]"]);
     expect(actions.replace).toEqual(["terraform_data.talos_session[0]"]);
     expect(actions.update).toEqual(["aws_scheduler_schedule.talos_node_expiry[0]"]);
+    await tofu.apply(NODES);
+    expect(await running()).toHaveLength(2);
+    expect(atTime((await schedule()).ScheduleExpression)).toBeGreaterThan(firstDeadline);
     await tofu.apply({ talos_node_count: 0 });
     expect((await tofu.planExitCode()).code).toBe(0);
     const { Schedules } = await api.call("scheduler", "list_schedules", {});

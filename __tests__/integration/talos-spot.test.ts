@@ -22,19 +22,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AwsApi } from "../helpers/aws-api.js";
+import type { AwsApi } from "../helpers/aws-api.js";
 import { docBlock } from "../helpers/docs.js";
-import { MotoServer, standInAmis } from "../helpers/moto.js";
-import { synthProject } from "../helpers/project.js";
+import type { MotoServer } from "../helpers/moto.js";
+import { applyAgainstMoto, type MotoStack } from "../helpers/moto-stack.js";
 import { siteConfig } from "../helpers/synth.js";
-import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
-import { toolchain, type Toolchain } from "../helpers/toolchain.js";
-import { scratchDir, tail } from "../helpers/processes.js";
+import type { Tofu } from "../helpers/tofu.js";
+import type { Toolchain } from "../helpers/toolchain.js";
+import { tail } from "../helpers/processes.js";
 import { userEnv } from "../helpers/user-shell.js";
 
 const SPOT = { talos: { nodeMarket: "spot" } } as const;
 const site = siteConfig(SPOT);
-const REGION = site.aws.region;
 const TEMPLATE_NAME = "deathstar-talos-node";
 const NETBOOT_DOC = "docs/netboot.md";
 /** The block that prints talos-1's run-instances line and runs it. */
@@ -48,8 +47,7 @@ let moto: MotoServer;
 let api: AwsApi;
 let tofu: Tofu;
 let stackDir: string;
-let applied = false;
-const work = scratchDir("talos-spot");
+let stack: MotoStack;
 
 /** Instances not terminated at a private address, with what moto reports about them. */
 async function nodesAt(address: string): Promise<{ InstanceId: string; InstanceLifecycle?: string; Tags?: { Key: string; Value: string }[] }[]> {
@@ -77,23 +75,13 @@ function shell(script: string): { code: number | null; stdout: string; stderr: s
 }
 
 beforeAll(async () => {
-  tools = toolchain();
   // Terminated nodes free their address, as in AWS, so talos-1's address is launched three times.
-  moto = await MotoServer.start(tools.venv, { amis: standInAmis(site), releaseTerminatedAddresses: true });
-  api = new AwsApi(tools.venv, moto.endpoint, REGION);
-  const project = await synthProject(work, SPOT);
-  stackDir = project.stackDir;
-  writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(project.json));
-  tofu = new Tofu(tools, stackDir);
-  await tofu.init();
-  applied = true;
-  await tofu.apply();
+  stack = await applyAgainstMoto("talos-spot", site, SPOT, { releaseTerminatedAddresses: true });
+  ({ tools, moto, api, tofu, stackDir } = stack);
 });
 
 afterAll(async () => {
-  if (applied) await tofu.destroy().catch(() => undefined);
-  api?.close();
-  await moto?.stop();
+  await stack?.close();
 });
 
 describe.sequential("talos.nodeMarket spot against moto", () => {

@@ -4,7 +4,10 @@
  * add a `moved` block (or an import) in the same change, never just update the list.
  */
 import { describe, expect, it } from "vitest";
-import { resourceAddresses, synthStack } from "./helpers/synth.js";
+import { resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
+
+/** The site with the registry caches in S3 (which needs registry 3). */
+const S3_CACHE = { bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } };
 
 const DEFAULT_SITE_ADDRESSES = [
   "aws_autoscaling_group.bastion",
@@ -68,8 +71,22 @@ describe("resource addresses", () => {
     expect(resourceAddresses(stack)).toEqual(DEFAULT_SITE_ADDRESSES);
   });
 
+  it("in S3 cache mode: the bucket, its settings and the gateway endpoint replace the cache volume, nothing else changes", () => {
+    const s3 = resourceAddresses(synthStack(siteConfig(S3_CACHE)));
+    const added = [
+      "aws_s3_bucket.registry_cache",
+      "aws_s3_bucket_lifecycle_configuration.registry_cache",
+      "aws_s3_bucket_ownership_controls.registry_cache",
+      "aws_s3_bucket_policy.registry_cache",
+      "aws_s3_bucket_public_access_block.registry_cache",
+      "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
+      "aws_vpc_endpoint.s3",
+    ];
+    expect(s3).toEqual([...DEFAULT_SITE_ADDRESSES.filter((a) => a !== "aws_ebs_volume.bastion_cache"), ...added].sort());
+  });
+
   it("are readable: snake_case names with no hash suffix", () => {
-    for (const address of resourceAddresses(stack)) {
+    for (const address of [...resourceAddresses(stack), ...resourceAddresses(synthStack(siteConfig(S3_CACHE)))]) {
       const name = address.split(".")[1]!;
       expect(name, address).toMatch(/^[a-z][a-z0-9_]*$/);
       expect(name, address).not.toMatch(/[0-9A-F]{8}$/);

@@ -20,13 +20,14 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 
-const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1 };
+const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1, cacheGb: 10 };
 const CONFIG = {
   aws: { region: "eu-west-1", availabilityZone: "eu-west-1a" },
   usage: USAGE,
@@ -349,8 +350,29 @@ describe("account-level resources", () => {
   });
 
   it("reports a resource type with neither a rule nor a free entry as unpriced", () => {
-    const report = price((s) => new S3Bucket(s, "bucket", {}).overrideLogicalId("logs"));
-    expect(report.unpriced).toEqual(["aws_s3_bucket"]);
+    const report = price((s) => new S3BucketVersioningA(s, "versioning", { bucket: "b", versioningConfiguration: { status: "Enabled" } }).overrideLogicalId("logs"));
+    expect(report.unpriced).toEqual(["aws_s3_bucket_versioning"]);
+  });
+});
+
+describe("S3 buckets", () => {
+  const bucket = (s: Construct) => new S3Bucket(s, "bucket", {}).overrideLogicalId("registry_cache");
+
+  it("bills usage.cacheGb of Standard storage all month, idle included, at $0.023/GB-month", () => {
+    const report = price(bucket, { usage: { ...USAGE, cacheGb: 10 } });
+    clean(report);
+    expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 Standard storage")).toBeCloseTo(10 * 0.023, 6); // $0.23
+    expect(report.idleUsd).toBeCloseTo(10 * 0.023, 6);
+  });
+
+  it("estimates requests from usage: writes once a month per cached GB, reads per node-session, labelled estimates", () => {
+    const report = price(bucket, { usage: { ...USAGE, cacheGb: 10 } });
+    // 10 GB × 1,000 writes at $0.005/1,000; 4 sessions × 3 nodes × 10 GB × 1,000 reads at $0.0004/1,000.
+    expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 PUT/COPY/POST/LIST requests (estimate)")).toBeCloseTo(10 * 0.005, 6);
+    expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 GET requests (estimate)")).toBeCloseTo(120 * 0.0004, 6);
+    expect(report.lines.filter((l) => /requests/.test(l.item)).every((l) => !l.idle && l.basis.startsWith("estimate:"))).toBe(true);
+    const empty = price(bucket, { usage: { ...USAGE, cacheGb: 0 } });
+    expect(empty.totalUsd).toBe(0);
   });
 });
 

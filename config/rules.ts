@@ -13,7 +13,7 @@ import type { Problem } from "./rules/problem.js";
 import { existingModulesConsistent } from "./rules/existing-modules.js";
 import { dhcpSettingsComplete, hostsInSubnets, nodeIpsDistinct, subnetsFitVpc } from "./rules/network.js";
 import { ipxeBootHasAmi, sessionNodesConfigured } from "./rules/nodes.js";
-import { amazonDnsOnlyInVpc, bastionPortsDistinct, mikrotikHasSources, piholeImageIsV5 } from "./rules/services.js";
+import { amazonDnsOnlyInVpc, bastionPortsDistinct, mikrotikHasSources, piholeImageIsV5, s3CacheSupported } from "./rules/services.js";
 
 export type { Problem } from "./rules/problem.js";
 
@@ -274,4 +274,5 @@ export const SITE_RULES = {
   cozystackBundleFitsNodes,
   bastionHasEgress,
   mikrotikHasSources,
+  s3CacheSupported,
 } as const;

@@ -139,8 +139,19 @@ export const siteConfigSchema = z
       privateIp: ipv4,
       instanceType,
       rootVolumeGb: z.number().int().min(8).max(100),
-      /** Persistent gp3 volume for registry caches and matchbox assets. */
+      /**
+       * Where the registry caches store blobs: "ebs" (a persistent gp3 volume of cacheVolumeGb,
+       * which also keeps matchbox assets and Pi-hole state) or "s3" (one bucket reached through a
+       * gateway VPC endpoint; the other state lives on the root volume and is rebuilt at boot).
+       */
+      cacheStorage: z.enum(["ebs", "s3"]),
+      /** Persistent gp3 volume for registry caches and matchbox assets (cacheStorage "ebs"). */
       cacheVolumeGb: z.number().int().min(1).max(500),
+      /**
+       * cacheStorage "s3": days after which the bucket's lifecycle rule deletes an object. S3
+       * counts from the object's creation, not its last read: a blob pulled every day still goes.
+       */
+      cacheExpiryDays: z.number().int().min(1).max(3650),
       schedule,
       /** "standard" avoids T4g surplus-credit charges ($0.04/vCPU-h). */
       cpuCredits: z.enum(["standard", "unlimited"]),
@@ -252,6 +263,8 @@ export const siteConfigSchema = z
       nodesPerSession: z.number().int().min(0).max(3),
       natGbPerMonth: z.number().min(0).max(10000),
       internetEgressGbPerMonth: z.number().min(0).max(10000),
+      /** GB the registry caches hold (bastion.cacheStorage "s3" bills exactly these), e.g. 10. */
+      cacheGb: z.number().min(0).max(10000),
     }),
     state: z.discriminatedUnion("backend", [
       z.strictObject({
@@ -317,3 +330,5 @@ export type NatMode = SiteConfig["network"]["nat"];
 export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
 /** How the Talos nodes are bought (`talos.nodeMarket`). */
 export type NodeMarket = SiteConfig["talos"]["nodeMarket"];
+/** Where the registry caches store blobs (`bastion.cacheStorage`). */
+export type CacheStorage = SiteConfig["bastion"]["cacheStorage"];

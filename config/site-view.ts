@@ -13,6 +13,15 @@ export function resourceName(...parts: readonly string[]): string {
   return [NAME_PREFIX, ...parts].join("-");
 }
 
+/**
+ * The registry cache bucket's name up to the account id, e.g. "deathstar-registry-cache-eu-west-1-":
+ * the stack appends data.aws_caller_identity's account id, the bastion's boot script the one its
+ * instance identity document names. Account and region make it unique without a random suffix.
+ */
+export function cacheBucketPrefix(region: string): string {
+  return `${resourceName("registry-cache", region)}-`;
+}
+
 /** `network.dnsServers` entry that stands for the bastion's Pi-hole (`bastion.privateIp`). */
 export const BASTION_DNS_SERVER = "bastion";
 /** The VPC resolver: DHCP options take this name literally; Pi-hole needs its address (VPC base + 2). */

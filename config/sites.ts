@@ -29,7 +29,10 @@ export const awsSite: SiteConfig = {
     privateIp: "10.20.13.140",
     instanceType: "t4g.small",
     rootVolumeGb: 8,
+    // "s3" bills the cached bytes only (docs/bastion.md, "Cache storage").
+    cacheStorage: "ebs",
     cacheVolumeGb: 20,
+    cacheExpiryDays: 30,
     schedule: { start: "0 18 * * *", stop: "0 23 * * *", timeZone: "Europe/Dublin" },
     cpuCredits: "standard",
     // EC2 has no PXE and iPXE fetches from matchbox over HTTP: nothing here would ask for TFTP.
@@ -85,6 +88,7 @@ export const awsSite: SiteConfig = {
     nodesPerSession: 3,
     natGbPerMonth: 10,
     internetEgressGbPerMonth: 1,
+    cacheGb: 10,
   },
   // cdktf's own convention for a stack's local state: `cdktf synth` refuses to run while a
   // ./terraform.tfstate exists (it takes one for state of a single-stack project).

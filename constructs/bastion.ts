@@ -18,14 +18,17 @@ export interface BastionProps
   /** Fixed address of the persistent ENI, e.g. "10.20.13.140". */
   readonly privateIp: string;
   readonly privateSubnetId: string;
-  /** The private subnet's AZ: the cache volume must live there to be attachable. */
-  readonly availabilityZone: string;
   /** bastion-sg, on both the instance's own interface and the persistent ENI. */
   readonly securityGroupId: string;
   /** The VPC block: every instance in it gets Pi-hole from the DHCP options and may query it. */
   readonly vpcCidr: string;
-  /** Size of the persistent gp3 volume holding the registry caches and matchbox data. */
-  readonly cacheVolumeGb: number;
+  /**
+   * Where the registry caches live: a persistent gp3 volume (registry caches, matchbox assets,
+   * Pi-hole state) in the private subnet's AZ, or a bucket whose statements the role gets.
+   */
+  readonly cache:
+    | { readonly storage: "ebs"; readonly volumeGb: number; readonly availabilityZone: string }
+    | { readonly storage: "s3"; readonly policyStatements: readonly PolicyStatement[] };
   /** Rendered cloud-init user-data (templates/cloud-init.ts); at most 16 KB. */
   readonly userData: string;
   /** Names of the SSM parameters the boot script reads; the role may read exactly these. */
@@ -35,19 +38,20 @@ export interface BastionProps
 
 /**
  * The bastion: a scheduled instance (launch template + ASG) whose identity outlives it. The
- * address lives on a persistent ENI and the caches on a persistent volume; the boot script
- * attaches both, so any replacement comes back as the same host with the same data.
+ * address lives on a persistent ENI and the caches on a persistent volume (or in a bucket); the
+ * boot script attaches what there is, so any replacement comes back as the same host with the same caches.
  */
 export class Bastion extends Construct {
   readonly networkInterface: NetworkInterface;
-  readonly cacheVolume: EbsVolume;
+  /** The persistent cache volume; undefined when the caches live in a bucket. */
+  readonly cacheVolume: EbsVolume | undefined;
   readonly instance: ScheduledInstance;
 
   constructor(scope: Construct, id: string, props: BastionProps) {
     super(scope, id);
     validate(props);
     this.networkInterface = this.persistentInterface(props);
-    this.cacheVolume = this.persistentVolume(props);
+    this.cacheVolume = props.cache.storage === "ebs" ? this.persistentVolume(props.cache) : undefined;
     this.dnsIngress(props);
     this.instance = new ScheduledInstance(this, "instance", {
       name: BASTION_ROLE,
@@ -76,10 +80,10 @@ export class Bastion extends Construct {
     return eni;
   }
 
-  private persistentVolume(props: BastionProps): EbsVolume {
+  private persistentVolume(cache: { readonly volumeGb: number; readonly availabilityZone: string }): EbsVolume {
     const volume = new EbsVolume(this, "cache", {
-      availabilityZone: props.availabilityZone,
-      size: props.cacheVolumeGb,
+      availabilityZone: cache.availabilityZone,
+      size: cache.volumeGb,
       type: "gp3",
       encrypted: true,
       tags: { Name: resourceName("bastion-cache"), [CACHE_VOLUME_TAG.key]: CACHE_VOLUME_TAG.value },
@@ -107,14 +111,23 @@ export class Bastion extends Construct {
     );
   }
 
-  /** Attach exactly this ENI and volume, read exactly these parameters, and Session Manager. */
+  /** Attach exactly this ENI and volume (or use the cache bucket), read exactly these parameters, and Session Manager. */
   private policyStatements(props: BastionProps): PolicyStatement[] {
+    const volume = this.cacheVolume;
     return [
       { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: this.networkInterface.arn },
-      { Sid: "AttachOwnCacheVolume", Effect: "Allow", Action: ["ec2:AttachVolume"], Resource: this.cacheVolume.arn },
-      props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface", "ec2:AttachVolume"], BASTION_ROLE),
-      // Describe calls have no resource-level permissions in EC2.
-      { Sid: "FindEniAndVolume", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"], Resource: "*" },
+      ...(volume
+        ? [
+            { Sid: "AttachOwnCacheVolume", Effect: "Allow" as const, Action: ["ec2:AttachVolume"], Resource: volume.arn },
+            props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface", "ec2:AttachVolume"], BASTION_ROLE),
+            // Describe calls have no resource-level permissions in EC2.
+            { Sid: "FindEniAndVolume", Effect: "Allow" as const, Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"], Resource: "*" },
+          ]
+        : [
+            props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface"], BASTION_ROLE),
+            { Sid: "FindEni", Effect: "Allow" as const, Action: ["ec2:DescribeNetworkInterfaces"], Resource: "*" },
+          ]),
+      ...(props.cache.storage === "s3" ? props.cache.policyStatements : []),
       {
         Sid: "ReadOwnParameters",
         Effect: "Allow",

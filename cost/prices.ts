@@ -49,6 +49,7 @@ export const PRICE_SOURCES: readonly { readonly what: string; readonly url: stri
   { what: "EC2 on-demand, Linux", url: "https://aws.amazon.com/ec2/pricing/on-demand/" },
   { what: "EBS volumes and snapshots", url: "https://aws.amazon.com/ebs/pricing/" },
   { what: "NAT gateway, public IPv4, VPC endpoints", url: "https://aws.amazon.com/vpc/pricing/" },
+  { what: "S3 Standard storage and requests", url: "https://aws.amazon.com/s3/pricing/" },
   { what: "Data transfer out", url: "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer" },
   { what: "AWS Budgets", url: "https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/" },
   { what: "Cost Explorer API", url: "https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/" },
@@ -217,7 +218,21 @@ export const PRICES = {
   ssmAdvancedParameterMonth: 0.05,
   /** CloudWatch alarm on a standard-resolution metric, per alarm-month. */
   cloudwatchAlarmMonth: 0.1,
+  /** S3 Standard storage, first 50 TB, per GB-month. */
+  s3StandardGbMonth: 0.023,
+  /** S3 Standard PUT, COPY, POST and LIST requests, per 1,000. */
+  s3WriteRequestsPer1000: 0.005,
+  /** S3 Standard GET and all other requests, per 1,000. */
+  s3ReadRequestsPer1000: 0.0004,
 } as const;
+
+/**
+ * S3 requests per GB a registry cache moves, an estimate for the cost model (not a measurement):
+ * the S3 driver writes a blob in 10 MB parts (about 100 part uploads per GB) and adds a few small
+ * objects per blob (links, upload state, the proxy's scheduler state) and lists; reads fetch link
+ * files and the blob itself. Rounded up to 1,000 of each per GB so the estimate errs high.
+ */
+export const S3_REQUESTS_PER_CACHE_GB = { writes: 1000, reads: 1000 } as const;
 
 /**
  * The t4g.small free trial: hours per month, shared by all t4g.small instances of the account, through

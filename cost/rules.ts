@@ -7,7 +7,7 @@
  */
 import { runningHoursPerWeek } from "../lib/cron.js";
 import type { NodeMarket, SiteConfig } from "../config/schema.js";
-import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
 import { isTrue, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
 
 /** A resource the model cannot price as written (missing size, unknown instance type, ...). */
@@ -384,6 +384,37 @@ const cloudwatchAlarm: PricingRule = (alarm) => [
   line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution", idle: true }),
 ];
 
+/**
+ * A bucket bills the bytes it holds (usage.cacheGb: the stack's one bucket is the registry caches')
+ * and its requests. Requests are an estimate (S3_REQUESTS_PER_CACHE_GB): the cache written once
+ * a month (expiry refills it) and read once per node per session. Transfer between S3 and EC2 in
+ * one region is free, and through the gateway endpoint no NAT processes it.
+ */
+const s3Bucket: PricingRule = (bucket, { usage }) => {
+  const writes = usage.cacheGb * S3_REQUESTS_PER_CACHE_GB.writes;
+  const pulls = usage.experimentSessionsPerMonth * usage.nodesPerSession;
+  const reads = usage.cacheGb * pulls * S3_REQUESTS_PER_CACHE_GB.reads;
+  return [
+    line(bucket, { item: "S3 Standard storage", quantity: usage.cacheGb, unit: "GB-month", unitUsd: PRICES.s3StandardGbMonth, basis: "usage.cacheGb: the bytes cached, billed all month", idle: true }),
+    line(bucket, {
+      item: "S3 PUT/COPY/POST/LIST requests (estimate)",
+      quantity: writes / 1000,
+      unit: "1k requests",
+      unitUsd: PRICES.s3WriteRequestsPer1000,
+      basis: `estimate: usage.cacheGb ${usage.cacheGb} GB written once a month × ${S3_REQUESTS_PER_CACHE_GB.writes}/GB (cost/prices.ts S3_REQUESTS_PER_CACHE_GB)`,
+      idle: false,
+    }),
+    line(bucket, {
+      item: "S3 GET requests (estimate)",
+      quantity: reads / 1000,
+      unit: "1k requests",
+      unitUsd: PRICES.s3ReadRequestsPer1000,
+      basis: `estimate: usage.cacheGb ${usage.cacheGb} GB read by ${pulls} node-sessions × ${S3_REQUESTS_PER_CACHE_GB.reads}/GB (cost/prices.ts S3_REQUESTS_PER_CACHE_GB)`,
+      idle: false,
+    }),
+  ];
+};
+
 /** Billable resource types and their rules. */
 export const PRICING_RULES: Readonly<Record<string, PricingRule>> = {
   aws_autoscaling_group: autoscalingGroup,
@@ -397,6 +428,7 @@ export const PRICING_RULES: Readonly<Record<string, PricingRule>> = {
   aws_vpc_endpoint: vpcEndpoint,
   aws_ssm_parameter: ssmParameter,
   aws_cloudwatch_metric_alarm: cloudwatchAlarm,
+  aws_s3_bucket: s3Bucket,
 };
 
 /** Resource types AWS does not bill, each with the reason. */
@@ -425,5 +457,10 @@ export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   aws_iam_instance_profile: "IAM has no charge",
   aws_key_pair: "key pairs have no charge",
   aws_scheduler_schedule: "EventBridge Scheduler: the first 14 million invocations a month are free; a session's expiry is one",
+  aws_s3_bucket_server_side_encryption_configuration: "bucket settings have no charge (SSE-S3 included); storage and requests are priced on the aws_s3_bucket",
+  aws_s3_bucket_public_access_block: "bucket settings have no charge",
+  aws_s3_bucket_ownership_controls: "bucket settings have no charge",
+  aws_s3_bucket_policy: "bucket policies have no charge",
+  aws_s3_bucket_lifecycle_configuration: "lifecycle expiration has no charge (only transitions to other storage classes bill, and the rule makes none)",
   terraform_data: "not an AWS resource: a value kept in the state (the session's deadline)",
 };

@@ -11,6 +11,7 @@ import { SecurityGroups, type SecurityGroupIds } from "../constructs/security.js
 import { Nat } from "../constructs/nat.js";
 import { ResourceArns } from "../constructs/arns.js";
 import { ExistingModules } from "../constructs/existing-modules.js";
+import { CacheBucket } from "../constructs/cache-bucket.js";
 import { Bastion } from "../constructs/bastion.js";
 import { MonthlyBudget } from "../constructs/budget.js";
 import { enforceSecurityRules } from "../analysis/rules/aspect.js";
@@ -81,16 +82,28 @@ export class DeathStarStack extends TerraformStack {
         : { ...natRoute, mode: nat },
     );
     const { bastion } = config;
+    const cacheBucket =
+      bastion.cacheStorage === "s3"
+        ? new CacheBucket(this, "cache-bucket", {
+            region: config.aws.region,
+            accountId: arns.accountId,
+            vpcId: network.vpcId,
+            // The bastion runs in the private subnet.
+            routeTableIds: [network.privateRouteTableId],
+            expiryDays: bastion.cacheExpiryDays,
+          })
+        : undefined;
     new Bastion(this, "bastion", {
       privateIp: view.bastionAddress,
       privateSubnetId: network.privateSubnetId,
-      availabilityZone: config.aws.availabilityZone,
       securityGroupId: security.bastionSecurityGroupId,
       vpcCidr: config.network.vpcCidr,
       architecture: config.architecture,
       instanceType: bastion.instanceType,
       rootVolumeGb: bastion.rootVolumeGb,
-      cacheVolumeGb: bastion.cacheVolumeGb,
+      cache: cacheBucket
+        ? { storage: "s3", policyStatements: cacheBucket.policyStatements() }
+        : { storage: "ebs", volumeGb: bastion.cacheVolumeGb, availabilityZone: config.aws.availabilityZone },
       schedule: bastion.schedule,
       cpuCredits: bastion.cpuCredits,
       userData: renderBastionUserData(config),

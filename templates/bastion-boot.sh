@@ -6,7 +6,8 @@
 # again after a failure or a reboot and the second run changes nothing.
 # Inputs: ENI_ADDRESS SUBNET_CIDR SUBNET_ROUTER ENI_ROUTE_TABLE AMAZON_DNS AMAZON_LINK_LOCAL_DNS
 #   VOLUME_TAG_KEY VOLUME_TAG_VALUE VOLUME_DEVICE BUNDLE_DIR DATA_DIR COMPOSE_URL COMPOSE_SHA256
-#   FETCH_TALOS_ASSETS UPSTREAMS (array) SECRETS (array, three per secret: SSM parameter, variable,
+#   FETCH_TALOS_ASSETS CACHE_STORAGE ("ebs" or "s3") CACHE_BUCKET_PREFIX S3_BUCKET_ENV
+#   REGISTRY_S3_ENV_FILE UPSTREAMS (array) SECRETS (array, three per secret: SSM parameter, variable,
 #   env file) REGISTRY_CREDENTIALS (array, three per cache: SSM parameter, env file, upstream).
 # Needs shell-prelude.sh, attach-eni.sh and, when REGISTRY_CREDENTIALS is not empty, registry-credentials.sh.
 
@@ -98,6 +99,21 @@ mount_cache_volume() {
   log "cache volume $dev mounted on $DATA_DIR"
 }
 
+# S3 cache storage: the caches' bucket is named after this account (the stack appends the account
+# id to the same prefix), read from the instance identity document. The data dir stays on the root
+# volume: matchbox assets are fetched again and Pi-hole starts from its config on a new instance.
+use_cache_bucket() {
+  local account
+  account=$(imds dynamic/instance-identity/document | sed -n 's/^ *"accountId" *: *"\([0-9]\{12\}\)".*/\1/p')
+  if [ -z "$account" ]; then
+    log "no account id in the instance identity document; cannot name the registry cache bucket"
+    return 1
+  fi
+  mkdir -p "$DATA_DIR" "$(dirname "$BUNDLE_DIR/$REGISTRY_S3_ENV_FILE")"
+  printf '%s=%s\n' "$S3_BUCKET_ENV" "$CACHE_BUCKET_PREFIX$account" | put_file 0644 "$BUNDLE_DIR/$REGISTRY_S3_ENV_FILE" || true
+  log "registry caches store to s3://$CACHE_BUCKET_PREFIX$account"
+}
+
 # registry 2.8 in proxy mode panics at start when its upstream is unreachable, so the caches
 # start only once every upstream answers (through the NAT, which boots on the same schedule).
 wait_for_egress() {
@@ -166,8 +182,12 @@ main() {
   attach_persistent_eni
   route_via_eni
   local device i
-  device=$(attach_cache_volume)
-  mount_cache_volume "$device"
+  if [ "$CACHE_STORAGE" = s3 ]; then
+    use_cache_bucket
+  else
+    device=$(attach_cache_volume)
+    mount_cache_volume "$device"
+  fi
   wait_for_egress
   install_docker
   for ((i = 0; i < ${#SECRETS[@]}; i += 3)); do write_secret "${SECRETS[@]:i:3}"; done

@@ -1,12 +1,13 @@
 /**
  * The AWS bastion's boot script (bastion-boot.sh, with the config's values prepended) and the
  * systemd unit that runs it on every boot. Everything AWS-specific lives here, not in the bundle:
- * Amazon DNS for the host itself, the persistent ENI and cache volume, Docker from the
+ * Amazon DNS for the host itself, the persistent ENI and cache volume (or the cache bucket's name), Docker from the
  * distribution, secrets from SSM Parameter Store.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { resourceName, siteView } from "../config/site-view.js";
-import { DATA_DIR, registryCredentialsEnvFile, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
+import { cacheBucketPrefix, resourceName, siteView } from "../config/site-view.js";
+import { DATA_DIR, REGISTRY_S3_ENV_FILE, registryCredentialsEnvFile, TAILSCALE_SECRETS_ENV_FILE } from "./compose.js";
+import { S3_BUCKET_ENV } from "./registry.js";
 import { FETCH_TALOS_ASSETS_SCRIPT } from "./fetch-talos-assets.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "./pihole.js";
 import { renderShellScript } from "./shell.js";
@@ -91,6 +92,10 @@ export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
       COMPOSE_URL: composeUrl(config.architecture),
       COMPOSE_SHA256: COMPOSE_PLUGIN.sha256[config.architecture],
       FETCH_TALOS_ASSETS: FETCH_TALOS_ASSETS_SCRIPT,
+      CACHE_STORAGE: config.bastion.cacheStorage,
+      CACHE_BUCKET_PREFIX: cacheBucketPrefix(config.aws.region),
+      S3_BUCKET_ENV,
+      REGISTRY_S3_ENV_FILE,
       UPSTREAMS: config.services.registryCaches.map((cache) => cache.upstream),
       SECRETS: single.flat(),
       REGISTRY_CREDENTIALS: registry.flat(),

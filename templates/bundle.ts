@@ -10,7 +10,7 @@ import { renderDnsmasqConfig } from "./dnsmasq.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, renderFetchTalosAssetsScript } from "./fetch-talos-assets.js";
 import { renderMatchboxFiles } from "./matchbox.js";
 import { PIHOLE_HOSTS_FILE_NAME, renderPiholeHosts } from "./pihole.js";
-import { renderRegistryCacheConfig } from "./registry.js";
+import { renderRegistryCacheConfig, s3RootDirectory, type RegistryCache, type RegistryStorage } from "./registry.js";
 
 export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string, string> {
   const files: Record<string, string> = {
@@ -20,10 +20,17 @@ export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string
     [FETCH_TALOS_ASSETS_SCRIPT]: renderFetchTalosAssetsScript(config),
   };
   for (const cache of config.services.registryCaches) {
-    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, rootDirectory: REGISTRY_STORAGE });
+    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, storage: registryStorage(config, cache) });
   }
   for (const [path, text] of Object.entries(renderMatchboxFiles(config))) files[`matchbox/${path}`] = text;
   return files;
+}
+
+/** Where the bundle's cache keeps its blobs: its container's data dir, or its root directory in the bucket. */
+function registryStorage(config: Readonly<SiteConfig>, cache: RegistryCache): RegistryStorage {
+  return config.bastion.cacheStorage === "s3"
+    ? { driver: "s3", region: config.aws.region, rootDirectory: s3RootDirectory(cache) }
+    : { driver: "filesystem", rootDirectory: REGISTRY_STORAGE };
 }
 
 /** Bundle files that must be executable. */

@@ -23,6 +23,11 @@ export const DATA_DIR = "data";
 export const MATCHBOX_HOST_DIR = `${DATA_DIR}/matchbox`;
 /** Storage root inside a cache's container. */
 export const REGISTRY_STORAGE = "/var/lib/registry";
+/**
+ * Env file of every cache in S3 mode, relative to the bundle dir: the bucket's name
+ * (REGISTRY_STORAGE_S3_BUCKET), written by the AWS boot script, which learns the account id at boot.
+ */
+export const REGISTRY_S3_ENV_FILE = "registry/s3.env";
 /** Root-only env file holding TS_AUTHKEY, relative to the bundle dir. */
 export const TAILSCALE_SECRETS_ENV_FILE = "secrets/tailscale.env";
 
@@ -109,15 +114,19 @@ function piholeService(config: Readonly<SiteConfig>) {
 }
 
 function registryService(config: Readonly<SiteConfig>, cache: RegistryCache) {
+  const s3 = config.bastion.cacheStorage === "s3";
+  const envFiles = [...(s3 ? [REGISTRY_S3_ENV_FILE] : []), ...(cache.credentialsParameter === undefined ? [] : [registryCredentialsEnvFile(cache)])];
   return {
     image: config.images.registry,
     restart,
-    // Host networking: the cache listens on its own port (http.addr in its config.yml).
+    // Host networking: the cache listens on its own port (http.addr in its config.yml), and in S3
+    // mode reaches the instance role through IMDSv2 without the extra hop a bridge would add.
     network_mode: "host",
-    ...(cache.credentialsParameter === undefined ? {} : { env_file: [`./${registryCredentialsEnvFile(cache)}`] }),
+    ...(envFiles.length === 0 ? {} : { env_file: envFiles.map((file) => `./${file}`) }),
     volumes: [
       `./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`,
-      `./${DATA_DIR}/registry/${cache.name}:${REGISTRY_STORAGE}`,
+      // In S3 mode the blobs live in the bucket: nothing of the cache stays on the host.
+      ...(s3 ? [] : [`./${DATA_DIR}/registry/${cache.name}:${REGISTRY_STORAGE}`]),
     ],
     healthcheck: {
       // The registry image is Alpine-based: busybox wget is there, curl is not.

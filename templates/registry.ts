@@ -1,18 +1,37 @@
 /**
- * Config of one registry:2 pull-through cache (distribution 2.8 config.yml). One container per
- * upstream: registry 2.x proxies exactly one remote, and expires proxied content after 7 days
- * (hard-coded in 2.x).
+ * Config of one registry pull-through cache (distribution config.yml, version 0.1: the same keys in
+ * 2.8 and 3.0). One container per upstream: the registry proxies exactly one remote, and expires
+ * proxied content after 7 days (hard-coded in 2.x, `proxy.ttl` in 3.x).
+ *
+ * Storage is a directory, or (bastion.cacheStorage "s3") the registry's S3 driver: one bucket for
+ * every cache, a root directory per cache, credentials from the instance role (no keys in the
+ * file). The bucket name is known only at boot (it ends in the account id), so it comes from the
+ * environment: REGISTRY_STORAGE_S3_BUCKET, distribution's override of `storage.s3.bucket`.
  */
 import { stringify } from "yaml";
 import type { SiteConfig } from "../config/schema.js";
 
 export type RegistryCache = SiteConfig["services"]["registryCaches"][number];
 
+/** Where a cache keeps its blobs. */
+export type RegistryStorage =
+  /** A directory, e.g. "/var/lib/registry". */
+  | { readonly driver: "filesystem"; readonly rootDirectory: string }
+  /** The cache's root directory in the shared bucket (e.g. "/docker.io"), in `region`. */
+  | { readonly driver: "s3"; readonly region: string; readonly rootDirectory: string };
+
+/** Environment variable that sets the bucket of the S3 driver (`storage.s3.bucket`). */
+export const S3_BUCKET_ENV = "REGISTRY_STORAGE_S3_BUCKET";
+
+/** A cache's root directory in the shared bucket: its upstream's name, e.g. "/docker.io". */
+export function s3RootDirectory(cache: RegistryCache): string {
+  return `/${cache.name}`;
+}
+
 export interface RegistryCacheConfigOptions {
   /** Listen address, e.g. ":5000" inside the container or "127.0.0.1:5050" on a host. */
   readonly addr: string;
-  /** Storage directory, e.g. "/var/lib/registry". */
-  readonly rootDirectory: string;
+  readonly storage: RegistryStorage;
   /**
    * Upstream to proxy.
    * @default cache.upstream
@@ -25,7 +44,7 @@ export function renderRegistryCacheConfig(cache: RegistryCache, options: Registr
     version: 0.1,
     log: { level: "info", fields: { service: "registry", cache: cache.name } },
     storage: {
-      filesystem: { rootdirectory: options.rootDirectory },
+      ...storageDriver(options.storage),
       // The proxy's scheduler deletes expired blobs; it needs delete enabled.
       delete: { enabled: true },
       cache: { blobdescriptor: "inmemory" },
@@ -35,4 +54,15 @@ export function renderRegistryCacheConfig(cache: RegistryCache, options: Registr
     proxy: { remoteurl: options.remoteUrl ?? cache.upstream },
   };
   return stringify(config, { lineWidth: 0 });
+}
+
+/**
+ * The storage driver section. S3 option names are those of distribution's s3-aws driver (2.8.3
+ * and 3.0.0 read the same keys). `objectacl`: the bucket enforces bucket-owner ownership (ACLs
+ * disabled), where S3 refuses a PUT with any ACL but bucket-owner-full-control, and the driver
+ * sends "private" unless told otherwise. `encrypt`: SSE-S3 on every object, as the bucket's default.
+ */
+function storageDriver(storage: RegistryStorage): Record<string, unknown> {
+  if (storage.driver === "filesystem") return { filesystem: { rootdirectory: storage.rootDirectory } };
+  return { s3: { region: storage.region, rootdirectory: storage.rootDirectory, encrypt: true, objectacl: "bucket-owner-full-control" } };
 }

@@ -38,3 +38,32 @@ export function mikrotikHasSources(c: SiteConfig): Problem[] {
   if (!c.access.mikrotik.enabled || c.access.mikrotik.sources.length > 0) return [];
   return [{ path: ["access", "mikrotik", "sources"], message: "needs at least one /128 when access.mikrotik.enabled is true" }];
 }
+
+/** The registry image's major version from its tag ("registry:2.8.3" → 2), or undefined for a digest or another tag form. */
+export function registryImageMajorVersion(image: string): number | undefined {
+  const major = /:v?(\d+)\.\d+(\.\d+)?$/.exec(image)?.[1];
+  return major === undefined ? undefined : Number(major);
+}
+
+/**
+ * Rule s3CacheSupported: S3 cache storage is an AWS bucket behind the VPC's gateway endpoint, read
+ * with the bastion's instance role. Registry 2.x cannot read that role while IMDSv2 is required:
+ * its S3 driver is built with aws-sdk-go 1.15, which predates IMDSv2 session tokens (1.25.38), and
+ * finds no credentials. Distribution 3.0 is built with a current SDK.
+ */
+export function s3CacheSupported(c: SiteConfig): Problem[] {
+  if (c.bastion.cacheStorage !== "s3") return [];
+  if (c.site.kind !== "aws") {
+    return [{ path: ["bastion", "cacheStorage"], message: `"s3" stores the caches in an AWS bucket, which a ${c.site.kind} site does not have; use "ebs" (the caches live on the host's disk)` }];
+  }
+  const major = registryImageMajorVersion(c.images.registry);
+  if (major !== undefined && major >= 3) return [];
+  return [
+    {
+      path: ["images", "registry"],
+      message:
+        `${c.images.registry} ${major === undefined ? "has no version tag to check" : `is registry ${major}.x`}; bastion.cacheStorage "s3" needs registry 3.0 or later, ` +
+        'whose S3 driver reads the instance role through IMDSv2 (2.x ships aws-sdk-go 1.15, which cannot); pin e.g. "registry:3.0.0", or use cacheStorage "ebs"',
+    },
+  ];
+}

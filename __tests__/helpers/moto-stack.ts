@@ -7,7 +7,7 @@ import { MotoServer, standInAmis, type MotoOptions } from "./moto.js";
 import { synthProject } from "./project.js";
 import { scratchDir } from "./processes.js";
 import type { SiteConfig } from "../../config/schema.js";
-import { motoTargets, Tofu, writeMotoOverride } from "./tofu.js";
+import { motoProxyEnv, motoTargets, Tofu, writeMotoOverride } from "./tofu.js";
 import { toolchain, type Toolchain } from "./toolchain.js";
 
 export interface MotoStack {
@@ -32,8 +32,9 @@ export async function applyAgainstMoto(name: string, site: Readonly<SiteConfig>,
     await moto.stop();
   };
   const { stackDir, json } = await synthProject(scratchDir(name), override);
-  writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
-  const tofu = new Tofu(tools, stackDir);
+  const targets = motoTargets(json);
+  writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, targets);
+  const tofu = new Tofu(tools, stackDir, motoProxyEnv(moto.endpoint, targets));
   try {
     await tofu.init();
     applied = true; // from here on a failure may have created something: destroy it

@@ -22,7 +22,7 @@ export const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
  * The provider endpoint each resource/data type prefix calls. A type the stack gains that is not
  * listed here fails the test instead of silently calling real AWS.
  */
-const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[] = [
+const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | readonly string[] | undefined])[] = [
   [/^aws_(partition|region|default_tags)$/, undefined], // answered by the provider itself
   [/^terraform_data$/, undefined], // OpenTofu's own, no AWS call
   [/^aws_caller_identity$/, "sts"],
@@ -33,6 +33,8 @@ const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | undefined])[]
   [/^aws_sns_/, "sns"],
   [/^aws_cloudwatch_log_/, "logs"],
   [/^aws_cloudwatch_metric_alarm$/, "cloudwatch"],
+  // The provider reads and writes a bucket's tags through S3 Control (ListTagsForResource).
+  [/^aws_s3_bucket$/, ["s3", "s3control"]],
   [/^aws_s3_/, "s3"],
   [/^aws_kms_/, "kms"],
   [/^aws_scheduler_/, "scheduler"],
@@ -56,7 +58,7 @@ function endpointServices(config: TerraformJson): string[] {
   for (const type of types) {
     const rule = SERVICE_BY_TYPE_PREFIX.find(([pattern]) => pattern.test(type));
     if (!rule) throw new Error(`no AWS endpoint known for ${type}: add it to SERVICE_BY_TYPE_PREFIX so tests never reach real AWS`);
-    if (rule[1]) services.add(rule[1]);
+    for (const service of [rule[1] ?? []].flat()) services.add(service);
   }
   return [...services].sort();
 }
@@ -68,6 +70,11 @@ function endpointServices(config: TerraformJson): string[] {
  */
 const MOTO_GAPS: readonly { readonly type: string; readonly applies?: (attributes: Record<string, unknown>) => boolean; readonly ignore: readonly string[]; readonly why: string }[] = [
   { type: "aws_vpc_dhcp_options", ignore: ["tags", "tags_all"], why: "CreateDhcpOptions drops TagSpecifications, so the tags never read back" },
+  {
+    type: "aws_s3_bucket",
+    ignore: ["tags", "tags_all"],
+    why: "the bucket's tags read back empty through S3 Control's ListTagsForResource (the provider's read), so every plan would add them again",
+  },
   {
     type: "aws_launch_template",
     ignore: ["tag_specifications"],
@@ -133,6 +140,8 @@ export function motoOverride(endpoint: string, providerVersion: string, targets:
     skip_credentials_validation: true,
     skip_metadata_api_check: true,
     endpoints: [Object.fromEntries(targets.services.map((service) => [service, endpoint]))],
+    // moto answers S3 on its own address: bucket names cannot be host names there.
+    ...(targets.services.includes("s3") ? { s3_use_path_style: true } : {}),
   };
   const resource: Record<string, Record<string, object>> = {};
   for (const [type, byName] of Object.entries(targets.ignoreChanges ?? {})) {
@@ -184,6 +193,8 @@ export class Tofu {
     private readonly toolchain: Toolchain,
     /** The configuration directory (where cdk.tf.json or *.tf lives). */
     readonly dir: string,
+    /** More environment for every run, e.g. {@link motoProxyEnv}. */
+    private readonly extraEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   /** Runs tofu; resolves with the exit code unless it is not one of `okCodes`. */
@@ -253,8 +264,19 @@ export class Tofu {
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       AWS_EC2_METADATA_DISABLED: "true",
+      ...this.extraEnv,
     };
   }
+}
+
+/**
+ * The provider reads an S3 bucket's tags through S3 Control, whose client puts the account id in
+ * front of the endpoint's host ("123456789012.127.0.0.1"), a name no resolver knows. With moto as
+ * the HTTP proxy, Go hands such a request to moto unresolved, and moto routes its /v20180820/ path
+ * to S3 Control. Requests to loopback addresses (every other endpoint) bypass a proxy in Go.
+ */
+export function motoProxyEnv(endpoint: string, targets: MotoTargets): Record<string, string> {
+  return targets.services.includes("s3control") ? { HTTP_PROXY: endpoint } : {};
 }
 
 function varArgs(vars: Readonly<Record<string, string | number>>): string[] {

@@ -240,6 +240,23 @@ describe("teardown plan", () => {
     expect(all.remainingUsd).toBe(0);
   });
 
+  it("destroy keeps the cache bucket and its settings in S3 mode, and what stays billed is the cached bytes", () => {
+    const s3 = siteConfig({ bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } });
+    const keep = teardownPlan(synthStack(s3), s3, { action: "destroy", stackDir: "d" });
+    const excluded = keep.commands[0]!.argv.flatMap((arg, i, all) => (all[i - 1] === "-exclude" ? [arg] : []));
+    expect(excluded).toEqual([
+      "aws_budgets_budget.monthly",
+      "aws_s3_bucket.registry_cache",
+      "aws_s3_bucket_lifecycle_configuration.registry_cache",
+      "aws_s3_bucket_ownership_controls.registry_cache",
+      "aws_s3_bucket_policy.registry_cache",
+      "aws_s3_bucket_public_access_block.registry_cache",
+      "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
+    ]);
+    expect(keep.remaining.map((l) => `${l.address} ${l.item}`)).toEqual(["aws_s3_bucket.registry_cache S3 Standard storage"]);
+    expect(keep.remainingUsd).toBeCloseTo(s3.usage.cacheGb * 0.023, 6);
+  });
+
   it("resume turns the schedules back on", () => {
     expect(commands(plan("resume")).filter((c) => c.startsWith("aws autoscaling"))).toEqual(
       groups.map((g) => `aws autoscaling resume-processes --auto-scaling-group-name ${g} --scaling-processes ScheduledActions --region eu-west-1`),

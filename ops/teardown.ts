@@ -90,7 +90,8 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
       argv: ["aws", "autoscaling", subcommand, "--auto-scaling-group-name", group, ...args, "--region", region],
     }));
   const sessionVariables = [...new Set(stack.resources.flatMap((r) => (r.count.kind === "variable" ? [r.count.variable] : [])))];
-  const kept = stack.resources.filter((r) => r.type === "aws_ebs_volume" || r.type === "aws_budgets_budget").map((r) => r.address);
+  // The caches persist: the cache volume, or the cache bucket with every setting that hardens it.
+  const kept = stack.resources.filter((r) => r.type === "aws_ebs_volume" || r.type.startsWith("aws_s3_bucket") || r.type === "aws_budgets_budget").map((r) => r.address);
   const idle = estimateMonthlyCost(json, config).lines.filter((l) => l.idle && l.monthlyUsd > 0);
 
   const outcomes: Record<TeardownAction, () => Outcome> = {
@@ -107,7 +108,7 @@ export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws"
     }),
     resume: () => ({ commands: autoscaling("resume scheduled starts of", "resume-processes", "--scaling-processes", "ScheduledActions"), remaining: idle }),
     destroy: () => ({
-      commands: [tofu("destroy everything but the persistent volumes and the budget", "destroy", ...kept.flatMap((a) => ["-exclude", a]))],
+      commands: [tofu("destroy everything but the persistent caches (volume or bucket) and the budget", "destroy", ...kept.flatMap((a) => ["-exclude", a]))],
       remaining: idle.filter((l) => kept.includes(l.address)),
     }),
     "destroy-all": () => ({ commands: [tofu("destroy everything, persistent volumes included", "destroy")], remaining: [] }),

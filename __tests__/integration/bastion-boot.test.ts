@@ -24,6 +24,7 @@ imds() {
     meta-data/placement/availability-zone) echo eu-west-1a ;;
     meta-data/mac) echo 02:00:00:00:00:01 ;;
     meta-data/network/interfaces/macs/*/vpc-id) echo vpc-1 ;;
+    dynamic/instance-identity/document) cat "$STATE/identity" 2>/dev/null ;;
   esac
 }
 # Answers line n of $STATE/<name>.answers on the n-th call; the last line repeats.
@@ -153,6 +154,41 @@ describe("cache volume", () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("blkid exit 4); not formatting it");
     expect(mutating(result.calls)).toEqual([]);
+  });
+});
+
+describe("cache bucket (bastion.cacheStorage s3)", () => {
+  const s3Script = renderBastionBootScript(siteConfig({ bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } }));
+  // The instance identity document as IMDS serves it: pretty-printed JSON, one key a line.
+  const identity = ["{", '  "accountId" : "210987654321",', '  "architecture" : "arm64",', '  "region" : "eu-west-1",', '  "instanceId" : "i-new"', "}"].join("\n");
+
+  beforeEach(() => writeFileSync(bootFile, s3Script));
+
+  it("names the bucket after the account in the registry env file, makes the data dir, touches no volume, and changes nothing on a rerun", () => {
+    writeFileSync(join(state, "identity"), `${identity}\n`);
+    const first = step("use_cache_bucket");
+    expect(first.status, first.output).toBe(0);
+    expect(readFileSync(join(state, "bundle", "registry", "s3.env"), "utf8")).toBe("REGISTRY_STORAGE_S3_BUCKET=deathstar-registry-cache-eu-west-1-210987654321\n");
+    expect(statSync(join(state, "data")).isDirectory()).toBe(true);
+    expect(first.output).toContain("registry caches store to s3://deathstar-registry-cache-eu-west-1-210987654321");
+    expect(first.calls).toEqual([]);
+    const before = statSync(join(state, "bundle", "registry", "s3.env")).mtimeMs;
+    const second = step("use_cache_bucket");
+    expect(second.status, second.output).toBe(0);
+    expect(statSync(join(state, "bundle", "registry", "s3.env")).mtimeMs).toBe(before);
+  });
+
+  it("fails with a reason when the identity document names no account", () => {
+    writeFileSync(join(state, "identity"), "{}\n");
+    const result = step("use_cache_bucket");
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain("no account id in the instance identity document");
+    expect(existsSync(join(state, "bundle", "registry", "s3.env"))).toBe(false);
+  });
+
+  it("runs the bucket step instead of the volume steps", () => {
+    const main = step("declare -f main");
+    expect(main.output).toMatch(/if \[ "\$CACHE_STORAGE" = s3 \]; then\s+use_cache_bucket;\s+else\s+device=\$\(attach_cache_volume\);\s+mount_cache_volume "\$device";/);
   });
 });
 

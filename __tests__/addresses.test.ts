@@ -4,10 +4,7 @@
  * add a `moved` block (or an import) in the same change, never just update the list.
  */
 import { describe, expect, it } from "vitest";
-import { resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
-
-/** The site with the registry caches in S3 (which needs registry 3). */
-const S3_CACHE = { bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } };
+import { CACHE_BUCKET_ADDRESSES, resourceAddresses, S3_CACHE_OVERRIDE as S3_CACHE, siteConfig, synthStack } from "./helpers/synth.js";
 
 const DEFAULT_SITE_ADDRESSES = [
   "aws_autoscaling_group.bastion",
@@ -73,15 +70,7 @@ describe("resource addresses", () => {
 
   it("in S3 cache mode: the bucket, its settings and the gateway endpoint replace the cache volume, nothing else changes", () => {
     const s3 = resourceAddresses(synthStack(siteConfig(S3_CACHE)));
-    const added = [
-      "aws_s3_bucket.registry_cache",
-      "aws_s3_bucket_lifecycle_configuration.registry_cache",
-      "aws_s3_bucket_ownership_controls.registry_cache",
-      "aws_s3_bucket_policy.registry_cache",
-      "aws_s3_bucket_public_access_block.registry_cache",
-      "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
-      "aws_vpc_endpoint.s3",
-    ];
+    const added = [...CACHE_BUCKET_ADDRESSES, "aws_vpc_endpoint.s3"];
     expect(s3).toEqual([...DEFAULT_SITE_ADDRESSES.filter((a) => a !== "aws_ebs_volume.bastion_cache"), ...added].sort());
   });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd } from "../cost/model.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
-import { siteConfig, synthStack } from "./helpers/synth.js";
+import { CACHE_BUCKET_ADDRESSES, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
 import { bundled } from "./helpers/build.js";
 
@@ -241,18 +241,10 @@ describe("teardown plan", () => {
   });
 
   it("destroy keeps the cache bucket and its settings in S3 mode, and what stays billed is the cached bytes", () => {
-    const s3 = siteConfig({ bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } });
+    const s3 = siteConfig(S3_CACHE_OVERRIDE);
     const keep = teardownPlan(synthStack(s3), s3, { action: "destroy", stackDir: "d" });
     const excluded = keep.commands[0]!.argv.flatMap((arg, i, all) => (all[i - 1] === "-exclude" ? [arg] : []));
-    expect(excluded).toEqual([
-      "aws_budgets_budget.monthly",
-      "aws_s3_bucket.registry_cache",
-      "aws_s3_bucket_lifecycle_configuration.registry_cache",
-      "aws_s3_bucket_ownership_controls.registry_cache",
-      "aws_s3_bucket_policy.registry_cache",
-      "aws_s3_bucket_public_access_block.registry_cache",
-      "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
-    ]);
+    expect(excluded).toEqual(["aws_budgets_budget.monthly", ...CACHE_BUCKET_ADDRESSES]);
     expect(keep.remaining.map((l) => `${l.address} ${l.item}`)).toEqual(["aws_s3_bucket.registry_cache S3 Standard storage"]);
     expect(keep.remainingUsd).toBeCloseTo(s3.usage.cacheGb * 0.023, 6);
   });

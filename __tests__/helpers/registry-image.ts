@@ -7,7 +7,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { expect } from "vitest";
+import { stringify } from "yaml";
 import { writeTree } from "./netboot.js";
+import { freePort, startProcess, waitForHttp, type RunningProcess } from "./processes.js";
 
 export const REPOSITORY = "deathstar/hello";
 export const TAG = "v1";
@@ -70,4 +72,17 @@ export async function pullImage(registry: string): Promise<{ manifestDigest: str
     blobDigests.push(sha256(Buffer.from(await blob.arrayBuffer())));
   }
   return { manifestDigest: sha256(manifest), blobDigests };
+}
+
+/** Starts `registry` (a docker-registry binary) in `dir` as a plain filesystem registry on loopback and pushes `image` to it. */
+export async function startUpstream(registry: string, dir: string, image: Image): Promise<{ url: string; server: RunningProcess }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  writeTree(dir, {
+    "upstream.yml": stringify({ version: 0.1, storage: { filesystem: { rootdirectory: join(dir, "upstream-data") } }, http: { addr: `127.0.0.1:${port}` } }),
+  });
+  const server = startProcess(registry, ["serve", join(dir, "upstream.yml")], { name: "upstream registry", logFile: join(dir, "upstream.log") });
+  await waitForHttp(`${url}/v2/`, server);
+  await pushImage(url, image);
+  return { url, server };
 }

@@ -70,3 +70,16 @@ export function resource(stack: SynthesizedStack, type: string, name: string): R
 export function decodeUserData(template: Record<string, unknown>): string {
   return Buffer.from(String(template.user_data), "base64").toString("utf8");
 }
+
+/** The override of a site with the registry caches in S3 (bastion.cacheStorage "s3" needs registry 3). */
+export const S3_CACHE_OVERRIDE = { bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } } as const;
+
+/** The cache bucket and its settings, in address order (bastion.cacheStorage "s3"). */
+export const CACHE_BUCKET_ADDRESSES = [
+  "aws_s3_bucket.registry_cache",
+  "aws_s3_bucket_lifecycle_configuration.registry_cache",
+  "aws_s3_bucket_ownership_controls.registry_cache",
+  "aws_s3_bucket_policy.registry_cache",
+  "aws_s3_bucket_public_access_block.registry_cache",
+  "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
+] as const;

@@ -35,6 +35,7 @@ const VARIANTS: readonly [string, Readonly<SiteConfig>][] = [
   ["aws site (NAT instance)", siteConfig()],
   ["NAT gateway, MikroTik group", siteConfig({ network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } })],
   ["iPXE boot", siteConfig({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })],
+  ["registry caches in S3", siteConfig({ bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } })],
 ];
 
 interface CheckovCheck {

@@ -26,7 +26,7 @@ import { AwsApi } from "../helpers/aws-api.js";
 import { MotoServer } from "../helpers/moto.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, scratchDir, startProcess, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
-import { buildImage, pullImage, pushImage, type Image } from "../helpers/registry-image.js";
+import { buildImage, startUpstream, pullImage, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 
@@ -70,15 +70,8 @@ describe("a registry cache storing to S3 (moto) with the bundle's rendered S3 co
     await api.call("s3", "create_bucket", { Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: config.aws.region } });
 
     image = buildImage(dir);
-    const upstreamPort = await freePort();
-    upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-    writeTree(dir, {
-      "upstream.yml": stringify({ version: 0.1, storage: { filesystem: { rootdirectory: join(dir, "upstream-data") } }, http: { addr: `127.0.0.1:${upstreamPort}` } }),
-    });
-    upstream = startProcess(REGISTRY, ["serve", join(dir, "upstream.yml")], { name: "upstream registry", logFile: join(dir, "upstream.log") });
+    ({ url: upstreamUrl, server: upstream } = await startUpstream(REGISTRY, dir, image));
     running.push(upstream);
-    await waitForHttp(`${upstreamUrl}/v2/`, upstream);
-    await pushImage(upstreamUrl, image);
 
     const rendered = parseYaml(renderBastionBundle(config)[registryConfigPath(cache)]!) as S3CacheConfig;
     const port = await freePort();

@@ -18,7 +18,7 @@ import { registryConfigPath } from "../../templates/compose.js";
 import type { RegistryCache } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, scratchDir, startProcess, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
-import { buildImage, MANIFEST_TYPE, pullImage, pushImage, REPOSITORY, sha256, type Image } from "../helpers/registry-image.js";
+import { buildImage, startUpstream, MANIFEST_TYPE, pullImage, REPOSITORY, sha256, type Image } from "../helpers/registry-image.js";
 import { siteConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
@@ -43,15 +43,8 @@ describe("registry pull-through caches with the bundle's rendered configs", () =
 
   beforeAll(async () => {
     image = buildImage(dir);
-    const port = await freePort();
-    upstreamUrl = `http://127.0.0.1:${port}`;
-    writeTree(dir, {
-      "upstream.yml": stringify({ version: 0.1, storage: { filesystem: { rootdirectory: join(dir, "upstream-data") } }, http: { addr: `127.0.0.1:${port}` } }),
-    });
-    upstream = startProcess(REGISTRY, ["serve", join(dir, "upstream.yml")], { name: "upstream registry", logFile: join(dir, "upstream.log") });
+    ({ url: upstreamUrl, server: upstream } = await startUpstream(REGISTRY, dir, image));
     running.push(upstream);
-    await waitForHttp(`${upstreamUrl}/v2/`, upstream);
-    await pushImage(upstreamUrl, image);
   });
 
   afterAll(async () => {

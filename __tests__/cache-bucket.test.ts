@@ -100,13 +100,15 @@ describe("the bastion in S3 mode", () => {
 
   it("renders each cache with the S3 driver: region, its own root directory, no keys, the bucket from the boot-time env file", () => {
     const bundle = renderBastionBundle(config);
-    const compose = parseYaml(bundle["compose.yaml"]!) as { services: Record<string, { env_file?: string[]; volumes: string[] }> };
+    const compose = parseYaml(bundle["compose.yaml"]!) as { services: Record<string, { env_file?: string[]; volumes: string[]; environment?: Record<string, string> }> };
     for (const cache of config.services.registryCaches) {
       const rendered = parseYaml(bundle[registryConfigPath(cache)]!) as { storage: Record<string, unknown> };
       expect(rendered.storage.s3).toEqual({ region: "eu-west-1", rootdirectory: `/${cache.name}`, encrypt: true, objectacl: "bucket-owner-full-control" });
       expect(rendered.storage.filesystem).toBeUndefined();
       const service = compose.services[`registry-${cache.name.replace(/\./g, "-")}`]!;
       expect(service.env_file).toEqual([`./${REGISTRY_S3_ENV_FILE}`]);
+      // registry 3 would otherwise log an error for every trace batch sent to a collector that is not there.
+      expect(service.environment).toEqual({ OTEL_TRACES_EXPORTER: "none" });
       expect(service.volumes).toEqual([`./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`]);
     }
   });

@@ -122,6 +122,9 @@ function registryService(config: Readonly<SiteConfig>, cache: RegistryCache) {
     // Host networking: the cache listens on its own port (http.addr in its config.yml), and in S3
     // mode reaches the instance role through IMDSv2 without the extra hop a bridge would add.
     network_mode: "host",
+    // registry 3 exports OpenTelemetry traces to localhost:4318 unless told not to, logging an
+    // error for every batch nobody receives; registry 2 has no tracing and ignores the variable.
+    environment: { OTEL_TRACES_EXPORTER: "none" },
     ...(envFiles.length === 0 ? {} : { env_file: envFiles.map((file) => `./${file}`) }),
     volumes: [
       `./${registryConfigPath(cache)}:/etc/docker/registry/config.yml:ro`,

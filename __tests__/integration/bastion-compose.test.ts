@@ -10,9 +10,10 @@ import { describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { PIHOLE_SECRETS_ENV_FILE } from "../../templates/pihole.js";
-import { TAILSCALE_SECRETS_ENV_FILE } from "../../templates/compose.js";
+import { REGISTRY_S3_ENV_FILE, registryConfigPath, registryServiceName, TAILSCALE_SECRETS_ENV_FILE } from "../../templates/compose.js";
+import { S3_BUCKET_ENV } from "../../templates/registry.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { siteConfig } from "../helpers/synth.js";
+import { S3_CACHE_OVERRIDE, siteConfig } from "../helpers/synth.js";
 import { scratchDir } from "../helpers/processes.js";
 
 const composeCheck = toolchain().composeCheck;
@@ -42,7 +43,8 @@ function load(name: string, config: Readonly<SiteConfig>, secrets: readonly stri
   }
   for (const path of secrets) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), `${path.includes("pihole") ? "WEBPASSWORD" : "TS_AUTHKEY"}='test-only'\n`, { mode: 0o600 });
+    const variable = path.includes("pihole") ? "WEBPASSWORD" : path === REGISTRY_S3_ENV_FILE ? S3_BUCKET_ENV : "TS_AUTHKEY";
+    writeFileSync(join(dir, path), `${variable}='test-only'\n`, { mode: 0o600 });
   }
   const result = spawnSync(composeCheck, [join(dir, "compose.yaml")], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH } });
   if (result.error) throw result.error;
@@ -70,6 +72,21 @@ describe("compose.yaml loaded as docker compose loads it", () => {
     expect(project!.services.pihole!.environment!.WEBPASSWORD).toBe("test-only");
     expect(project!.services.pihole!.network_mode).toBe("host");
     expect(Boolean(project!.services.tailscale)).toBe(config.bastion.tailscale.enabled);
+  });
+
+  it("S3 cache storage: every cache gets the bucket from the boot script's env file and mounts only its config", () => {
+    const config = siteConfig(S3_CACHE_OVERRIDE);
+    const { dir, status, stderr, project } = load("aws-s3", config, [PIHOLE_SECRETS_ENV_FILE, REGISTRY_S3_ENV_FILE]);
+    expect(status, stderr).toBe(0);
+    for (const cache of config.services.registryCaches) {
+      const service = project!.services[registryServiceName(cache)]!;
+      expect(service.environment).toEqual({ [S3_BUCKET_ENV]: "test-only", OTEL_TRACES_EXPORTER: "none" });
+      expect(service.volumes.map((v) => [v.source, v.target])).toEqual([[join(dir, registryConfigPath(cache)), "/etc/docker/registry/config.yml"]]);
+    }
+    // Without the boot script's file the caches do not start at all (no bucket, no silent default).
+    const missing = load("aws-s3-no-bucket", config, [PIHOLE_SECRETS_ENV_FILE]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(REGISTRY_S3_ENV_FILE);
   });
 
   it("refuses to start Pi-hole without its password file (created at boot, or by hand at home)", () => {

@@ -14,5 +14,6 @@ inside=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; e
 sysctl -q -w net.ipv4.ip_forward=1
 iptables -t nat -C POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE 2>/dev/null \
   || iptables -t nat -A POSTROUTING -o "$uplink" -s "$VPC_CIDR" -j MASQUERADE
-ip route replace "$VPC_CIDR" via "$PUBLIC_ROUTER" dev "$inside"
+# onlink: the subnet router is on the ENI's link by definition, even before DHCP adds its subnet route.
+ip route replace "$VPC_CIDR" via "$PUBLIC_ROUTER" dev "$inside" onlink
 log "NAT ready: $VPC_CIDR via $inside out of $uplink"

@@ -356,6 +356,10 @@ table ip igw {
     const netns = `${this.prefix}-${name}`;
     await sh(["ip", "netns", "add", netns]);
     await sh(["ip", "-n", netns, "link", "set", "lo", "up"]);
+    // EC2 answers ARP for each ENI's own addresses only: no interface answers for another's.
+    for (const setting of ["arp_ignore=1", "arp_announce=2"]) {
+      for (const scope of ["all", "default"]) await sh(["ip", "netns", "exec", netns, "sysctl", "-qw", `net.ipv4.conf.${scope}.${setting}`]);
+    }
     const publicIp = options.publicIp ? `${PUBLIC_POOL}.${++this.publicCount}` : undefined;
     const instance = {
       name,
@@ -435,14 +439,14 @@ table ip igw {
     await sh(["ip", "link", "set", port, "netns", this.fabric]);
     await sh(["ip", "link", "set", `${port}i`, "netns", instance.netns]);
     await sh(["ip", "-n", this.fabric, "link", "set", port, "master", this.bridge(subnet), "up"]);
-    await sh(["ip", "-n", instance.netns, "link", "set", `${port}i`, "name", device, "address", eni.MacAddress]);
+    await sh(["ip", "-n", instance.netns, "link", "set", `${port}i`, "name", device, "address", eni.MacAddress, "up"]);
     // What EC2's DHCP gives the interface; a secondary ENI's subnet route ranks below the primary's.
-    for (const address of addresses) {
-      await sh(["ip", "-n", instance.netns, "addr", "add", `${address}/${prefix}`, "dev", device, ...(deviceIndex > 0 ? ["noprefixroute"] : [])]);
-    }
-    await sh(["ip", "-n", instance.netns, "link", "set", device, "up"]);
+    // The addresses come last: a script that waits for its address may use the link right away.
     if (deviceIndex > 0) {
       await sh(["ip", "-n", instance.netns, "route", "add", this.subnetCidr(subnet), "dev", device, "metric", String(SECONDARY_ENI_METRIC + deviceIndex)]);
+    }
+    for (const address of addresses) {
+      await sh(["ip", "-n", instance.netns, "addr", "add", `${address}/${prefix}`, "dev", device, ...(deviceIndex > 0 ? ["noprefixroute"] : [])]);
     }
     this.enis.set(eni.NetworkInterfaceId, {
       id: eni.NetworkInterfaceId,
@@ -518,6 +522,8 @@ table ip igw {
         `EC2 source/dest check dropped ${counter.packets} packet(s) ${direction} ${eni?.id} (${eni?.instance} ${eni?.device}, addresses ${eni?.addresses.join(", ")}) with another ${rule} address`,
       );
     }
+    const neighbours = await this.exec(this.fabric, "ip", ["neigh", "show", "nud", "failed"]);
+    for (const line of neighbours.stdout.split("\n").filter(Boolean)) lines.push(`VPC router: no answer to ARP for ${line.trim()}`);
     for (const eni of this.enis.values()) lines.push(`ENI ${eni.id} is plugged: ${eni.instance} ${eni.device} ${eni.addresses.join(", ")}, source/dest check ${eni.sourceDestCheck ? "on" : "off"}`);
     for (const proc of this.processes) if (proc.hasExited()) lines.push(`${proc.name} has exited: ${proc.log().slice(-500)}`);
     return lines.join("\n");

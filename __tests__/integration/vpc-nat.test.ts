@@ -21,6 +21,8 @@ const config = siteConfig({ network: { nat: "instance" } });
 const NAT_ENI = config.network.natInstance.eniAddress;
 const NODE_IP = config.talos.nodeIps[0]!;
 const SITE = { address: "198.51.100.30", port: 80 };
+/** How long a node retries its GET once the NAT reports ready. */
+const RETRY_MS = 10_000;
 
 interface CloudConfig {
   readonly write_files: { path: string; content: string }[];
@@ -44,12 +46,23 @@ describe("NAT instance in an EC2-like VPC", () => {
     return result.stdout + result.stderr;
   }
 
-  /** The node's GET to the internet; returns who the internet saw, or fails naming the hop. */
-  async function nodeToInternet(): Promise<string> {
-    await vpc!.resetCounters();
-    const result = await vpc!.exec(node.netns, "curl", ["-sS", "-f", "--max-time", "5", `http://${SITE.address}:${SITE.port}/`]);
-    await vpc!.expectOk(`node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, result);
-    return result.stdout.trim();
+  /**
+   * The node's GET to the internet; returns who the internet saw, or fails naming the hop. With
+   * `retryMs`, a failed GET is retried for that long, as a client would: the first connection
+   * through a freshly attached interface can fail while the router still resolves its address.
+   */
+  async function nodeToInternet(retryMs = 0): Promise<string> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      await vpc!.resetCounters();
+      const result = await vpc!.exec(node.netns, "curl", ["-sS", "-f", "--max-time", "5", `http://${SITE.address}:${SITE.port}/`]);
+      if (result.code !== 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      await vpc!.expectOk(`node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, result);
+      return result.stdout.trim();
+    }
   }
 
   beforeAll(async () => {
@@ -100,7 +113,7 @@ describe("NAT instance in an EC2-like VPC", () => {
     expect(output).toContain("attached ENI");
     expect(output).toContain(`NAT ready: ${config.network.vpcCidr} via eth1 out of eth0`);
     await waitUntil("the internet site to listen", async () => (await vpc!.exec(vpc!.internet, "ss", ["-Hlnt", `src ${SITE.address}`])).stdout !== "", { timeoutMs: 10_000 });
-    expect(await nodeToInternet()).toBe(`you are ${nat.publicIp}`);
+    expect(await nodeToInternet(RETRY_MS)).toBe(`you are ${nat.publicIp}`);
   });
 
   it("after a reboot, is offline until its unit runs again, then forwards as before", async () => {
@@ -112,6 +125,6 @@ describe("NAT instance in an EC2-like VPC", () => {
 
     const output = await boot();
     expect(output).toContain("already attached");
-    expect(await nodeToInternet()).toBe(`you are ${nat.publicIp}`);
+    expect(await nodeToInternet(RETRY_MS)).toBe(`you are ${nat.publicIp}`);
   });
 });

@@ -77,20 +77,29 @@ export function formatReport(report: CostReport, title: string): string {
   ].join("\n");
 }
 
-/** The NAT modes side by side: every address that costs anything in any mode, then the totals. */
-export function formatNatComparison(reports: Readonly<Record<string, CostReport>>): string {
-  const modes = Object.keys(reports);
+/** One column of a side-by-side table: a priced variant of the site. */
+export interface SideBySideColumn {
+  readonly label: string;
+  readonly report: CostReport;
+}
+
+/**
+ * Variants side by side: every address that costs anything in any of them, the totals, what stays
+ * billed at rest, then `extraRows` (a label and one figure per column).
+ */
+export function formatSideBySide(columns: readonly SideBySideColumn[], extraRows: readonly (readonly [string, readonly number[]])[] = []): string {
   const byAddress = (report: CostReport) => {
     const sums = new Map<string, number>();
     for (const l of report.lines) sums.set(l.address, (sums.get(l.address) ?? 0) + l.monthlyUsd);
     return sums;
   };
-  const sums = modes.map((m) => byAddress(reports[m]!));
+  const sums = columns.map((c) => byAddress(c.report));
   const addresses = [...new Set(sums.flatMap((s) => [...s.keys()]))].sort();
   const rows = addresses.map((a) => [a, ...sums.map((s) => (s.has(a) ? usd(s.get(a)!) : "-"))]);
-  rows.push(["TOTAL", ...modes.map((m) => usd(reports[m]!.totalUsd))]);
-  rows.push(["at rest", ...modes.map((m) => usd(reports[m]!.idleUsd))]);
-  return table(["resource ($/month)", ...modes.map((m) => `nat=${m}`)], rows, new Set(modes.map((_, i) => i + 1)));
+  rows.push(["TOTAL", ...columns.map((c) => `${usd(c.report.totalUsd)}${gaps(c.report) === "" ? "" : " LOWER BOUND"}`)]);
+  rows.push(["at rest", ...columns.map((c) => usd(c.report.idleUsd))]);
+  for (const [label, figures] of extraRows) rows.push([label, ...figures.map(usd)]);
+  return table(["resource ($/month)", ...columns.map((c) => c.label)], rows, new Set(columns.map((_, i) => i + 1)));
 }
 
 /** One node-type preset priced through the model. */

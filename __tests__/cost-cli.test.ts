@@ -197,7 +197,7 @@ describe("npm run cost -- --compare", () => {
     usage: { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 },
     network: { nat: "gateway" },
     talos: { nodeMarket: "spot", nodeCpuCredits: "standard" },
-    bastion: { cacheVolumeGb: 5 },
+    bastion: { cacheVolumeGb: 5, market: "spot" },
     budget: { allowOver: true },
   };
   const configured = siteConfig(override);
@@ -216,10 +216,10 @@ describe("npm run cost -- --compare", () => {
   it("names the designs and keeps the configured one as configured", () => {
     expect(designs.map((d) => d.name)).toEqual(["configured", "first-defaults", "seed"]);
     expect(designs[0]!.config).toEqual(configured);
-    expect(designs.map((d) => [d.config.network.nat, d.config.talos.nodeMarket, d.config.bastion.cacheVolumeGb, d.config.usage.experimentSessionsPerMonth])).toEqual([
-      ["gateway", "spot", 5, 20],
-      ["instance", "on-demand", 20, 20],
-      ["gateway", "on-demand", 20, 20],
+    expect(designs.map((d) => [d.config.network.nat, d.config.talos.nodeMarket, d.config.bastion.market, d.config.bastion.cacheVolumeGb, d.config.usage.experimentSessionsPerMonth])).toEqual([
+      ["gateway", "spot", "spot", 5, 20],
+      ["instance", "on-demand", "on-demand", 20, 20],
+      ["gateway", "on-demand", "on-demand", 20, 20],
     ]);
   });
 

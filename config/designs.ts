@@ -15,7 +15,7 @@ export interface CompareDesign {
 /** The project's first defaults: what the cost levers are measured against. */
 const FIRST_DEFAULTS = {
   network: { nat: "instance" },
-  bastion: { cacheVolumeGb: 20 },
+  bastion: { cacheVolumeGb: 20, market: "on-demand" },
   talos: { nodeMarket: "on-demand", nodeCpuCredits: "unlimited" },
 } as const;
 
@@ -23,7 +23,7 @@ export const COMPARED_DESIGNS: readonly CompareDesign[] = [
   { name: "configured", description: "this site as configured (the defaults, unless DEATHSTAR_CONFIG changes them)", override: {} },
   {
     name: "first-defaults",
-    description: "the project's first defaults: a t4g.nano NAT instance, the caches on a 20 GB gp3 volume, nodes on-demand with unlimited CPU credits",
+    description: "the project's first defaults: a t4g.nano NAT instance, the caches on a 20 GB gp3 volume, bastion and nodes on-demand, nodes with unlimited CPU credits",
     override: FIRST_DEFAULTS,
   },
   {

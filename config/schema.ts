@@ -41,6 +41,12 @@ const schedule = z.strictObject({
   timeZone,
 });
 
+/**
+ * How instances are bought. "on-demand": list price, never interrupted. "spot": at the spot price,
+ * never above the on-demand price, terminated when EC2 reclaims the capacity.
+ */
+const market = z.enum(["on-demand", "spot"]);
+
 const registryCache = z.strictObject({
   /** The upstream registry's name as images spell it, e.g. "docker.io". */
   name: dnsName,
@@ -144,6 +150,13 @@ export const siteConfigSchema = z
       schedule,
       /** "standard" avoids T4g surplus-credit charges ($0.04/vCPU-h). */
       cpuCredits: z.enum(["standard", "unlimited"]),
+      /**
+       * How the bastion is bought. "spot": its group launches spot instances only (a mixed
+       * instances policy); an interruption terminates it and the group launches a replacement,
+       * which attaches the same ENI and cache (docs/bastion.md, "A spot bastion").
+       * @example "spot"
+       */
+      market,
       dnsmasq: z.strictObject({
         /** Serve DHCP (home site). VPC DHCP is Amazon's, so off in AWS. */
         dhcp: z.boolean(),
@@ -202,7 +215,7 @@ export const siteConfigSchema = z
        * capacity: the cluster loses that member (docs/cost.md, "Spot nodes").
        * @example "spot"
        */
-      nodeMarket: z.enum(["on-demand", "spot"]),
+      nodeMarket: market,
       nodeRootVolumeGb: z.number().int().min(10).max(1000),
       /**
        * Hours a session's nodes live, counted from the `tofu apply` that launches them: an
@@ -315,5 +328,5 @@ export type Architecture = SiteConfig["architecture"];
 export type NatMode = SiteConfig["network"]["nat"];
 /** T4g CPU credit mode (`bastion.cpuCredits`, `talos.nodeCpuCredits`). */
 export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
-/** How the Talos nodes are bought (`talos.nodeMarket`). */
-export type NodeMarket = SiteConfig["talos"]["nodeMarket"];
+/** How instances are bought (`talos.nodeMarket`, `bastion.market`). */
+export type InstanceMarket = z.infer<typeof market>;

@@ -14,7 +14,7 @@ const DNS_PORT = 53;
 
 /** Props of {@link Bastion}; the instance settings are those of {@link ScheduledInstanceProps}. */
 export interface BastionProps
-  extends Pick<ScheduledInstanceProps, "architecture" | "instanceType" | "rootVolumeGb" | "schedule" | "cpuCredits" | "tags"> {
+  extends Pick<ScheduledInstanceProps, "architecture" | "instanceType" | "rootVolumeGb" | "schedule" | "cpuCredits" | "market" | "tags"> {
   /** Fixed address of the persistent ENI, e.g. "10.20.13.140". */
   readonly privateIp: string;
   readonly privateSubnetId: string;
@@ -60,6 +60,7 @@ export class Bastion extends Construct {
       schedule: props.schedule,
       rootVolumeGb: props.rootVolumeGb,
       cpuCredits: props.cpuCredits,
+      market: props.market,
       tags: { ...props.tags, [ROLE_TAG]: BASTION_ROLE },
     });
   }

@@ -1,5 +1,5 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
-import type { NodeMarket, SiteConfig } from "../config/schema.js";
+import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import type { NodeTypePreset } from "../config/node-type-presets.js";
 import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, PRICES_REGION, SPOT_PRICES_AS_OF } from "./prices.js";
@@ -116,7 +116,7 @@ export interface NodeTypeCost {
 }
 
 /** A node type's hourly price on `market`, as the table shows it: "(est.)" when it is the estimated list price, "(spot)" for a spot price. */
-function nodeHourly(preset: NodeTypePreset, market: NodeMarket): string {
+function nodeHourly(preset: NodeTypePreset, market: InstanceMarket): string {
   const price = hourlyPrice(preset.instanceType, market);
   if (!price) return "not priced";
   const atListPrice = market === "on-demand" || price.cappedAtOnDemand === true;
@@ -125,7 +125,7 @@ function nodeHourly(preset: NodeTypePreset, market: NodeMarket): string {
 }
 
 /** The node-type presets side by side, bought on `market`; `configured` marks the type the site uses. */
-export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: NodeMarket): string {
+export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: InstanceMarket): string {
   const rows = costs.map(({ preset, bundles, sessionUsd, monthlyUsd, complete }) => [
     preset.name,
     `${preset.instanceType}${preset.instanceType === configured ? " *" : ""}`,

@@ -93,6 +93,7 @@ export class DeathStarStack extends TerraformStack {
       cacheVolumeGb: bastion.cacheVolumeGb,
       schedule: bastion.schedule,
       cpuCredits: bastion.cpuCredits,
+      market: bastion.market,
       userData: renderBastionUserData(config),
       secretParameterNames: bastionSecretParameterNames(config),
       arns,

@@ -42,10 +42,10 @@ use_amazon_dns() {
 # Replies from the ENI's address leave through the ENI (the VPC drops them on the other interface).
 route_via_eni() {
   local dev
-  dev=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
+  dev=$(eni_device)
   ip route replace "$SUBNET_CIDR" dev "$dev" src "$ENI_ADDRESS" table "$ENI_ROUTE_TABLE"
   ip route replace default via "$SUBNET_ROUTER" dev "$dev" table "$ENI_ROUTE_TABLE"
-  ip rule show | grep -q "from $ENI_ADDRESS lookup $ENI_ROUTE_TABLE" \
+  grep -q "from $ENI_ADDRESS lookup $ENI_ROUTE_TABLE" <<<"$(ip rule show)" \
     || ip rule add from "$ENI_ADDRESS" lookup "$ENI_ROUTE_TABLE" priority 100
   log "services answer on $ENI_ADDRESS via $dev"
 }

@@ -7,13 +7,14 @@
 # Replies to the VPC leave through the ENI: VPC_CIDR is routed via ROUTER, the router of the ENI's
 # subnet. The FORWARD accepts hold when the chain's policy is DROP, which Docker sets when it is
 # the one to switch forwarding on (the bastion's Docker starts before its boot unit after a reboot).
-# Idempotent. Inputs: ENI_ADDRESS VPC_CIDR. Needs shell-prelude.sh (log, retry); the ENI attached.
+# Idempotent. Inputs: ENI_ADDRESS VPC_CIDR. Needs shell-prelude.sh (log, retry), attach-eni.sh
+# (eni_device) and the ENI attached.
 
 masquerade_vpc() {
   local router=$1 uplink inside
   rpm -q iptables-nft >/dev/null 2>&1 || retry 10 6 dnf install -y iptables-nft
-  uplink=$(ip -o route show default | awk '{print $5; exit}')
-  inside=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
+  uplink=$(ip -o route show default | awk 'NR == 1 {print $5}')
+  inside=$(eni_device)
   sysctl -q -w net.ipv4.ip_forward=1
   iptables -C FORWARD -i "$inside" -o "$uplink" -s "$VPC_CIDR" -j ACCEPT 2>/dev/null \
     || iptables -I FORWARD -i "$inside" -o "$uplink" -s "$VPC_CIDR" -j ACCEPT

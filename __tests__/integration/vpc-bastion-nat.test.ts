@@ -9,17 +9,16 @@
  * address) or without forwarding it does not; and
  * Docker's FORWARD policy (DROP, set when Docker turns forwarding on at a reboot) does not stop it.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { MotoServer } from "../helpers/moto.js";
-import { tempDir, waitUntil } from "../helpers/processes.js";
+import { tempDir } from "../helpers/processes.js";
 import { decodeUserData, resource, siteConfig, synthStack } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
+import { iptablesInstalledShim, siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 import { BOOT_SCRIPT_PATH } from "../../templates/bastion-boot.js";
 
 const config = siteConfig({ network: { nat: "bastion" } });
@@ -83,17 +82,11 @@ describe("the bastion as its own NAT in an EC2-like VPC", () => {
     steps = networkSteps(script);
     bootFile = join(dir.path, "deathstar-bastion-boot");
     writeFileSync(bootFile, script);
-    // Amazon Linux's package manager, which the namespace does not have: iptables-nft is installed.
-    shims = join(dir.path, "shims");
-    mkdirSync(shims);
-    writeFileSync(join(shims, "rpm"), "#!/bin/sh\n[ \"$1 $2\" = \"-q iptables-nft\" ]\n");
-    chmodSync(join(shims, "rpm"), 0o755);
+    shims = iptablesInstalledShim(dir.path);
 
     moto = await MotoServer.start(tools.venv);
     vpc = await Vpc.create(siteVpc(config, tools.venv, moto.endpoint));
-    await vpc.exec(vpc.internet, "ip", ["addr", "add", `${SITE.address}/32`, "dev", "lo"]);
-    const site = vpc.start(vpc.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${SITE.address}:${SITE.port}`]);
-    await waitUntil("the internet site to listen", () => site.log().includes("ready"), { timeoutMs: 20_000, process: site });
+    await vpc.serveEcho(SITE.address, SITE.port);
 
     // As synthesized: the ENI with its check as the stack sets it, the private default route to it,
     // and the bastion launched where its group launches it, with a public IPv4.

@@ -503,6 +503,25 @@ table ip igw {
     });
   }
 
+  /**
+   * A GET from an instance; returns the body, or fails with `what` and the hop that broke. With
+   * `retryMs`, a failed GET is retried for that long, as a client would: the first connection
+   * through a freshly attached interface can fail while the router still resolves its address.
+   */
+  async get(from: Instance, url: string, what: string, retryMs = 0): Promise<string> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      await this.resetCounters();
+      const result = await this.exec(from.netns, "curl", ["-sS", "-f", "--max-time", "5", url]);
+      if (result.code !== 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      await this.expectOk(what, result);
+      return result.stdout.trim();
+    }
+  }
+
   /** Zeroes the drop counters, so that `explain()` reports what the next probe hit. */
   async resetCounters(): Promise<void> {
     await sh(["ip", "netns", "exec", this.fabric, "nft", "reset", "counters"]);

@@ -51,17 +51,7 @@ describe("NAT instance in an EC2-like VPC", () => {
    * through a freshly attached interface can fail while the router still resolves its address.
    */
   async function nodeToInternet(retryMs = 0): Promise<string> {
-    const deadline = Date.now() + retryMs;
-    for (;;) {
-      await vpc!.resetCounters();
-      const result = await vpc!.exec(node.netns, "curl", ["-sS", "-f", "--max-time", "5", `http://${SITE.address}:${SITE.port}/`]);
-      if (result.code !== 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        continue;
-      }
-      await vpc!.expectOk(`node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, result);
-      return result.stdout.trim();
-    }
+    return vpc!.get(node, `http://${SITE.address}:${SITE.port}/`, `node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, retryMs);
   }
 
   beforeAll(async () => {

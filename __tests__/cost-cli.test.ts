@@ -28,9 +28,11 @@ function run(entry: string, args: readonly string[], env: Record<string, string>
 const MONTH = "2027-01";
 const defaultConfig = siteConfig();
 const gatewayConfig = siteConfig({ network: { nat: "gateway" } });
+const bastionConfig = siteConfig({ network: { nat: "bastion" } });
 const expected = {
   instance: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
   gateway: estimateMonthlyCost(synthStack(gatewayConfig), gatewayConfig, { month: MONTH }),
+  bastion: estimateMonthlyCost(synthStack(bastionConfig), bastionConfig, { month: MONTH }),
 };
 /** The node-type presets as the model prices them in-process: one session, and the whole site for a month. */
 const nodeTypeCost = (nodeInstanceType: string, bundle = "distro-full") => {
@@ -86,8 +88,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
     expect(result.stdout).toMatch(/^aws_autoscaling_group\.nat_instance +t4g\.nano instance +152\.08 h +\$0\.0046\/h +\$0\.70$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.instance.totalUsd))}$`, "m"));
-    expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance$/m);
-    const totals = [expected.gateway, expected.instance].map((r) => escape(usd(r.totalUsd)));
+    expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance +nat=bastion$/m);
+    const totals = [expected.gateway, expected.instance, expected.bastion].map((r) => escape(usd(r.totalUsd)));
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${totals.join(" +")}$`, "m"));
     expect(result.stdout).toContain("https://aws.amazon.com/vpc/pricing/");
   });
@@ -133,7 +135,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.status, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
     expect(parsed.nat).toBe("instance");
-    expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance"]);
+    expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance", "bastion"]);
+    expect(parsed.reports.bastion!.totalUsd).toBeCloseTo(expected.bastion.totalUsd, 9);
     expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
     expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");

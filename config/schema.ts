@@ -112,9 +112,10 @@ export const siteConfigSchema = z
       privateSubnet: z.strictObject({ cidr: ipv4Cidr }),
       /**
        * Egress for the private subnet: "gateway" (managed NAT Gateway, ~$38.7/month always on),
-       * "instance" (t4g.nano on the bastion's schedule) or "none".
+       * "instance" (t4g.nano on the bastion's schedule), "bastion" (the bastion is its own NAT: a
+       * public IPv4 on its primary interface, its persistent ENI the private route's target) or "none".
        */
-      nat: z.enum(["gateway", "instance", "none"]),
+      nat: z.enum(["gateway", "instance", "bastion", "none"]),
       natInstance: z.strictObject({
         instanceType,
         /** Fixed address of the persistent ENI the private route targets, in the public subnet. */

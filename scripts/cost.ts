@@ -34,7 +34,7 @@ const COMMAND: CommandSpec = {
 };
 
 // "none" is refused on an AWS site: the bastion needs egress (config/schema.ts).
-const NAT_MODES = ["gateway", "instance"] as const;
+const NAT_MODES = ["gateway", "instance", "bastion"] as const;
 
 /** The configured site with `override` applied, synthesized into a temporary directory and priced. */
 function priceVariant<T>(config: Readonly<SiteConfig>, override: unknown, what: string, price: (json: TerraformJson, variant: Readonly<SiteConfig>) => T): T {

@@ -61,31 +61,14 @@ export class DeathStarStack extends TerraformStack {
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: view.dhcpDnsServers });
     const security = this.securityGroups(config, existing, network);
-    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
     const nat = config.network.nat;
-    new Nat(
-      this,
-      "nat",
-      nat === "instance"
-        ? {
-            ...natRoute,
-            mode: nat,
-            vpcCidr: config.network.vpcCidr,
-            publicSubnetRouter: view.publicSubnetRouter,
-            privateSubnetCidr: config.network.privateSubnet.cidr,
-            architecture: config.architecture,
-            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
-            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
-            arns,
-          }
-        : { ...natRoute, mode: nat },
-    );
     const { bastion } = config;
-    new Bastion(this, "bastion", {
+    const bastionInstance = new Bastion(this, "bastion", {
       privateIp: view.bastionAddress,
       privateSubnetId: network.privateSubnetId,
       availabilityZone: config.aws.availabilityZone,
       securityGroupId: security.bastionSecurityGroupId,
+      ownNat: nat === "bastion" ? { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId } : undefined,
       vpcCidr: config.network.vpcCidr,
       architecture: config.architecture,
       instanceType: bastion.instanceType,
@@ -99,6 +82,27 @@ export class DeathStarStack extends TerraformStack {
       arns,
       tags,
     });
+    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
+    const privateSubnetCidr = config.network.privateSubnet.cidr;
+    new Nat(
+      this,
+      "nat",
+      nat === "instance"
+        ? {
+            ...natRoute,
+            mode: nat,
+            vpcCidr: config.network.vpcCidr,
+            publicSubnetRouter: view.publicSubnetRouter,
+            privateSubnetCidr,
+            architecture: config.architecture,
+            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
+            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
+            arns,
+          }
+        : nat === "bastion"
+          ? { ...natRoute, mode: nat, networkInterfaceId: bastionInstance.networkInterface.id, securityGroupId: security.bastionSecurityGroupId, privateSubnetCidr }
+          : { ...natRoute, mode: nat },
+    );
     const talosNodes = new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
       nodes: view.nodes,

@@ -252,6 +252,14 @@ export class Vpc {
     await waitUntil(`${name} to listen`, () => proc.log().includes("ready"), { timeoutMs: 20_000, process: proc });
   }
 
+  /** A web site on the internet at `address:port` that answers "you are <the address it saw>". */
+  async serveEcho(address: string, port: number): Promise<void> {
+    // The address first: the site binds to it, and says "ready" once it listens.
+    await sh(["ip", "-n", this.internet, "addr", "add", `${address}/32`, "dev", "lo"]);
+    const site = this.start(this.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${address}:${port}`]);
+    await waitUntil("the internet site to listen", () => site.log().includes("ready"), { timeoutMs: 20_000, process: site });
+  }
+
   /** Starts a process inside a namespace of this VPC; stopped by `destroy()`. */
   start(netns: string, name: string, command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): RunningProcess {
     const proc = startProcess("ip", ["netns", "exec", netns, command, ...args], { name, logFile: join(this.dir.path, `${name.replace(/\W+/g, "-")}.log`), env });
@@ -495,6 +503,25 @@ table ip igw {
     });
   }
 
+  /**
+   * A GET from an instance; returns the body, or fails with `what` and the hop that broke. With
+   * `retryMs`, a failed GET is retried for that long, as a client would: the first connection
+   * through a freshly attached interface can fail while the router still resolves its address.
+   */
+  async get(from: Instance, url: string, what: string, retryMs = 0): Promise<string> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      await this.resetCounters();
+      const result = await this.exec(from.netns, "curl", ["-sS", "-f", "--max-time", "5", url]);
+      if (result.code !== 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      await this.expectOk(what, result);
+      return result.stdout.trim();
+    }
+  }
+
   /** Zeroes the drop counters, so that `explain()` reports what the next probe hit. */
   async resetCounters(): Promise<void> {
     await sh(["ip", "netns", "exec", this.fabric, "nft", "reset", "counters"]);
@@ -544,6 +571,17 @@ table ip igw {
     for (const instance of this.instances.values()) rmSync(dirname(this.resolvConf(instance)), { recursive: true, force: true });
     this.dir.remove();
   }
+}
+
+/**
+ * Amazon Linux's package manager, which the namespaces do not have: an `rpm` answering that
+ * `iptables-nft` is installed (the host's iptables is used). Returns the directory to put first on PATH.
+ */
+export function iptablesInstalledShim(dir: string): string {
+  const shims = join(dir, "shims");
+  mkdirSync(shims, { recursive: true });
+  writeFileSync(join(shims, "rpm"), '#!/bin/sh\n[ "$1 $2" = "-q iptables-nft" ]\n', { mode: 0o755 });
+  return shims;
 }
 
 function counterName(eniId: string): string {

@@ -61,11 +61,23 @@ const DEFAULT_SITE_ADDRESSES = [
   "terraform_data.talos_session",
 ];
 
+/** network.nat "bastion": no NAT instance; the bastion's egress-only public group and the rule admitting what it forwards. */
+const BASTION_NAT_ADDRESSES = {
+  without: DEFAULT_SITE_ADDRESSES.filter((a) => a.includes(".nat_instance")),
+  with: ["aws_security_group.bastion_public", "aws_vpc_security_group_egress_rule.bastion_public_all", "aws_vpc_security_group_ingress_rule.bastion_forward_from_private"],
+};
+
 describe("resource addresses", () => {
   const stack = synthStack();
 
   it("are exactly the pinned list for the default site", () => {
     expect(resourceAddresses(stack)).toEqual(DEFAULT_SITE_ADDRESSES);
+  });
+
+  it("are the pinned list with the NAT on the bastion", () => {
+    expect(BASTION_NAT_ADDRESSES.without).toHaveLength(11);
+    const expected = [...DEFAULT_SITE_ADDRESSES.filter((a) => !BASTION_NAT_ADDRESSES.without.includes(a)), ...BASTION_NAT_ADDRESSES.with].sort();
+    expect(resourceAddresses(synthStack(siteConfig({ network: { nat: "bastion" } })))).toEqual(expected);
   });
 
   it("in S3 cache mode: the bucket, its settings and the gateway endpoint replace the cache volume, nothing else changes", () => {

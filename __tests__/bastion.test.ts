@@ -82,6 +82,22 @@ describe("bastion launch template and group", () => {
     });
   });
 
+  it("bastion.market spot: the group buys spot only through a mixed instances policy on the same template and type", () => {
+    const spotConfig = siteConfig({ bastion: { market: "spot" } });
+    const spot = synthStack(spotConfig);
+    const group = resource(spot, "aws_autoscaling_group", "bastion");
+    expect(group.launch_template).toBeUndefined();
+    expect(group.mixed_instances_policy).toEqual({
+      instances_distribution: { on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0, spot_allocation_strategy: "price-capacity-optimized" },
+      launch_template: {
+        launch_template_specification: { launch_template_id: "${aws_launch_template.bastion.id}", version: "${aws_launch_template.bastion.latest_version}" },
+        override: [{ instance_type: spotConfig.bastion.instanceType }],
+      },
+    });
+    // The template is the on-demand one: the group, not the template, decides the market.
+    expect(resource(spot, "aws_launch_template", "bastion")).toEqual(resource(synthStack(siteConfig()), "aws_launch_template", "bastion"));
+  });
+
   it("starts and stops on the configured schedule and time zone", () => {
     expect(resource(stack, "aws_autoscaling_schedule", "bastion_start")).toMatchObject({
       recurrence: "0 18 * * *",

@@ -3,7 +3,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd } from "../cost/model.js";
+import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, T4G_TRIAL_LAST_MONTH } from "../cost/model.js";
+import { mergeOverride } from "../config/load.js";
+import { COMPARED_DESIGNS } from "../config/designs.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { CACHE_BUCKET_ADDRESSES, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
@@ -26,9 +28,11 @@ function run(entry: string, args: readonly string[], env: Record<string, string>
 const MONTH = "2027-01";
 const defaultConfig = siteConfig();
 const gatewayConfig = siteConfig({ network: { nat: "gateway" } });
+const bastionConfig = siteConfig({ network: { nat: "bastion" } });
 const expected = {
   instance: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
   gateway: estimateMonthlyCost(synthStack(gatewayConfig), gatewayConfig, { month: MONTH }),
+  bastion: estimateMonthlyCost(synthStack(bastionConfig), bastionConfig, { month: MONTH }),
 };
 /** The node-type presets as the model prices them in-process: one session, and the whole site for a month. */
 const nodeTypeCost = (nodeInstanceType: string, bundle = "distro-full") => {
@@ -84,8 +88,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
     expect(result.stdout).toMatch(/^aws_autoscaling_group\.nat_instance +t4g\.nano instance +152\.08 h +\$0\.0046\/h +\$0\.70$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.instance.totalUsd))}$`, "m"));
-    expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance$/m);
-    const totals = [expected.gateway, expected.instance].map((r) => escape(usd(r.totalUsd)));
+    expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance +nat=bastion$/m);
+    const totals = [expected.gateway, expected.instance, expected.bastion].map((r) => escape(usd(r.totalUsd)));
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${totals.join(" +")}$`, "m"));
     expect(result.stdout).toContain("https://aws.amazon.com/vpc/pricing/");
   });
@@ -131,7 +135,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.status, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
     expect(parsed.nat).toBe("instance");
-    expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance"]);
+    expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance", "bastion"]);
+    expect(parsed.reports.bastion!.totalUsd).toBeCloseTo(expected.bastion.totalUsd, 9);
     expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
     expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");
@@ -186,6 +191,67 @@ describe("npm run cost with talos.nodeMarket spot", () => {
       ["t4g.xlarge", "spot", 0.0746],
       ["a1.metal", "spot", 0.4488], // the feed's $0.461, capped at the on-demand estimate
     ]);
+  });
+});
+
+describe("npm run cost -- --compare", () => {
+  // A site with the designs' choices changed and the seed's usage: each design must put its own back.
+  const override = {
+    usage: { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 },
+    network: { nat: "gateway" },
+    talos: { nodeMarket: "spot", nodeCpuCredits: "standard" },
+    bastion: { cacheVolumeGb: 5, market: "spot" },
+    budget: { allowOver: true },
+  };
+  const configured = siteConfig(override);
+  /** Each design as the model prices it in-process: the month, and the trial's last month with the trial. */
+  const designs = COMPARED_DESIGNS.map((design) => {
+    const config = siteConfig(mergeOverride(override, design.override) as Record<string, unknown>);
+    const stack = synthStack(config);
+    return {
+      name: design.name,
+      config,
+      month: estimateMonthlyCost(stack, config, { month: MONTH }),
+      trial: estimateMonthlyCost(stack, { ...config, budget: { ...config.budget, t4gTrial: true } }, { month: T4G_TRIAL_LAST_MONTH }),
+    };
+  });
+
+  it("names the designs and keeps the configured one as configured", () => {
+    expect(designs.map((d) => d.name)).toEqual(["configured", "first-defaults", "seed"]);
+    expect(designs[0]!.config).toEqual(configured);
+    expect(designs.map((d) => [d.config.network.nat, d.config.talos.nodeMarket, d.config.bastion.market, d.config.bastion.cacheVolumeGb, d.config.usage.experimentSessionsPerMonth])).toEqual([
+      ["gateway", "spot", "spot", 5, 20],
+      ["instance", "on-demand", "on-demand", 20, 20],
+      ["gateway", "on-demand", "on-demand", 20, 20],
+    ]);
+  });
+
+  it("prints each design's lines, totals, at rest and the trial month side by side", () => {
+    const result = run("scripts/cost.ts", ["--compare", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Designs side by side for site "aws-eu-west-1", ${MONTH}; usage as configured (20 sessions × 3 h × 3 nodes):`);
+    expect(result.stdout).toMatch(/^resource \(\$\/month\) +configured +first-defaults +seed$/m);
+    const row = (label: string, figures: readonly number[]) => new RegExp(`^${escape(label)} +${figures.map((f) => escape(usd(f))).join(" +")}$`, "m");
+    expect(result.stdout).toMatch(row("TOTAL", designs.map((d) => d.month.totalUsd)));
+    expect(result.stdout).toMatch(row("at rest", designs.map((d) => d.month.idleUsd)));
+    expect(result.stdout).toMatch(row(`with the t4g.small trial (${T4G_TRIAL_LAST_MONTH})`, designs.map((d) => d.trial.totalUsd)));
+    const nodes = designs.map((d) => d.month.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0));
+    expect(result.stdout).toMatch(row("aws_instance.talos_node", nodes));
+    expect(result.stdout).toMatch(/^aws_nat_gateway\.main +\$\d+\.\d\d +- +\$\d+\.\d\d$/m);
+    for (const design of COMPARED_DESIGNS) expect(result.stdout).toContain(`  ${design.name}: ${design.description}`);
+  });
+
+  it("--json gives every design's override, figures and report", () => {
+    const result = run("scripts/cost.ts", ["--compare", "--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
+    expect(result.status, result.stderr).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { month: string; trialMonth: string; designs: { name: string; override: unknown; totalUsd: number; idleUsd: number; trialUsd: number }[] };
+    expect([parsed.month, parsed.trialMonth]).toEqual([MONTH, T4G_TRIAL_LAST_MONTH]);
+    expect(parsed.designs.map((d) => [d.name, d.override])).toEqual(COMPARED_DESIGNS.map((d) => [d.name, d.override]));
+    parsed.designs.forEach((d, i) => {
+      expect(d.totalUsd).toBeCloseTo(designs[i]!.month.totalUsd, 9);
+      expect(d.idleUsd).toBeCloseTo(designs[i]!.month.idleUsd, 9);
+      expect(d.trialUsd).toBeCloseTo(designs[i]!.trial.totalUsd, 9);
+    });
   });
 });
 

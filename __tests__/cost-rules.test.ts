@@ -254,6 +254,40 @@ describe("spot instances (instance_market_options market_type spot)", () => {
     expect(lineUsd(report, "aws_autoscaling_group.box", "t4g.nano spot instance (variable price)")).toBeCloseTo(((35 * 730) / 168) * 0.0019, 6);
   });
 
+  /** A scheduled group that launches `box`'s template through a mixed instances policy. */
+  const mixedGroup = (distribution: Record<string, unknown>, overrides: readonly string[]) => (s: Construct) => {
+    const lt = template(s, "box", { type: "t4g.nano", rootGb: 8, volumeType: "gp3" });
+    const group = new AutoscalingGroup(s, "asg", {
+      name: "box",
+      minSize: 0,
+      maxSize: 1,
+      desiredCapacity: 1,
+      mixedInstancesPolicy: {
+        instancesDistribution: distribution,
+        launchTemplate: { launchTemplateSpecification: { launchTemplateId: lt.id, version: "$Latest" }, override: overrides.map((instanceType) => ({ instanceType })) },
+      },
+    });
+    group.overrideLogicalId("box");
+  };
+
+  it("a group's spot-only mixed instances policy is priced at spot for its override type; all on-demand at list price", () => {
+    const spot = price(mixedGroup({ onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 0 }, ["t4g.small"]));
+    clean(spot);
+    expect(lineUsd(spot, "aws_autoscaling_group.box", "t4g.small spot instance (variable price)")).toBeCloseTo(730 * 0.01, 6);
+    expect(lineUsd(spot, "aws_autoscaling_group.box", "gp3 volume /dev/xvda, 8 GB")).toBeCloseTo(8 * 0.088, 6);
+    // EC2 Auto Scaling's default distribution is all on-demand; no override means the template's type.
+    const onDemand = price(mixedGroup({}, []));
+    clean(onDemand);
+    expect(lineUsd(onDemand, "aws_autoscaling_group.box", "t4g.nano instance")).toBeCloseTo(730 * 0.0046, 6);
+  });
+
+  it("reports a mixed instances policy it does not price instead of guessing", () => {
+    const split = price(mixedGroup({ onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 50 }, ["t4g.small"]));
+    expect(split.problems).toEqual([expect.stringMatching(/^aws_autoscaling_group\.box: mixed_instances_policy buys 50 % on-demand above a base of 0/)]);
+    const types = price(mixedGroup({ onDemandPercentageAboveBaseCapacity: 0 }, ["t4g.small", "t4g.medium"]));
+    expect(types.problems).toEqual([expect.stringMatching(/^aws_autoscaling_group\.box: mixed_instances_policy has 2 instance types/)]);
+  });
+
   it("an instance's own market options win over its template's", () => {
     const report = price((s) => {
       const lt = template(s, "tpl", { rootGb: 8, volumeType: "gp3" });

@@ -14,7 +14,7 @@ const MONTH = "2027-01";
 const price = (stack: SynthesizedStack, config = siteConfig()) => estimateMonthlyCost(stack, config, { month: MONTH });
 
 describe("every resource type in the stack is priced or listed as free", () => {
-  const modes = (["gateway", "instance"] as const).flatMap((nat) =>
+  const modes = (["gateway", "instance", "bastion"] as const).flatMap((nat) =>
     (["talos-ami", "ipxe"] as const).map((boot) => ({ nat, boot })),
   );
   it.each(modes)("nat $nat, boot $boot", ({ nat, boot }) => {
@@ -180,6 +180,21 @@ describe("NAT modes", () => {
     expect(natLines.reduce((sum, l) => sum + l.monthlyUsd, 0)).toBeCloseTo(730 * 0.048 + 730 * 0.005, 6); // $38.69
     const busy = siteConfig({ usage: { natGbPerMonth: 50 }, network: { nat: "gateway" } });
     expect(price(synthStack(busy), busy).totalUsd - price(synthStack(gateway), gateway).totalUsd).toBeCloseTo(50 * 0.048, 6);
+  });
+
+  it("bastion mode bills the bastion's public IPv4 for its hours and no NAT instance: the t4g.nano and its root volume less than instance mode", () => {
+    const instance = siteConfig();
+    const bastion = siteConfig({ network: { nat: "bastion" } });
+    const lines = price(synthStack(bastion), bastion).lines;
+    // H = 5 h/day × 730/24 = 152.08 h, the bastion's schedule (typed in, not read from the config).
+    const H = (5 * 730) / 24;
+    const ipv4 = lines.filter((l) => l.item.startsWith("public IPv4"));
+    expect(ipv4.map((l) => [l.address, l.quantity, l.unitUsd])).toEqual([["aws_autoscaling_group.bastion", H, 0.005]]);
+    expect(lines.some((l) => l.address.includes("nat"))).toBe(false);
+    // The IPv4 moves from the NAT instance to the bastion; the nano's hours (0.6996) and 8 GB root (0.1467) go.
+    const saved = H * 0.0046 + 8 * 0.088 * (H / 730);
+    expect(price(synthStack(instance), instance).totalUsd - price(synthStack(bastion), bastion).totalUsd).toBeCloseTo(saved, 6);
+    expect(saved).toBeCloseTo(0.85, 2);
   });
 });
 

@@ -123,6 +123,13 @@ describe("module mode with a module that provides only the VPC and a public subn
     expect(resource(stack, "aws_network_interface", "nat_instance").subnet_id).toBe("${module.network.public_subnet_ids[0]}");
   });
 
+  it("with the bastion as its own NAT: the bastion in the module's public subnet, its egress-only group in the module's VPC, the security rules pass", () => {
+    const own = synth(siteConfig({ network: { nat: "bastion" }, existing: { modules: [network, jump] } } as Record<string, unknown>));
+    expect(resource(own, "aws_autoscaling_group", "bastion").vpc_zone_identifier).toEqual(["${module.network.public_subnet_ids[0]}"]);
+    expect(resource(own, "aws_security_group", "bastion_public").vpc_id).toBe("${module.network.vpc_id}");
+    expect(resource(own, "aws_route", "private_default").network_interface_id).toBe("${aws_network_interface.bastion.id}");
+  });
+
   it("adds only the private subnet and its route table, inside the module's VPC: never a second VPC", () => {
     const addresses = resourceAddresses(stack);
     for (const own of ["aws_vpc.main", "aws_subnet.public", "aws_internet_gateway.main", "aws_route_table.public", "aws_route.public_default"]) {

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
@@ -5,6 +6,7 @@ import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } f
 const byMode = {
   gateway: synthStack(siteConfig({ network: { nat: "gateway" } })),
   instance: synthStack(siteConfig({ network: { nat: "instance" } })),
+  bastion: synthStack(siteConfig({ network: { nat: "bastion" } })),
 };
 const natOnly = (addresses: string[]) => addresses.filter((a) => /nat|private_default/.test(a));
 
@@ -46,8 +48,30 @@ describe("NAT modes synthesize their resources and nothing else", () => {
     expect(stack.resource.aws_vpc_security_group_ingress_rule!.nat_instance_from_private).toMatchObject({ cidr_ipv4: "10.20.13.0/24" });
   });
 
+  it("bastion: the private route to the bastion's persistent ENI, its forwarded traffic admitted, no NAT instance of its own", () => {
+    const stack = byMode.bastion;
+    expect(natOnly(resourceAddresses(stack))).toEqual(["aws_route.private_default"]);
+    expect(resourceAddresses(stack).filter((a) => /^aws_(eip|nat_gateway|autoscaling_group|launch_template|ebs_volume|instance)\./.test(a))).toEqual([
+      "aws_autoscaling_group.bastion",
+      "aws_ebs_volume.bastion_cache",
+      "aws_instance.talos_node",
+      "aws_launch_template.bastion",
+      "aws_launch_template.talos_node",
+    ]);
+    expect(resource(stack, "aws_route", "private_default")).toEqual({
+      route_table_id: "${aws_route_table.private.id}",
+      destination_cidr_block: "0.0.0.0/0",
+      network_interface_id: "${aws_network_interface.bastion.id}",
+    });
+    expect(resource(stack, "aws_vpc_security_group_ingress_rule", "bastion_forward_from_private")).toMatchObject({
+      security_group_id: "${aws_security_group.bastion.id}",
+      ip_protocol: "-1",
+      cidr_ipv4: "10.20.13.0/24",
+    });
+  });
+
   it("none: refused on an AWS site, naming network.nat and the ways out", () => {
-    expect(() => siteConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "instance".*or "gateway"/);
+    expect(() => siteConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "bastion".*"instance".*or "gateway"/);
   });
 });
 
@@ -108,3 +132,62 @@ describe("NAT instance", () => {
     expect(attach[1].Condition).toEqual({ StringEquals: { "aws:ResourceTag/deathstar:role": "nat_instance" } });
   });
 });
+
+describe("bastion as its own NAT", () => {
+  const stack = byMode.bastion;
+  const template = resource(stack, "aws_launch_template", "bastion");
+
+  it("keeps its persistent ENI at the bastion's address in the private subnet, with source/dest check off", () => {
+    expect(resource(stack, "aws_network_interface", "bastion")).toMatchObject({
+      subnet_id: "${aws_subnet.private.id}",
+      private_ips: ["10.20.13.140"],
+      security_groups: ["${aws_security_group.bastion.id}"],
+      source_dest_check: false,
+    });
+    // In the other modes the ENI forwards nothing and keeps EC2's check.
+    expect(resource(byMode.instance, "aws_network_interface", "bastion").source_dest_check).toBeUndefined();
+  });
+
+  it("launches in the public subnet with a public IPv4 behind an egress-only group", () => {
+    expect(resource(stack, "aws_autoscaling_group", "bastion")).toMatchObject({ vpc_zone_identifier: ["${aws_subnet.public.id}"], min_size: 0, max_size: 1 });
+    expect(template.network_interfaces).toEqual([
+      { device_index: 0, associate_public_ip_address: "true", security_groups: ["${aws_security_group.bastion_public.id}"], delete_on_termination: "true" },
+    ]);
+    const onPublicGroup = (type: string) =>
+      Object.entries(stack.resource[type] ?? {}).filter(([, rule]) => rule.security_group_id === "${aws_security_group.bastion_public.id}").map(([name]) => name);
+    expect(onPublicGroup("aws_vpc_security_group_ingress_rule")).toEqual([]);
+    expect(onPublicGroup("aws_vpc_security_group_egress_rule")).toEqual(["bastion_public_all"]);
+    // The other modes keep the bastion private.
+    expect(resource(byMode.instance, "aws_autoscaling_group", "bastion").vpc_zone_identifier).toEqual(["${aws_subnet.private.id}"]);
+    expect(resource(byMode.instance, "aws_launch_template", "bastion").network_interfaces).toMatchObject([{ associate_public_ip_address: "false", security_groups: ["${aws_security_group.bastion.id}"] }]);
+  });
+
+  it("boots with the NAT instance's masquerade steps, right after its ENI is up", () => {
+    const files = renderedFiles(template);
+    const script = files.find((f) => f.path === "/usr/local/sbin/deathstar-bastion-boot")!.content;
+    expect(script).toContain("NAT_ON_BASTION='yes'");
+    expect(script).toContain("VPC_CIDR='10.20.0.0/16'");
+    expect(script).toContain("SUBNET_ROUTER='10.20.13.1'");
+    expect(script).toMatch(/^# .* Source: .*templates\/nat-masquerade\.sh.*\.$/m);
+    // The same lines as the NAT instance's setup: one source.
+    const natScript = parseYaml(decodeUserData(resource(byMode.instance, "aws_launch_template", "nat_instance"))).write_files[0].content as string;
+    const masquerade = /^masquerade_vpc\(\) \{\n[\s\S]*?\n\}\n/m;
+    const shared = natScript.match(masquerade)?.[0];
+    expect(shared).toContain("-j MASQUERADE");
+    expect(script.match(masquerade)?.[0]).toBe(shared);
+    expect(script.indexOf('masquerade_vpc "$SUBNET_ROUTER"')).toBeGreaterThan(script.indexOf("  route_via_eni\n"));
+    expect(script.indexOf('masquerade_vpc "$SUBNET_ROUTER"')).toBeLessThan(script.indexOf("  wait_for_egress\n"));
+  });
+
+  it("is not rendered into the bastion of the other modes", () => {
+    const script = renderedFiles(resource(byMode.instance, "aws_launch_template", "bastion")).find((f) => f.path === "/usr/local/sbin/deathstar-bastion-boot")!.content;
+    expect(script).toContain("NAT_ON_BASTION='no'");
+    expect(script).not.toContain("masquerade_vpc() {");
+  });
+});
+
+/** The files the bastion's user-data writes, decompressed as cloud-init does. */
+function renderedFiles(template: Record<string, unknown>): { path: string; content: string }[] {
+  const { write_files: files } = parseYaml(decodeUserData(template)) as { write_files: { path: string; content: string; encoding?: string }[] };
+  return files.map((f) => ({ path: f.path, content: f.encoding === "gz+b64" ? gunzipSync(Buffer.from(f.content, "base64")).toString("utf8") : f.content }));
+}

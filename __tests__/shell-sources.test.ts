@@ -28,6 +28,7 @@ const withCredentials = siteConfig({
 const rendered = {
   "bastion boot": renderBastionBootScript(siteConfig()),
   "bastion boot with credentials": renderBastionBootScript(withCredentials),
+  "bastion boot, its own NAT": renderBastionBootScript(siteConfig({ network: { nat: "bastion" } })),
   "NAT setup": renderNatInstanceScript({ eniAddress: "10.20.1.10", vpcCidr: "10.20.0.0/16", publicSubnetRouter: "10.20.1.1" }),
   "Talos asset fetcher": renderFetchTalosAssetsScript(siteConfig({}, "home")),
 };

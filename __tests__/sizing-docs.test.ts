@@ -158,3 +158,59 @@ describe("docs/cost.md, Spot nodes", () => {
     expect(top[1]).toBe(usd(total({ talos: { nodeMarket: "spot" } })));
   });
 });
+
+describe("docs/cost.md, NAT on the bastion", () => {
+  const text = section("docs/cost.md", "## NAT on the bastion");
+  const [prices, parts] = text
+    .split(/\n(?:[^|\n][^\n]*)?\n/)
+    .map((chunk) => chunk.trim())
+    .filter((chunk) => chunk.startsWith("|"))
+    .map((chunk) => tableRows(chunk));
+  const usage = { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 };
+  const priced = (nat: string, overrides: Record<string, unknown> = { usage }, month = MONTH) => {
+    const config = siteConfig({ ...overrides, network: { nat } });
+    const stack = synthStack(config);
+    return { stack, report: estimateMonthlyCost(stack, config, { month }) };
+  };
+
+  it("the price table is the model's, for the config file it shows", () => {
+    expect(JSON.parse(/```json\n(.*)\n```/.exec(text)![1]!)).toEqual({ usage, network: { nat: "bastion" } });
+    const instance = priced("instance").report;
+    const bastion = priced("bastion").report;
+    const cell = (label: string, column: 1 | 2) => prices!.find((row) => row[0]!.replace(/\*/g, "").startsWith(label))![column]!.replace(/\*/g, "");
+    const sum = (lines: typeof instance.lines) => lines.reduce((total, l) => total + l.monthlyUsd, 0);
+    const natInstance = instance.lines.filter((l) => l.address === "aws_autoscaling_group.nat_instance");
+    expect(cell("NAT instance t4g.nano", 1)).toBe(usd(natInstance.find((l) => l.item === "t4g.nano instance")!.monthlyUsd));
+    expect(cell("NAT instance root", 1)).toBe(usd(natInstance.find((l) => l.item.includes("volume"))!.monthlyUsd));
+    expect(cell("public IPv4", 1)).toBe(`${usd(natInstance.find((l) => l.item.startsWith("public IPv4"))!.monthlyUsd)} (NAT instance)`);
+    const bastionIpv4 = bastion.lines.filter((l) => l.item.startsWith("public IPv4"));
+    expect(bastionIpv4.map((l) => l.address)).toEqual(["aws_autoscaling_group.bastion"]);
+    expect(cell("public IPv4", 2)).toBe(`${usd(bastionIpv4[0]!.monthlyUsd)} (bastion)`);
+    const rest = (report: typeof instance) => sum(report.lines.filter((l) => l.address !== "aws_autoscaling_group.nat_instance" && !l.item.startsWith("public IPv4")));
+    expect(rest(instance)).toBeCloseTo(rest(bastion), 9);
+    expect([cell("bastion, cache volume, nodes", 1), cell("bastion, cache volume, nodes", 2)]).toEqual([usd(rest(instance)), usd(rest(bastion))]);
+    expect([cell("Total", 1), cell("Total", 2)]).toEqual([usd(instance.totalUsd), usd(bastion.totalUsd)]);
+    expect([cell("At rest", 1), cell("At rest", 2)]).toEqual([usd(instance.idleUsd), usd(bastion.idleUsd)]);
+  });
+
+  it("the prose's differences and the other usages are the model's too", () => {
+    const prose = text.replace(/\s+/g, " ");
+    expect(prose).toContain(`**${usd(priced("instance").report.totalUsd - priced("bastion").report.totalUsd)} a month cheaper**`);
+    expect(prose).toContain(`${usd(priced("bastion", {}).report.totalUsd)} against ${usd(priced("instance", {}).report.totalUsd)}`);
+    const trial = { usage, budget: { t4gTrial: true } };
+    expect(prose).toContain(`${usd(priced("bastion", trial, "2026-12").report.totalUsd)} against ${usd(priced("instance", trial, "2026-12").report.totalUsd)}`);
+    const top = tableRows(doc("docs/cost.md")).find((row) => row[0]!.includes('`network.nat: "bastion"`'))!;
+    expect(top.slice(1)).toEqual([usd(priced("bastion", {}).report.totalUsd), usd(priced("bastion", {}).report.idleUsd)]);
+  });
+
+  it("the moving parts count what each mode synthesizes", () => {
+    const count = (nat: string) => Object.values(priced(nat).stack.resource).reduce((total, byName) => total + Object.keys(byName).length, 0);
+    expect(parts![0]!.slice(1)).toEqual([String(count("instance")), String(count("bastion"))]);
+    const groups = (nat: string) => Object.keys(priced(nat).stack.resource.aws_autoscaling_group ?? {}).length;
+    const enis = (nat: string) => Object.keys(priced(nat).stack.resource.aws_network_interface ?? {}).length;
+    expect([groups("instance"), groups("bastion")]).toEqual([2, 1]);
+    expect([enis("instance"), enis("bastion")]).toEqual([2, 1]);
+    expect(parts![1]!.slice(1).map((cell) => cell[0])).toEqual(["2", "1"]);
+    expect(parts![2]!.slice(1).map((cell) => cell[0])).toEqual(["2", "1"]);
+  });
+});

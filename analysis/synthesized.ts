@@ -94,11 +94,15 @@ export class StackView {
     return this.byAddress.get(address);
   }
 
-  /** The resource a whole-string `${type.name.attr}` reference points at, if the value is one. */
-  referenced(value: unknown): StackResource | undefined {
-    const address = referencedAddress(value);
+  /** The resource at `address`, if this stack defines one there. */
+  resource(address: string | undefined): StackResource | undefined {
     const block = address === undefined ? undefined : this.byAddress.get(address);
     return block?.kind === "resource" ? (block as StackResource) : undefined;
+  }
+
+  /** The resource a whole-string `${type.name.attr}` reference points at, if the value is one. */
+  referenced(value: unknown): StackResource | undefined {
+    return this.resource(referencedAddress(value));
   }
 
   /** Resources of `type` whose attribute `attr` references `target` (any of its attributes). */
@@ -142,6 +146,20 @@ export function referencedAddress(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const match = /^\$\{((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)\.[a-z_]+\}$/.exec(value);
   return match?.[1];
+}
+
+/**
+ * Addresses of the launch templates a block launches from: its `launch_template` (an instance, a
+ * group) and the templates of a group's `mixed_instances_policy`, by id or name references.
+ */
+export function launchTemplateAddresses(attributes: Readonly<Record<string, unknown>>): string[] {
+  const specs = [
+    ...nestedBlocks(attributes.launch_template),
+    ...nestedBlocks(attributes.mixed_instances_policy).flatMap((policy) =>
+      nestedBlocks(policy.launch_template).flatMap((lt) => nestedBlocks(lt.launch_template_specification)),
+    ),
+  ];
+  return specs.flatMap((spec) => [spec.id, spec.name, spec.launch_template_id, spec.launch_template_name].map(referencedAddress)).filter((a): a is string => a !== undefined);
 }
 
 /** Every string leaf of a value with its dotted path ("ingress.0.cidr_blocks.1"). */

@@ -242,7 +242,7 @@ export function bastionHasEgress(c: SiteConfig): Problem[] {
     {
       path: ["network", "nat"],
       message:
-        '"none" leaves the bastion without egress (EC2 API for its ENI and volume, dnf, SSM, the compose download) and it retries forever while billed; set "instance" (a t4g.nano on the bastion\'s schedule) or "gateway" (managed NAT Gateway, always on)',
+        '"none" leaves the bastion without egress (EC2 API for its ENI and volume, dnf, SSM, the compose download) and it retries forever while billed; set "bastion" (the bastion is its own NAT), "instance" (a t4g.nano on the bastion\'s schedule) or "gateway" (managed NAT Gateway, always on)',
     },
   ];
 }

@@ -41,6 +41,12 @@ const schedule = z.strictObject({
   timeZone,
 });
 
+/**
+ * How instances are bought. "on-demand": list price, never interrupted. "spot": at the spot price,
+ * never above the on-demand price, terminated when EC2 reclaims the capacity.
+ */
+const market = z.enum(["on-demand", "spot"]);
+
 const registryCache = z.strictObject({
   /** The upstream registry's name as images spell it, e.g. "docker.io". */
   name: dnsName,
@@ -106,9 +112,10 @@ export const siteConfigSchema = z
       privateSubnet: z.strictObject({ cidr: ipv4Cidr }),
       /**
        * Egress for the private subnet: "gateway" (managed NAT Gateway, ~$38.7/month always on),
-       * "instance" (t4g.nano on the bastion's schedule) or "none".
+       * "instance" (t4g.nano on the bastion's schedule), "bastion" (the bastion is its own NAT: a
+       * public IPv4 on its primary interface, its persistent ENI the private route's target) or "none".
        */
-      nat: z.enum(["gateway", "instance", "none"]),
+      nat: z.enum(["gateway", "instance", "bastion", "none"]),
       natInstance: z.strictObject({
         instanceType,
         /** Fixed address of the persistent ENI the private route targets, in the public subnet. */
@@ -155,6 +162,13 @@ export const siteConfigSchema = z
       schedule,
       /** "standard" avoids T4g surplus-credit charges ($0.04/vCPU-h). */
       cpuCredits: z.enum(["standard", "unlimited"]),
+      /**
+       * How the bastion is bought. "spot": its group launches spot instances only (a mixed
+       * instances policy); an interruption terminates it and the group launches a replacement,
+       * which attaches the same ENI and cache (docs/bastion.md, "A spot bastion").
+       * @example "spot"
+       */
+      market,
       dnsmasq: z.strictObject({
         /** Serve DHCP (home site). VPC DHCP is Amazon's, so off in AWS. */
         dhcp: z.boolean(),
@@ -213,7 +227,7 @@ export const siteConfigSchema = z
        * capacity: the cluster loses that member (docs/cost.md, "Spot nodes").
        * @example "spot"
        */
-      nodeMarket: z.enum(["on-demand", "spot"]),
+      nodeMarket: market,
       nodeRootVolumeGb: z.number().int().min(10).max(1000),
       /**
        * Hours a session's nodes live, counted from the `tofu apply` that launches them: an
@@ -328,7 +342,7 @@ export type Architecture = SiteConfig["architecture"];
 export type NatMode = SiteConfig["network"]["nat"];
 /** T4g CPU credit mode (`bastion.cpuCredits`, `talos.nodeCpuCredits`). */
 export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
-/** How the Talos nodes are bought (`talos.nodeMarket`). */
-export type NodeMarket = SiteConfig["talos"]["nodeMarket"];
+/** How instances are bought (`talos.nodeMarket`, `bastion.market`). */
+export type InstanceMarket = z.infer<typeof market>;
 /** Where the registry caches store blobs (`bastion.cacheStorage`). */
 export type CacheStorage = SiteConfig["bastion"]["cacheStorage"];

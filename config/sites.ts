@@ -35,6 +35,7 @@ export const awsSite: SiteConfig = {
     cacheExpiryDays: 30,
     schedule: { start: "0 18 * * *", stop: "0 23 * * *", timeZone: "Europe/Dublin" },
     cpuCredits: "standard",
+    market: "on-demand",
     // EC2 has no PXE and iPXE fetches from matchbox over HTTP: nothing here would ask for TFTP.
     dnsmasq: { dhcp: false, tftp: false },
     tailscale: { enabled: false },

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { ConfigError } from "../config/load.js";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { ScheduledInstance, type PolicyStatement, type ScheduledInstanceProps } from "./scheduled-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
@@ -14,12 +15,19 @@ const DNS_PORT = 53;
 
 /** Props of {@link Bastion}; the instance settings are those of {@link ScheduledInstanceProps}. */
 export interface BastionProps
-  extends Pick<ScheduledInstanceProps, "architecture" | "instanceType" | "rootVolumeGb" | "schedule" | "cpuCredits" | "tags"> {
+  extends Pick<ScheduledInstanceProps, "architecture" | "instanceType" | "rootVolumeGb" | "schedule" | "cpuCredits" | "market" | "tags"> {
   /** Fixed address of the persistent ENI, e.g. "10.20.13.140". */
   readonly privateIp: string;
   readonly privateSubnetId: string;
-  /** bastion-sg, on both the instance's own interface and the persistent ENI. */
+  /** bastion-sg: on the persistent ENI, and on the instance's own interface unless {@link ownNat} is set. */
   readonly securityGroupId: string;
+  /**
+   * The bastion is the private subnet's NAT (network.nat "bastion"): it launches in the public
+   * subnet with a public IPv4 behind an egress-only group, and its persistent ENI forwards (source/dest
+   * check off). The route to the ENI and the forwarded traffic's ingress rule are the NAT construct's.
+   * @default undefined: the bastion launches in the private subnet without a public address
+   */
+  readonly ownNat?: { readonly vpcId: string; readonly publicSubnetId: string };
   /** The VPC block: every instance in it gets Pi-hole from the DHCP options and may query it. */
   readonly vpcCidr: string;
   /**
@@ -57,13 +65,15 @@ export class Bastion extends Construct {
       name: BASTION_ROLE,
       instanceType: props.instanceType,
       architecture: props.architecture,
-      subnetId: props.privateSubnetId,
-      securityGroupIds: [props.securityGroupId],
+      ...(props.ownNat
+        ? { subnetId: props.ownNat.publicSubnetId, securityGroupIds: [this.publicGroup(props.ownNat.vpcId)], associatePublicIp: true }
+        : { subnetId: props.privateSubnetId, securityGroupIds: [props.securityGroupId] }),
       userData: props.userData,
       policyStatements: this.policyStatements(props),
       schedule: props.schedule,
       rootVolumeGb: props.rootVolumeGb,
       cpuCredits: props.cpuCredits,
+      market: props.market,
       tags: { ...props.tags, [ROLE_TAG]: BASTION_ROLE },
     });
   }
@@ -73,7 +83,11 @@ export class Bastion extends Construct {
       subnetId: props.privateSubnetId,
       privateIps: [props.privateIp],
       securityGroups: [props.securityGroupId],
-      description: "Bastion persistent interface: netboot, registry caches, DNS",
+      // As the NAT's route target it forwards packets that are neither from nor to itself.
+      ...(props.ownNat ? { sourceDestCheck: false } : {}),
+      description: props.ownNat
+        ? "Bastion persistent interface: netboot, registry caches, DNS, NAT for the private subnet (route target)"
+        : "Bastion persistent interface: netboot, registry caches, DNS",
       tags: { Name: resourceName("bastion") },
     });
     eni.overrideLogicalId("bastion");
@@ -90,6 +104,32 @@ export class Bastion extends Construct {
     });
     volume.overrideLogicalId("bastion_cache");
     return volume;
+  }
+
+  /**
+   * The group of the primary interface, the one with the public IPv4: egress only. Nothing on the
+   * internet reaches the bastion; what it serves, it serves on the persistent ENI.
+   */
+  private publicGroup(vpcId: string): string {
+    const group = new SecurityGroup(this, "public-sg", {
+      name: "bastion-public-sg",
+      description: "Bastion primary interface (public IPv4): egress only, no ingress",
+      vpcId,
+      tags: { Name: "bastion-public-sg" },
+    });
+    group.overrideLogicalId("bastion_public");
+    securityGroupRules(this, group.id, [
+      {
+        id: "public-out",
+        direction: "egress",
+        logicalId: "bastion_public_all",
+        nameTag: "bastion-public-all",
+        description: "All egress: the bastion's own traffic and the private subnet's, masqueraded",
+        ipProtocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+      },
+    ]);
+    return group.id;
   }
 
   /** Pi-hole answers the whole VPC (the DHCP options list it first); bastion-sg otherwise admits only the nodes. */

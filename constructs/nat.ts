@@ -40,17 +40,30 @@ export interface NatInstanceProps extends NatCommonProps {
   readonly arns: ResourceArns;
 }
 
+/** Mode "bastion": the bastion is the NAT; its persistent ENI is the route target. */
+export interface NatOnBastionProps extends NatCommonProps {
+  readonly mode: "bastion";
+  /** The bastion's persistent ENI (source/dest check off, made by the Bastion construct). */
+  readonly networkInterfaceId: string;
+  /** The ENI's security group: it checks forwarded traffic on the way in. */
+  readonly securityGroupId: string;
+  /** Private subnet block: what the ENI forwards. */
+  readonly privateSubnetCidr: string;
+}
+
 /**
  * Props of {@link Nat}, one shape per mode, so an instance without its settings does not compile.
  * "gateway" and "none" need nothing beyond the route's ends.
  */
-export type NatProps = NatInstanceProps | (NatCommonProps & { readonly mode: Exclude<NatMode, "instance"> });
+export type NatProps = NatInstanceProps | NatOnBastionProps | (NatCommonProps & { readonly mode: Exclude<NatMode, "instance" | "bastion"> });
 
 /**
  * Egress for the private subnet.
  * - gateway: the managed NAT Gateway and its Elastic IP, always on (~$38.7/month before traffic).
  * - instance: a t4g.nano on the bastion's schedule. The private route targets a persistent ENI that
  *   the instance attaches at boot, so the route survives replacement and costs nothing while stopped.
+ * - bastion: the bastion masquerades the private subnet out of its own public IPv4; the private
+ *   route targets its persistent ENI. No instance, address or volume of its own.
  * - none: no default route; the private subnet has no internet access.
  */
 export class Nat extends Construct {
@@ -58,6 +71,7 @@ export class Nat extends Construct {
     super(scope, id);
     if (props.mode === "gateway") this.gateway(props);
     if (props.mode === "instance") this.instance(props);
+    if (props.mode === "bastion") this.onBastion(props);
   }
 
   private privateDefaultRoute(props: NatProps, target: { natGatewayId?: string; networkInterfaceId?: string }): void {
@@ -79,6 +93,21 @@ export class Nat extends Construct {
     });
     gateway.overrideLogicalId("main");
     this.privateDefaultRoute(props, { natGatewayId: gateway.id });
+  }
+
+  private onBastion(props: NatOnBastionProps): void {
+    securityGroupRules(this, props.securityGroupId, [
+      {
+        id: "bastion-forward-in",
+        direction: "ingress",
+        logicalId: "bastion_forward_from_private",
+        nameTag: "bastion-forward-from-private",
+        description: `All traffic from the private subnet ${props.privateSubnetCidr} (to be forwarded by the bastion)`,
+        ipProtocol: "-1",
+        cidrIpv4: props.privateSubnetCidr,
+      },
+    ]);
+    this.privateDefaultRoute(props, { networkInterfaceId: props.networkInterfaceId });
   }
 
   private instance(props: NatInstanceProps): void {

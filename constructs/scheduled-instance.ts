@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingGroup, type AutoscalingGroupMixedInstancesPolicy } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -7,7 +7,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { resourceName } from "../config/site-view.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
-import type { Architecture, CpuCredits } from "../config/schema.js";
+import type { Architecture, CpuCredits, InstanceMarket } from "../config/schema.js";
 
 /** Amazon Linux 2023, resolved by EC2 at launch time so a new AMI never shows up as a plan diff. */
 export const AL2023_AMI = {
@@ -38,6 +38,11 @@ export interface ScheduledInstanceProps {
   readonly schedule: { readonly start: string; readonly stop: string; readonly timeZone: string };
   readonly rootVolumeGb: number;
   readonly cpuCredits: CpuCredits;
+  /**
+   * How the group buys its instance: "spot" makes it a spot-only mixed instances policy.
+   * @default "on-demand"
+   */
+  readonly market?: InstanceMarket;
   /**
    * Give the primary interface a public IPv4 (billed only while running).
    * @default false
@@ -116,12 +121,15 @@ export class ScheduledInstance extends Construct {
   }
 
   private group(props: ScheduledInstanceProps): AutoscalingGroup {
+    const version = this.launchTemplate.latestVersion.toString();
     const group = new AutoscalingGroup(this, "asg", {
       name: autoscalingGroupName(props.name),
       minSize: 0,
       maxSize: 1,
       vpcZoneIdentifier: [props.subnetId],
-      launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
+      ...(props.market === "spot"
+        ? { mixedInstancesPolicy: spotOnly(this.launchTemplate.id, version, props.instanceType) }
+        : { launchTemplate: { id: this.launchTemplate.id, version } }),
       healthCheckType: "EC2",
       healthCheckGracePeriod: 300,
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
@@ -146,6 +154,19 @@ export class ScheduledInstance extends Construct {
       scheduled.overrideLogicalId(`${name}_${action}`);
     }
   }
+}
+
+/**
+ * A group that launches spot instances only: no on-demand base or share, the template's type, from
+ * the pool EC2 expects to be interrupted least at a low price (price-capacity-optimized). EC2 Auto
+ * Scaling has no automatic on-demand fallback: without spot capacity the group keeps retrying, and
+ * `bastion.market: "on-demand"` is the way back.
+ */
+function spotOnly(templateId: string, version: string, instanceType: string): AutoscalingGroupMixedInstancesPolicy {
+  return {
+    instancesDistribution: { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 0, spotAllocationStrategy: "price-capacity-optimized" },
+    launchTemplate: { launchTemplateSpecification: { launchTemplateId: templateId, version }, override: [{ instanceType }] },
+  };
 }
 
 /** The Auto Scaling Group of a scheduled instance, e.g. "deathstar-bastion" (scripts/session.ts starts it). */

@@ -3,7 +3,7 @@ import { Annotations, Fn, Op, TerraformCount, TerraformLocal, TerraformOutput, T
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { LaunchTemplate, type LaunchTemplateInstanceMarketOptions } from "@cdktf/provider-aws/lib/launch-template";
-import type { NodeMarket, SiteConfig } from "../config/schema.js";
+import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { resourceName, type TalosNodeView } from "../config/site-view.js";
 import { INSTANCE_TYPES } from "../cost/prices.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
@@ -32,7 +32,7 @@ export const SPOT_MARKET_OPTIONS = {
 } as const satisfies LaunchTemplateInstanceMarketOptions;
 
 /** The launch template's market options for `talos.nodeMarket`: none means on-demand. */
-export function nodeMarketOptions(market: NodeMarket): LaunchTemplateInstanceMarketOptions | undefined {
+export function nodeMarketOptions(market: InstanceMarket): LaunchTemplateInstanceMarketOptions | undefined {
   return market === "spot" ? SPOT_MARKET_OPTIONS : undefined;
 }
 

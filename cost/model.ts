@@ -159,11 +159,13 @@ function scaleByCount(resource: StackResource, lines: CostLine[], { usage }: Rul
   return scale(hours / HOURS_PER_MONTH, () => basis, () => false, true);
 }
 
+/** The last month the t4g.small trial credits, "YYYY-MM". */
+export const T4G_TRIAL_LAST_MONTH = T4G_TRIAL.endsOn.slice(0, 7);
+
 /** The t4g.small trial as a credit line: up to 750 h a month across every t4g.small, while it lasts. */
 function t4gTrial(lines: readonly CostLine[], accountHasTrial: boolean, month: string): { lines: CostLine[]; notes: string[] } {
-  const endMonth = T4G_TRIAL.endsOn.slice(0, 7);
   if (!accountHasTrial) return { lines: [], notes: [] };
-  if (month > endMonth) {
+  if (month > T4G_TRIAL_LAST_MONTH) {
     return { lines: [], notes: [`budget.t4gTrial is set, but the t4g.small trial ended ${T4G_TRIAL.endsOn}: list prices apply in ${month}`] };
   }
   const trialType = lines.filter((l) => l.instanceType === T4G_TRIAL.instanceType);

@@ -1,4 +1,4 @@
-import type { Architecture, NodeMarket } from "../config/schema.js";
+import type { Architecture, InstanceMarket } from "../config/schema.js";
 
 /**
  * eu-west-1 (Ireland) on-demand list prices, as data. One dated table: update it here and nowhere
@@ -153,7 +153,7 @@ export const SPOT_USD_PER_HOUR: Readonly<Record<string, number>> = {
 /** One hour of an instance type on a market, as the model bills it. */
 export interface HourlyPrice {
   readonly usdPerHour: number;
-  readonly market: NodeMarket;
+  readonly market: InstanceMarket;
   /**
    * Spot only: the dated spot price was above the on-demand price, so the on-demand price is used.
    * A spot request without a max price never pays more than on-demand (EC2 reclaims the instance instead).
@@ -165,7 +165,7 @@ export interface HourlyPrice {
  * What one hour of `type` costs bought on `market`: the list price on demand, the dated spot price
  * (at most the list price) on spot; undefined when a table has no price for it.
  */
-export function hourlyPrice(type: string, market: NodeMarket): HourlyPrice | undefined {
+export function hourlyPrice(type: string, market: InstanceMarket): HourlyPrice | undefined {
   const onDemand = INSTANCE_TYPES[type]?.usdPerHour;
   if (onDemand === undefined) return undefined;
   if (market === "on-demand") return { usdPerHour: onDemand, market };

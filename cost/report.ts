@@ -1,5 +1,5 @@
 /** Text renderings of a cost report: the synth one-liner, the budget verdict, the tables of `npm run cost`. */
-import type { NodeMarket, SiteConfig } from "../config/schema.js";
+import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import type { NodeTypePreset } from "../config/node-type-presets.js";
 import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, PRICES_REGION, SPOT_PRICES_AS_OF } from "./prices.js";
@@ -77,20 +77,29 @@ export function formatReport(report: CostReport, title: string): string {
   ].join("\n");
 }
 
-/** The NAT modes side by side: every address that costs anything in any mode, then the totals. */
-export function formatNatComparison(reports: Readonly<Record<string, CostReport>>): string {
-  const modes = Object.keys(reports);
+/** One column of a side-by-side table: a priced variant of the site. */
+export interface SideBySideColumn {
+  readonly label: string;
+  readonly report: CostReport;
+}
+
+/**
+ * Variants side by side: every address that costs anything in any of them, the totals, what stays
+ * billed at rest, then `extraRows` (a label and one figure per column).
+ */
+export function formatSideBySide(columns: readonly SideBySideColumn[], extraRows: readonly (readonly [string, readonly number[]])[] = []): string {
   const byAddress = (report: CostReport) => {
     const sums = new Map<string, number>();
     for (const l of report.lines) sums.set(l.address, (sums.get(l.address) ?? 0) + l.monthlyUsd);
     return sums;
   };
-  const sums = modes.map((m) => byAddress(reports[m]!));
+  const sums = columns.map((c) => byAddress(c.report));
   const addresses = [...new Set(sums.flatMap((s) => [...s.keys()]))].sort();
   const rows = addresses.map((a) => [a, ...sums.map((s) => (s.has(a) ? usd(s.get(a)!) : "-"))]);
-  rows.push(["TOTAL", ...modes.map((m) => usd(reports[m]!.totalUsd))]);
-  rows.push(["at rest", ...modes.map((m) => usd(reports[m]!.idleUsd))]);
-  return table(["resource ($/month)", ...modes.map((m) => `nat=${m}`)], rows, new Set(modes.map((_, i) => i + 1)));
+  rows.push(["TOTAL", ...columns.map((c) => `${usd(c.report.totalUsd)}${gaps(c.report) === "" ? "" : " LOWER BOUND"}`)]);
+  rows.push(["at rest", ...columns.map((c) => usd(c.report.idleUsd))]);
+  for (const [label, figures] of extraRows) rows.push([label, ...figures.map(usd)]);
+  return table(["resource ($/month)", ...columns.map((c) => c.label)], rows, new Set(columns.map((_, i) => i + 1)));
 }
 
 /** One node-type preset priced through the model. */
@@ -107,7 +116,7 @@ export interface NodeTypeCost {
 }
 
 /** A node type's hourly price on `market`, as the table shows it: "(est.)" when it is the estimated list price, "(spot)" for a spot price. */
-function nodeHourly(preset: NodeTypePreset, market: NodeMarket): string {
+function nodeHourly(preset: NodeTypePreset, market: InstanceMarket): string {
   const price = hourlyPrice(preset.instanceType, market);
   if (!price) return "not priced";
   const atListPrice = market === "on-demand" || price.cappedAtOnDemand === true;
@@ -116,7 +125,7 @@ function nodeHourly(preset: NodeTypePreset, market: NodeMarket): string {
 }
 
 /** The node-type presets side by side, bought on `market`; `configured` marks the type the site uses. */
-export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: NodeMarket): string {
+export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: InstanceMarket): string {
   const rows = costs.map(({ preset, bundles, sessionUsd, monthlyUsd, complete }) => [
     preset.name,
     `${preset.instanceType}${preset.instanceType === configured ? " *" : ""}`,

@@ -6,9 +6,9 @@
  * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
  */
 import { runningHoursPerWeek } from "../lib/cron.js";
-import type { NodeMarket, SiteConfig } from "../config/schema.js";
+import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
-import { isTrue, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
+import { isTrue, launchTemplateAddresses, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
 
 /** A resource the model cannot price as written (missing size, unknown instance type, ...). */
 export class PricingError extends Error {
@@ -74,7 +74,7 @@ interface Running {
   readonly basis: string;
 }
 
-function instancePrice(address: string, type: unknown, market: NodeMarket): HourlyPrice & { type: string } {
+function instancePrice(address: string, type: unknown, market: InstanceMarket): HourlyPrice & { type: string } {
   const info = typeof type === "string" ? INSTANCE_TYPES[type] : undefined;
   if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its ${PRICES_REGION} price`);
   const price = hourlyPrice(type as string, market);
@@ -86,7 +86,7 @@ function instancePrice(address: string, type: unknown, market: NodeMarket): Hour
  * How an instance or launch template buys its instances: `instance_market_options.market_type`
  * "spot", or on-demand when the block is absent. Other markets (capacity blocks) are not priced.
  */
-function marketOf(address: string, resource: StackResource | undefined): NodeMarket | undefined {
+function marketOf(address: string, resource: StackResource | undefined): InstanceMarket | undefined {
   const block = nestedBlocks(resource?.attributes.instance_market_options)[0];
   if (block === undefined) return undefined;
   if (block.market_type === "spot") return "spot";
@@ -140,7 +140,7 @@ function creditsOf(resource: StackResource | undefined): unknown {
 /** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
 function runningInstanceLines(
   resource: StackResource,
-  instance: { readonly type: unknown; readonly market?: NodeMarket; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
+  instance: { readonly type: unknown; readonly market?: InstanceMarket; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
   running: Running,
 ): CostLine[] {
   const price = instancePrice(resource.address, instance.type, instance.market ?? "on-demand");
@@ -229,15 +229,33 @@ function round(value: number): number {
 
 // ---- Rules --------------------------------------------------------------------------------------
 
+/**
+ * What a group's mixed instances policy buys: the instance type (its one override, else the
+ * template's) and the market (all spot or all on-demand; a split is not priced).
+ */
+function mixedInstances(address: string, policy: Record<string, unknown>): { type?: unknown; market: InstanceMarket } {
+  const overrides = nestedBlocks(policy.launch_template).flatMap((lt) => nestedBlocks(lt.override));
+  if (overrides.length > 1) throw new PricingError(address, `mixed_instances_policy has ${overrides.length} instance types; the model prices one`);
+  const [distribution] = nestedBlocks(policy.instances_distribution);
+  // EC2 Auto Scaling's defaults: no on-demand base, 100 % on-demand above it.
+  const base = numberAttr(distribution?.on_demand_base_capacity) ?? 0;
+  const share = numberAttr(distribution?.on_demand_percentage_above_base_capacity) ?? 100;
+  const market = base === 0 && share === 0 ? "spot" : share === 100 ? "on-demand" : undefined;
+  if (!market) throw new PricingError(address, `mixed_instances_policy buys ${share} % on-demand above a base of ${base}; the model prices all spot or all on-demand`);
+  return { type: overrides[0]?.instance_type, market };
+}
+
 /** An Auto Scaling group runs its launch template's instance on the group's schedule. */
 const autoscalingGroup: PricingRule = (group, { stack }) => {
-  const template = stack.referenced(nestedBlocks(group.attributes.launch_template)[0]?.id);
-  if (!template) throw new PricingError(group.address, "launch_template.id does not reference an aws_launch_template (mixed instances policies are not priced)");
+  const template = stack.resource(launchTemplateAddresses(group.attributes)[0]);
+  if (!template) throw new PricingError(group.address, "launches from no aws_launch_template of this stack (launch_template or mixed_instances_policy)");
+  const [policy] = nestedBlocks(group.attributes.mixed_instances_policy);
+  const mixed = policy ? mixedInstances(group.address, policy) : undefined;
   return runningInstanceLines(
     group,
     {
-      type: template.attributes.instance_type,
-      market: marketOf(group.address, template),
+      type: mixed?.type ?? template.attributes.instance_type,
+      market: mixed?.market ?? marketOf(group.address, template),
       volumes: templateVolumes(group.address, template),
       publicIps: templatePublicIps(template),
       cpuCredits: creditsOf(template),
@@ -251,7 +269,7 @@ const autoscalingGroup: PricingRule = (group, { stack }) => {
  * model scales it to the usage profile's session hours.
  */
 const instance: PricingRule = (node, { stack }) => {
-  const template = stack.referenced(nestedBlocks(node.attributes.launch_template)[0]?.id);
+  const template = stack.resource(launchTemplateAddresses(node.attributes)[0]);
   const root = nestedBlocks(node.attributes.root_block_device)[0];
   const volumes = [
     ...(root ? [volumeOf(node.address, "root volume", root)] : templateVolumes(node.address, template)),

@@ -1,10 +1,12 @@
 /**
- * `npm run cost [-- --json] [-- --month YYYY-MM]`: synthesizes the configured site (DEATHSTAR_CONFIG
- * applies) once per NAT mode and once per node-type preset (config/node-type-presets.ts) into temporary
- * directories, prices each synthesized stack and prints the configured mode's table, the NAT modes
- * side by side, the node types side by side (one session and a month at the configured usage) and
- * the price sources. `--json` prints the same reports for machines. Exits 1 when a resource could
- * not be priced (the figure would be a lower bound).
+ * `npm run cost [-- --json] [-- --month YYYY-MM] [-- --compare]`: synthesizes the configured site
+ * (DEATHSTAR_CONFIG applies) once per NAT mode and once per node-type preset
+ * (config/node-type-presets.ts) into temporary directories, prices each synthesized stack and prints
+ * the configured mode's table, the NAT modes side by side, the node types side by side (one session
+ * and a month at the configured usage) and the price sources. `--compare` prints instead the designs
+ * of config/designs.ts side by side: each month's lines, at rest, and in the t4g.small trial's last
+ * month. `--json` prints the same reports for machines. Exits 1 when a resource could not be priced
+ * (the figure would be a lower bound).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,9 +14,10 @@ import { join } from "node:path";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../config/load.js";
 import type { SiteConfig } from "../config/schema.js";
 import { hourlyPrice } from "../cost/prices.js";
-import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, type CostReport } from "../cost/model.js";
+import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, T4G_TRIAL_LAST_MONTH, type CostReport } from "../cost/model.js";
+import { COMPARED_DESIGNS, type CompareDesign } from "../config/designs.js";
 import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
-import { budgetProblem, formatNatComparison, formatNodeTypeComparison, formatReport, pricesFooter, type NodeTypeCost } from "../cost/report.js";
+import { budgetProblem, formatNodeTypeComparison, formatReport, formatSideBySide, pricesFooter, type NodeTypeCost } from "../cost/report.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 import { SecurityRuleError } from "../analysis/rules/aspect.js";
 import { synthesizeStack } from "../stacks/synthesize.js";
@@ -22,15 +25,16 @@ import { parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 
 const COMMAND: CommandSpec = {
   name: "cost",
-  usage: `usage: npm run cost [-- --json] [-- --month YYYY-MM]
-  --json   the reports as JSON
-  --month  price that month (trial and free-tier dates), e.g. 2026-12`,
+  usage: `usage: npm run cost [-- --json] [-- --month YYYY-MM] [-- --compare]
+  --json     the reports as JSON
+  --month    price that month (trial and free-tier dates), e.g. 2026-12
+  --compare  this site, the first defaults and the seed's design side by side (config/designs.ts)`,
   // RangeError: a malformed --month. SecurityRuleError: a stack the security rules refuse, as in synth.
   expected: [RangeError, SecurityRuleError],
 };
 
 // "none" is refused on an AWS site: the bastion needs egress (config/schema.ts).
-const NAT_MODES = ["gateway", "instance"] as const;
+const NAT_MODES = ["gateway", "instance", "bastion"] as const;
 
 /** The configured site with `override` applied, synthesized into a temporary directory and priced. */
 function priceVariant<T>(config: Readonly<SiteConfig>, override: unknown, what: string, price: (json: TerraformJson, variant: Readonly<SiteConfig>) => T): T {
@@ -58,10 +62,54 @@ function pricePreset(config: Readonly<SiteConfig>, preset: NodeTypePreset, month
   });
 }
 
+/** A design priced for `month`, and for the trial's last month on an account that has the t4g.small trial. */
+interface DesignCost {
+  readonly design: CompareDesign;
+  readonly report: CostReport;
+  readonly trial: CostReport;
+}
+
+function priceDesign(config: Readonly<SiteConfig>, design: CompareDesign, month: string | undefined): DesignCost {
+  return priceVariant(config, design.override, `the "${design.name}" design`, (json, variant) => ({
+    design,
+    report: estimateMonthlyCost(json, variant, { month }),
+    trial: estimateMonthlyCost(json, { ...variant, budget: { ...variant.budget, t4gTrial: true } }, { month: T4G_TRIAL_LAST_MONTH }),
+  }));
+}
+
+/** `--compare`: the designs side by side. */
+function compareDesigns(config: Readonly<SiteConfig>, month: string | undefined, json: boolean): number {
+  const costs = COMPARED_DESIGNS.map((design) => priceDesign(config, design, month));
+  if (json) {
+    const designs = costs.map(({ design, report, trial }) => ({ ...design, totalUsd: report.totalUsd, idleUsd: report.idleUsd, trialUsd: trial.totalUsd, report }));
+    process.stdout.write(`${JSON.stringify({ site: config.site.name, month: costs[0]!.report.month, trialMonth: T4G_TRIAL_LAST_MONTH, designs }, null, 2)}\n`);
+  } else {
+    const month0 = costs[0]!.report.month;
+    process.stdout.write(
+      [
+        `Designs side by side for site "${config.site.name}", ${month0}; usage as configured (${config.usage.experimentSessionsPerMonth} sessions × ${config.usage.hoursPerSession} h × ${config.usage.nodesPerSession} nodes):`,
+        "",
+        formatSideBySide(
+          costs.map((c) => ({ label: c.design.name, report: c.report })),
+          [[`with the t4g.small trial (${T4G_TRIAL_LAST_MONTH})`, costs.map((c) => c.trial.totalUsd)]],
+        ),
+        "",
+        ...costs.map((c) => `  ${c.design.name}: ${c.design.description}`),
+        `  at rest: instances stopped, nodes at 0. The trial row: budget.t4gTrial set, priced in ${T4G_TRIAL_LAST_MONTH}, the trial's last month.`,
+        "",
+        pricesFooter(costs[0]!.report),
+        "",
+      ].join("\n"),
+    );
+  }
+  return costs.some((c) => [c.report, c.trial].some((r) => r.unpriced.length > 0 || r.problems.length > 0)) ? 1 : 0;
+}
+
 function main(argv: readonly string[]): number {
-  const { values } = parseCommandLine(COMMAND, argv, { json: { type: "boolean", default: false }, month: { type: "string" } });
+  const { values } = parseCommandLine(COMMAND, argv, { json: { type: "boolean", default: false }, month: { type: "string" }, compare: { type: "boolean", default: false } });
   const config = loadSiteConfig();
   if (config.site.kind !== "aws") throw new ConfigError([`site.kind: "${config.site.kind}" deploys nothing to AWS; it costs nothing there`], "cost");
+  if (values.compare) return compareDesigns(config, values.month, values.json);
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
   const current = reports[config.network.nat as (typeof NAT_MODES)[number]];
   const nodeTypes = nodeTypesToCompare(config.architecture, config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
@@ -89,7 +137,7 @@ function main(argv: readonly string[]): number {
         "",
         "NAT modes side by side (everything else as configured):",
         "",
-        formatNatComparison(reports),
+        formatSideBySide(NAT_MODES.map((mode) => ({ label: `nat=${mode}`, report: reports[mode] }))),
         "",
         `Node types side by side (talos.nodeInstanceType; everything else as configured). A session is ${config.usage.nodesPerSession} nodes × ${config.usage.hoursPerSession} h; a month is the whole site at ${config.usage.experimentSessionsPerMonth} sessions:`,
         "",

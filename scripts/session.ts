@@ -4,8 +4,9 @@
  * start: the NAT instance's group to 1, wait until its instance is in service (the bastion needs
  * egress at boot: EC2 API, dnf, SSM, the compose download), then the bastion's group to 1.
  * stop: the bastion's group to 0, wait until its instance is gone, then the NAT's group to 0.
- * With `network.nat: "gateway"` only the bastion's group moves. The next scheduled action of
- * either group takes over as usual.
+ * With `network.nat: "gateway"` or `"bastion"` (the bastion is its own NAT, and has egress from its
+ * own public IPv4) only the bastion's group moves. The next scheduled action of either group takes
+ * over as usual.
  */
 import { spawnSync } from "node:child_process";
 import { ConfigError, loadSiteConfig } from "../config/load.js";

@@ -62,25 +62,7 @@ export class DeathStarStack extends TerraformStack {
     const network = this.network(config, existing);
     new DhcpOptions(this, "dhcp", { vpcId: network.vpcId, domainName: config.network.domainName, dnsServers: view.dhcpDnsServers });
     const security = this.securityGroups(config, existing, network);
-    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
     const nat = config.network.nat;
-    new Nat(
-      this,
-      "nat",
-      nat === "instance"
-        ? {
-            ...natRoute,
-            mode: nat,
-            vpcCidr: config.network.vpcCidr,
-            publicSubnetRouter: view.publicSubnetRouter,
-            privateSubnetCidr: config.network.privateSubnet.cidr,
-            architecture: config.architecture,
-            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
-            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
-            arns,
-          }
-        : { ...natRoute, mode: nat },
-    );
     const { bastion } = config;
     const cacheBucket =
       bastion.cacheStorage === "s3"
@@ -88,15 +70,17 @@ export class DeathStarStack extends TerraformStack {
             region: config.aws.region,
             accountId: arns.accountId,
             vpcId: network.vpcId,
-            // The bastion runs in the private subnet.
+            // The private subnet's instances. A bastion that is its own NAT (public subnet, own
+            // public IPv4) reaches S3 through the internet gateway: free within the region too.
             routeTableIds: [network.privateRouteTableId],
             expiryDays: bastion.cacheExpiryDays,
           })
         : undefined;
-    new Bastion(this, "bastion", {
+    const bastionInstance = new Bastion(this, "bastion", {
       privateIp: view.bastionAddress,
       privateSubnetId: network.privateSubnetId,
       securityGroupId: security.bastionSecurityGroupId,
+      ownNat: nat === "bastion" ? { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId } : undefined,
       vpcCidr: config.network.vpcCidr,
       architecture: config.architecture,
       instanceType: bastion.instanceType,
@@ -106,11 +90,33 @@ export class DeathStarStack extends TerraformStack {
         : { storage: "ebs", volumeGb: bastion.cacheVolumeGb, availabilityZone: config.aws.availabilityZone },
       schedule: bastion.schedule,
       cpuCredits: bastion.cpuCredits,
+      market: bastion.market,
       userData: renderBastionUserData(config),
       secretParameterNames: bastionSecretParameterNames(config),
       arns,
       tags,
     });
+    const natRoute = { vpcId: network.vpcId, publicSubnetId: network.publicSubnetId, privateRouteTableId: network.privateRouteTableId, tags };
+    const privateSubnetCidr = config.network.privateSubnet.cidr;
+    new Nat(
+      this,
+      "nat",
+      nat === "instance"
+        ? {
+            ...natRoute,
+            mode: nat,
+            vpcCidr: config.network.vpcCidr,
+            publicSubnetRouter: view.publicSubnetRouter,
+            privateSubnetCidr,
+            architecture: config.architecture,
+            // The NAT instance runs on the bastion's schedule: the private subnet needs egress only while the bastion is up.
+            instance: { ...config.network.natInstance, schedule: config.bastion.schedule, cpuCredits: config.bastion.cpuCredits },
+            arns,
+          }
+        : nat === "bastion"
+          ? { ...natRoute, mode: nat, networkInterfaceId: bastionInstance.networkInterface.id, securityGroupId: security.bastionSecurityGroupId, privateSubnetCidr }
+          : { ...natRoute, mode: nat },
+    );
     const talosNodes = new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
       nodes: view.nodes,

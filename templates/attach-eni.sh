@@ -3,8 +3,14 @@
 # attach_persistent_eni: attaches the persistent ENI that owns ENI_ADDRESS (found by address in this
 # instance's VPC, so no resource id is baked into user-data) at device index 1, and waits for the
 # kernel to see it. Idempotent: an ENI already attached here is left alone. An ENI still attached to
-# a terminated predecessor is retried until AWS releases it.
+# a terminated predecessor is retried until AWS releases it. eni_device prints the kernel's name for it.
+# Readers in pipelines read to the end: under pipefail, one that quits early can fail the pipeline
+# (the writer gets SIGPIPE), depending on timing.
 # Inputs: ENI_ADDRESS. Needs shell-prelude.sh (log, imds).
+
+eni_device() {
+  ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '!found && $4 ~ "^"a"/" {print $2; found = 1}'
+}
 
 attach_persistent_eni() {
   local instance_id region vpc_id mac eni_id status attached_to
@@ -25,7 +31,7 @@ attach_persistent_eni() {
     sleep 10
   done
   for _ in $(seq 1 60); do
-    ip -o -4 addr show | grep -q " $ENI_ADDRESS/" && return 0
+    [ -n "$(eni_device)" ] && return 0
     sleep 2
   done
   log "ENI $ENI_ADDRESS did not come up; see docs/troubleshooting.md"

@@ -6,10 +6,12 @@
 # again after a failure or a reboot and the second run changes nothing.
 # Inputs: ENI_ADDRESS SUBNET_CIDR SUBNET_ROUTER ENI_ROUTE_TABLE AMAZON_DNS AMAZON_LINK_LOCAL_DNS
 #   VOLUME_TAG_KEY VOLUME_TAG_VALUE VOLUME_DEVICE BUNDLE_DIR DATA_DIR COMPOSE_URL COMPOSE_SHA256
-#   FETCH_TALOS_ASSETS CACHE_STORAGE ("ebs" or "s3") CACHE_BUCKET_PREFIX S3_BUCKET_ENV
-#   REGISTRY_S3_ENV_FILE UPSTREAMS (array) SECRETS (array, three per secret: SSM parameter, variable,
-#   env file) REGISTRY_CREDENTIALS (array, three per cache: SSM parameter, env file, upstream).
-# Needs shell-prelude.sh, attach-eni.sh and, when REGISTRY_CREDENTIALS is not empty, registry-credentials.sh.
+#   FETCH_TALOS_ASSETS CACHE_STORAGE ("ebs" or "s3") CACHE_BUCKET_PREFIX S3_BUCKET_ENV REGISTRY_S3_ENV_FILE
+#   NAT_ON_BASTION (yes: network.nat "bastion", with VPC_CIDR) UPSTREAMS (array) SECRETS
+#   (array, three per secret: SSM parameter, variable, env file) REGISTRY_CREDENTIALS (array, three
+#   per cache: SSM parameter, env file, upstream).
+# Needs shell-prelude.sh, attach-eni.sh and, when REGISTRY_CREDENTIALS is not empty, registry-credentials.sh;
+# with NAT_ON_BASTION=yes, nat-masquerade.sh.
 
 COMPOSE=(docker compose --file "$BUNDLE_DIR/compose.yaml")
 
@@ -41,10 +43,10 @@ use_amazon_dns() {
 # Replies from the ENI's address leave through the ENI (the VPC drops them on the other interface).
 route_via_eni() {
   local dev
-  dev=$(ip -o -4 addr show | awk -v a="$ENI_ADDRESS" '$4 ~ "^"a"/" {print $2; exit}')
+  dev=$(eni_device)
   ip route replace "$SUBNET_CIDR" dev "$dev" src "$ENI_ADDRESS" table "$ENI_ROUTE_TABLE"
   ip route replace default via "$SUBNET_ROUTER" dev "$dev" table "$ENI_ROUTE_TABLE"
-  ip rule show | grep -q "from $ENI_ADDRESS lookup $ENI_ROUTE_TABLE" \
+  grep -q "from $ENI_ADDRESS lookup $ENI_ROUTE_TABLE" <<<"$(ip rule show)" \
     || ip rule add from "$ENI_ADDRESS" lookup "$ENI_ROUTE_TABLE" priority 100
   log "services answer on $ENI_ADDRESS via $dev"
 }
@@ -181,6 +183,9 @@ main() {
   use_amazon_dns
   attach_persistent_eni
   route_via_eni
+  # Its own NAT: the instance's primary interface has the public IPv4, so the bastion has egress
+  # from the start; the private subnet gets it once the ENI (its route target) forwards.
+  if [ "$NAT_ON_BASTION" = yes ]; then masquerade_vpc "$SUBNET_ROUTER"; fi
   local device i
   if [ "$CACHE_STORAGE" = s3 ]; then
     use_cache_bucket

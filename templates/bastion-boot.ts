@@ -13,6 +13,7 @@ import { PIHOLE_SECRETS_ENV_FILE } from "./pihole.js";
 import { renderShellScript } from "./shell.js";
 import attachEniSource from "./attach-eni.sh";
 import bastionBootSource from "./bastion-boot.sh";
+import natMasqueradeSource from "./nat-masquerade.sh";
 import registryCredentialsSource from "./registry-credentials.sh";
 import shellPreludeSource from "./shell-prelude.sh";
 
@@ -75,6 +76,7 @@ export function bastionSecretParameterNames(config: Readonly<SiteConfig>): strin
 export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
   const view = siteView(config);
   const { single, registry } = secretInputs(config);
+  const natOnBastion = config.network.nat === "bastion";
   return renderShellScript(
     `Third Death Star bastion boot, run by ${BOOT_UNIT_NAME} on every boot. Rendered from the site config.`,
     {
@@ -96,16 +98,20 @@ export function renderBastionBootScript(config: Readonly<SiteConfig>): string {
       CACHE_BUCKET_PREFIX: cacheBucketPrefix(config.aws.region),
       S3_BUCKET_ENV,
       REGISTRY_S3_ENV_FILE,
+      NAT_ON_BASTION: natOnBastion ? "yes" : "no",
+      // What the NAT steps masquerade; given only with them (an unused input is a shellcheck warning).
+      ...(natOnBastion ? { VPC_CIDR: config.network.vpcCidr } : {}),
       UPSTREAMS: config.services.registryCaches.map((cache) => cache.upstream),
       SECRETS: single.flat(),
       REGISTRY_CREDENTIALS: registry.flat(),
     },
-    // The credentials functions only when a cache has credentials: EC2 caps user-data at 16 KB and
-    // the boot script is its largest file.
+    // The credentials functions only when a cache has credentials, the NAT steps only when the
+    // bastion is the NAT: EC2 caps user-data at 16 KB and the boot script is its largest file.
     {
       "shell-prelude.sh": shellPreludeSource,
       "attach-eni.sh": attachEniSource,
       ...(registry.length > 0 ? { "registry-credentials.sh": registryCredentialsSource } : {}),
+      ...(natOnBastion ? { "nat-masquerade.sh": natMasqueradeSource } : {}),
       "bastion-boot.sh": bastionBootSource,
     },
   );

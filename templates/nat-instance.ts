@@ -7,6 +7,7 @@
 import { stringify } from "yaml";
 import { renderShellScript } from "./shell.js";
 import attachEniSource from "./attach-eni.sh";
+import natMasqueradeSource from "./nat-masquerade.sh";
 import natSetupSource from "./nat-setup.sh";
 import shellPreludeSource from "./shell-prelude.sh";
 import { resourceName } from "../config/site-view.js";
@@ -30,7 +31,7 @@ export function renderNatInstanceScript(input: NatInstanceScriptInput): string {
   return renderShellScript(
     `Third Death Star NAT setup, run by ${NAT_UNIT_NAME} on every boot. Rendered from the site config.`,
     { ENI_ADDRESS: input.eniAddress, VPC_CIDR: input.vpcCidr, PUBLIC_ROUTER: input.publicSubnetRouter },
-    { "shell-prelude.sh": shellPreludeSource, "attach-eni.sh": attachEniSource, "nat-setup.sh": natSetupSource },
+    { "shell-prelude.sh": shellPreludeSource, "attach-eni.sh": attachEniSource, "nat-masquerade.sh": natMasqueradeSource, "nat-setup.sh": natSetupSource },
   );
 }
 

@@ -252,6 +252,14 @@ export class Vpc {
     await waitUntil(`${name} to listen`, () => proc.log().includes("ready"), { timeoutMs: 20_000, process: proc });
   }
 
+  /** A web site on the internet at `address:port` that answers "you are <the address it saw>". */
+  async serveEcho(address: string, port: number): Promise<void> {
+    // The address first: the site binds to it, and says "ready" once it listens.
+    await sh(["ip", "-n", this.internet, "addr", "add", `${address}/32`, "dev", "lo"]);
+    const site = this.start(this.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${address}:${port}`]);
+    await waitUntil("the internet site to listen", () => site.log().includes("ready"), { timeoutMs: 20_000, process: site });
+  }
+
   /** Starts a process inside a namespace of this VPC; stopped by `destroy()`. */
   start(netns: string, name: string, command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): RunningProcess {
     const proc = startProcess("ip", ["netns", "exec", netns, command, ...args], { name, logFile: join(this.dir.path, `${name.replace(/\W+/g, "-")}.log`), env });
@@ -356,6 +364,10 @@ table ip igw {
     const netns = `${this.prefix}-${name}`;
     await sh(["ip", "netns", "add", netns]);
     await sh(["ip", "-n", netns, "link", "set", "lo", "up"]);
+    // EC2 answers ARP for each ENI's own addresses only: no interface answers for another's.
+    for (const setting of ["arp_ignore=1", "arp_announce=2"]) {
+      for (const scope of ["all", "default"]) await sh(["ip", "netns", "exec", netns, "sysctl", "-qw", `net.ipv4.conf.${scope}.${setting}`]);
+    }
     const publicIp = options.publicIp ? `${PUBLIC_POOL}.${++this.publicCount}` : undefined;
     const instance = {
       name,
@@ -435,14 +447,14 @@ table ip igw {
     await sh(["ip", "link", "set", port, "netns", this.fabric]);
     await sh(["ip", "link", "set", `${port}i`, "netns", instance.netns]);
     await sh(["ip", "-n", this.fabric, "link", "set", port, "master", this.bridge(subnet), "up"]);
-    await sh(["ip", "-n", instance.netns, "link", "set", `${port}i`, "name", device, "address", eni.MacAddress]);
+    await sh(["ip", "-n", instance.netns, "link", "set", `${port}i`, "name", device, "address", eni.MacAddress, "up"]);
     // What EC2's DHCP gives the interface; a secondary ENI's subnet route ranks below the primary's.
-    for (const address of addresses) {
-      await sh(["ip", "-n", instance.netns, "addr", "add", `${address}/${prefix}`, "dev", device, ...(deviceIndex > 0 ? ["noprefixroute"] : [])]);
-    }
-    await sh(["ip", "-n", instance.netns, "link", "set", device, "up"]);
+    // The addresses come last: a script that waits for its address may use the link right away.
     if (deviceIndex > 0) {
       await sh(["ip", "-n", instance.netns, "route", "add", this.subnetCidr(subnet), "dev", device, "metric", String(SECONDARY_ENI_METRIC + deviceIndex)]);
+    }
+    for (const address of addresses) {
+      await sh(["ip", "-n", instance.netns, "addr", "add", `${address}/${prefix}`, "dev", device, ...(deviceIndex > 0 ? ["noprefixroute"] : [])]);
     }
     this.enis.set(eni.NetworkInterfaceId, {
       id: eni.NetworkInterfaceId,
@@ -491,6 +503,25 @@ table ip igw {
     });
   }
 
+  /**
+   * A GET from an instance; returns the body, or fails with `what` and the hop that broke. With
+   * `retryMs`, a failed GET is retried for that long, as a client would: the first connection
+   * through a freshly attached interface can fail while the router still resolves its address.
+   */
+  async get(from: Instance, url: string, what: string, retryMs = 0): Promise<string> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      await this.resetCounters();
+      const result = await this.exec(from.netns, "curl", ["-sS", "-f", "--max-time", "5", url]);
+      if (result.code !== 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      await this.expectOk(what, result);
+      return result.stdout.trim();
+    }
+  }
+
   /** Zeroes the drop counters, so that `explain()` reports what the next probe hit. */
   async resetCounters(): Promise<void> {
     await sh(["ip", "netns", "exec", this.fabric, "nft", "reset", "counters"]);
@@ -518,6 +549,8 @@ table ip igw {
         `EC2 source/dest check dropped ${counter.packets} packet(s) ${direction} ${eni?.id} (${eni?.instance} ${eni?.device}, addresses ${eni?.addresses.join(", ")}) with another ${rule} address`,
       );
     }
+    const neighbours = await this.exec(this.fabric, "ip", ["neigh", "show", "nud", "failed"]);
+    for (const line of neighbours.stdout.split("\n").filter(Boolean)) lines.push(`VPC router: no answer to ARP for ${line.trim()}`);
     for (const eni of this.enis.values()) lines.push(`ENI ${eni.id} is plugged: ${eni.instance} ${eni.device} ${eni.addresses.join(", ")}, source/dest check ${eni.sourceDestCheck ? "on" : "off"}`);
     for (const proc of this.processes) if (proc.hasExited()) lines.push(`${proc.name} has exited: ${proc.log().slice(-500)}`);
     return lines.join("\n");
@@ -538,6 +571,17 @@ table ip igw {
     for (const instance of this.instances.values()) rmSync(dirname(this.resolvConf(instance)), { recursive: true, force: true });
     this.dir.remove();
   }
+}
+
+/**
+ * Amazon Linux's package manager, which the namespaces do not have: an `rpm` answering that
+ * `iptables-nft` is installed (the host's iptables is used). Returns the directory to put first on PATH.
+ */
+export function iptablesInstalledShim(dir: string): string {
+  const shims = join(dir, "shims");
+  mkdirSync(shims, { recursive: true });
+  writeFileSync(join(shims, "rpm"), '#!/bin/sh\n[ "$1 $2" = "-q iptables-nft" ]\n', { mode: 0o755 });
+  return shims;
 }
 
 function counterName(eniId: string): string {

@@ -25,6 +25,7 @@ const sites: [string, Readonly<SiteConfig>][] = [
   ["aws", siteConfig()],
   ["home", siteConfig({}, "home")],
   ["aws with Tailscale", siteConfig({ bastion: { tailscale: { enabled: true } } })],
+  ["aws, the bastion its own NAT", siteConfig({ network: { nat: "bastion" } })],
   [
     "aws with registry credentials",
     siteConfig({ services: { registryCaches: siteConfig().services.registryCaches.map((cache) => ({ ...cache, credentialsParameter: `/deathstar/registry/${cache.name}` })) } }),

@@ -1,7 +1,7 @@
 /**
  * The synthesized stack through its whole life with the real tools: OpenTofu and the real
  * hashicorp/aws provider (offline, from the cached mirror) against moto on loopback, for every
- * NAT mode and both Talos boot modes:
+ * NAT mode and both Talos boot modes (one for the bastion as its own NAT, which changes no node):
  *
  *   synth (main.ts) → init → validate → apply → plan (no changes) → talos_node_count=3 → plan (no
  *   changes) → talos_node_count=0 → plan (no changes) → destroy → nothing left that costs money or
@@ -19,8 +19,12 @@ import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir } from "../helpers/processes.js";
 
 const NODE_COUNT_VARIABLE = "talos_node_count";
-const NAT_MODES = ["gateway", "instance"] as const;
-const BOOT_MODES = ["talos-ami", "ipxe"] as const;
+/** Each NAT mode with the boot modes it runs: the bastion-as-NAT mode changes nothing about the nodes' boot, so one. */
+const SCENARIOS = [
+  ["gateway", ["talos-ami", "ipxe"]],
+  ["instance", ["talos-ami", "ipxe"]],
+  ["bastion", ["talos-ami"]],
+] as const;
 const site = siteConfig();
 const REGION = site.aws.region;
 
@@ -50,8 +54,8 @@ async function timed<T>(scenario: string, step: string, run: () => Promise<T>): 
 }
 
 describe.sequential("OpenTofu lifecycle against moto", () => {
-  for (const nat of NAT_MODES) {
-    for (const boot of BOOT_MODES) {
+  for (const [nat, bootModes] of SCENARIOS) {
+    for (const boot of bootModes) {
       const scenario = `nat=${nat} boot=${boot}`;
       it(scenario, async () => {
         await moto.reset();

@@ -305,6 +305,13 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     expect(cost.stdout, "the example's budget holds its NAT gateway").toMatch(/Budget: \$50\.00\/month, within/);
   });
 
+  it("cost.md: the designs side by side for the seed's usage print the documented table", async () => {
+    const result = await runOk([docBlock("docs/cost.md", "Designs side by side")], root);
+    const documented = /## Designs side by side\n[\s\S]*?```text\n([\s\S]*?)\n```/.exec(readFileSync(join(root, "docs/cost.md"), "utf8"))?.[1];
+    expect(documented).toBeDefined();
+    expect(result.stdout).toContain(`${documented}\n`);
+  });
+
   it("ran every block marked for this file", () => {
     const marked = docFiles()
       .flatMap((file) => shellBlocks(file))

@@ -6,21 +6,22 @@
  * simulated reboot (kernel state gone: rules, forwarding, routes beyond DHCP's) the unit runs again
  * and the node is back online.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { MotoServer } from "../helpers/moto.js";
 import { tempDir, waitUntil } from "../helpers/processes.js";
 import { decodeUserData, resource, siteConfig, synthStack } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
+import { iptablesInstalledShim, siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 
 const config = siteConfig({ network: { nat: "instance" } });
 const NAT_ENI = config.network.natInstance.eniAddress;
 const NODE_IP = config.talos.nodeIps[0]!;
 const SITE = { address: "198.51.100.30", port: 80 };
+/** How long a node retries its GET once the NAT reports ready. */
+const RETRY_MS = 10_000;
 
 interface CloudConfig {
   readonly write_files: { path: string; content: string }[];
@@ -44,12 +45,13 @@ describe("NAT instance in an EC2-like VPC", () => {
     return result.stdout + result.stderr;
   }
 
-  /** The node's GET to the internet; returns who the internet saw, or fails naming the hop. */
-  async function nodeToInternet(): Promise<string> {
-    await vpc!.resetCounters();
-    const result = await vpc!.exec(node.netns, "curl", ["-sS", "-f", "--max-time", "5", `http://${SITE.address}:${SITE.port}/`]);
-    await vpc!.expectOk(`node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, result);
-    return result.stdout.trim();
+  /**
+   * The node's GET to the internet; returns who the internet saw, or fails naming the hop. With
+   * `retryMs`, a failed GET is retried for that long, as a client would: the first connection
+   * through a freshly attached interface can fail while the router still resolves its address.
+   */
+  async function nodeToInternet(retryMs = 0): Promise<string> {
+    return vpc!.get(node, `http://${SITE.address}:${SITE.port}/`, `node ${NODE_IP} -> internet ${SITE.address} through the NAT instance`, retryMs);
   }
 
   beforeAll(async () => {
@@ -65,18 +67,11 @@ describe("NAT instance in an EC2-like VPC", () => {
     if (!script) throw new Error(`${enabled} runs ${execStart}, which the user-data does not write`);
     bootScript = join(dir.path, "boot.sh");
     writeFileSync(bootScript, script.content);
-    // Amazon Linux's package manager, which the namespace does not have: iptables-nft is installed.
-    shims = join(dir.path, "shims");
-    mkdirSync(shims);
-    writeFileSync(join(shims, "rpm"), "#!/bin/sh\n[ \"$1 $2\" = \"-q iptables-nft\" ]\n");
-    chmodSync(join(shims, "rpm"), 0o755);
+    shims = iptablesInstalledShim(dir.path);
 
     moto = await MotoServer.start(tools.venv);
     vpc = await Vpc.create(siteVpc(config, tools.venv, moto.endpoint));
-    // The address first: the site binds to it, and says "ready" once it listens.
-    await vpc.exec(vpc.internet, "ip", ["addr", "add", `${SITE.address}/32`, "dev", "lo"]);
-    const site = vpc.start(vpc.internet, "internet site", "python3", [VPC_TOOLS, "echo", `${SITE.address}:${SITE.port}`]);
-    await waitUntil("the internet site to listen", () => site.log().includes("ready"), { timeoutMs: 20_000, process: site });
+    await vpc.serveEcho(SITE.address, SITE.port);
     // As synthesized: the ENI with source/dest check off, the private default route to it.
     await vpc.createEni("public", NAT_ENI, false);
     await vpc.setDefaultRoute("private", { kind: "eni", address: NAT_ENI });
@@ -100,7 +95,7 @@ describe("NAT instance in an EC2-like VPC", () => {
     expect(output).toContain("attached ENI");
     expect(output).toContain(`NAT ready: ${config.network.vpcCidr} via eth1 out of eth0`);
     await waitUntil("the internet site to listen", async () => (await vpc!.exec(vpc!.internet, "ss", ["-Hlnt", `src ${SITE.address}`])).stdout !== "", { timeoutMs: 10_000 });
-    expect(await nodeToInternet()).toBe(`you are ${nat.publicIp}`);
+    expect(await nodeToInternet(RETRY_MS)).toBe(`you are ${nat.publicIp}`);
   });
 
   it("after a reboot, is offline until its unit runs again, then forwards as before", async () => {
@@ -112,6 +107,6 @@ describe("NAT instance in an EC2-like VPC", () => {
 
     const output = await boot();
     expect(output).toContain("already attached");
-    expect(await nodeToInternet()).toBe(`you are ${nat.publicIp}`);
+    expect(await nodeToInternet(RETRY_MS)).toBe(`you are ${nat.publicIp}`);
   });
 });

@@ -1,5 +1,5 @@
 import { resourceRule } from "./rule.js";
-import { isTrue, nestedBlocks, referencedAddress, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
+import { isTrue, launchTemplateAddresses, nestedBlocks, referencedAddress, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 /** Does this route (aws_route or an inline route block) send traffic to an internet gateway? */
 function routesToInternetGateway(route: Record<string, unknown>): boolean {
@@ -24,17 +24,6 @@ export function isPrivateSubnet(stack: StackView, subnetRef: unknown): boolean {
   return !tables.some(publicTable);
 }
 
-/** Launch templates an Auto Scaling group launches, by address. */
-function launchTemplatesOf(group: SynthesizedBlock): string[] {
-  const specs = [
-    ...nestedBlocks(group.attributes.launch_template),
-    ...nestedBlocks(group.attributes.mixed_instances_policy).flatMap((policy) =>
-      nestedBlocks(policy.launch_template).flatMap((lt) => nestedBlocks(lt.launch_template_specification)),
-    ),
-  ];
-  return specs.flatMap((spec) => [spec.id, spec.name, spec.launch_template_id, spec.launch_template_name].map(referencedAddress)).filter((a): a is string => a !== undefined);
-}
-
 function publicIpProblems(block: SynthesizedBlock, stack: StackView): string[] {
   const a = block.attributes;
   const inPrivate = (ref: unknown) => isPrivateSubnet(stack, ref);
@@ -52,7 +41,7 @@ function publicIpProblems(block: SynthesizedBlock, stack: StackView): string[] {
     case "aws_autoscaling_group": {
       const privateSubnets = stringList(a.vpc_zone_identifier).filter(inPrivate);
       if (privateSubnets.length === 0) return [];
-      return launchTemplatesOf(block)
+      return launchTemplateAddresses(block.attributes)
         .filter((template) => nestedBlocks(stack.block(template)?.attributes.network_interfaces).some((ni) => isTrue(ni.associate_public_ip_address)))
         .map((template) => `launches ${template}, which associates a public IP, into private subnet ${privateSubnets.join(", ")}`);
     }

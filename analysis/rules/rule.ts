@@ -3,7 +3,7 @@
  * check over one synthesized block (analysis/synthesized.ts). Blocks are exactly what lands in cdk.tf.json, so a rule sees
  * final attribute values (references already rendered as "${type.name.attr}"), never cdktf tokens.
  */
-import { nestedBlocks, referencedAddress, type StackView, type SynthesizedBlock } from "../synthesized.js";
+import { launchTemplateAddresses, nestedBlocks, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 export interface SecurityRule {
   /** Stable id printed with every violation, e.g. "DS-EC2-IMDSV2". */
@@ -30,8 +30,7 @@ export function resourceRule(rule: SecurityRule): SecurityRule {
 
 /** The launch template block an instance is launched from, when it is one of this stack's. */
 export function launchTemplateOf(block: SynthesizedBlock, stack: StackView): SynthesizedBlock | undefined {
-  const [spec] = nestedBlocks(block.attributes.launch_template);
-  const address = referencedAddress(spec?.id) ?? referencedAddress(spec?.name);
+  const [address] = launchTemplateAddresses(block.attributes);
   return address?.startsWith("aws_launch_template.") ? stack.block(address) : undefined;
 }
 

@@ -37,6 +37,7 @@ describe("security rules on the synthesized stack", () => {
   it.each([
     ["NAT instance", {}],
     ["NAT gateway, MikroTik group", { network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } }],
+    ["bastion as its own NAT", { network: { nat: "bastion" } }],
   ])("pass on the built-in AWS site (%s)", (_name, overrides) => {
     expect(() => synthStack(siteConfig(overrides))).not.toThrow();
   });

@@ -1,7 +1,8 @@
 /**
- * `talos.nodeMarket: "spot"` with the real tools: the stack synthesized with spot nodes (main.ts),
- * applied by OpenTofu and the AWS provider against moto, then a node launched from the template
- * both ways the docs launch one: `tofu apply -var talos_node_count=1`, and docs/netboot.md's
+ * Spot with the real tools: the stack synthesized with spot nodes (`talos.nodeMarket`) and a spot
+ * bastion (`bastion.market`), applied by OpenTofu and the AWS provider against moto. The bastion's
+ * group buys through a mixed instances policy; a node is launched from the template both ways the
+ * docs launch one: `tofu apply -var talos_node_count=1`, and docs/netboot.md's
  * `talos_node_run_instances` line through the AWS CLI.
  *
  * What moto 5.2.5 checks, and what it does not:
@@ -19,6 +20,12 @@
  * - No spot request object (DescribeSpotInstanceRequests stays empty), no spot price, no
  *   interruption: moto never reclaims an instance. What an interruption does is in docs/cost.md
  *   and docs/cozystack.md, not tested here.
+ * - The bastion's group: moto stores and returns the mixed instances policy (checked here), but
+ *   cannot launch from the bastion's template (it refuses the `resolve:ssm:` image with
+ *   InvalidAMIID.Malformed, where EC2 resolves the parameter at launch). What follows a bastion's
+ *   interruption (the group launches a replacement, whose boot waits for the persistent ENI and
+ *   volume to be released and attaches them) is the boot script's job:
+ *   __tests__/integration/bastion-boot.test.ts runs it against a predecessor that still holds both.
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,9 +39,10 @@ import type { Toolchain } from "../helpers/toolchain.js";
 import { tail } from "../helpers/processes.js";
 import { userEnv } from "../helpers/user-shell.js";
 
-const SPOT = { talos: { nodeMarket: "spot" } } as const;
+const SPOT = { talos: { nodeMarket: "spot" }, bastion: { market: "spot" } } as const;
 const site = siteConfig(SPOT);
 const TEMPLATE_NAME = "deathstar-talos-node";
+const BASTION_GROUP = "deathstar-bastion";
 const NETBOOT_DOC = "docs/netboot.md";
 /** The block that prints talos-1's run-instances line and runs it. */
 const launchByHand = docBlock(NETBOOT_DOC, "Launching and removing nodes", 1);
@@ -76,7 +84,7 @@ function shell(script: string): { code: number | null; stdout: string; stderr: s
 
 beforeAll(async () => {
   // Terminated nodes free their address, as in AWS, so talos-1's address is launched three times.
-  stack = await applyAgainstMoto("talos-spot", site, SPOT, { releaseTerminatedAddresses: true });
+  stack = await applyAgainstMoto("spot", site, SPOT, { releaseTerminatedAddresses: true });
   ({ tools, moto, api, tofu, stackDir } = stack);
 });
 
@@ -84,7 +92,21 @@ afterAll(async () => {
   await stack?.close();
 });
 
-describe.sequential("talos.nodeMarket spot against moto", () => {
+describe.sequential("talos.nodeMarket and bastion.market spot against moto", () => {
+  it("the bastion's group buys spot only, through a mixed instances policy on the bastion's template and type", async () => {
+    const { LaunchTemplates } = await api.call("ec2", "describe_launch_templates", { LaunchTemplateNames: [BASTION_GROUP] });
+    const { AutoScalingGroups } = await api.call("autoscaling", "describe_auto_scaling_groups", { AutoScalingGroupNames: [BASTION_GROUP] });
+    const [group] = AutoScalingGroups;
+    expect(group.LaunchTemplate).toBeUndefined();
+    expect(group.MixedInstancesPolicy.InstancesDistribution).toMatchObject({
+      OnDemandBaseCapacity: 0,
+      OnDemandPercentageAboveBaseCapacity: 0,
+      SpotAllocationStrategy: "price-capacity-optimized",
+    });
+    expect(group.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId).toBe(LaunchTemplates[0].LaunchTemplateId);
+    expect(group.MixedInstancesPolicy.LaunchTemplate.Overrides).toEqual([{ InstanceType: site.bastion.instanceType }]);
+  });
+
   it("the applied launch template asks for one-time spot requests terminated on interruption, with no max price; a second plan is clean", async () => {
     const { data } = await latestTemplate();
     expect(data.InstanceMarketOptions).toEqual(SPOT_REQUEST);

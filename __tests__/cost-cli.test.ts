@@ -217,12 +217,22 @@ describe("npm run cost -- --compare", () => {
   });
 
   it("names the designs and keeps the configured one as configured", () => {
-    expect(designs.map((d) => d.name)).toEqual(["configured", "first-defaults", "seed"]);
+    expect(designs.map((d) => d.name)).toEqual(["configured", "first-defaults", "all-levers", "seed"]);
     expect(designs[0]!.config).toEqual(configured);
-    expect(designs.map((d) => [d.config.network.nat, d.config.talos.nodeMarket, d.config.bastion.market, d.config.bastion.cacheVolumeGb, d.config.usage.experimentSessionsPerMonth])).toEqual([
-      ["gateway", "spot", "spot", 5, 20],
-      ["instance", "on-demand", "on-demand", 20, 20],
-      ["gateway", "on-demand", "on-demand", 20, 20],
+    const choices = (c: (typeof designs)[number]["config"]) => [
+      c.network.nat,
+      c.bastion.market,
+      c.bastion.cacheStorage,
+      c.bastion.cacheVolumeGb,
+      c.talos.nodeMarket,
+      c.talos.nodeCpuCredits,
+      c.usage.experimentSessionsPerMonth,
+    ];
+    expect(designs.map((d) => choices(d.config))).toEqual([
+      ["gateway", "spot", "ebs", 5, "spot", "standard", 20],
+      ["instance", "on-demand", "ebs", 20, "on-demand", "unlimited", 20],
+      ["bastion", "spot", "s3", 5, "spot", "standard", 20],
+      ["gateway", "on-demand", "ebs", 20, "on-demand", "unlimited", 20],
     ]);
   });
 
@@ -230,14 +240,15 @@ describe("npm run cost -- --compare", () => {
     const result = run("scripts/cost.ts", ["--compare", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Designs side by side for site "aws-eu-west-1", ${MONTH}; usage as configured (20 sessions × 3 h × 3 nodes):`);
-    expect(result.stdout).toMatch(/^resource \(\$\/month\) +configured +first-defaults +seed$/m);
+    expect(result.stdout).toMatch(/^resource \(\$\/month\) +configured +first-defaults +all-levers +seed$/m);
     const row = (label: string, figures: readonly number[]) => new RegExp(`^${escape(label)} +${figures.map((f) => escape(usd(f))).join(" +")}$`, "m");
     expect(result.stdout).toMatch(row("TOTAL", designs.map((d) => d.month.totalUsd)));
     expect(result.stdout).toMatch(row("at rest", designs.map((d) => d.month.idleUsd)));
     expect(result.stdout).toMatch(row(`with the t4g.small trial (${T4G_TRIAL_LAST_MONTH})`, designs.map((d) => d.trial.totalUsd)));
     const nodes = designs.map((d) => d.month.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0));
     expect(result.stdout).toMatch(row("aws_instance.talos_node", nodes));
-    expect(result.stdout).toMatch(/^aws_nat_gateway\.main +\$\d+\.\d\d +- +\$\d+\.\d\d$/m);
+    expect(result.stdout).toMatch(/^aws_nat_gateway\.main +\$\d+\.\d\d +- +- +\$\d+\.\d\d$/m);
+    expect(result.stdout).toContain("Spot lines: eu-west-1 spot prices of");
     for (const design of COMPARED_DESIGNS) expect(result.stdout).toContain(`  ${design.name}: ${design.description}`);
   });
 

@@ -15,7 +15,7 @@ export interface CompareDesign {
 /** The project's first defaults: what the cost levers are measured against. */
 const FIRST_DEFAULTS = {
   network: { nat: "instance" },
-  bastion: { cacheVolumeGb: 20, market: "on-demand" },
+  bastion: { cacheStorage: "ebs", cacheVolumeGb: 20, market: "on-demand" },
   talos: { nodeMarket: "on-demand", nodeCpuCredits: "unlimited" },
 } as const;
 
@@ -25,6 +25,18 @@ export const COMPARED_DESIGNS: readonly CompareDesign[] = [
     name: "first-defaults",
     description: "the project's first defaults: a t4g.nano NAT instance, the caches on a 20 GB gp3 volume, bastion and nodes on-demand, nodes with unlimited CPU credits",
     override: FIRST_DEFAULTS,
+  },
+  {
+    name: "all-levers",
+    description:
+      "every cost lever on: the bastion its own NAT and on spot, the caches on S3 (registry 3), nodes on spot with standard CPU credits " +
+      "(a cluster bootstrap then runs at the T4g baseline)",
+    override: {
+      network: { nat: "bastion" },
+      bastion: { cacheStorage: "s3", market: "spot" },
+      images: { registry: "registry:3.0.0" },
+      talos: { nodeMarket: "spot", nodeCpuCredits: "standard" },
+    },
   },
   {
     name: "seed",

@@ -144,11 +144,11 @@ export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configu
   ].join("\n");
 }
 
-/** A footer naming where the prices come from. */
-export function pricesFooter(report: CostReport): string {
+/** A footer naming where the prices come from, for `report` and any printed `alongside` it. */
+export function pricesFooter(report: CostReport, alongside: readonly CostReport[] = []): string {
   return [
     `Prices: ${PRICES_REGION} on-demand list prices as of ${report.pricesAsOf} (cost/prices.ts), ${HOURS_PER_MONTH} h/month. Month priced: ${report.month}.`,
-    ...(report.lines.some((l) => l.market === "spot")
+    ...([report, ...alongside].some((r) => r.lines.some((l) => l.market === "spot"))
       ? [`Spot lines: ${PRICES_REGION} spot prices of ${SPOT_PRICES_AS_OF} (cost/prices.ts SPOT_USD_PER_HOUR), a snapshot of a variable price.`]
       : []),
     ...PRICE_SOURCES.map((s) => `  ${s.what}: ${s.url}`),

@@ -97,7 +97,7 @@ function compareDesigns(config: Readonly<SiteConfig>, month: string | undefined,
         ...costs.map((c) => `  ${c.design.name}: ${c.design.description}`),
         `  at rest: instances stopped, nodes at 0. The trial row: budget.t4gTrial set, priced in ${T4G_TRIAL_LAST_MONTH}, the trial's last month.`,
         "",
-        pricesFooter(costs[0]!.report),
+        pricesFooter(costs[0]!.report, costs.map((c) => c.report)),
         "",
       ].join("\n"),
     );

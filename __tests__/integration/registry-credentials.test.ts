@@ -136,6 +136,12 @@ describe("registry cache with upstream credentials from SSM, against an upstream
     return resolved.services[registryServiceName(cache)]!.environment ?? {};
   }
 
+  /** The environment the bundle's compose.yaml gives the cache's service itself, before any env file. */
+  function bundleEnvironment(): Record<string, string> {
+    const file = parse(readFileSync(join(bundleDir, "compose.yaml"), "utf8")) as { services: Record<string, { environment?: Record<string, string> }> };
+    return file.services[registryServiceName(cache)]!.environment ?? {};
+  }
+
   /** `aws ssm put-parameter --overwrite` of the cache's parameter, against moto. */
   function storeCredentials(value: string): void {
     const args = ["ssm", "put-parameter", "--region", "eu-west-1", "--name", cache.credentialsParameter!, "--type", "SecureString", "--overwrite", "--value", value];
@@ -232,7 +238,7 @@ describe("registry cache with upstream credentials from SSM, against an upstream
     const envFile = join(bundleDir, registryCredentialsEnvFile(cache));
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(bundleDir, "secrets")).mode & 0o777).toBe(0o700);
-    expect(composeEnvironment()).toEqual({ REGISTRY_PROXY_USERNAME: USERNAME, REGISTRY_PROXY_PASSWORD: TOKEN });
+    expect(composeEnvironment()).toEqual({ ...bundleEnvironment(), REGISTRY_PROXY_USERNAME: USERNAME, REGISTRY_PROXY_PASSWORD: TOKEN });
   }, 60_000);
 
   it("pulls through the cache with the credentials: the token server saw them, the digests are the pushed ones", async () => {
@@ -263,7 +269,8 @@ describe("registry cache with upstream credentials from SSM, against an upstream
     expect(output).toContain(`${cache.upstream} refused the credentials in SSM parameter ${cache.credentialsParameter} (HTTP 401 from its token server)`);
     expect(output).not.toContain(wrong);
     expect(readFileSync(join(bundleDir, registryCredentialsEnvFile(cache)), "utf8")).toBe("");
-    expect(composeEnvironment()).toEqual({});
+    expect(composeEnvironment()).toEqual(bundleEnvironment());
+    expect(Object.keys(bundleEnvironment()).filter((key) => key.startsWith("REGISTRY_PROXY_"))).toEqual([]);
   }, 60_000);
 
   it("a value that is not username:token in YAML-safe characters fails the step, naming the parameter", async () => {

@@ -75,6 +75,13 @@ function vpcBlocks(vpcId: unknown, stack: StackView): string[] {
   return [...own, ...inVpc.map((b) => b.attributes.cidr_block)].flatMap((cidr) => (literalString(cidr) ? [cidr as string] : []));
 }
 
+/**
+ * RFC 1918's private blocks. When the stack cannot see the VPC's blocks (a VPC from an existing
+ * module), a source inside them still cannot be the internet: no internet gateway routes a private
+ * source address to an instance.
+ */
+const PRIVATE_IPV4_BLOCKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
 /** Why a source admits traffic from outside the group's VPC, or undefined when it does not. */
 function outsideVpc(source: IngressSource, insideBlocks: readonly string[]): string | undefined {
   switch (source.kind) {
@@ -90,7 +97,10 @@ function outsideVpc(source: IngressSource, insideBlocks: readonly string[]): str
         return outer !== undefined && cidr !== undefined && cidrContainsCidr(outer, cidr);
       };
       if (insideBlocks.some(contains)) return undefined;
-      return `admits ${source.value}, outside the VPC's blocks (${insideBlocks.join(", ") || "none known to this stack"})`;
+      if (insideBlocks.length === 0) {
+        return PRIVATE_IPV4_BLOCKS.some(contains) ? undefined : `admits ${source.value}, outside the private address blocks (the VPC's own are not known to this stack)`;
+      }
+      return `admits ${source.value}, outside the VPC's blocks (${insideBlocks.join(", ")})`;
     }
   }
 }
@@ -117,7 +127,7 @@ function problems(block: SynthesizedBlock, stack: StackView): string[] {
 export const publicIpNoInternetIngress = resourceRule({
   id: "DS-NET-PUBLIC-IP-NO-INTERNET-INGRESS",
   explanation:
-    "An interface with a public IPv4 (launch template, instance, Elastic IP) has only security groups of this stack whose ingress comes from inside its VPC (its blocks, its subnets, other groups): nothing on the internet can open a connection to it.",
+    "An interface with a public IPv4 (launch template, instance, Elastic IP) has only security groups of this stack whose ingress comes from inside its VPC (its blocks, its subnets, other groups; private blocks where the VPC's are not known to the stack): nothing on the internet can open a connection to it.",
   fix: "Give the public interface an egress-only group (replies to its own and masqueraded connections need no ingress rule), and serve the VPC on another interface; admit only VPC blocks or groups.",
   check: problems,
 });

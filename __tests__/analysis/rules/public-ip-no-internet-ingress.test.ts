@@ -41,8 +41,23 @@ describe("DS-NET-PUBLIC-IP-NO-INTERNET-INGRESS", () => {
         resourceBlock("aws_subnet", "module_private", { vpc_id: "${module.vpc.vpc_id}", cidr_block: "10.30.13.0/24" }),
         resourceBlock("aws_security_group", "module_nat", { vpc_id: "${module.vpc.vpc_id}", ingress: [{ cidr_blocks: ["10.30.13.0/25"] }] }),
         resourceBlock("aws_instance", "module_nat", { associate_public_ip_address: true, vpc_security_group_ids: ["${aws_security_group.module_nat.id}"] }),
+        // A VPC whose blocks the stack cannot see (its subnets come from a module too): a private
+        // source cannot be the internet.
+        resourceBlock("aws_security_group", "unseen_nat", { vpc_id: "${module.other.vpc_id}", ingress: [{ cidr_blocks: ["10.20.13.0/24", "172.16.4.0/22", "192.168.1.0/24"] }] }),
+        resourceBlock("aws_instance", "unseen_nat", { associate_public_ip_address: true, vpc_security_group_ids: ["${aws_security_group.unseen_nat.id}"] }),
       ]),
     ).toEqual([]);
+  });
+
+  it("fails a public source on a public interface when the VPC's blocks are not known to the stack", () => {
+    expect(
+      findings(publicIpNoInternetIngress, [
+        resourceBlock("aws_security_group", "unseen", { vpc_id: "${module.other.vpc_id}", ingress: [{ cidr_blocks: ["10.1.0.0/16", "172.32.0.0/16"] }] }),
+        resourceBlock("aws_instance", "unseen", { associate_public_ip_address: true, vpc_security_group_ids: ["${aws_security_group.unseen.id}"] }),
+      ]),
+    ).toEqual([
+      "aws_instance.unseen: its primary interface (public IPv4) has aws_security_group.unseen, whose aws_security_group.unseen ingress.0.cidr_blocks.1 admits 172.32.0.0/16, outside the private address blocks (the VPC's own are not known to this stack)",
+    ]);
   });
 
   it("fails a public interface with ingress from outside the VPC, in every shape a rule or an address takes", () => {

@@ -1,18 +1,8 @@
-import { resourceRule } from "./rule.js";
+import { ingressSources, resourceRule, type IngressSource } from "./rule.js";
 import { isTrue, literalString, nestedBlocks, referencedAddress, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
 import { cidrContainsCidr, parseIpv4Cidr } from "../../lib/net.js";
 
 const GROUP_TYPES = new Set(["aws_security_group", "aws_default_security_group"]);
-
-/**
- * One address-based ingress source of a group: where it is written, and what it admits. Sources
- * that name another security group admit only that group's members, inside the VPC, and are not listed.
- */
-interface IngressSource {
-  readonly path: string;
-  readonly kind: "ipv4" | "ipv6" | "prefix-list";
-  readonly value: string;
-}
 
 /** The interfaces of a block that carry a public IPv4, each with the security groups it has (references or ids). */
 function publicInterfaces(block: SynthesizedBlock, stack: StackView): { readonly what: string; readonly groups: string[] }[] {
@@ -39,28 +29,10 @@ function publicInterfaces(block: SynthesizedBlock, stack: StackView): { readonly
   }
 }
 
-/** Every ingress source of a group: its inline rules and the standalone rule resources attached to it. */
-function ingressSources(group: SynthesizedBlock, stack: StackView): IngressSource[] {
-  const sources: IngressSource[] = [];
-  const add = (path: string, kind: IngressSource["kind"], values: unknown) => stringList(values).forEach((value, i) => sources.push({ path: Array.isArray(values) ? `${path}.${i}` : path, kind, value }));
-  nestedBlocks(group.attributes.ingress).forEach((rule, i) => {
-    add(`${group.address} ingress.${i}.cidr_blocks`, "ipv4", rule.cidr_blocks);
-    add(`${group.address} ingress.${i}.ipv6_cidr_blocks`, "ipv6", rule.ipv6_cidr_blocks);
-    add(`${group.address} ingress.${i}.prefix_list_ids`, "prefix-list", rule.prefix_list_ids);
-  });
-  const attachedTo = (b: SynthesizedBlock) => referencedAddress(b.attributes.security_group_id) === group.address;
-  for (const rule of stack.blocks.filter((b) => b.kind === "resource" && attachedTo(b))) {
-    if (rule.type === "aws_vpc_security_group_ingress_rule") {
-      add(`${rule.address} cidr_ipv4`, "ipv4", rule.attributes.cidr_ipv4);
-      add(`${rule.address} cidr_ipv6`, "ipv6", rule.attributes.cidr_ipv6);
-      add(`${rule.address} prefix_list_id`, "prefix-list", rule.attributes.prefix_list_id);
-    } else if (rule.type === "aws_security_group_rule" && rule.attributes.type === "ingress") {
-      add(`${rule.address} cidr_blocks`, "ipv4", rule.attributes.cidr_blocks);
-      add(`${rule.address} ipv6_cidr_blocks`, "ipv6", rule.attributes.ipv6_cidr_blocks);
-      add(`${rule.address} prefix_list_ids`, "prefix-list", rule.attributes.prefix_list_ids);
-    }
-  }
-  return sources;
+/** Every ingress source of a group: its inline rules and the standalone rule resources attached to it, each path led by its address. */
+function groupIngressSources(group: SynthesizedBlock, stack: StackView): IngressSource[] {
+  const attached = stack.blocks.filter((b) => b.kind === "resource" && referencedAddress(b.attributes.security_group_id) === group.address);
+  return [group, ...attached].flatMap((block) => ingressSources(block).map((source) => ({ ...source, path: `${block.address} ${source.path}` })));
 }
 
 /**
@@ -115,7 +87,7 @@ function problems(block: SynthesizedBlock, stack: StackView): string[] {
       const group = address === undefined ? undefined : stack.block(address);
       if (!group || !GROUP_TYPES.has(group.type)) return [`${what} has security group ${ref}, which is not one of this stack's: its ingress cannot be checked`];
       const inside = vpcBlocks(group.attributes.vpc_id, stack);
-      return ingressSources(group, stack).flatMap((source) => {
+      return groupIngressSources(group, stack).flatMap((source) => {
         const why = outsideVpc(source, inside);
         return why ? [`${what} has ${group.address}, whose ${source.path} ${why}`] : [];
       });

@@ -3,7 +3,7 @@
  * check over one synthesized block (analysis/synthesized.ts). Blocks are exactly what lands in cdk.tf.json, so a rule sees
  * final attribute values (references already rendered as "${type.name.attr}"), never cdktf tokens.
  */
-import { launchTemplateAddresses, nestedBlocks, type StackView, type SynthesizedBlock } from "../synthesized.js";
+import { launchTemplateAddresses, nestedBlocks, stringList, type StackView, type SynthesizedBlock } from "../synthesized.js";
 
 export interface SecurityRule {
   /** Stable id printed with every violation, e.g. "DS-EC2-IMDSV2". */
@@ -73,4 +73,37 @@ export function imdsOptionRule(rule: Omit<SecurityRule, "check">, { option, requ
       return [`metadata_options.${option} is ${options[option] === undefined ? `unset (${unset})` : JSON.stringify(options[option])}`];
     },
   };
+}
+
+/**
+ * One address-based ingress source a block defines: where it is written (e.g. "ingress.0.cidr_blocks.1",
+ * "cidr_ipv4") and what it admits. Sources that name another security group are not listed.
+ */
+export interface IngressSource {
+  readonly path: string;
+  readonly kind: "ipv4" | "ipv6" | "prefix-list";
+  readonly value: string;
+}
+
+/** Source attributes of a group's inline ingress and of an aws_security_group_rule. */
+const RULE_SOURCE_KEYS = [["cidr_blocks", "ipv4"], ["ipv6_cidr_blocks", "ipv6"], ["prefix_list_ids", "prefix-list"]] as const;
+/** Source attributes of an aws_vpc_security_group_ingress_rule. */
+const VPC_RULE_SOURCE_KEYS = [["cidr_ipv4", "ipv4"], ["cidr_ipv6", "ipv6"], ["prefix_list_id", "prefix-list"]] as const;
+
+/** The ingress sources one block defines: a group's inline rules, or an ingress rule resource; none for anything else. */
+export function ingressSources(block: SynthesizedBlock): IngressSource[] {
+  const a = block.attributes;
+  const sourcesOf = (prefix: string, rule: Record<string, unknown>, keys: typeof RULE_SOURCE_KEYS | typeof VPC_RULE_SOURCE_KEYS) =>
+    keys.flatMap(([key, kind]) => stringList(rule[key]).map((value, i) => ({ path: `${prefix}${key}${Array.isArray(rule[key]) ? `.${i}` : ""}`, kind, value })));
+  switch (block.type) {
+    case "aws_security_group":
+    case "aws_default_security_group":
+      return nestedBlocks(a.ingress).flatMap((rule, i) => sourcesOf(`ingress.${i}.`, rule, RULE_SOURCE_KEYS));
+    case "aws_vpc_security_group_ingress_rule":
+      return sourcesOf("", a, VPC_RULE_SOURCE_KEYS);
+    case "aws_security_group_rule":
+      return a.type === "ingress" ? sourcesOf("", a, RULE_SOURCE_KEYS) : [];
+    default:
+      return [];
+  }
 }

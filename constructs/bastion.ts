@@ -2,13 +2,12 @@ import { Construct } from "constructs";
 import { ConfigError } from "../config/load.js";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { ScheduledInstance, type PolicyStatement, type ScheduledInstanceProps } from "./scheduled-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { CACHE_VOLUME_TAG } from "../templates/bastion-boot.js";
 import { USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
 import { resourceName } from "../config/site-view.js";
-import { securityGroupRules } from "./hardening.js";
+import { securityGroup, securityGroupRules } from "./hardening.js";
 
 export const BASTION_ROLE = "bastion";
 const DNS_PORT = 53;
@@ -111,13 +110,12 @@ export class Bastion extends Construct {
    * internet reaches the bastion; what it serves, it serves on the persistent ENI.
    */
   private publicGroup(vpcId: string): string {
-    const group = new SecurityGroup(this, "public-sg", {
+    const group = securityGroup(this, "public-sg", {
+      logicalId: "bastion_public",
       name: "bastion-public-sg",
       description: "Bastion primary interface (public IPv4): egress only, no ingress",
       vpcId,
-      tags: { Name: "bastion-public-sg" },
     });
-    group.overrideLogicalId("bastion_public");
     securityGroupRules(this, group.id, [
       {
         id: "public-out",

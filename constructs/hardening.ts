@@ -1,9 +1,10 @@
 /**
  * What every instance of the lab shares, whoever launches it: the launch-template settings that
- * harden an instance, and security-group rules written as tables through one helper.
+ * harden an instance, and security groups with their rules written as tables through one helper each.
  */
 import { Construct } from "constructs";
 import type { LaunchTemplateConfig } from "@cdktf/provider-aws/lib/launch-template";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { CpuCredits } from "../config/schema.js";
@@ -52,6 +53,16 @@ export interface SecurityGroupRuleRow {
   readonly cidrIpv4?: string;
   readonly cidrIpv6?: string;
   readonly referencedSecurityGroupId?: string;
+}
+
+/**
+ * A security group at `aws_security_group.<logicalId>`, named and tagged `name`. Its rules live in
+ * their own resources (securityGroupRules): an inline block here would fight them.
+ */
+export function securityGroup(scope: Construct, id: string, props: { readonly logicalId: string; readonly name: string; readonly description: string; readonly vpcId: string }): SecurityGroup {
+  const group = new SecurityGroup(scope, id, { name: props.name, description: props.description, vpcId: props.vpcId, tags: { Name: props.name } });
+  group.overrideLogicalId(props.logicalId);
+  return group;
 }
 
 /**

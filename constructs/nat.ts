@@ -3,9 +3,8 @@ import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { Route } from "@cdktf/provider-aws/lib/route";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { ScheduledInstance } from "./scheduled-instance.js";
-import { securityGroupRules } from "./hardening.js";
+import { securityGroup, securityGroupRules } from "./hardening.js";
 import { renderNatInstanceUserData } from "../templates/nat-instance.js";
 import { ROLE_TAG, type ResourceArns } from "./arns.js";
 import { resourceName } from "../config/site-view.js";
@@ -111,13 +110,12 @@ export class Nat extends Construct {
   }
 
   private instance(props: NatInstanceProps): void {
-    const group = new SecurityGroup(this, "sg", {
+    const group = securityGroup(this, "sg", {
+      logicalId: "nat_instance",
       name: "nat-instance-sg",
       description: "NAT instance: forwards the private subnet to the internet",
       vpcId: props.vpcId,
-      tags: { Name: "nat-instance-sg" },
     });
-    group.overrideLogicalId("nat_instance");
     securityGroupRules(this, group.id, [
       {
         id: "sg-in",

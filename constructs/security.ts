@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { resourceName } from "../config/site-view.js";
-import { securityGroupRules, type SecurityGroupRuleRow } from "./hardening.js";
+import { securityGroup, securityGroupRules, type SecurityGroupRuleRow } from "./hardening.js";
 
 // The ports live with the rest of the cluster's addresses; re-exported for constructs.
 export { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
@@ -64,15 +64,7 @@ export class SecurityGroups extends Construct implements SecurityGroupIds {
   }
 
   private group(logicalId: string, name: string, description: string): SecurityGroup {
-    const group = new SecurityGroup(this, logicalId, {
-      name,
-      description,
-      vpcId: this.vpcId,
-      // Rules live in their own resources; an inline block here would fight them.
-      tags: { Name: name },
-    });
-    group.overrideLogicalId(logicalId);
-    return group;
+    return securityGroup(this, logicalId, { logicalId, name, description, vpcId: this.vpcId });
   }
 
   /** The rows of one group's rule table, named after the group: bastion_ssh_operator_0, tagged bastion-ssh-operator-0. */

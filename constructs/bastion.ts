@@ -154,17 +154,15 @@ export class Bastion extends Construct {
     const volume = this.cacheVolume;
     return [
       { Sid: "AttachOwnEni", Effect: "Allow", Action: ["ec2:AttachNetworkInterface"], Resource: this.networkInterface.arn },
-      ...(volume
-        ? [
-            { Sid: "AttachOwnCacheVolume", Effect: "Allow" as const, Action: ["ec2:AttachVolume"], Resource: volume.arn },
-            props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface", "ec2:AttachVolume"], BASTION_ROLE),
-            // Describe calls have no resource-level permissions in EC2.
-            { Sid: "FindEniAndVolume", Effect: "Allow" as const, Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes"], Resource: "*" },
-          ]
-        : [
-            props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface"], BASTION_ROLE),
-            { Sid: "FindEni", Effect: "Allow" as const, Action: ["ec2:DescribeNetworkInterfaces"], Resource: "*" },
-          ]),
+      ...(volume ? [{ Sid: "AttachOwnCacheVolume", Effect: "Allow" as const, Action: ["ec2:AttachVolume"], Resource: volume.arn }] : []),
+      props.arns.instancesWithRole("AttachToBastion", ["ec2:AttachNetworkInterface", ...(volume ? ["ec2:AttachVolume"] : [])], BASTION_ROLE),
+      // Describe calls have no resource-level permissions in EC2.
+      {
+        Sid: volume ? "FindEniAndVolume" : "FindEni",
+        Effect: "Allow",
+        Action: ["ec2:DescribeNetworkInterfaces", ...(volume ? ["ec2:DescribeVolumes"] : [])],
+        Resource: "*",
+      },
       ...(props.cache.storage === "s3" ? props.cache.policyStatements : []),
       {
         Sid: "ReadOwnParameters",

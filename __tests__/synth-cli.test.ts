@@ -3,7 +3,7 @@
  * nothing, and a new output keeps what `tofu init` made in the old one.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JSON_SCHEMA_FILE, renderJsonSchema } from "../config/json-schema.js";
@@ -77,6 +77,27 @@ describe("synth entry point", () => {
     expect(existsSync(join(stackDir, ".terraform"))).toBe(false);
     expect(readdirSync(project).sort()).toEqual(["cdktf.out", "terraform.deathstar.lock.hcl"]);
   }, 90_000);
+
+  it("needs no terraform binary: on a PATH with only node and git (OpenTofu's users) it writes the stack", () => {
+    // cdktf's DataResource and import helpers run `terraform version` at synth; the stack avoids them.
+    const bin = join(work, "only-node-and-git");
+    mkdirSync(bin);
+    for (const tool of ["node", "git"]) {
+      const found = spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+      symlinkSync(realpathSync(found), join(bin, tool));
+    }
+    expect(spawnSync("/bin/sh", ["-c", "command -v terraform || command -v tofu"], { env: { PATH: bin } }).status).not.toBe(0);
+    const out = join(work, "no-terraform", "cdktf.out");
+    const result = spawnSync(join(bin, "node"), [bundled("main.ts")], {
+      cwd: repo,
+      env: { PATH: bin, HOME: work, CDKTF_OUTDIR: out, DEATHSTAR_CONFIG: "" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "stacks", "deathstar", "cdk.tf.json"), "utf8")).resource.terraform_data.talos_session).toBeDefined();
+  });
 
   it("a bad config creates no output directory at all on a clean checkout", () => {
     const fresh = join(work, "fresh", "cdktf.out");

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DataResource, Fn, Op, TerraformCount, TerraformVariable, propertyAccess } from "cdktf";
+import { Fn, Op, TerraformCount, TerraformResource, TerraformVariable, hashMapper, anyToTerraform, propertyAccess, type TerraformResourceLifecycle } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
@@ -97,7 +97,7 @@ export class SessionExpiry extends Construct {
     // One deadline and one schedule while nodes run, none at rest.
     const count = TerraformCount.of(Fn.min([1, nodes.nodeCount.numberValue]));
     const instanceIds = propertyAccess(nodes.instances, ["*", "id"]);
-    const deadline = new DataResource(this, "deadline", {
+    const deadline = new SessionDeadline(this, "deadline", {
       count,
       input: { deadline: Fn.timeadd(Fn.plantimestamp(), Fn.format("%dh", [this.hours.numberValue])) },
       // New nodes or new hours: a new deadline from this plan's time. Anything else keeps it.
@@ -122,5 +122,43 @@ export class SessionExpiry extends Construct {
     });
     schedule.overrideLogicalId("talos_node_expiry");
     return schedule;
+  }
+}
+
+/** Props of {@link SessionDeadline}. */
+interface SessionDeadlineProps {
+  readonly count: TerraformCount;
+  /** Stored in state and read back as `output`. */
+  readonly input: Record<string, unknown>;
+  /** A change of any of these replaces the deadline. */
+  readonly triggersReplace: Record<string, unknown>;
+  readonly lifecycle: TerraformResourceLifecycle;
+}
+
+/**
+ * The built-in `terraform_data` resource, declared directly. cdktf's own `DataResource` adds a
+ * check that runs `terraform version` at every synth: it fails where only OpenTofu is installed,
+ * and it would check a tool this stack is not applied with. OpenTofu has `terraform_data` from its
+ * first release.
+ */
+class SessionDeadline extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: SessionDeadlineProps,
+  ) {
+    super(scope, id, {
+      terraformResourceType: "terraform_data",
+      terraformGeneratorMetadata: { providerName: "terraform" },
+      count: props.count,
+      lifecycle: props.lifecycle,
+    });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return {
+      input: hashMapper(anyToTerraform)(this.props.input),
+      triggers_replace: hashMapper(anyToTerraform)(this.props.triggersReplace),
+    };
   }
 }

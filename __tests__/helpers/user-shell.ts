@@ -4,7 +4,7 @@
  * and a prompt (`tofu apply` asking "Enter a value:") is answered "yes" as the user would type it.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { scratchDir, tail } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
@@ -43,14 +43,16 @@ export function freshCopy(prefix: string): string {
 
 /**
  * The user's environment, pointed at the test's tools and at moto: the account is moto, with dummy
- * keys, no profile and no region (the docs name theirs).
+ * keys, no profile and no region (the docs name theirs). The user has OpenTofu and no `terraform`:
+ * a `terraform` first on PATH fails as a missing command would, so a step that calls it fails here
+ * too, even on a machine that has one.
  */
 export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessEnv {
   const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, AWS_REGION: _region, AWS_DEFAULT_REGION: _defaultRegion, DEATHSTAR_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...inherited } =
     process.env;
   return {
     ...inherited,
-    PATH: `${dirname(toolchain.tofu)}:${process.env.PATH ?? ""}`,
+    PATH: `${withoutTerraform()}:${dirname(toolchain.tofu)}:${process.env.PATH ?? ""}`,
     TF_CLI_CONFIG_FILE: toolchain.cliConfigFile,
     TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
     CHECKPOINT_DISABLE: "1",
@@ -62,6 +64,13 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_PAGER: "",
   };
+}
+
+/** A directory whose `terraform` answers as an absent command does (exit 127). */
+function withoutTerraform(): string {
+  const dir = scratchDir("no-terraform");
+  writeFileSync(join(dir, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
+  return dir;
 }
 
 /** The test-only override, for the stack as it was just synthesized. */

@@ -34,7 +34,7 @@ describe("npm run start / npm run stop", () => {
         AWS_EC2_METADATA_DISABLED: "true",
       },
     });
-  /** The script's own lines, without npm's banner ("> third-death-star@… start", "> npm run --silent build && node …"). */
+  /** The script's own lines, without npm's banner ("> third-death-star@… start", "> node scripts/build.mjs && node …"). */
   const scriptOutput = (stdout: string) => stdout.split("\n").filter((line) => line !== "" && !line.startsWith("> "));
   const inService = async (group: string) => {
     const { AutoScalingGroups } = await api!.call("autoscaling", "describe_auto_scaling_groups", { AutoScalingGroupNames: [group] });

@@ -27,7 +27,7 @@ import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 
-const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1, cacheGb: 10 };
+const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1, cacheGb: 10, nodeCpuPercent: 100 };
 const CONFIG = {
   aws: { region: "eu-west-1", availabilityZone: "eu-west-1a" },
   usage: USAGE,
@@ -190,6 +190,62 @@ describe("aws_instance", () => {
     });
     expect(report.problems).toEqual([expect.stringMatching(/aws_instance\.big: instance type "r8g\.metal-24xl" is not in INSTANCE_TYPES/)]);
     expect(report.totalUsd).toBe(0);
+  });
+});
+
+describe("unlimited CPU credits (surplus above the baseline, usage.nodeCpuPercent for session nodes)", () => {
+  /** Session nodes with unlimited credits: 4 sessions × 3 h × 3 nodes = 36 h of a t4g.small (2 vCPU, 20 % baseline each). */
+  const unlimitedNodes = (s: Construct) => {
+    const count = new TerraformVariable(s, "talos_node_count", { type: "number", default: 0 });
+    const lt = new LaunchTemplate(s, "lt", {
+      name: "node",
+      instanceType: "t4g.small",
+      creditSpecification: { cpuCredits: "unlimited" },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, volumeType: "gp3" } }],
+    });
+    lt.overrideLogicalId("node");
+    new Instance(s, "node", { count: count.numberValue, launchTemplate: { id: lt.id } }).overrideLogicalId("node");
+  };
+  const surplus = (nodeCpuPercent: number) => {
+    const report = price(unlimitedNodes, { usage: { ...USAGE, nodeCpuPercent } });
+    clean(report);
+    const found = report.lines.filter((l) => /surplus CPU credits/.test(l.item));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it("at 100 % (the default: unmeasured) prices the ceiling, every vCPU busy every node hour", () => {
+    const line = surplus(100);
+    expect(line.item).toBe("t4g.small surplus CPU credits (unlimited), at most");
+    expect(line.quantity).toBeCloseTo(36 * 2 * 0.8, 6);
+    expect(line.monthlyUsd).toBeCloseTo(36 * 2 * 0.8 * 0.04, 6); // $2.30
+  });
+
+  it("at a measured average bills only what exceeds the baseline", () => {
+    const line = surplus(50);
+    expect(line.item).toBe("t4g.small surplus CPU credits (unlimited), 50 % average CPU");
+    expect(line.monthlyUsd).toBeCloseTo(36 * 2 * (0.5 - 0.2) * 0.04, 6); // $0.86
+  });
+
+  it("at or below the baseline bills nothing, and still shows the line with its figure", () => {
+    for (const percent of [20, 12.5, 0]) expect(surplus(percent).monthlyUsd).toBe(0);
+  });
+
+  it("moves the forgotten-session figure with it (a session line)", () => {
+    const at = (nodeCpuPercent: number) => price(unlimitedNodes, { usage: { ...USAGE, nodeCpuPercent } }).lines.filter((l) => l.session).reduce((t, l) => t + l.monthlyUsd, 0);
+    expect(at(100) - at(20)).toBeCloseTo(36 * 2 * 0.8 * 0.04, 6);
+  });
+
+  it("leaves an always-on instance at the ceiling: the figure is the nodes'", () => {
+    const report = price(
+      (s) => {
+        const lt = new LaunchTemplate(s, "lt", { name: "x", instanceType: "t4g.small", creditSpecification: { cpuCredits: "unlimited" }, blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 8 } }] });
+        lt.overrideLogicalId("x");
+        new Instance(s, "box", { launchTemplate: { id: lt.id } }).overrideLogicalId("box");
+      },
+      { usage: { ...USAGE, nodeCpuPercent: 10 } },
+    );
+    expect(lineUsd(report, "aws_instance.box", "t4g.small surplus CPU credits (unlimited), at most")).toBeCloseTo(730 * 2 * 0.8 * 0.04, 6);
   });
 });
 

@@ -279,6 +279,12 @@ export const siteConfigSchema = z
       internetEgressGbPerMonth: z.number().min(0).max(10000),
       /** GB the registry caches hold (bastion.cacheStorage "s3" bills exactly these), e.g. 10. */
       cacheGb: z.number().min(0).max(10000),
+      /**
+       * A node's average CPU over a session, percent of all its vCPUs (CloudWatch CPUUtilization),
+       * e.g. 15. With unlimited credits the model bills what exceeds the type's baseline; 100 prices
+       * the ceiling, every vCPU busy all session (docs/cost.md, "Unlimited credits: measure the nodes").
+       */
+      nodeCpuPercent: z.number().min(0).max(100),
     }),
     state: z.discriminatedUnion("backend", [
       z.strictObject({

@@ -90,6 +90,8 @@ export const awsSite: SiteConfig = {
     natGbPerMonth: 10,
     internetEgressGbPerMonth: 1,
     cacheGb: 10,
+    // Unmeasured until a session is: the ceiling, so the projection never undershoots.
+    nodeCpuPercent: 100,
   },
   // cdktf's own convention for a stack's local state: `cdktf synth` refuses to run while a
   // ./terraform.tfstate exists (it takes one for state of a single-stack project).

@@ -137,10 +137,21 @@ function creditsOf(resource: StackResource | undefined): unknown {
   return nestedBlocks(resource?.attributes.credit_specification)[0]?.cpu_credits;
 }
 
-/** Instance hours, its volumes and its public IPv4 addresses, all only while it runs. */
+/**
+ * Instance hours, its volumes and its public IPv4 addresses, all only while it runs. With unlimited
+ * CPU credits, the CPU time above the type's baseline at the instance's average CPU (unknown: the ceiling).
+ */
 function runningInstanceLines(
   resource: StackResource,
-  instance: { readonly type: unknown; readonly market?: InstanceMarket; readonly volumes: readonly Volume[]; readonly publicIps: number; readonly cpuCredits?: unknown },
+  instance: {
+    readonly type: unknown;
+    readonly market?: InstanceMarket;
+    readonly volumes: readonly Volume[];
+    readonly publicIps: number;
+    readonly cpuCredits?: unknown;
+    /** Average CPU, percent of all vCPUs, and where the figure comes from. */
+    readonly cpu?: { readonly percent: number; readonly source: string };
+  },
   running: Running,
 ): CostLine[] {
   const price = instancePrice(resource.address, instance.type, instance.market ?? "on-demand");
@@ -167,19 +178,8 @@ function runningInstanceLines(
           (price.cappedAtOnDemand ? "; it was above the on-demand price, which caps what a spot request without a max price pays" : ""),
       }),
     }),
-    // Unlimited credits bill the CPU time above the baseline; priced as if every vCPU ran flat out the whole time.
-    ...(burstable && instance.cpuCredits === "unlimited"
-      ? [
-          line(resource, {
-            item: `${price.type} surplus CPU credits (unlimited), at most`,
-            quantity: running.hours * vcpus * (1 - burstable.baselinePerVcpu),
-            unit: "vCPU-h",
-            unitUsd: burstable.surplusUsdPerVcpuHour,
-            basis: `cpu_credits "unlimited": ${vcpus} vCPU busy all the time, less the ${burstable.baselinePerVcpu * 100} % baseline each earns`,
-            idle: false,
-          }),
-        ]
-      : []),
+    // Unlimited credits bill the CPU time above the baseline (an instance launches with no credits).
+    ...(burstable && instance.cpuCredits === "unlimited" ? [surplusCreditsLine(resource, price.type, vcpus, burstable, instance.cpu, running)] : []),
     ...instance.volumes.map((volume) =>
       line(resource, {
         item: `${volume.type} ${volume.label}, ${volume.sizeGb} GB`,
@@ -245,6 +245,30 @@ function mixedInstances(address: string, policy: Record<string, unknown>): { typ
   return { type: overrides[0]?.instance_type, market };
 }
 
+/** Surplus CPU credits at an average CPU (unknown: the ceiling, every vCPU busy every hour it runs). */
+function surplusCreditsLine(
+  resource: StackResource,
+  type: string,
+  vcpus: number,
+  burstable: { readonly baselinePerVcpu: number; readonly surplusUsdPerVcpuHour: number },
+  cpu: { readonly percent: number; readonly source: string } | undefined,
+  running: Running,
+): CostLine {
+  const percent = cpu?.percent ?? 100;
+  const baseline = `the ${burstable.baselinePerVcpu * 100} % baseline each earns`;
+  return line(resource, {
+    item: percent === 100 ? `${type} surplus CPU credits (unlimited), at most` : `${type} surplus CPU credits (unlimited), ${percent} % average CPU`,
+    quantity: running.hours * vcpus * Math.max(0, percent / 100 - burstable.baselinePerVcpu),
+    unit: "vCPU-h",
+    unitUsd: burstable.surplusUsdPerVcpuHour,
+    basis:
+      percent === 100
+        ? `cpu_credits "unlimited": ${vcpus} vCPU busy all the time, less ${baseline}`
+        : `cpu_credits "unlimited": ${vcpus} vCPU at ${percent} % average (${cpu?.source}), less ${baseline}`,
+    idle: false,
+  });
+}
+
 /** An Auto Scaling group runs its launch template's instance on the group's schedule. */
 const autoscalingGroup: PricingRule = (group, { stack }) => {
   const template = stack.resource(launchTemplateAddresses(group.attributes)[0]);
@@ -268,7 +292,7 @@ const autoscalingGroup: PricingRule = (group, { stack }) => {
  * A standalone instance runs all month; one counted by a variable is a session instance, and the
  * model scales it to the usage profile's session hours.
  */
-const instance: PricingRule = (node, { stack }) => {
+const instance: PricingRule = (node, { stack, usage }) => {
   const template = stack.resource(launchTemplateAddresses(node.attributes)[0]);
   const root = nestedBlocks(node.attributes.root_block_device)[0];
   const volumes = [
@@ -285,6 +309,8 @@ const instance: PricingRule = (node, { stack }) => {
       volumes,
       publicIps,
       cpuCredits: creditsOf(node) ?? creditsOf(template),
+      // A session instance (the nodes) at the usage profile's measured CPU.
+      ...(node.count.kind === "variable" && { cpu: { percent: usage.nodeCpuPercent, source: "usage.nodeCpuPercent" } }),
     },
     { hours: HOURS_PER_MONTH, basis: "runs all month" },
   );

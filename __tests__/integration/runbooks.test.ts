@@ -55,12 +55,13 @@ interface BlockResult {
  * with `set -eo pipefail` so that any failing command fails the block, and an endless "yes" on
  * stdin for OpenTofu's approval prompts. `commands` picks some commands of a single block instead.
  */
-function runBlocks(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[]; strict?: boolean } = {}): Promise<BlockResult> {
+function runBlocks(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[]; strict?: boolean; path?: string } = {}): Promise<BlockResult> {
   for (const block of blocks) ran.add(key(block));
   const script = options.commands ? options.commands.join("\n") : blocks.map((block) => block.text).join("\n");
   const shell = options.strict === false ? "bash" : "bash -eo pipefail";
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", `yes yes | ${shell} -c "$1"`, "runbook", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const blockEnv = options.path ? { ...env, PATH: `${options.path}:${env.PATH}` } : env;
+    const child = spawn("bash", ["-c", `yes yes | ${shell} -c "$1"`, "runbook", script], { cwd, env: blockEnv, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -75,7 +76,7 @@ function runBlocks(blocks: readonly DocBlock[], cwd: string, options: { commands
 }
 
 /** Runs blocks and expects exit 0, showing the tail of the output otherwise. */
-async function runOk(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[] } = {}): Promise<BlockResult> {
+async function runOk(blocks: readonly DocBlock[], cwd: string, options: { commands?: readonly string[]; path?: string } = {}): Promise<BlockResult> {
   const result = await runBlocks(blocks, cwd, options);
   const where = blocks.map((block) => `${key(block)} (${block.heading})`).join(", ");
   expect(result.code, `${where} exited ${result.code}:\n${tail(result.stdout)}\n--- stderr ---\n${tail(result.stderr)}`).toBe(0);
@@ -197,6 +198,26 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const up = await runOk([docBlock("docs/cozystack.md", "1. Nodes up, in maintenance mode")], root);
     expect(up.stdout).toMatch(/talos_node_run_instances/);
     expect(await runningNodes()).toHaveLength(3);
+  });
+
+  it("cost.md: each running node's average CPU, the figure for usage.nodeCpuPercent", async () => {
+    const nodes = await runningNodes();
+    expect(nodes).toHaveLength(3);
+    // moto has no hypervisor to sample: the test puts 5-minute samples of the last 20 minutes, as
+    // EC2's basic monitoring would, and one of two days ago that the day's window leaves out.
+    const samples = [[90, 10, 5, 15], [20, 20, 20, 20], [0, 0, 3, 1]];
+    const put = (node: string, value: number, minutesAgo: number) =>
+      execFileAsync(join(tools.venv, "bin", "aws"), ["cloudwatch", "put-metric-data", "--region", REGION, "--namespace", "AWS/EC2", "--metric-name", "CPUUtilization", "--unit", "Percent",
+        "--dimensions", `InstanceId=${node}`, "--value", String(value), "--timestamp", new Date(Date.now() - minutesAgo * 60_000).toISOString()], { env, timeout: 60_000 });
+    for (const [i, node] of nodes.entries()) {
+      for (const [j, value] of samples[i]!.entries()) await put(node.InstanceId, value, 5 * j + 1);
+      await put(node.InstanceId, 100, 2 * 24 * 60);
+    }
+    // moto 5.2.5 answers CloudWatch in the query protocol only; aws-cli 1.45+ speaks JSON to it (as
+    // AWS answers both). The block runs with the toolchain's aws-cli 1.36 (botocore 1.35, query).
+    const result = await runOk([docBlock("docs/cost.md", "Unlimited credits: measure the nodes")], root, { path: join(tools.venv, "bin") });
+    const printed = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split("\t")));
+    expect(printed).toEqual(Object.fromEntries(nodes.map((node, i) => [node.InstanceId, ["30.0", "20.0", "1.0"][i]])));
   });
 
   it("cozystack.md: render the patches, nodes back to none", async () => {

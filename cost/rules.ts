@@ -149,8 +149,8 @@ function runningInstanceLines(
     readonly volumes: readonly Volume[];
     readonly publicIps: number;
     readonly cpuCredits?: unknown;
-    /** Average CPU, percent of all vCPUs, and where the figure comes from. */
-    readonly cpu?: { readonly percent: number; readonly source: string };
+    /** Average CPU, percent of all its vCPUs; unknown: 100, the ceiling. */
+    readonly cpuPercent?: number;
   },
   running: Running,
 ): CostLine[] {
@@ -179,7 +179,7 @@ function runningInstanceLines(
       }),
     }),
     // Unlimited credits bill the CPU time above the baseline (an instance launches with no credits).
-    ...(burstable && instance.cpuCredits === "unlimited" ? [surplusCreditsLine(resource, price.type, vcpus, burstable, instance.cpu, running)] : []),
+    ...(burstable && instance.cpuCredits === "unlimited" ? [surplusCreditsLine(resource, price.type, vcpus, burstable, instance.cpuPercent ?? 100, running)] : []),
     ...instance.volumes.map((volume) =>
       line(resource, {
         item: `${volume.type} ${volume.label}, ${volume.sizeGb} GB`,
@@ -245,16 +245,15 @@ function mixedInstances(address: string, policy: Record<string, unknown>): { typ
   return { type: overrides[0]?.instance_type, market };
 }
 
-/** Surplus CPU credits at an average CPU (unknown: the ceiling, every vCPU busy every hour it runs). */
+/** Surplus CPU credits at an average CPU; 100, the ceiling, is every vCPU busy every hour it runs. */
 function surplusCreditsLine(
   resource: StackResource,
   type: string,
   vcpus: number,
   burstable: { readonly baselinePerVcpu: number; readonly surplusUsdPerVcpuHour: number },
-  cpu: { readonly percent: number; readonly source: string } | undefined,
+  percent: number,
   running: Running,
 ): CostLine {
-  const percent = cpu?.percent ?? 100;
   const baseline = `the ${burstable.baselinePerVcpu * 100} % baseline each earns`;
   return line(resource, {
     item: percent === 100 ? `${type} surplus CPU credits (unlimited), at most` : `${type} surplus CPU credits (unlimited), ${percent} % average CPU`,
@@ -264,7 +263,7 @@ function surplusCreditsLine(
     basis:
       percent === 100
         ? `cpu_credits "unlimited": ${vcpus} vCPU busy all the time, less ${baseline}`
-        : `cpu_credits "unlimited": ${vcpus} vCPU at ${percent} % average (${cpu?.source}), less ${baseline}`,
+        : `cpu_credits "unlimited": ${vcpus} vCPU at ${percent} % average, less ${baseline}`,
     idle: false,
   });
 }
@@ -310,7 +309,7 @@ const instance: PricingRule = (node, { stack, usage }) => {
       publicIps,
       cpuCredits: creditsOf(node) ?? creditsOf(template),
       // A session instance (the nodes) at the usage profile's measured CPU.
-      ...(node.count.kind === "variable" && { cpu: { percent: usage.nodeCpuPercent, source: "usage.nodeCpuPercent" } }),
+      ...(node.count.kind === "variable" && { cpuPercent: usage.nodeCpuPercent }),
     },
     { hours: HOURS_PER_MONTH, basis: "runs all month" },
   );

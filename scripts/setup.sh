@@ -21,5 +21,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/deathstar"
-"$repo/scripts/toolchain.sh" > "${XDG_CACHE_HOME:-$HOME/.cache}/deathstar/toolchain.env"
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/deathstar
+mkdir -p "$cache"
+# Written whole or not at all: a build that fails or is stopped half way leaves the previous file
+# (or none), never an empty one that tests would read as a toolchain without tools.
+"$repo/scripts/toolchain.sh" > "$cache/toolchain.env.$$"
+mv "$cache/toolchain.env.$$" "$cache/toolchain.env"

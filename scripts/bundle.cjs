@@ -3,11 +3,14 @@
 // `npm run check:cdktn` (the same options, with cdktf's packages aliased to CDK Terrain's).
 // CommonJS, so the synth preload can load it with require() before the app starts.
 "use strict";
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
-const { dirname, join, relative, resolve } = require("node:path");
+const { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { dirname, join, relative } = require("node:path");
 
-/** The project root (this file lives in scripts/). */
-const ROOT = resolve(__dirname, "..");
+/** The project root: the nearest directory up holding cdktf.json (from scripts/, or from dist/scripts/ once bundled). */
+function projectRoot(dir) {
+  return existsSync(join(dir, "cdktf.json")) || dirname(dir) === dir ? dir : projectRoot(dirname(dir));
+}
+const ROOT = projectRoot(__dirname);
 /** The entry points: synth, then every `npm run` command and the benchmark's baseline app. */
 const ENTRIES = [
   "main.ts",

@@ -91,3 +91,39 @@ function sameBlock(a: SynthesizedBlock, b: SynthesizedBlock): boolean {
 export function blockingDifferences(comparison: StackComparison): StackDifference[] {
   return comparison.differences.filter((difference) => difference.allowed === undefined);
 }
+
+/**
+ * The table `npm run check:cdktn` prints: every block of any site (the left stack is cdktf's, the
+ * right cdktn's), one column per site: "=", "DIFFERS", on one side only, or "-" (not in that site).
+ */
+export function comparisonTable(comparisons: ReadonlyMap<string, StackComparison>): string[] {
+  const labels = [...comparisons.keys()];
+  const addresses = [...new Set([...comparisons.values()].flatMap((comparison) => [...comparison.blocks.keys()]))].sort();
+  const mark = { equal: "=", different: "DIFFERS", "left only": "cdktf only", "right only": "cdktn only" } as const satisfies Record<BlockComparison, string>;
+  const width = Math.max(5, ...addresses.map((address) => address.length));
+  const widths = labels.map((label) => Math.max(label.length, 10));
+  const row = (first: string, cells: readonly string[]) => [first.padEnd(width), ...cells.map((cell, i) => cell.padEnd(widths[i]!))].join("  ").trimEnd();
+  return [
+    row("block", labels),
+    ...addresses.map((address) => row(address, labels.map((label) => {
+      const state = comparisons.get(label)!.blocks.get(address);
+      return state === undefined ? "-" : mark[state];
+    }))),
+  ];
+}
+
+/** Every difference, once per path and pair of values, with the sites it occurs in. */
+export function differenceLines(comparisons: ReadonlyMap<string, StackComparison>): { allowed: string[]; blocking: string[] } {
+  const seen = new Map<string, { line: string; sites: string[]; allowed: boolean }>();
+  for (const [label, comparison] of comparisons) {
+    for (const difference of comparison.differences) {
+      const line = `${difference.path}: cdktf ${JSON.stringify(difference.left) ?? "(absent)"}, cdktn ${JSON.stringify(difference.right) ?? "(absent)"}${difference.allowed ? ` (${difference.allowed})` : ""}`;
+      const entry = seen.get(line) ?? { line, sites: [], allowed: difference.allowed !== undefined };
+      entry.sites.push(label);
+      seen.set(line, entry);
+    }
+  }
+  const format = (entry: { line: string; sites: string[] }) => `  ${entry.line} [${entry.sites.join(", ")}]`;
+  const entries = [...seen.values()];
+  return { allowed: entries.filter((e) => e.allowed).map(format), blocking: entries.filter((e) => !e.allowed).map(format) };
+}

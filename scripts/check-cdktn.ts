@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import bundle from "./bundle.cjs";
-import { blockingDifferences, compareStacks, type StackComparison } from "../analysis/stack-diff.js";
+import { blockingDifferences, compareStacks, comparisonTable, differenceLines, type StackComparison } from "../analysis/stack-diff.js";
 import { CommandError, parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
 
 const repo: string = bundle.ROOT;
@@ -52,7 +52,7 @@ interface Variant {
  * boot "talos-ami"). A NAT gateway projects over the default $10 budget, so that site raises it;
  * iPXE boot needs an imported AMI's id.
  */
-export const VARIANTS: readonly Variant[] = [
+const VARIANTS: readonly Variant[] = [
   { label: "default", override: {} },
   { label: "nat=gateway", override: { network: { nat: "gateway" }, budget: { monthlyUsd: 50 } } },
   { label: "nat=bastion", override: { network: { nat: "bastion" } } },
@@ -125,7 +125,7 @@ function requiredNode(name: string, from: string): string | undefined {
 }
 
 /** Whether version `a` ("x.y.z") is at least `b`. */
-export function versionAtLeast(a: string, b: string): boolean {
+function versionAtLeast(a: string, b: string): boolean {
   const [x, y] = [a, b].map((v) => v.split(".").map(Number));
   for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return x![i]! > y![i]!;
   return true;
@@ -148,39 +148,6 @@ function synthWithCli(dir: string, app: string, work: string, expected: Record<s
   const run = spawnSync(process.execPath, [cli, "synth"], { cwd: project, env: { ...process.env, CHECKPOINT_DISABLE: "1", DEATHSTAR_CONFIG: "" }, encoding: "utf8", timeout: 300_000 });
   if (run.status !== 0) throw new CommandError(`cdktn synth failed (exit ${run.status ?? run.signal}):\n${run.stderr}${run.stdout}`);
   return compareStacks(expected, readJson(join(project, "cdktf.out", "stacks", "deathstar", "cdk.tf.json")));
-}
-
-/** The rows of the table: every block of any site, one column per site. */
-export function comparisonTable(comparisons: ReadonlyMap<string, StackComparison>): string[] {
-  const labels = [...comparisons.keys()];
-  const addresses = [...new Set([...comparisons.values()].flatMap((comparison) => [...comparison.blocks.keys()]))].sort();
-  const mark = { equal: "=", different: "DIFFERS", "left only": "cdktf only", "right only": "cdktn only" } as const;
-  const width = Math.max(5, ...addresses.map((address) => address.length));
-  const widths = labels.map((label) => Math.max(label.length, 10));
-  const row = (first: string, cells: readonly string[]) => [first.padEnd(width), ...cells.map((cell, i) => cell.padEnd(widths[i]!))].join("  ").trimEnd();
-  return [
-    row("block", labels),
-    ...addresses.map((address) => row(address, labels.map((label) => {
-      const state = comparisons.get(label)!.blocks.get(address);
-      return state === undefined ? "-" : mark[state];
-    }))),
-  ];
-}
-
-/** Every difference, once per path and pair of values, with the sites it occurs in. */
-export function differenceLines(comparisons: ReadonlyMap<string, StackComparison>): { allowed: string[]; blocking: string[] } {
-  const seen = new Map<string, { line: string; sites: string[]; allowed: boolean }>();
-  for (const [label, comparison] of comparisons) {
-    for (const difference of comparison.differences) {
-      const line = `${difference.path}: cdktf ${JSON.stringify(difference.left) ?? "(absent)"}, cdktn ${JSON.stringify(difference.right) ?? "(absent)"}${difference.allowed ? ` (${difference.allowed})` : ""}`;
-      const entry = seen.get(line) ?? { line, sites: [], allowed: difference.allowed !== undefined };
-      entry.sites.push(label);
-      seen.set(line, entry);
-    }
-  }
-  const format = (entry: { line: string; sites: string[] }) => `  ${entry.line} [${entry.sites.join(", ")}]`;
-  const entries = [...seen.values()];
-  return { allowed: entries.filter((e) => e.allowed).map(format), blocking: entries.filter((e) => !e.allowed).map(format) };
 }
 
 /** "name version (hashicorp/aws x.y.z)" of an installed package, from its package.json. */

@@ -9,6 +9,7 @@
  *     `cdktf` aliased to `cdktn` and `@cdktf/provider-aws/lib/*` to `@cdktn/provider-aws/lib/*`,
  *     which load from the scratch install with its constructs: the same source, no copy of it.
  *     Every other package still resolves from the project.
+ *     tsc type-checks the same source against cdktn's declarations.
  *  3. Runs both bundles for the default site, each NAT mode and each Talos boot mode, and compares
  *     the cdk.tf.json files leaf by leaf (analysis/stack-diff.ts); runs `cdktn synth` (cdktn-cli)
  *     once and checks it writes what the app wrote.
@@ -20,7 +21,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import bundle from "./bundle.cjs";
 import { blockingDifferences, compareStacks, comparisonTable, differenceLines, type StackComparison } from "../analysis/stack-diff.js";
 import { CommandError, parseCommandLine, runCommand, type CommandSpec } from "./cli.js";
@@ -106,6 +107,34 @@ function buildWithCdktn(dir: string): string {
   return join(outdir, "main.cjs");
 }
 
+/**
+ * Type-checks main.ts and everything it imports against cdktn's and @cdktn/provider-aws's own
+ * declarations (tsc with the project's tsconfig, cdktf's module names mapped to the scratch
+ * install): esbuild only strips types, so this is what shows an API the stack uses changed.
+ */
+function typeCheckWithCdktn(dir: string, outdir: string): void {
+  const modules = join(dir, "node_modules");
+  const tsconfig = join(outdir, "tsconfig.json");
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: relative(outdir, join(repo, "tsconfig.json")),
+      compilerOptions: {
+        noEmit: true,
+        paths: {
+          cdktf: [join(modules, "cdktn")],
+          "@cdktf/provider-aws/lib/*": [join(modules, "@cdktn", "provider-aws", "lib", "*")],
+          constructs: [join(modules, "constructs")],
+        },
+      },
+      // The ambient declarations the project's own tsconfig picks up by folder (templates/*.sh as text).
+      include: [relative(outdir, join(repo, "main.ts")), relative(outdir, join(repo, "templates", "shell-sources.d.ts"))],
+    }),
+  );
+  const run = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [repo] }), "-p", tsconfig], { cwd: repo, encoding: "utf8", timeout: 300_000 });
+  if (run.status !== 0) throw new CommandError(`main.ts does not type-check against cdktn:\n${run.stdout}${run.stderr}`);
+}
+
 /** Runs one app bundle for `variant` into a fresh output dir under `work`; returns its cdk.tf.json. */
 function synthesize(app: string, variant: Variant, work: string, side: string): Record<string, unknown> {
   const dir = join(work, `${variant.label}-${side}`);
@@ -162,6 +191,7 @@ function main(argv: readonly string[]): number {
   const dir = scratchDir();
   ensureInstalled(dir);
   const cdktnApp = buildWithCdktn(dir);
+  typeCheckWithCdktn(dir, dirname(cdktnApp));
   const cdktfApp = join(repo, "dist", "main.cjs");
   const work = mkdtempSync(join(tmpdir(), "deathstar-cdktn-"));
   try {
@@ -175,6 +205,7 @@ function main(argv: readonly string[]): number {
     const cli = synthWithCli(dir, cdktnApp, work, defaultStack!);
 
     const lines = [
+      "main.ts type-checks against cdktn's and @cdktn/provider-aws's declarations",
       `cdktf side: ${["cdktf", "@cdktf/provider-aws", "constructs"].map((name) => describePackage(name, repo)).join(", ")}`,
       `cdktn side: ${["cdktn", "@cdktn/provider-aws", "constructs"].map((name) => describePackage(name, dir)).join(", ")} (${dir})`,
       "",

@@ -1,7 +1,7 @@
 /**
  * `npm run check:cdktn` as the owner runs it: installs CDK Terrain into the cache on the first run
- * (from the npm registry, hence an integration test; later runs reuse it), builds main.ts against
- * it and compares its cdk.tf.json with cdktf's for the default site, each NAT mode and boot mode.
+ * (from the npm registry, hence an integration test; later runs reuse it), type-checks and builds
+ * main.ts against it and compares its cdk.tf.json with cdktf's for the default site, each NAT mode and boot mode.
  * The comparison's own logic, with differences that must be reported, is tested in
  * __tests__/analysis/stack-diff.test.ts.
  */
@@ -17,6 +17,7 @@ describe("npm run check:cdktn", () => {
     const run = spawnSync("npm", ["run", "--silent", "check:cdktn"], { cwd: repo, encoding: "utf8", timeout: 600_000 });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split("\n");
+    expect(lines[0]).toBe("main.ts type-checks against cdktn's and @cdktn/provider-aws's declarations");
     expect(lines).toContain("differences: none");
     expect(run.stdout).toMatch(/^cdktn side: cdktn 0\.24\.0, @cdktn\/provider-aws 25\.7\.0 \(hashicorp\/aws [\d.]+\), constructs 10\.7\.\d/m);
 

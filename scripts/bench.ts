@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: median wall time of synthesizing the full app (dist/main.cjs, the process
- * `cdktf synth` starts) next to `npm run synth` (the same app behind npm and scripts/synth-cli.cjs)
- * and a minimal two-resource cdktf app, each in a fresh process, alternating, in a throwaway
+ * `cdktf synth` starts) next to `npm run synth` (the same app behind npm and scripts/synth-cli.cjs),
+ * npm's own start-up and a minimal two-resource cdktf app, each in a fresh process, alternating, in a throwaway
  * project directory. The minimal app is measured twice: built the same way (like for like) and run
  * the stock way of a cdktf TypeScript app (through tsx). Prints numbers; asserts nothing.
  *   npm run bench -- --runs 9
@@ -31,6 +31,8 @@ interface Subject {
 
 const FULL: Subject = { label: "full app (node dist/main.cjs)", command: process.execPath, args: ["dist/main.cjs"] };
 const NPM_SYNTH: Subject = { label: "npm run synth", command: "npm", args: ["run", "--silent", "synth"] };
+/** npm's own start-up, which `npm run synth` pays before the app: the floor of its overhead. */
+const NPM_ALONE: Subject = { label: "npm start-up (npm --version)", command: "npm", args: ["--version"] };
 const MINIMAL_BUILT: Subject = { label: "minimal 2-resource app, built", command: process.execPath, args: ["dist/scripts/bench-minimal.cjs"] };
 const MINIMAL_TSX: Subject = { label: "minimal 2-resource app, tsx", command: process.execPath, args: ["--import", "tsx", "scripts/bench-minimal.ts"] };
 
@@ -67,7 +69,7 @@ function main(argv: readonly string[]): void {
   const { values } = parseCommandLine(COMMAND, argv, { runs: { type: "string", default: "7" } });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 99) throw new CommandError(`--runs must be a whole number from 1 to 99, got "${values.runs}"\n${COMMAND.usage}`);
-  const subjects = [FULL, NPM_SYNTH, MINIMAL_BUILT, MINIMAL_TSX];
+  const subjects = [FULL, NPM_SYNTH, NPM_ALONE, MINIMAL_BUILT, MINIMAL_TSX];
   const project = benchProject();
   const samples = new Map(subjects.map((s) => [s, [] as number[]]));
   try {

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSy
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scratchDir } from "./helpers/processes.js";
+import { freshCopy } from "./helpers/user-shell.js";
 
 const repo = join(import.meta.dirname, "..");
 
@@ -103,5 +104,29 @@ describe("npm run synth beside npx cdktf synth", () => {
     const cliStderr = new Set(lines(cli.stderr));
     for (const line of problems) expect(cliStderr.has(line), line).toBe(true);
     expect(readdirSync(root).sort()).toEqual(["bad.json", "cdktf.json", "dist", "node_modules", "package.json", "scripts"]);
+  }, 180_000);
+
+  it("builds dist/ in a fresh clone, rebuilds it after a source edit and only then", () => {
+    const root = freshCopy("synth-build");
+    const synth = () => spawnSync("npm", ["run", "--silent", "synth"], { cwd: root, env: { ...process.env, DEATHSTAR_CONFIG: "" }, encoding: "utf8", timeout: 120_000 });
+    const bundle = join(root, "dist", "main.cjs");
+    const stackJson = join(root, "cdktf.out", "stacks", "deathstar", "cdk.tf.json");
+    expect(existsSync(join(root, "dist"))).toBe(false);
+    const first = synth();
+    expect(first.status, first.stderr).toBe(0);
+    expect(readFileSync(stackJson, "utf8")).toContain('"ManagedBy": "opentofu-cdktf"');
+
+    // An edit to a source the app imports: the next synth runs the rebuilt bundle.
+    const stackSource = join(root, "stacks", "deathstar.ts");
+    writeFileSync(stackSource, readFileSync(stackSource, "utf8").replace('ManagedBy: "opentofu-cdktf"', 'ManagedBy: "opentofu-cdktf-edited"'));
+    const edited = synth();
+    expect(edited.status, edited.stderr).toBe(0);
+    expect(readFileSync(stackJson, "utf8")).toContain('"ManagedBy": "opentofu-cdktf-edited"');
+
+    // Nothing changed since: the bundle is not written again.
+    const built = statSync(bundle).mtimeMs;
+    const again = synth();
+    expect(again.status, again.stderr).toBe(0);
+    expect(statSync(bundle).mtimeMs).toBe(built);
   }, 180_000);
 });

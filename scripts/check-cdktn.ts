@@ -68,7 +68,8 @@ function scratchDir(): string {
   const lock = readFileSync(join(LOCK_DIR, "package-lock.json"));
   const deps = manifest.dependencies;
   const name = `cdktn-${deps.cdktn}-aws-${deps["@cdktn/provider-aws"]}-constructs-${deps.constructs}-${createHash("sha256").update(lock).digest("hex").slice(0, 12)}`;
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "deathstar", name);
+  // As scripts/toolchain.sh: ${XDG_CACHE_HOME:-$HOME/.cache}/deathstar (an empty XDG_CACHE_HOME counts as unset).
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "deathstar", name);
 }
 
 /** Installs the lock file into the scratch directory unless a finished install is there; a cut-short install leaves nothing. */
@@ -78,7 +79,8 @@ function ensureInstalled(dir: string): void {
   const work = mkdtempSync(`${dir}.partial-`);
   try {
     for (const file of ["package.json", "package-lock.json"]) writeFileSync(join(work, file), readFileSync(join(LOCK_DIR, file)));
-    process.stdout.write(`installing ${readFileSync(join(LOCK_DIR, "package.json"), "utf8").match(/"dependencies": \{([^}]*)\}/)?.[1]?.replace(/\s+/g, " ").trim()} into ${dir}\n`);
+    const { dependencies } = readJson(join(LOCK_DIR, "package.json")) as { dependencies: Record<string, string> };
+    process.stdout.write(`installing ${Object.entries(dependencies).map(([name, version]) => `${name}@${version}`).join(" ")} into ${dir}\n`);
     // No install scripts: the packages are read and run as a library and a CLI, nothing is compiled.
     execFileSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: work, stdio: ["ignore", "inherit", "inherit"] });
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });

@@ -106,6 +106,21 @@ describe("npm run synth beside npx cdktf synth", () => {
     expect(readdirSync(root).sort()).toEqual(["bad.json", "cdktf.json", "dist", "node_modules", "package.json", "scripts"]);
   }, 180_000);
 
+  it("refuses to run beside a ./terraform.tfstate, as the CLI does: exit 1, the file named, nothing written", () => {
+    const root = project("synth-tfstate");
+    writeFileSync(join(root, "terraform.tfstate"), '{"version": 4, "lineage": "old"}\n');
+    const npm = run(root, "npm");
+    const cli = run(root, "cli");
+    for (const result of [npm, cli]) {
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/terraform\.tfstate/);
+      expect(existsSync(join(root, "cdktf.out"))).toBe(false);
+    }
+    expect(npm.stderr).toMatch(/npm run adopt" copies it into place \(docs\/existing-state\.md\)/);
+    expect(npm.stderr).toMatch(/Nothing was written\.\n$/);
+    expect(cli.stderr).toMatch(/Found 'terraform\.tfstate' Terraform state file/);
+  }, 180_000);
+
   it("builds dist/ in a fresh clone, rebuilds it after a source edit and only then", () => {
     const root = freshCopy("synth-build");
     const synth = () => spawnSync("npm", ["run", "--silent", "synth"], { cwd: root, env: { ...process.env, DEATHSTAR_CONFIG: "" }, encoding: "utf8", timeout: 120_000 });

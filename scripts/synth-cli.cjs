@@ -5,8 +5,12 @@
 // `node --version` before the app). Loaded with -r, before dist/main.cjs, so node still runs the
 // bundle as its main module, exactly as the CLI's child process does.
 //
-// Before the app, as @cdktf/cli-core's SynthStack.synth (src/lib/synth-stack.ts) and the CLI's
-// config reader (readConfigSync in @cdktf/commons) do:
+// Before the app, as the CLI's checks, @cdktf/cli-core's SynthStack.synth (src/lib/synth-stack.ts)
+// and the CLI's config reader (readConfigSync in @cdktf/commons) do:
+//  - a ./terraform.tfstate stops the synth, exit 1, nothing written: the CLI refuses to run beside
+//    one (state of a single-stack project; this stack's is terraform.deathstar.tfstate, and
+//    `npm run adopt` copies an old one into place). Its other checks only warn (a newer CLI, a
+//    Terraform older than 1.2, which it finds by running `terraform version`) and are left out;
 //  - the bundle is rebuilt when a source changed (cdktf.json's app runs `node scripts/build.mjs`
 //    first; an unchanged tree needs no new bundle);
 //  - CDKTF_OUTDIR is cdktf.json's "output", or "cdktf.out": the CLI sets it whatever the
@@ -23,7 +27,7 @@
 // none are left. On failure the app's own stderr and exit code stand; the CLI would repeat that
 // stderr inside its "cdktf encountered an error while synthesizing" frame.
 "use strict";
-const { readFileSync, statSync } = require("node:fs");
+const { existsSync, readFileSync, statSync } = require("node:fs");
 const { join, resolve } = require("node:path");
 const { ensureBuilt } = require("./bundle.cjs");
 
@@ -85,6 +89,17 @@ function reportStacks(outdir) {
   return true;
 }
 
+/** The CLI's name for a single-stack project's state, beside which it refuses to synth. */
+const SINGLE_STACK_STATE = "terraform.tfstate";
+
+if (existsSync(SINGLE_STACK_STATE)) {
+  process.stderr.write(
+    `synth: ./${SINGLE_STACK_STATE} exists, and cdktf synth refuses to run beside it; this stack's state is terraform.deathstar.tfstate.\n` +
+      `If it is an old single-stack state, "npm run adopt" copies it into place (docs/existing-state.md); then move it away, e.g. "mv ${SINGLE_STACK_STATE} ${SINGLE_STACK_STATE}.pre-deathstar".\n` +
+      "Nothing was written.\n",
+  );
+  process.exit(1);
+}
 ensureBuilt();
 const config = readProjectConfig();
 const output = config.output ?? DEFAULT_OUTPUT;

@@ -2,19 +2,21 @@
  * `npm run check:cdktn`: proves this stack builds and synthesizes the same with CDK Terrain (cdktn,
  * the maintained fork of the archived cdktf) as with cdktf, without switching the project.
  *
- *  1. Installs scripts/cdktn/package-lock.json (cdktn, cdktn-cli, @cdktn/provider-aws, and the
- *     constructs their peer range allows) into a scratch directory under the cache
- *     (~/.cache/deathstar/cdktn-<versions>), once per set of versions; never into the project.
- *  2. Bundles main.ts again with esbuild, the project's own options (scripts/bundle.cjs), with
- *     `cdktf` aliased to `cdktn` and `@cdktf/provider-aws/lib/*` to `@cdktn/provider-aws/lib/*`,
- *     which load from the scratch install with its constructs: the same source, no copy of it.
- *     Every other package still resolves from the project.
- *     tsc type-checks the same source against cdktn's declarations.
+ *  1. Installs scripts/cdktn/package-lock.json (cdktn, cdktn-cli, @cdktn/provider-aws) into a
+ *     scratch directory under the cache (~/.cache/deathstar/cdktn-<versions>-<lock hash>), once per
+ *     lock file; never into the project. cdktn and its AWS bindings declare the peer range
+ *     constructs >=10.6.0 <10.8.0 and npm refuses the project's 10.8.1 against it, so the scratch
+ *     install pins 10.7.2, the newest in range, and the cdktn build loads that one copy.
+ *  2. Bundles main.ts again with esbuild and the project's own options (scripts/bundle.cjs),
+ *     `cdktf` aliased to `cdktn` and `@cdktf/provider-aws/lib/*` to `@cdktn/provider-aws/lib/*`:
+ *     the same source, no copy of it; every other package still resolves from the project. tsc
+ *     type-checks the same source against cdktn's declarations.
  *  3. Runs both bundles for the default site, each NAT mode and each Talos boot mode, and compares
  *     the cdk.tf.json files leaf by leaf (analysis/stack-diff.ts); runs `cdktn synth` (cdktn-cli)
- *     once and checks it writes what the app wrote.
- * Prints a table of every block per site and any difference; exits 0 only when the only
- * differences are the allowed ones (the provider version constraint, the library's version stamp).
+ *     once, where this Node.js can run it, and checks it writes what the app wrote.
+ * Prints a table of every block per site and every difference; exits 0 only when the only
+ * differences are the allowed ones (the provider version constraint and source spelling, the
+ * library's version stamp).
  *   npm run check:cdktn
  */
 import { execFileSync, spawnSync } from "node:child_process";

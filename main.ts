@@ -1,6 +1,7 @@
 /**
- * Entry point of `cdktf synth` / `npm run synth`: validate the site config, then write the stack
- * (stacks/synthesize.ts: scratch directory, budget check, atomic swap keeping `tofu init`'s work),
+ * The app that `npm run synth` (scripts/synth-cli.cjs) and `cdktf synth` run: validate the site
+ * config, then write the stack (stacks/synthesize.ts: scratch directory, budget check, atomic swap
+ * keeping `tofu init`'s work),
  * so a bad config, a failed synth or a blown budget never leaves a partial cdktf.out and never
  * touches a previous good one.
  */
@@ -22,7 +23,8 @@ function main(): void {
 runCommand(
   {
     name: "synth",
-    usage: "usage: npm run synth   (DEATHSTAR_CONFIG=<file.json|file.yaml> overrides the built-in aws site; CDKTF_OUTDIR moves cdktf.out)",
+    usage:
+      "usage: npm run synth   (DEATHSTAR_CONFIG=<file.json|file.yaml> overrides the built-in aws site; writes cdktf.out, as cdktf synth does; node dist/main.cjs alone honours CDKTF_OUTDIR)",
     expected: [SecurityRuleError],
   },
   main,

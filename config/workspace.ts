@@ -17,7 +17,7 @@ export interface Workspace {
   readonly outdir: string;
 }
 
-/** Where `npm run synth` writes: CDKTF_OUTDIR, or cdktf.out in the working directory. */
+/** Where the app writes: CDKTF_OUTDIR (npm run synth and cdktf synth set it to cdktf.json's output), or cdktf.out in the working directory. */
 export function synthOutputDir(): string {
   return resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
 }

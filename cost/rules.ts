@@ -422,9 +422,9 @@ const ssmParameter: PricingRule = (parameter) => {
   ];
 };
 
-/** The design has no paid alarms; one added later is priced, not hidden. */
+/** A standard-resolution alarm bills every month it exists, whether or not it fires (the session deadline's failure alarm). */
 const cloudwatchAlarm: PricingRule = (alarm) => [
-  line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution", idle: true }),
+  line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution, billed at rest too", idle: true }),
 ];
 
 /**
@@ -505,5 +505,9 @@ export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   aws_s3_bucket_ownership_controls: "bucket settings have no charge",
   aws_s3_bucket_policy: "bucket policies have no charge",
   aws_s3_bucket_lifecycle_configuration: "lifecycle expiration has no charge (only transitions to other storage classes bill, and the rule makes none)",
+  aws_sqs_queue:
+    "SQS: the first million requests a month are free; the dead-letter queue receives a message only when a node's termination fails, and the alarm reads its metrics for free",
+  aws_sns_topic: "SNS topics have no charge; deliveries are priced per notification",
+  aws_sns_topic_subscription: "SNS: the first 1,000 email notifications a month are free; this one mails only when a node's termination fails",
   terraform_data: "not an AWS resource: a value kept in the state (the session's deadline)",
 };

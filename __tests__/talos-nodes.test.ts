@@ -3,7 +3,7 @@ import { AnnotationMetadataEntryType, TerraformStack, Testing } from "cdktf";
 import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
-import { TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
+import { SPOT_UNLIMITED_WARNING, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { VANILLA_SCHEMATIC_ID } from "../config/talos.js";
@@ -185,6 +185,14 @@ describe("sizing warnings", () => {
     expect(talosNodeWarnings(siteConfig({ talos: { nodeInstanceType: "t4g.micro", cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([
       "talos.nodeInstanceType t4g.micro has 1 GiB; Talos control-plane nodes need at least 2 GiB",
     ]);
+  });
+
+  it("quote AWS's advice when spot nodes have unlimited credits, and only then", () => {
+    const spot = (credits: "standard" | "unlimited") => siteConfig({ talos: { nodeMarket: "spot", nodeCpuCredits: credits, cozystack: { enabled: false } } }).talos;
+    expect(talosNodeWarnings(spot("unlimited"), "talos-ami")).toEqual([SPOT_UNLIMITED_WARNING("t4g.small")]);
+    expect(SPOT_UNLIMITED_WARNING("t4g.small")).toMatch(/"to avoid paying higher costs"/);
+    expect(talosNodeWarnings(spot("standard"), "talos-ami")).toEqual([]);
+    expect(talosNodeWarnings(siteConfig({ talos: { nodeCpuCredits: "unlimited", cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([]);
   });
 
   it("name a machine config URL that only the iPXE boot reads", () => {

@@ -36,6 +36,19 @@ export function nodeMarketOptions(market: InstanceMarket): LaunchTemplateInstanc
   return market === "spot" ? SPOT_MARKET_OPTIONS : undefined;
 }
 
+/**
+ * Spot nodes with unlimited credits: a warning, not a refusal. AWS advises standard mode for spot
+ * instances used at once and briefly (EC2 user guide, "Unlimited mode for burstable performance
+ * instances", on Spot Instances): a session's node is exactly that, so every vCPU-hour above the
+ * baseline is a surplus credit billed at $0.04. The combination still works and the cost model
+ * prices that surplus (the "surplus CPU credits" line); standard credits would make the bootstrap
+ * crawl at the baseline. The operator chooses, knowing the price.
+ */
+export const SPOT_UNLIMITED_WARNING = (type: string) =>
+  `talos.nodeMarket is spot and talos.nodeCpuCredits unlimited on ${type}: AWS advises that burstable spot instances used immediately and for a short duration, ` +
+  `"with no idle time for accruing CPU credits", launch in standard mode "to avoid paying higher costs" (EC2 user guide, unlimited mode). ` +
+  "Every vCPU-hour above the baseline bills as surplus credits (npm run cost shows the line); nodeCpuCredits standard avoids it at the price of a bootstrap at the baseline";
+
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
 export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;
 
@@ -94,6 +107,9 @@ export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mod
         "talos.schematicId is the empty Image Factory schematic: the drbd and zfs modules CozyStack loads are not in it; build a schematic with siderolabs/drbd and siderolabs/zfs (docs/cozystack.md)",
       );
     }
+  }
+  if (talos.nodeMarket === "spot" && talos.nodeCpuCredits === "unlimited" && type?.burstable) {
+    warnings.push(SPOT_UNLIMITED_WARNING(talos.nodeInstanceType));
   }
   if (boot === "talos-ami" && talos.machineConfigUrl) {
     warnings.push("talos.machineConfigUrl is only used by the iPXE/matchbox boot; talos-ami nodes start in maintenance mode and take their config from talosctl apply-config");

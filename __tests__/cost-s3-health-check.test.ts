@@ -1,5 +1,5 @@
 /**
- * What the S3 storage health check would cost if it were on (config/registry-cache.ts turns it off
+ * What the S3 storage health check would cost if it were on (lib/registry-cache.ts turns it off
  * in S3 mode): the bucket's rule prices a HEAD and a LIST per cache per interval while the bastion
  * runs. With distribution's 10 s and the default schedule that is the ~274k LIST a month the check
  * was turned off for. The module is replaced here so the priced branch runs against the real stack.
@@ -8,8 +8,8 @@ import { describe, expect, it, vi } from "vitest";
 import { estimateMonthlyCost } from "../cost/model.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
-vi.mock("../config/registry-cache.js", async (original) => ({
-  ...(await original<typeof import("../config/registry-cache.js")>()),
+vi.mock("../lib/registry-cache.js", async (original) => ({
+  ...(await original<typeof import("../lib/registry-cache.js")>()),
   storageHealthCheck: () => ({ enabled: true, intervalSeconds: 10, threshold: 3 }),
 }));
 

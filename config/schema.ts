@@ -157,7 +157,7 @@ export const siteConfigSchema = z
       /**
        * Days a cache keeps what it proxied: registry 3's `proxy.ttl` (its default is 7 days, so
        * weekly sessions would refill the cache every time) and, with cacheStorage "s3", the age at
-       * which the bucket's lifecycle rule deletes an object (config/registry-cache.ts). Both count
+       * which the bucket's lifecycle rule deletes an object (lib/registry-cache.ts). Both count
        * from the write, not the last read: a blob pulled every day still goes, and the next pull
        * fetches it again.
        */

@@ -6,7 +6,7 @@
  * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
  */
 import { runningHoursPerWeek } from "../lib/cron.js";
-import { storageHealthCheck } from "../config/registry-cache.js";
+import { storageHealthCheck } from "../lib/registry-cache.js";
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
 import { isTrue, launchTemplateAddresses, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
@@ -435,7 +435,7 @@ const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 
 /**
  * The age at which the bucket's lifecycle rule deletes objects, which is also the caches'
- * `proxy.ttl` (config/registry-cache.ts): how often the cache is written again.
+ * `proxy.ttl` (lib/registry-cache.ts): how often the cache is written again.
  */
 function cacheExpiryDays(bucket: StackResource, stack: StackView): number {
   const lifecycle = stack.referencing("aws_s3_bucket_lifecycle_configuration", "bucket", bucket)[0];
@@ -448,7 +448,7 @@ function cacheExpiryDays(bucket: StackResource, stack: StackView): number {
 /**
  * A bucket bills the bytes it holds (usage.cacheGb: the stack's one bucket is the registry caches')
  * and the requests the registry caches make, each kind from what their config says
- * (config/registry-cache.ts; __tests__/cache-bucket.test.ts reads the rendered config against
+ * (lib/registry-cache.ts; __tests__/cache-bucket.test.ts reads the rendered config against
  * these lines):
  * - writes: the caches fill again once their content expires (`proxy.ttl` = the lifecycle rule's
  *   days), at the first session after: min(sessions, days a month / TTL) refills a month;

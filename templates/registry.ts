@@ -3,7 +3,7 @@
  * 2.8 and 3.0). One container per upstream: the registry proxies exactly one remote, and expires
  * proxied content after `proxy.ttl` (3.x; 2.x ignores the key and keeps its hard-coded 7 days).
  * The settings that have a price (storage health check, TTL, redirects) come from
- * config/registry-cache.ts, which the cost model prices from the same values.
+ * lib/registry-cache.ts, which the cost model prices from the same values.
  *
  * Storage is a directory, or (bastion.cacheStorage "s3") the registry's S3 driver: one bucket for
  * every cache, a root directory per cache, credentials from the instance role (no keys in the
@@ -11,7 +11,7 @@
  * environment: REGISTRY_STORAGE_S3_BUCKET, distribution's override of `storage.s3.bucket`.
  */
 import { stringify } from "yaml";
-import { proxyTtlHours, REGISTRY_REDIRECT_DISABLED, storageHealthCheck } from "../config/registry-cache.js";
+import { proxyTtlHours, REGISTRY_REDIRECT_DISABLED, storageHealthCheck } from "../lib/registry-cache.js";
 import type { SiteConfig } from "../config/schema.js";
 
 export type RegistryCache = SiteConfig["services"]["registryCaches"][number];
@@ -66,7 +66,7 @@ export function renderRegistryCacheConfig(cache: RegistryCache, options: Registr
 }
 
 /**
- * `health.storagedriver`: polled on a directory, off on S3 (config/registry-cache.ts says why). Off
+ * `health.storagedriver`: polled on a directory, off on S3 (lib/registry-cache.ts says why). Off
  * is the section left out: `enabled` is false unless set (RegisterHealthChecks in distribution's
  * registry/handlers/app.go registers the check only when it is true), and every byte counts
  * against EC2's 16 KB of user-data when ten caches are configured.

@@ -3,7 +3,7 @@
  * each cache's config.yml and cost/rules.ts prices the requests it implies (the S3 bucket's lines).
  * The behaviour is distribution v3's (registry:3.x); 2.8 reads the same keys but ignores proxy.ttl.
  */
-import type { CacheStorage } from "./schema.js";
+import type { CacheStorage } from "../config/schema.js";
 
 /**
  * The storage driver health check, per storage. distribution's RegisterHealthChecks

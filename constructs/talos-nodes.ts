@@ -9,7 +9,6 @@ import { INSTANCE_TYPES } from "../cost/prices.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
 import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB, VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { talosArch } from "../templates/talos-assets.js";
-import { runInstancesCommand } from "../templates/talos-cluster.js";
 import { ROLE_TAG } from "./arns.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
 
@@ -20,8 +19,8 @@ export const TALOS_NODE_ROLE = "talos-node";
 
 
 /**
- * `talos.nodeMarket: "spot"`: every node the template launches (tofu's aws_instance.talos_node and
- * the run-instances commands alike) is a one-time spot request. No max price is set, so EC2 charges
+ * `talos.nodeMarket: "spot"`: every node the template launches (tofu's aws_instance.talos_node) is
+ * a one-time spot request. No max price is set, so EC2 charges
  * the current spot price and never more than the on-demand price: when the spot price would rise
  * above it, or EC2 needs the capacity back, the node is reclaimed. It is terminated, not stopped or
  * hibernated, and its root volume goes with it (delete on termination); the request is not renewed.
@@ -118,8 +117,10 @@ export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mod
 }
 
 /**
- * Talos nodes launched by hand or by `-var talos_node_count=N` (no Auto Scaling: a node is a
- * cluster member with a fixed address, not cattle). One launch template `talos-node` for every
+ * Talos nodes launched by `-var talos_node_count=N` (no Auto Scaling: a node is a cluster member
+ * with a fixed address, not cattle). There is no hand launch: a node started outside OpenTofu
+ * would get neither the stack's tags nor a session deadline (constructs/session-expiry.ts
+ * schedules one per aws_instance.talos_node), so every node is one of these. One launch template `talos-node` for every
  * node; `aws_instance.talos_node[i]` takes talos.nodeIps[i], so the cluster endpoint is known
  * before anything runs.
  *
@@ -168,7 +169,7 @@ export class TalosNodes extends Construct {
 
   private template(props: TalosNodesProps, ami: DataAwsAmi): LaunchTemplate {
     const { talos } = props;
-    // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
+    // Instances get their per-node Name and role from aws_instance.talos_node.
     const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
       resourceType,
       tags: { ...props.tags, Name: resourceName("talos-node") },
@@ -230,19 +231,8 @@ export class TalosNodes extends Construct {
   private outputs(props: TalosNodesProps): void {
     const output = (id: string, value: unknown, description: string) =>
       new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);
-    const target = {
-      region: props.region,
-      launchTemplateId: this.launchTemplate.id,
-      launchTemplateVersion: this.launchTemplate.latestVersion.toString(),
-      subnetId: props.subnetId,
-    };
     output("talos_node_ips", props.nodes.map((node) => node.address), "Fixed private addresses of the Talos nodes, in launch order");
     output("talos_node_instance_ids", propertyAccess(this.instances, ["*", "id"]), "Instances created by talos_node_count");
-    output(
-      "talos_node_run_instances",
-      props.nodes.map((node) => runInstancesCommand(node, target)),
-      "Launch node i by hand (with talos_node_count=0): one aws ec2 run-instances command per address",
-    );
     output("talosctl_endpoint", props.endpoints.talosApi, "talosctl --endpoints value (the first node)");
     output("kubernetes_endpoint", props.endpoints.kubernetes, "Kubernetes API (the first node; a VPC has no L2 VIP)");
   }

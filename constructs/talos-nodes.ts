@@ -36,16 +36,20 @@ export function nodeMarketOptions(market: InstanceMarket): LaunchTemplateInstanc
 }
 
 /**
- * Spot nodes with unlimited credits: a warning, not a refusal. AWS advises standard mode for spot
- * instances used at once and briefly (EC2 user guide, "Unlimited mode for burstable performance
- * instances", on Spot Instances): a session's node is exactly that, so every vCPU-hour above the
+ * Spot nodes with unlimited credits: a warning, not a refusal. AWS: "If you launch Spot Instances
+ * as unlimited and plan to use them immediately and for a short duration, with no idle time for
+ * accruing CPU credits, you incur charges for surplus credits. We recommend that you launch your
+ * Spot Instances in standard mode to avoid paying higher costs." (EC2 user guide, "Unlimited mode
+ * for burstable performance instances",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode.html).
+ * A session's node is exactly that, so every vCPU-hour above the
  * baseline is a surplus credit billed at $0.04. The combination still works and the cost model
  * prices that surplus (the "surplus CPU credits" line); standard credits would make the bootstrap
  * crawl at the baseline. The operator chooses, knowing the price.
  */
 export const SPOT_UNLIMITED_WARNING = (type: string) =>
   `talos.nodeMarket is spot and talos.nodeCpuCredits unlimited on ${type}: AWS advises that burstable spot instances used immediately and for a short duration, ` +
-  `"with no idle time for accruing CPU credits", launch in standard mode "to avoid paying higher costs" (EC2 user guide, unlimited mode). ` +
+  `"with no idle time for accruing CPU credits", launch in standard mode "to avoid paying higher costs" (EC2 user guide, "Unlimited mode for burstable performance instances"). ` +
   "Every vCPU-hour above the baseline bills as surplus credits (npm run cost shows the line); nodeCpuCredits standard avoids it at the price of a bootstrap at the baseline";
 
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */

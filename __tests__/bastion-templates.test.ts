@@ -7,10 +7,14 @@ import { renderComposeFile } from "../templates/compose.js";
 import { renderBastionBundle } from "../templates/bundle.js";
 import { renderPiholeHosts } from "../templates/pihole.js";
 import { renderBastionBootScript, renderBastionBootUnit, COMPOSE_PLUGIN } from "../templates/bastion-boot.js";
-import { renderBastionCloudConfigFiles, renderBastionUserData, USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
-import { configProblems, siteConfig } from "./helpers/synth.js";
+import { CLOUD_INIT_DEFAULT_PERMISSIONS, renderBastionCloudConfigFiles, renderBastionUserData, USER_DATA_LIMIT_BYTES } from "../templates/cloud-init.js";
+import { FIRST_DEFAULTS } from "../config/designs.js";
+import { mergeOverride } from "../config/load.js";
+import { configProblems, firstDefaultsConfig, siteConfig } from "./helpers/synth.js";
 
-const aws = siteConfig();
+// The bundle with its caches on a volume and a NAT instance; S3 caches: cache-bucket.test.ts.
+const aws = firstDefaultsConfig();
+const defaults = siteConfig();
 const home = siteConfig({}, "home");
 
 /** A config at the schema's limits: ten caches, Tailscale, a machine config URL. */
@@ -137,7 +141,7 @@ describe("compose.yaml", () => {
 
   it("loads a cache's credentials env file only for a cache with credentials, and only into that cache", () => {
     const caches = aws.services.registryCaches.map((cache) => (cache.name === "docker.io" ? { ...cache, credentialsParameter: "/deathstar/registry/docker.io" } : cache));
-    const withCredentials = composeServices(renderComposeFile(siteConfig({ services: { registryCaches: caches } })));
+    const withCredentials = composeServices(renderComposeFile(firstDefaultsConfig({ services: { registryCaches: caches } })));
     expect(withCredentials["registry-docker-io"]!.env_file).toEqual(["./secrets/registry-docker-io.env"]);
     const others = Object.entries(withCredentials).filter(([name]) => name !== "registry-docker-io" && name !== "pihole");
     expect(others.map(([, service]) => service.env_file).filter(Boolean)).toEqual([]);
@@ -278,7 +282,7 @@ describe("boot script", () => {
 describe("cloud-init user-data", () => {
   interface WriteFile {
     path: string;
-    permissions: string;
+    permissions?: string;
     encoding: string;
     content: string;
   }
@@ -292,7 +296,8 @@ describe("cloud-init user-data", () => {
     expect(document.write_files.map((f) => f.path)).toEqual(expected.map((f) => f.path));
     document.write_files.forEach((file, i) => {
       expect(file.encoding).toBe("gz+b64");
-      expect(file.permissions).toBe(expected[i]!.permissions);
+      // cloud-init's own default mode is left out (CLOUD_INIT_DEFAULT_PERMISSIONS).
+      expect(file.permissions ?? CLOUD_INIT_DEFAULT_PERMISSIONS).toBe(expected[i]!.permissions);
       expect(gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")).toBe(expected[i]!.content);
     });
     expect(document.runcmd).toEqual([
@@ -312,12 +317,14 @@ describe("cloud-init user-data", () => {
   });
 
   it("stays under EC2's 16 KB limit, even for the largest config the schema allows", () => {
-    for (const config of [aws, largest]) {
+    // The default (S3 caches, the bastion its own NAT) and the first defaults (a cache volume, a NAT instance).
+    const largestOnVolume = siteConfig(mergeOverride(largest, FIRST_DEFAULTS) as Record<string, unknown>);
+    for (const config of [defaults, largest, largestOnVolume]) {
       expect(Buffer.byteLength(renderBastionUserData(config))).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
     }
   });
 
   it("renders the same bytes every time (no plan diff without a config change)", () => {
-    expect(renderBastionUserData(aws)).toBe(renderBastionUserData(siteConfig()));
+    expect(renderBastionUserData(defaults)).toBe(renderBastionUserData(siteConfig()));
   });
 });

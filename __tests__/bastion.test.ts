@@ -4,9 +4,12 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Bastion } from "../constructs/bastion.js";
 import { ResourceArns } from "../constructs/arns.js";
-import { decodeUserData, resource, siteConfig, synthStack } from "./helpers/synth.js";
+import { decodeUserData, firstDefaultsConfig, resource, synthStack } from "./helpers/synth.js";
 
-const stack = synthStack();
+// The bastion with a cache volume and a NAT instance beside it: the S3 cache is tested in
+// cache-bucket.test.ts, the bastion as its own NAT in nat.test.ts.
+
+const stack = synthStack(firstDefaultsConfig());
 
 function policyDocument(policy: unknown): { Version: string; Statement: Record<string, unknown>[] } {
   return JSON.parse(String(policy)) as { Version: string; Statement: Record<string, unknown>[] };
@@ -36,7 +39,7 @@ describe("bastion identity", () => {
       encrypted: true,
       tags: { "deathstar:volume": "bastion-cache" },
     });
-    expect(resource(synthStack(siteConfig({ bastion: { cacheVolumeGb: 35 } })), "aws_ebs_volume", "bastion_cache").size).toBe(35);
+    expect(resource(synthStack(firstDefaultsConfig({ bastion: { cacheVolumeGb: 35 } })), "aws_ebs_volume", "bastion_cache").size).toBe(35);
   });
 });
 
@@ -83,7 +86,7 @@ describe("bastion launch template and group", () => {
   });
 
   it("bastion.market spot: the group buys spot only through a mixed instances policy on the same template and type", () => {
-    const spotConfig = siteConfig({ bastion: { market: "spot" } });
+    const spotConfig = firstDefaultsConfig({ bastion: { market: "spot" } });
     const spot = synthStack(spotConfig);
     const group = resource(spot, "aws_autoscaling_group", "bastion");
     expect(group.launch_template).toBeUndefined();
@@ -95,7 +98,7 @@ describe("bastion launch template and group", () => {
       },
     });
     // The template is the on-demand one: the group, not the template, decides the market.
-    expect(resource(spot, "aws_launch_template", "bastion")).toEqual(resource(synthStack(siteConfig()), "aws_launch_template", "bastion"));
+    expect(resource(spot, "aws_launch_template", "bastion")).toEqual(resource(synthStack(firstDefaultsConfig()), "aws_launch_template", "bastion"));
   });
 
   it("starts and stops on the configured schedule and time zone", () => {
@@ -106,7 +109,7 @@ describe("bastion launch template and group", () => {
       autoscaling_group_name: "${aws_autoscaling_group.bastion.name}",
     });
     expect(resource(stack, "aws_autoscaling_schedule", "bastion_stop")).toMatchObject({ recurrence: "0 23 * * *", time_zone: "Europe/Dublin", desired_capacity: 0 });
-    const custom = synthStack(siteConfig({ bastion: { schedule: { start: "30 7 * * 1-5", stop: "30 12 * * 1-5", timeZone: "UTC" } } }));
+    const custom = synthStack(firstDefaultsConfig({ bastion: { schedule: { start: "30 7 * * 1-5", stop: "30 12 * * 1-5", timeZone: "UTC" } } }));
     expect(resource(custom, "aws_autoscaling_schedule", "bastion_start")).toMatchObject({ recurrence: "30 7 * * 1-5", time_zone: "UTC" });
   });
 });
@@ -140,16 +143,16 @@ describe("bastion role", () => {
   });
 
   it("may read the Tailscale key only when Tailscale is enabled", () => {
-    const withTailscale = synthStack(siteConfig({ bastion: { tailscale: { enabled: true } } }));
+    const withTailscale = synthStack(firstDefaultsConfig({ bastion: { tailscale: { enabled: true } } }));
     const statement = policyDocument(resource(withTailscale, "aws_iam_role_policy", "bastion").policy).Statement.find((s) => s.Sid === "ReadOwnParameters");
     expect(statement!.Resource).toEqual([arn("ssm", "parameter/deathstar/pihole/web-password"), arn("ssm", "parameter/deathstar/tailscale/auth-key")]);
   });
 
   it("may read each cache's credentials parameter once, and no other", () => {
     const shared = "/deathstar/registry/shared";
-    const caches = siteConfig().services.registryCaches.map((cache, i) => (i < 2 ? { ...cache, credentialsParameter: shared } : cache));
+    const caches = firstDefaultsConfig().services.registryCaches.map((cache, i) => (i < 2 ? { ...cache, credentialsParameter: shared } : cache));
     caches[4] = { ...caches[4]!, credentialsParameter: "/deathstar/registry/ghcr.io" };
-    const withCredentials = synthStack(siteConfig({ services: { registryCaches: caches } }));
+    const withCredentials = synthStack(firstDefaultsConfig({ services: { registryCaches: caches } }));
     const statement = policyDocument(resource(withCredentials, "aws_iam_role_policy", "bastion").policy).Statement.find((s) => s.Sid === "ReadOwnParameters");
     expect(statement!.Resource).toEqual([
       arn("ssm", "parameter/deathstar/pihole/web-password"),

@@ -127,9 +127,47 @@ describe("the bastion in S3 mode", () => {
     expect(report.unpriced).toEqual([]);
     expect(report.problems).toEqual([]);
     expect(report.lines.some((l) => l.address === "aws_ebs_volume.bastion_cache")).toBe(false);
-    expect(report.lines.filter((l) => l.idle && l.monthlyUsd > 0).map((l) => `${l.address} ${l.item}`)).toEqual(["aws_s3_bucket.registry_cache S3 Standard storage"]);
-    expect(report.idleUsd).toBeCloseTo(10 * 0.023, 6);
+    expect(report.lines.filter((l) => l.idle && l.monthlyUsd > 0).map((l) => `${l.address} ${l.item}`)).toEqual([
+      "aws_cloudwatch_metric_alarm.talos_node_expiry_failed CloudWatch alarm",
+      "aws_s3_bucket.registry_cache S3 Standard storage",
+    ]);
+    expect(report.idleUsd).toBeCloseTo(10 * 0.023 + 0.1, 6);
     expect(report.free.map((f) => f.address)).toEqual(expect.arrayContaining(["aws_s3_bucket_policy.registry_cache", "aws_s3_bucket_lifecycle_configuration.registry_cache"]));
     expect(report.lines.find((l) => l.address === "aws_vpc_endpoint.s3")).toMatchObject({ item: "gateway endpoint", monthlyUsd: 0 });
+  });
+
+  it("prices every kind of S3 request the rendered registry configs make, and no other", () => {
+    const report = estimateMonthlyCost(stack as never, config, { month: "2027-01" });
+    const bucketLines = report.lines.filter((l) => l.address === "aws_s3_bucket.registry_cache");
+    const expiryDays = (resource(stack, "aws_s3_bucket_lifecycle_configuration", "registry_cache").rule as { expiration: { days: number }[] }[])[0]!.expiration[0]!.days;
+    const bundle = renderBastionBundle(config);
+    const rendered = config.services.registryCaches.map(
+      (cache) =>
+        parseYaml(bundle[registryConfigPath(cache)]!) as {
+          storage: { s3?: unknown; redirect?: { disable: boolean } };
+          health?: { storagedriver?: { enabled: boolean } };
+          proxy: { ttl: string };
+        },
+    );
+    for (const cache of rendered) {
+      expect(cache.storage.s3).toBeDefined();
+      // Writes: the cache fills again when proxy.ttl expires its content, at the lifecycle rule's age.
+      expect(cache.proxy.ttl).toBe(`${expiryDays * 24}h`);
+      // Reads: no redirects, so the registry reads every blob a node pulls (GETs from the bastion).
+      expect(cache.storage.redirect).toEqual({ disable: true });
+    }
+    const refills = bucketLines.find((l) => l.item.includes("cache refills"))!;
+    expect(refills.quantity).toBeCloseTo((config.usage.cacheGb * Math.min(config.usage.experimentSessionsPerMonth, 730 / 24 / expiryDays) * 1000) / 1000, 6);
+    expect(refills.basis).toContain(`proxy.ttl ${expiryDays} days`);
+    expect(bucketLines.some((l) => l.item.includes("pulls through the caches"))).toBe(true);
+    // The storage health check: a HEAD + LIST per interval per cache when on; off here, and unpriced.
+    const polling = rendered.filter((cache) => cache.health?.storagedriver?.enabled === true);
+    expect(polling).toEqual([]);
+    expect(bucketLines.filter((l) => l.item.includes("health check"))).toEqual([]);
+    expect(bucketLines.map((l) => l.item)).toEqual([
+      "S3 Standard storage",
+      "S3 PUT/COPY/POST/LIST requests: cache refills (estimate)",
+      "S3 GET requests: pulls through the caches (estimate)",
+    ]);
   });
 });

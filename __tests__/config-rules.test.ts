@@ -36,7 +36,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
   ],
   s3CacheSupported: [
-    [{ bastion: { cacheStorage: "s3" } }, ['images.registry: registry:2.8.3 is registry 2.x; bastion.cacheStorage "s3" needs registry 3.0 or later']],
+    [{ images: { registry: "registry:2.8.3" } }, ['images.registry: registry:2.8.3 is registry 2.x; bastion.cacheStorage "s3" needs registry 3.0 or later']],
     [{ bastion: { cacheStorage: "s3" }, images: { registry: "registry@sha256:" + "a".repeat(64) } }, ["images.registry: registry@sha256:" + "a".repeat(64) + " has no version tag to check"]],
   ],
   registryCachesRenderDistinct: [

@@ -8,7 +8,7 @@ import { mergeOverride } from "../config/load.js";
 import { COMPARED_DESIGNS } from "../config/designs.js";
 import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
-import { CACHE_BUCKET_ADDRESSES, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
+import { CACHE_BUCKET_ADDRESSES, firstDefaultsConfig, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
 import { bundled } from "./helpers/build.js";
 
@@ -26,13 +26,14 @@ function run(entry: string, args: readonly string[], env: Record<string, string>
  * cost-stack.test.ts checks the figures against a hand computation.
  */
 const MONTH = "2027-01";
+// The default site's NAT is the bastion; `npm run cost` prices the other two modes beside it.
 const defaultConfig = siteConfig();
 const gatewayConfig = siteConfig({ network: { nat: "gateway" } });
-const bastionConfig = siteConfig({ network: { nat: "bastion" } });
+const instanceConfig = siteConfig({ network: { nat: "instance" } });
 const expected = {
-  instance: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
+  instance: estimateMonthlyCost(synthStack(instanceConfig), instanceConfig, { month: MONTH }),
   gateway: estimateMonthlyCost(synthStack(gatewayConfig), gatewayConfig, { month: MONTH }),
-  bastion: estimateMonthlyCost(synthStack(bastionConfig), bastionConfig, { month: MONTH }),
+  bastion: estimateMonthlyCost(synthStack(defaultConfig), defaultConfig, { month: MONTH }),
 };
 /** The node-type presets as the model prices them in-process: one session, and the whole site for a month. */
 const nodeTypeCost = (nodeInstanceType: string, bundle = "distro-full") => {
@@ -57,7 +58,7 @@ describe("synth (main.ts)", () => {
   it("prints the projection and writes the stack when it fits the budget", () => {
     const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.instance.totalUsd))}/month projected for \\d{4}-\\d\\d \\(nat instance, budget \\$10\\.00`, "m"));
+    expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.bastion.totalUsd))}/month projected for \\d{4}-\\d\\d \\(nat bastion, budget \\$10\\.00`, "m"));
     expect(existsSync(stackJson)).toBe(true);
   });
 
@@ -86,8 +87,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     const result = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
-    expect(result.stdout).toMatch(/^aws_autoscaling_group\.nat_instance +t4g\.nano instance +152\.08 h +\$0\.0046\/h +\$0\.70$/m);
-    expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.instance.totalUsd))}$`, "m"));
+    expect(result.stdout).toMatch(/^aws_autoscaling_group\.bastion +t4g\.small spot instance \(variable price\) +152\.08 h +\$0\.01\/h +\$1\.52$/m);
+    expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.bastion.totalUsd))}$`, "m"));
     expect(result.stdout).toMatch(/^resource \(\$\/month\) +nat=gateway +nat=instance +nat=bastion$/m);
     const totals = [expected.gateway, expected.instance, expected.bastion].map((r) => escape(usd(r.totalUsd)));
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${totals.join(" +")}$`, "m"));
@@ -105,8 +106,8 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toMatch(row("cozystack", "t4g.xlarge", " +4 / 16 +no +distro-full +\\$0\\.1472"));
     expect(result.stdout).toMatch(row("metal", "a1.metal", " +16 / 32 +yes +distro-full, paas-full +\\$0\\.4488 \\(est\\.\\)"));
     // The default site's month is the first row's, and its session the nodes' share of the table above.
-    expect(presets["t4g.small"].monthlyUsd).toBeCloseTo(expected.instance.totalUsd, 9);
-    expect(presets["t4g.small"].sessionUsd * 4).toBeCloseTo(expected.instance.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0), 9);
+    expect(presets["t4g.small"].monthlyUsd).toBeCloseTo(expected.bastion.totalUsd, 9);
+    expect(presets["t4g.small"].sessionUsd * 4).toBeCloseTo(expected.bastion.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0), 9);
     expect(result.stdout).not.toMatch(/^configured /m);
   });
 
@@ -134,14 +135,14 @@ describe("npm run cost (scripts/cost.ts)", () => {
     const result = run("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
     expect(result.status, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
-    expect(parsed.nat).toBe("instance");
+    expect(parsed.nat).toBe("bastion");
     expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance", "bastion"]);
     expect(parsed.reports.bastion!.totalUsd).toBeCloseTo(expected.bastion.totalUsd, 9);
     expect(parsed.reports.instance!.totalUsd).toBeCloseTo(expected.instance.totalUsd, 9);
     expect(parsed.reports.gateway!.totalUsd).toBeCloseTo(expected.gateway.totalUsd, 9);
     expect(parsed.reports.gateway!.lines.map((l) => l.address)).toContain("aws_eip.nat");
     // A forgotten session: every node address for talos.sessionHours (cost/model.ts forgottenSessionUsd).
-    expect((JSON.parse(result.stdout) as { forgottenSessionUsd: number }).forgottenSessionUsd).toBeCloseTo(forgottenSessionUsd(expected.instance, siteConfig()), 9);
+    expect((JSON.parse(result.stdout) as { forgottenSessionUsd: number }).forgottenSessionUsd).toBeCloseTo(forgottenSessionUsd(expected.bastion, siteConfig()), 9);
     const { nodeTypes } = JSON.parse(result.stdout) as { nodeTypes: { preset: string; instanceType: string; usdPerHour: number; bareMetal: boolean; sessionUsd: number; monthlyUsd: number }[] };
     expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.usdPerHour, n.bareMetal])).toEqual([
       ["talos", "t4g.small", 0.0184, false],
@@ -164,10 +165,10 @@ describe("npm run cost with talos.nodeMarket spot", () => {
   it("prints the nodes as a spot line at the dated spot price, with the note and the source", () => {
     const result = run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Monthly cost of site "aws-eu-west-1" (nat instance, nodes spot), ${MONTH}`);
+    expect(result.stdout).toContain(`Monthly cost of site "aws-eu-west-1" (nat bastion, nodes spot), ${MONTH}`);
     expect(result.stdout).toMatch(/^aws_instance\.talos_node +t4g\.small spot instance \(variable price\) +36 h +\$0\.01\/h +\$0\.36$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(report.totalUsd))}$`, "m"));
-    expect(result.stdout).toContain("Note: aws_instance.talos_node: spot, priced at eu-west-1 spot prices of 2026-08");
+    expect(result.stdout).toContain("Note: aws_autoscaling_group.bastion, aws_instance.talos_node: spot, priced at eu-west-1 spot prices of 2026-08");
     expect(result.stdout).toMatch(/^talos +t4g\.small \* +2 \/ 2 +no +distro-full +\$0\.01 \(spot\) /m);
     expect(result.stdout).toContain("Spot lines: eu-west-1 spot prices of 2026-08 (cost/prices.ts SPOT_USD_PER_HOUR), a snapshot of a variable price.");
     expect(result.stdout).toContain("https://website.spot.ec2.aws.a2z.com/spot.json");
@@ -182,8 +183,8 @@ describe("npm run cost with talos.nodeMarket spot", () => {
       nodeTypes: { instanceType: string; market: string; usdPerHour: number }[];
     };
     expect(parsed.nodeMarket).toBe("spot");
-    expect(parsed.reports.instance!.totalUsd).toBeCloseTo(report.totalUsd, 9);
-    expect(parsed.reports.instance!.lines.filter((l) => l.market === "spot")).toEqual([
+    expect(parsed.reports.bastion!.totalUsd).toBeCloseTo(report.totalUsd, 9);
+    expect(parsed.reports.bastion!.lines.filter((l) => l.market === "spot" && l.address === "aws_instance.talos_node")).toEqual([
       expect.objectContaining({ address: "aws_instance.talos_node", unitUsd: 0.01, priceNote: "eu-west-1 spot price of 2026-08, which varies" }),
     ]);
     expect(parsed.nodeTypes.map((n) => [n.instanceType, n.market, n.usdPerHour])).toEqual([
@@ -229,7 +230,7 @@ describe("npm run cost -- --compare", () => {
       c.usage.experimentSessionsPerMonth,
     ];
     expect(designs.map((d) => choices(d.config))).toEqual([
-      ["gateway", "spot", "ebs", 5, "spot", "standard", 20],
+      ["gateway", "spot", "s3", 5, "spot", "standard", 20],
       ["instance", "on-demand", "ebs", 20, "on-demand", "unlimited", 20],
       ["bastion", "spot", "s3", 5, "spot", "standard", 20],
       ["gateway", "on-demand", "ebs", 20, "on-demand", "unlimited", 20],
@@ -267,13 +268,16 @@ describe("npm run cost -- --compare", () => {
 });
 
 describe("teardown plan", () => {
-  const config = siteConfig();
+  // A cache volume and a NAT instance (the first defaults): S3 mode has its own case below.
+  const config = firstDefaultsConfig();
   const stack = synthStack(config);
   const plan = (action: Parameters<typeof teardownPlan>[2]["action"]) => teardownPlan(stack, config, { action, stackDir: "cdktf.out/stacks/deathstar" });
   const commands = (p: ReturnType<typeof plan>) => p.commands.map((c) => c.argv.join(" "));
 
   const groups = ["deathstar-bastion", "deathstar-nat_instance"];
   const cacheUsd = config.bastion.cacheVolumeGb * 0.088;
+  /** A standard CloudWatch alarm, a month. */
+  const ALARM_USD = 0.1;
 
   it("pause stops every Auto Scaling group and suspends its scheduled starts, then verifies", () => {
     const p = plan("pause");
@@ -288,9 +292,9 @@ describe("teardown plan", () => {
     for (const check of ["describe-volumes", "describe-addresses", "describe-nat-gateways", "describe-snapshots"]) {
       expect(commands(p).some((c) => c.includes(`aws ec2 ${check}`))).toBe(true);
     }
-    // The cache volume is all that bills at rest: 20 GB × $0.088.
-    expect(p.remaining.map((l) => l.address)).toEqual(["aws_ebs_volume.bastion_cache"]);
-    expect(p.remainingUsd).toBeCloseTo(cacheUsd, 6);
+    // At rest: the cache volume, 20 GB × $0.088, and the session deadline's failure alarm.
+    expect(p.remaining.map((l) => l.address)).toEqual(["aws_cloudwatch_metric_alarm.talos_node_expiry_failed", "aws_ebs_volume.bastion_cache"]);
+    expect(p.remainingUsd).toBeCloseTo(cacheUsd + ALARM_USD, 6);
     expect(p.warnings).toEqual([]);
   });
 
@@ -299,10 +303,10 @@ describe("teardown plan", () => {
   });
 
   it("warns that a NAT gateway keeps billing through a pause", () => {
-    const gateway = siteConfig({ network: { nat: "gateway" } });
+    const gateway = firstDefaultsConfig({ network: { nat: "gateway" } });
     const p = teardownPlan(synthStack(gateway), gateway, { action: "pause", stackDir: "d" });
     expect(p.warnings).toEqual([expect.stringContaining("A NAT gateway cannot be paused")]);
-    expect(p.remainingUsd).toBeCloseTo(730 * 0.048 + 730 * 0.005 + cacheUsd, 6); // $40.45
+    expect(p.remainingUsd).toBeCloseTo(730 * 0.048 + 730 * 0.005 + cacheUsd + ALARM_USD, 6); // $40.55
   });
 
   it("destroy keeps the persistent volumes and the budget and says what they cost; destroy-all goes to $0", () => {

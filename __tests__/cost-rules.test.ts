@@ -20,18 +20,21 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
 import { INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
+import { awsSite } from "../config/sites.js";
 
 const USAGE = { experimentSessionsPerMonth: 4, hoursPerSession: 3, nodesPerSession: 3, natGbPerMonth: 10, internetEgressGbPerMonth: 1, cacheGb: 10, nodeCpuPercent: 100 };
 const CONFIG = {
   aws: { region: "eu-west-1", availabilityZone: "eu-west-1a" },
   usage: USAGE,
   budget: { monthlyUsd: 10, allowOver: false, email: "owner@example.com", t4gTrial: false },
+  services: awsSite.services,
 };
 
 /** Builds a stack with `build`, synthesizes it, and prices it. */
@@ -446,23 +449,38 @@ describe("account-level resources", () => {
 });
 
 describe("S3 buckets", () => {
-  const bucket = (s: Construct) => new S3Bucket(s, "bucket", {}).overrideLogicalId("registry_cache");
+  /** The registry cache bucket, its objects expiring after `days` (the caches' proxy.ttl). */
+  const bucket = (days: number) => (s: Construct) => {
+    const b = new S3Bucket(s, "bucket", {});
+    b.overrideLogicalId("registry_cache");
+    new S3BucketLifecycleConfiguration(s, "lifecycle", { bucket: b.id, rule: [{ id: "expire", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days }] }] });
+  };
 
   it("bills usage.cacheGb of Standard storage all month, idle included, at $0.023/GB-month", () => {
-    const report = price(bucket, { usage: { ...USAGE, cacheGb: 10 } });
+    const report = price(bucket(30), { usage: { ...USAGE, cacheGb: 10 } });
     clean(report);
     expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 Standard storage")).toBeCloseTo(10 * 0.023, 6); // $0.23
     expect(report.idleUsd).toBeCloseTo(10 * 0.023, 6);
   });
 
-  it("estimates requests from usage: writes once a month per cached GB, reads per node-session, labelled estimates", () => {
-    const report = price(bucket, { usage: { ...USAGE, cacheGb: 10 } });
-    // 10 GB × 1,000 writes at $0.005/1,000; 4 sessions × 3 nodes × 10 GB × 1,000 reads at $0.0004/1,000.
-    expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 PUT/COPY/POST/LIST requests (estimate)")).toBeCloseTo(10 * 0.005, 6);
-    expect(lineUsd(report, "aws_s3_bucket.registry_cache", "S3 GET requests (estimate)")).toBeCloseTo(120 * 0.0004, 6);
-    expect(report.lines.filter((l) => /requests/.test(l.item)).every((l) => !l.idle && l.basis.startsWith("estimate:"))).toBe(true);
-    const empty = price(bucket, { usage: { ...USAGE, cacheGb: 0 } });
-    expect(empty.totalUsd).toBe(0);
+  it("writes the cache again each time it expires, at most once a session; reads it per node-session; labelled estimates", () => {
+    const writes = "S3 PUT/COPY/POST/LIST requests: cache refills (estimate)";
+    const reads = "S3 GET requests: pulls through the caches (estimate)";
+    // Expiry after 30 days: 730/24/30 = 1.014 refills a month of 10 GB × 1,000 writes at $0.005/1,000.
+    const monthly = price(bucket(30), { usage: { ...USAGE, cacheGb: 10 } });
+    expect(lineUsd(monthly, "aws_s3_bucket.registry_cache", writes)).toBeCloseTo(((730 / 24 / 30) * 10 * 0.005), 6);
+    // 4 sessions × 3 nodes × 10 GB × 1,000 reads at $0.0004/1,000.
+    expect(lineUsd(monthly, "aws_s3_bucket.registry_cache", reads)).toBeCloseTo(120 * 0.0004, 6);
+    expect(monthly.lines.filter((l) => /requests/.test(l.item)).every((l) => !l.idle && l.basis.startsWith("estimate:"))).toBe(true);
+    // registry 3's default TTL of 7 days: every one of the 4 sessions refills (not 4.3: a refill needs a session).
+    const weekly = price(bucket(7), { usage: { ...USAGE, cacheGb: 10 } });
+    expect(lineUsd(weekly, "aws_s3_bucket.registry_cache", writes)).toBeCloseTo(4 * 10 * 0.005, 6);
+    expect(price(bucket(30), { usage: { ...USAGE, cacheGb: 0 } }).totalUsd).toBe(0);
+  });
+
+  it("refuses a bucket without an expiry: its refills cannot be bounded", () => {
+    const report = price((s) => new S3Bucket(s, "bucket", {}).overrideLogicalId("registry_cache"));
+    expect(report.problems).toEqual([expect.stringMatching(/^aws_s3_bucket\.registry_cache: has no lifecycle rule with expiration days/)]);
   });
 });
 

@@ -8,7 +8,7 @@ import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd } from "../cost
 import { nodeTypePresets, nodeTypesToCompare } from "../config/node-type-presets.js";
 import { FREE_RESOURCE_TYPES, PRICING_RULES } from "../cost/rules.js";
 import { budgetProblem, projectionLine } from "../cost/report.js";
-import { resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
+import { firstDefaultsConfig, resource, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 
 const MONTH = "2027-01";
 const price = (stack: SynthesizedStack, config = siteConfig()) => estimateMonthlyCost(stack, config, { month: MONTH });
@@ -40,37 +40,44 @@ describe("the default site", () => {
   const report = price(synthStack(config), config);
   /** List prices of 2026-11, typed in by hand from the AWS pages (not read from cost/prices.ts). */
   const HOURLY: Record<string, number> = { "t4g.nano": 0.0046, "t4g.small": 0.0184 };
+  /** eu-west-1 t4g.small spot price of the feed's 2026-08 copy, typed in by hand. */
+  const SPOT_T4G_SMALL = 0.01;
   const GP3 = 0.088;
   const IPV4 = 0.005;
+  const S3_GB_MONTH = 0.023;
+  const S3_WRITES_PER_1000 = 0.005;
+  const S3_READS_PER_1000 = 0.0004;
+  const ALARM_MONTH = 0.1;
 
   it("projects what the documented formula (docs/cost.md) gives from the config values", () => {
-    // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule);
-    // the NAT instance shares the bastion's schedule. N = node-hours = sessions × hours × nodes.
+    // H = scheduled hours per month = hours/day of bastion.schedule × 730/24 (a daily schedule).
+    // N = node-hours = sessions × hours × nodes.
     const perDay = runningHoursPerWeek(config.bastion.schedule.start, config.bastion.schedule.stop)! / 7;
     const H = (perDay * 730) / 24;
-    const natInstance = H * HOURLY[config.network.natInstance.instanceType]! + 8 * GP3 * (H / 730) + H * IPV4;
-    const bastion = H * HOURLY[config.bastion.instanceType]! + config.bastion.rootVolumeGb * GP3 * (H / 730);
-    const cache = config.bastion.cacheVolumeGb * GP3;
-    const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession } = config.usage;
+    // The bastion: spot hours, its root volume while it runs, and the public IPv4 it forwards through (its own NAT).
+    const bastion = H * SPOT_T4G_SMALL + config.bastion.rootVolumeGb * GP3 * (H / 730) + H * IPV4;
+    // The caches on S3: the bytes all month, refills every proxy.ttl (= cacheExpiryDays), reads per node-session.
+    const { experimentSessionsPerMonth, hoursPerSession, nodesPerSession, cacheGb } = config.usage;
+    const refills = Math.min(experimentSessionsPerMonth, 730 / 24 / config.bastion.cacheExpiryDays);
+    const cache = cacheGb * S3_GB_MONTH + cacheGb * refills * S3_WRITES_PER_1000 + cacheGb * experimentSessionsPerMonth * nodesPerSession * S3_READS_PER_1000;
     const N = experimentSessionsPerMonth * hoursPerSession * nodesPerSession;
     // Unlimited credits, at most: every vCPU busy, less the baseline (t4g.small: 2 vCPU, 20 %), at $0.04/vCPU-h.
     const surplus = N * 2 * (1 - 0.2) * 0.04;
     const nodes = N * HOURLY[config.talos.nodeInstanceType]! + surplus + config.talos.nodeRootVolumeGb * GP3 * (N / 730);
     const egress = Math.max(0, config.usage.internetEgressGbPerMonth - 100) * 0.09;
-    const expected = natInstance + bastion + cache + nodes + egress;
+    const expected = bastion + cache + ALARM_MONTH + nodes + egress;
     expect(report.totalUsd).toBeCloseTo(expected, 6);
-    // 5 h/day → H = 152.08 h; N = 4 × 3 × 3 = 36 h. NAT instance 0.6996 + 0.1467 + 0.7604;
-    // bastion 2.7983 + 0.1467; cache 1.76; nodes 0.6624 + 2.304 (surplus credits) + 0.0868.
-    expect(expected).toBeCloseTo(9.36, 2);
+    // 5 h/day → H = 152.08 h; N = 4 × 3 × 3 = 36 h. Bastion 1.5208 + 0.1467 + 0.7604;
+    // cache 0.23 + 0.0507 + 0.048; alarm 0.10; nodes 0.6624 + 2.304 (surplus credits) + 0.0868.
+    expect(expected).toBeCloseTo(5.91, 2);
   });
 
-  it("takes the t4g.small trial off the bastion's and the nodes' hours while it lasts", () => {
+  it("takes the t4g.small trial off the nodes' on-demand hours while it lasts; the spot bastion's are not credited", () => {
     const trial = siteConfig({ budget: { t4gTrial: true } });
     const stack = synthStack(trial);
     const during = estimateMonthlyCost(stack, trial, { month: "2026-12" });
-    const t4gSmallHours = (5 * 730) / 24 + 4 * 3 * 3; // bastion 152.08 h + nodes 36 h, under the 750 h cap
-    expect(during.totalUsd).toBeCloseTo(report.totalUsd - t4gSmallHours * 0.0184, 6);
-    expect(during.totalUsd).toBeCloseTo(5.9, 2);
+    expect(during.totalUsd).toBeCloseTo(report.totalUsd - 4 * 3 * 3 * 0.0184, 6); // nodes 36 h
+    expect(during.totalUsd).toBeCloseTo(5.25, 2);
     expect(estimateMonthlyCost(stack, trial, { month: "2027-01" }).totalUsd).toBeCloseTo(report.totalUsd, 9);
   });
 
@@ -83,14 +90,15 @@ describe("the default site", () => {
     expect(report.totalUsd - without.totalUsd).toBeCloseTo(36 * 2 * 0.8 * 0.04, 6);
   });
 
-  it("stays under its default budget; at rest only the cache volume bills", () => {
+  it("stays under its default budget; at rest only the cached bytes and the deadline's alarm bill, at most $0.50", () => {
     expect(report.totalUsd).toBeLessThan(config.budget.monthlyUsd);
-    expect(report.idleUsd).toBeCloseTo(config.bastion.cacheVolumeGb * GP3, 6); // $1.76
+    expect(report.idleUsd).toBeCloseTo(config.usage.cacheGb * S3_GB_MONTH + ALARM_MONTH, 6); // $0.33
+    expect(report.idleUsd).toBeLessThanOrEqual(0.5);
   });
 
   it("prints a one-line projection naming the mode, the budget and the price date", () => {
     const line = projectionLine(report, config);
-    expect(line).toMatch(/^cost: \$9\.36\/month projected for 2027-01 \(nat instance, budget \$10\.00, eu-west-1 list prices of 2026-11\)/);
+    expect(line).toMatch(/^cost: \$5\.91\/month projected for 2027-01 \(nat bastion, budget \$10\.00, eu-west-1 list prices of 2026-11, spot lines at eu-west-1 spot prices of 2026-08 \(variable\)\)/);
     expect(line).not.toContain("\n");
   });
 });
@@ -107,10 +115,11 @@ describe("talos.nodeMarket spot", () => {
     const report = price(synthStack(spot), spot);
     const base = price(synthStack(onDemand), onDemand);
     const N = nodeHours(spot); // 36 h
-    expect(report.totalUsd).toBeCloseTo(base.totalUsd - N * (ON_DEMAND - SPOT), 9); // $9.36 − $0.30 = $9.06
-    expect(report.totalUsd).toBeCloseTo(9.06, 2);
+    expect(report.totalUsd).toBeCloseTo(base.totalUsd - N * (ON_DEMAND - SPOT), 9); // $5.91 − $0.30 = $5.61
+    expect(report.totalUsd).toBeCloseTo(5.61, 2);
     expect(report.idleUsd).toBeCloseTo(base.idleUsd, 9);
-    const spotLines = report.lines.filter((l) => l.market === "spot");
+    // The default bastion is spot too: its line is the same in both.
+    const spotLines = report.lines.filter((l) => l.market === "spot" && l.address === "aws_instance.talos_node");
     expect(spotLines.map((l) => [l.address, l.item, l.quantity, l.unitUsd])).toEqual([["aws_instance.talos_node", "t4g.small spot instance (variable price)", N, SPOT]]);
     // Everything but the node hours is billed as before, line by line.
     const rest = (r: typeof report) => r.lines.filter((l) => l.unit !== "h" || l.address !== "aws_instance.talos_node").map((l) => [l.address, l.item, l.monthlyUsd]);
@@ -128,9 +137,10 @@ describe("talos.nodeMarket spot", () => {
   });
 
   it("during the t4g.small trial spot hours are not credited: on-demand nodes are then the cheaper choice", () => {
+    // An on-demand bastion (the first defaults), whose hours the trial credits.
     const trial = { budget: { t4gTrial: true } } as const;
-    const withTrial = siteConfig(trial);
-    const spotTrial = siteConfig({ ...trial, talos: { nodeMarket: "spot" } });
+    const withTrial = firstDefaultsConfig(trial);
+    const spotTrial = firstDefaultsConfig({ ...trial, talos: { nodeMarket: "spot" } });
     const during = (config: typeof spot) => estimateMonthlyCost(synthStack(config), config, { month: "2026-12" });
     const bastionHours = (5 * 730) / 24;
     expect(during(spotTrial).totalUsd - during(withTrial).totalUsd).toBeCloseTo(36 * SPOT, 9); // the on-demand node hours were free
@@ -152,7 +162,9 @@ describe("node types without CPU credits", () => {
     expect(nodes.map((l) => l.item)).toEqual([`${nodeInstanceType} instance`, `gp3 root volume, ${config.talos.nodeRootVolumeGb} GB`]);
     expect(nodes[0]!.monthlyUsd).toBeCloseTo(N * hourly, 9);
     expect(report.problems).toEqual([]);
-    expect(report.notes).toEqual([expect.stringMatching(new RegExp(`^${nodeInstanceType.replace(".", "\\.")} is priced at an estimate, eu-west-1 = us-east-1 list price`))]);
+    expect(report.notes.filter((n) => n.includes("is priced at an estimate"))).toEqual([
+      expect.stringMatching(new RegExp(`^${nodeInstanceType.replace(".", "\\.")} is priced at an estimate, eu-west-1 = us-east-1 list price`)),
+    ]);
   });
 });
 
@@ -183,8 +195,8 @@ describe("NAT modes", () => {
   });
 
   it("bastion mode bills the bastion's public IPv4 for its hours and no NAT instance: the t4g.nano and its root volume less than instance mode", () => {
-    const instance = siteConfig();
-    const bastion = siteConfig({ network: { nat: "bastion" } });
+    const instance = firstDefaultsConfig();
+    const bastion = firstDefaultsConfig({ network: { nat: "bastion" } });
     const lines = price(synthStack(bastion), bastion).lines;
     // H = 5 h/day × 730/24 = 152.08 h, the bastion's schedule (typed in, not read from the config).
     const H = (5 * 730) / 24;
@@ -218,13 +230,14 @@ describe("aws_budgets_budget.monthly", () => {
 });
 
 describe("the budget guard", () => {
-  const gateway = siteConfig({ network: { nat: "gateway" } });
+  // The seed's managed NAT gateway over the first defaults.
+  const gateway = firstDefaultsConfig({ network: { nat: "gateway" } });
   const report = price(synthStack(gateway), gateway);
 
   it("fails a projection over budget.monthlyUsd, naming the three biggest lines and the fixes", () => {
     const problem = budgetProblem(report, gateway.budget);
-    // $9.36 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $46.93.
-    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$46\.93\/month exceeds the budget of \$10\.00/);
+    // $9.46 − $1.61 (NAT instance) + $35.04 + $3.65 + $0.48 (10 GB processed) = $47.03.
+    expect(problem).toMatch(/^budget\.monthlyUsd: the projection \$47\.03\/month exceeds the budget of \$10\.00/);
     expect(problem).toContain(
       "biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65; aws_autoscaling_group.bastion t4g.small instance $2.80.",
     );

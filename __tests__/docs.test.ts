@@ -30,6 +30,33 @@ describe("docs: every shell block is run by a test or says why not", () => {
   }
 });
 
+/** Where Docker Hub's pull limits are stated: the figures change, so they live in one section. */
+const PULL_LIMIT_HOME = { file: "docs/bastion.md", heading: "### How many docker.io pulls, and the limits" };
+/** A pull-limit figure: "100 per 6 hours", "10 anonymous pulls an hour", "200 per 6 hours". */
+const PULL_LIMIT_FIGURE = /\b\d+\s+(?:\(?anonymous\)?\s+)?(?:pulls?\s+)?(?:per|an|a)\s+(?:\d+\s+)?hours?\b/i;
+
+describe("Docker Hub's pull limits are stated in one place", () => {
+  it(`only ${PULL_LIMIT_HOME.file} (${PULL_LIMIT_HOME.heading.replace(/^#+ /, "")}) gives the figures; other pages link to it`, () => {
+    const strays: string[] = [];
+    for (const file of docFiles()) {
+      let heading = "";
+      readFileSync(join(REPO_ROOT, file), "utf8")
+        .split("\n")
+        .forEach((text, index) => {
+          if (/^#+ /.test(text)) heading = text;
+          const home = file === PULL_LIMIT_HOME.file && heading === PULL_LIMIT_HOME.heading;
+          if (!home && PULL_LIMIT_FIGURE.test(text)) strays.push(`${file}:${index + 1}: ${text}`);
+        });
+    }
+    expect(strays).toEqual([]);
+  });
+
+  it("the home section states them", () => {
+    const section = readFileSync(join(REPO_ROOT, PULL_LIMIT_HOME.file), "utf8").split(PULL_LIMIT_HOME.heading)[1]!.split(/\n#+ /)[0]!;
+    expect(section).toMatch(PULL_LIMIT_FIGURE);
+  });
+});
+
 describe("the docs helper", () => {
   it("finds blocks by file and heading and fails loudly on a heading that does not exist", () => {
     expect(docBlock("docs/teardown.md", "Verify").text).toMatch(/^aws ec2 describe-instances/);

@@ -146,7 +146,7 @@ describe("adopt file at synth", () => {
   const dir = scratchDir("adopt-synth");
   const withAdoptFile = (content: unknown) => {
     writeFileSync(join(dir, "adopt.json"), JSON.stringify(content));
-    return siteConfig({ existing: { modules: [], adoptFile: "adopt.json" } } as Record<string, unknown>);
+    return siteConfig({ network: { nat: "instance" }, existing: { modules: [], adoptFile: "adopt.json" } } as Record<string, unknown>);
   };
   const decisions = {
     version: 1,

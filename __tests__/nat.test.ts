@@ -1,12 +1,14 @@
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack } from "./helpers/synth.js";
+import { decodeUserData, firstDefaultsConfig, resource, resourceAddresses, synthStack } from "./helpers/synth.js";
+
+// Each NAT mode over the first defaults (a cache volume, an on-demand bastion): only the mode differs.
 
 const byMode = {
-  gateway: synthStack(siteConfig({ network: { nat: "gateway" } })),
-  instance: synthStack(siteConfig({ network: { nat: "instance" } })),
-  bastion: synthStack(siteConfig({ network: { nat: "bastion" } })),
+  gateway: synthStack(firstDefaultsConfig({ network: { nat: "gateway" } })),
+  instance: synthStack(firstDefaultsConfig({ network: { nat: "instance" } })),
+  bastion: synthStack(firstDefaultsConfig({ network: { nat: "bastion" } })),
 };
 const natOnly = (addresses: string[]) => addresses.filter((a) => /nat|private_default/.test(a));
 
@@ -71,7 +73,7 @@ describe("NAT modes synthesize their resources and nothing else", () => {
   });
 
   it("none: refused on an AWS site, naming network.nat and the ways out", () => {
-    expect(() => siteConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "bastion".*"instance".*or "gateway"/);
+    expect(() => firstDefaultsConfig({ network: { nat: "none" } })).toThrow(/network\.nat: "none" leaves the bastion without egress.*set "bastion".*"instance".*or "gateway"/);
   });
 });
 
@@ -91,7 +93,7 @@ describe("NAT instance", () => {
   });
 
   it("a type without CPU credits gets no credit specification (EC2 refuses one there)", () => {
-    const config = siteConfig({ network: { natInstance: { instanceType: "c7g.xlarge" } } });
+    const config = firstDefaultsConfig({ network: { natInstance: { instanceType: "c7g.xlarge" } } });
     expect(resource(synthStack(config), "aws_launch_template", "nat_instance").credit_specification).toBeUndefined();
   });
 

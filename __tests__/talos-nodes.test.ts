@@ -3,7 +3,7 @@ import { AnnotationMetadataEntryType, TerraformStack, Testing } from "cdktf";
 import { decodeUserData, resource, resourceAddresses, siteConfig, synthStack, type SynthesizedStack } from "./helpers/synth.js";
 import { DeathStarStack } from "../stacks/deathstar.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
-import { TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
+import { SPOT_UNLIMITED_WARNING, TALOS_AMI_OWNER, TalosNodes, talosNodeWarnings, type TalosBoot, type TalosNodesProps } from "../constructs/talos-nodes.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../constructs/security.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { VANILLA_SCHEMATIC_ID } from "../config/talos.js";
@@ -148,20 +148,14 @@ describe("talos_node_count", () => {
 });
 
 describe("outputs", () => {
-  it("node addresses, a run-instances command per node, talosctl and Kubernetes endpoints", () => {
+  it("node addresses, talosctl and Kubernetes endpoints, and no command that launches a node outside OpenTofu", () => {
     const output = synthStack(siteConfig()).output!;
     expect(output.talos_node_ips!.value).toEqual(["10.20.13.11", "10.20.13.12", "10.20.13.13"]);
     expect(output.talos_node_instance_ids!.value).toBe("${aws_instance.talos_node[*].id}");
     expect(output.talosctl_endpoint!.value).toBe(`10.20.13.11:${TALOS_API_PORT}`);
     expect(output.kubernetes_endpoint!.value).toBe(`https://10.20.13.11:${KUBERNETES_API_PORT}`);
-    const commands = output.talos_node_run_instances!.value as string[];
-    expect(commands).toHaveLength(3);
-    expect(commands[1]).toBe(
-      "aws ec2 run-instances --region eu-west-1" +
-        " --launch-template LaunchTemplateId=${aws_launch_template.talos_node.id},Version=${aws_launch_template.talos_node.latest_version}" +
-        " --subnet-id ${aws_subnet.private.id} --private-ip-address 10.20.13.12" +
-        " --tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=deathstar-talos-2}]'",
-    );
+    // A node launched by hand would carry no session deadline and none of the stack's tags.
+    expect(Object.keys(output).sort()).toEqual(["kubernetes_endpoint", "talos_node_instance_ids", "talos_node_ips", "talosctl_endpoint"]);
   });
 });
 
@@ -185,6 +179,14 @@ describe("sizing warnings", () => {
     expect(talosNodeWarnings(siteConfig({ talos: { nodeInstanceType: "t4g.micro", cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([
       "talos.nodeInstanceType t4g.micro has 1 GiB; Talos control-plane nodes need at least 2 GiB",
     ]);
+  });
+
+  it("quote AWS's advice when spot nodes have unlimited credits, and only then", () => {
+    const spot = (credits: "standard" | "unlimited") => siteConfig({ talos: { nodeMarket: "spot", nodeCpuCredits: credits, cozystack: { enabled: false } } }).talos;
+    expect(talosNodeWarnings(spot("unlimited"), "talos-ami")).toEqual([SPOT_UNLIMITED_WARNING("t4g.small")]);
+    expect(SPOT_UNLIMITED_WARNING("t4g.small")).toMatch(/"to avoid paying higher costs"/);
+    expect(talosNodeWarnings(spot("standard"), "talos-ami")).toEqual([]);
+    expect(talosNodeWarnings(siteConfig({ talos: { nodeCpuCredits: "unlimited", cozystack: { enabled: false } } }).talos, "talos-ami")).toEqual([]);
   });
 
   it("name a machine config URL that only the iPXE boot reads", () => {

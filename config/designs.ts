@@ -13,9 +13,10 @@ export interface CompareDesign {
 }
 
 /** The project's first defaults: what the cost levers are measured against. */
-const FIRST_DEFAULTS = {
+export const FIRST_DEFAULTS = {
   network: { nat: "instance" },
   bastion: { cacheStorage: "ebs", cacheVolumeGb: 20, market: "on-demand" },
+  images: { registry: "registry:2.8.3" },
   talos: { nodeMarket: "on-demand", nodeCpuCredits: "unlimited" },
 } as const;
 

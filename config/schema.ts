@@ -155,8 +155,11 @@ export const siteConfigSchema = z
       /** Persistent gp3 volume for registry caches and matchbox assets (cacheStorage "ebs"). */
       cacheVolumeGb: z.number().int().min(1).max(500),
       /**
-       * cacheStorage "s3": days after which the bucket's lifecycle rule deletes an object. S3
-       * counts from the object's creation, not its last read: a blob pulled every day still goes.
+       * Days a cache keeps what it proxied: registry 3's `proxy.ttl` (its default is 7 days, so
+       * weekly sessions would refill the cache every time) and, with cacheStorage "s3", the age at
+       * which the bucket's lifecycle rule deletes an object (lib/registry-cache.ts). Both count
+       * from the write, not the last read: a blob pulled every day still goes, and the next pull
+       * fetches it again.
        */
       cacheExpiryDays: z.number().int().min(1).max(3650),
       schedule,
@@ -217,7 +220,7 @@ export const siteConfigSchema = z
       nodeInstanceType: instanceType,
       /**
        * CPU credit mode of burstable (T) node types. A fresh "standard" T4g starts at its baseline
-       * (20 % of a vCPU for t4g.small) and a cluster bootstrap crawls; "unlimited" bills the surplus
+       * (20 % of each of its two vCPUs on a t4g.small) and a cluster bootstrap crawls; "unlimited" bills the surplus
        * ($0.04/vCPU-h on T4g), which the cost model prices at its maximum.
        */
       nodeCpuCredits: z.enum(["standard", "unlimited"]),

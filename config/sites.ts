@@ -15,7 +15,9 @@ export const awsSite: SiteConfig = {
     vpcCidr: "10.20.0.0/16",
     publicSubnet: { cidr: "10.20.1.0/24" },
     privateSubnet: { cidr: "10.20.13.0/24" },
-    nat: "instance",
+    // The bastion forwards the private subnet itself: no NAT instance, no second public IPv4
+    // (docs/cost.md, "The defaults and their trade-offs").
+    nat: "bastion",
     natInstance: { instanceType: "t4g.nano", eniAddress: "10.20.1.10" },
     domainName: "eu-west-1.compute.internal",
     // Pi-hole first, Amazon DNS second: the bastion runs a few hours a day.
@@ -29,13 +31,15 @@ export const awsSite: SiteConfig = {
     privateIp: "10.20.13.140",
     instanceType: "t4g.small",
     rootVolumeGb: 8,
-    // "s3" bills the cached bytes only (docs/bastion.md, "Cache storage").
-    cacheStorage: "ebs",
+    // A bucket bills the cached bytes only; a volume bills its size all month (docs/bastion.md, "Cache storage").
+    cacheStorage: "s3",
     cacheVolumeGb: 20,
     cacheExpiryDays: 30,
     schedule: { start: "0 18 * * *", stop: "0 23 * * *", timeZone: "Europe/Dublin" },
     cpuCredits: "standard",
-    market: "on-demand",
+    // Spot: about half the hourly price; an interruption ends the session's egress until the
+    // group's replacement boots (docs/cost.md, "The defaults and their trade-offs").
+    market: "spot",
     // EC2 has no PXE and iPXE fetches from matchbox over HTTP: nothing here would ask for TFTP.
     dnsmasq: { dhcp: false, tftp: false },
     tailscale: { enabled: false },
@@ -60,7 +64,8 @@ export const awsSite: SiteConfig = {
   images: {
     dnsmasq: "quay.io/poseidon/dnsmasq:v0.5.0-40-g494d4e0",
     matchbox: "quay.io/poseidon/matchbox:v0.11.0",
-    registry: "registry:2.8.3",
+    // 3.x: its S3 driver reads the instance role under IMDSv2, and proxy.ttl is configurable.
+    registry: "registry:3.0.0",
     pihole: "pihole/pihole:2024.07.0",
     tailscale: "tailscale/tailscale:v1.78.1",
   },
@@ -117,6 +122,8 @@ export const homeSite: SiteConfig = {
   bastion: {
     ...awsSite.bastion,
     privateIp: "10.17.13.140",
+    // The fileserver's own disk: a home site has no bucket.
+    cacheStorage: "ebs",
     dnsmasq: { dhcp: true, tftp: true, rangeStart: "10.17.13.160", rangeEnd: "10.17.13.239", router: "10.17.13.249" },
   },
   services: { ...awsSite.services, dnsUpstreams: ["10.17.13.249"], localDomain: "home.lab" },

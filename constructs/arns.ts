@@ -13,6 +13,8 @@ export const ROLE_TAG = "deathstar:role";
 export class ResourceArns extends Construct {
   /** This account's id (data.aws_caller_identity.current). */
   readonly accountId: string;
+  /** This partition ("aws", "aws-cn", "aws-us-gov"; data.aws_partition.current). */
+  readonly partition: string;
   private readonly prefix: string;
   private readonly ssmPrefix: string;
 
@@ -23,6 +25,7 @@ export class ResourceArns extends Construct {
     const partition = new DataAwsPartition(this, "partition");
     partition.overrideLogicalId("current");
     this.accountId = identity.accountId;
+    this.partition = partition.partition;
     this.prefix = `arn:${partition.partition}:ec2:${region}:${identity.accountId}`;
     this.ssmPrefix = `arn:${partition.partition}:ssm:${region}:${identity.accountId}`;
   }

@@ -1,14 +1,30 @@
 import { Construct } from "constructs";
 import { Fn, Op, TerraformCount, TerraformResource, TerraformVariable, hashMapper, anyToTerraform, propertyAccess, type TerraformResourceLifecycle } from "cdktf";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { resourceName } from "../config/site-view.js";
 import type { ResourceArns } from "./arns.js";
 import { TALOS_NODE_ROLE, type TalosNodes } from "./talos-nodes.js";
 
-/** EventBridge Scheduler's universal target for EC2 TerminateInstances (an AWS SDK call, no Lambda). */
-export const TERMINATE_INSTANCES_TARGET = "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances";
+/**
+ * EventBridge Scheduler's universal target for EC2 TerminateInstances (an AWS SDK call, no Lambda),
+ * in the stack's partition: `arn:<partition>:scheduler:::aws-sdk:<service>:<apiAction>`
+ * (EventBridge Scheduler user guide, "Using universal targets").
+ */
+export function terminateInstancesTarget(partition: string): string {
+  return `arn:${partition}:scheduler:::aws-sdk:ec2:terminateInstances`;
+}
+
+/**
+ * How long a failed termination waits in the dead-letter queue: SQS's maximum, 14 days, so a
+ * failure noticed late can still be read (the alarm has mailed budget.email by then).
+ */
+const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** Props of {@link SessionExpiry}. */
 export interface SessionExpiryProps {
@@ -22,12 +38,27 @@ export interface SessionExpiryProps {
   /** The session's nodes: `aws_instance.talos_node` and `talos_node_count`. */
   readonly nodes: TalosNodes;
   readonly arns: ResourceArns;
+  /** Who hears of a termination that failed: budget.email, e.g. "owner@example.com". */
+  readonly alertEmail: string;
 }
 
 /**
- * A dead-man switch for a session's nodes: a one-time EventBridge Scheduler schedule calls EC2
- * TerminateInstances on them at apply time + `talos_session_hours`, from AWS's side, so a session
- * forgotten with the laptop shut still ends.
+ * A dead-man switch for a session's nodes: one one-time EventBridge Scheduler schedule per node
+ * calls EC2 TerminateInstances on that node alone at apply time + `talos_session_hours`, from AWS's
+ * side, so a session forgotten with the laptop shut still ends.
+ *
+ * One call per node, because the API fails as a whole: "If you specify multiple instances and the
+ * request fails (for example, because of a single incorrect instance ID), none of the instances are
+ * terminated", and a terminated instance stays visible only "for approximately one hour" (EC2 API
+ * reference, TerminateInstances). A node reclaimed by spot or ended by hand earlier than that would
+ * make a single call for every node fail on every retry, and the others would run on.
+ *
+ * A call that still fails after its retries goes to a dead-letter queue (the schedule's
+ * DeadLetterConfig: Scheduler delivers the failed event "after exhausting the maximum number of
+ * retries", EventBridge Scheduler user guide, "Configuring a schedule's dead-letter queue"); an
+ * alarm on the queue mails budget.email through an SNS topic, so a deadline does not fail silently.
+ * The queue, topic and alarm stay at rest: the alarm is the stack's one fixed charge here
+ * ($0.10/month), the queue and topic bill nothing at this volume.
  *
  * The deadline is `terraform_data.talos_session`: taken from plantimestamp() when the nodes are
  * (re)created or the hours change, and otherwise kept (ignore_changes on its input), so later
@@ -43,12 +74,57 @@ export interface SessionExpiryProps {
 export class SessionExpiry extends Construct {
   readonly hours: TerraformVariable;
   readonly schedule: SchedulerSchedule;
+  readonly deadLetters: SqsQueue;
 
   constructor(scope: Construct, id: string, props: SessionExpiryProps) {
     super(scope, id);
     this.hours = this.hoursVariable(props);
+    this.deadLetters = this.deadLetterQueue();
+    this.failureAlarm(props.alertEmail);
     const role = this.schedulerRole(props.arns);
-    this.schedule = this.expirySchedule(props.nodes, role);
+    this.schedule = this.expirySchedules(props, role);
+  }
+
+  private deadLetterQueue(): SqsQueue {
+    const queue = new SqsQueue(this, "dead-letters", {
+      // A standard queue: Scheduler does not support a FIFO queue as a dead-letter queue.
+      name: resourceName("talos-node-expiry-dead-letters"),
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      // SSE-SQS: encrypted at rest with an SQS-owned key, free, and usable by Scheduler without a key policy.
+      sqsManagedSseEnabled: true,
+    });
+    queue.overrideLogicalId("talos_node_expiry_dead_letters");
+    return queue;
+  }
+
+  /**
+   * ALARM as soon as one failed termination waits in the queue, mailed to `email`. The topic is not
+   * KMS-encrypted: CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key, and
+   * a customer-managed key costs $1/month (SNS developer guide, "Enable compatibility between event
+   * sources from AWS services and encrypted topics"); the message carries the alarm's name only.
+   * The email subscription stays pending until its confirmation link is followed (docs/cost.md).
+   */
+  private failureAlarm(email: string): void {
+    const name = resourceName("talos-node-expiry-failed");
+    const topic = new SnsTopic(this, "topic", { name });
+    topic.overrideLogicalId("talos_node_expiry_failed");
+    new SnsTopicSubscription(this, "email", { topicArn: topic.arn, protocol: "email", endpoint: email }).overrideLogicalId("talos_node_expiry_failed");
+    new CloudwatchMetricAlarm(this, "alarm", {
+      alarmName: name,
+      alarmDescription: `A Talos node's session deadline failed: read the queue ${resourceName("talos-node-expiry-dead-letters")} and terminate what still runs (docs/cost.md, "The session deadline")`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: this.deadLetters.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      // An empty queue publishes no data points while idle: no data is no failure.
+      treatMissingData: "notBreaching",
+      actionsEnabled: true,
+      alarmActions: [topic.arn],
+    }).overrideLogicalId("talos_node_expiry_failed");
   }
 
   private hoursVariable(props: SessionExpiryProps): TerraformVariable {
@@ -87,37 +163,48 @@ export class SessionExpiry extends Construct {
     const policy = new IamRolePolicy(this, "policy", {
       name,
       role: role.id,
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: [arns.instancesWithRole("TerminateTalosNodes", ["ec2:TerminateInstances"], TALOS_NODE_ROLE)] }),
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          arns.instancesWithRole("TerminateTalosNodes", ["ec2:TerminateInstances"], TALOS_NODE_ROLE),
+          // Scheduler delivers dead letters with the schedule's execution role.
+          { Sid: "SendDeadLetters", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: this.deadLetters.arn },
+        ],
+      }),
     });
     policy.overrideLogicalId("talos_node_expiry");
     return role;
   }
 
-  private expirySchedule(nodes: TalosNodes, role: IamRole): SchedulerSchedule {
-    // One deadline and one schedule while nodes run, none at rest.
-    const count = TerraformCount.of(Fn.min([1, nodes.nodeCount.numberValue]));
+  private expirySchedules({ nodes, arns }: SessionExpiryProps, role: IamRole): SchedulerSchedule {
+    // One deadline while nodes run and one schedule per node, none at rest.
     const instanceIds = propertyAccess(nodes.instances, ["*", "id"]);
     const deadline = new SessionDeadline(this, "deadline", {
-      count,
+      count: TerraformCount.of(Fn.min([1, nodes.nodeCount.numberValue])),
       input: { deadline: Fn.timeadd(Fn.plantimestamp(), Fn.format("%dh", [this.hours.numberValue])) },
       // New nodes or new hours: a new deadline from this plan's time. Anything else keeps it.
       triggersReplace: { nodes: instanceIds, hours: this.hours.numberValue },
       lifecycle: { ignoreChanges: ["input"] },
     });
     deadline.overrideLogicalId("talos_session");
+    const count = TerraformCount.of(nodes.nodeCount.numberValue);
     const schedule = new SchedulerSchedule(this, "schedule", {
       count,
-      name: resourceName("talos-node-expiry"),
-      description: "Terminates the Talos nodes of a session at its deadline (talos_session_hours after launch)",
+      // talos-node-expiry-1 ends node 1 (deathstar-talos-1), and so on.
+      name: Fn.format("%s-%d", [resourceName("talos-node-expiry"), Op.add(count.index, 1)]),
+      description: "Terminates one Talos node at its session's deadline (talos_session_hours after launch)",
       scheduleExpression: `at(${Fn.formatdate("YYYY-MM-DD'T'hh:mm:ss", Fn.one(propertyAccess(deadline, ["*", "output", "deadline"])))})`,
       scheduleExpressionTimezone: "UTC",
       flexibleTimeWindow: { mode: "OFF" },
       target: {
-        arn: TERMINATE_INSTANCES_TARGET,
+        arn: terminateInstancesTarget(arns.partition),
         roleArn: role.arn,
-        input: Fn.jsonencode({ InstanceIds: instanceIds }),
-        // A node already gone (terminated by hand) is not worth retrying for a day.
+        // This node alone: another node's failure cannot keep it running.
+        input: Fn.jsonencode({ InstanceIds: [Fn.element(instanceIds, count.index)] }),
+        // A node already gone (terminated by hand) is not worth retrying for a day: after the
+        // retries or the hour, the event goes to the dead-letter queue and the alarm mails.
         retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.deadLetters.arn },
       },
     });
     schedule.overrideLogicalId("talos_node_expiry");

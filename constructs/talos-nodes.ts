@@ -9,7 +9,6 @@ import { INSTANCE_TYPES } from "../cost/prices.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
 import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB, VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { talosArch } from "../templates/talos-assets.js";
-import { runInstancesCommand } from "../templates/talos-cluster.js";
 import { ROLE_TAG } from "./arns.js";
 import { hardenedLaunchTemplate } from "./hardening.js";
 
@@ -20,8 +19,8 @@ export const TALOS_NODE_ROLE = "talos-node";
 
 
 /**
- * `talos.nodeMarket: "spot"`: every node the template launches (tofu's aws_instance.talos_node and
- * the run-instances commands alike) is a one-time spot request. No max price is set, so EC2 charges
+ * `talos.nodeMarket: "spot"`: every node the template launches (tofu's aws_instance.talos_node) is
+ * a one-time spot request. No max price is set, so EC2 charges
  * the current spot price and never more than the on-demand price: when the spot price would rise
  * above it, or EC2 needs the capacity back, the node is reclaimed. It is terminated, not stopped or
  * hibernated, and its root volume goes with it (delete on termination); the request is not renewed.
@@ -35,6 +34,23 @@ export const SPOT_MARKET_OPTIONS = {
 export function nodeMarketOptions(market: InstanceMarket): LaunchTemplateInstanceMarketOptions | undefined {
   return market === "spot" ? SPOT_MARKET_OPTIONS : undefined;
 }
+
+/**
+ * Spot nodes with unlimited credits: a warning, not a refusal. AWS: "If you launch Spot Instances
+ * as unlimited and plan to use them immediately and for a short duration, with no idle time for
+ * accruing CPU credits, you incur charges for surplus credits. We recommend that you launch your
+ * Spot Instances in standard mode to avoid paying higher costs." (EC2 user guide, "Unlimited mode
+ * for burstable performance instances",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode.html).
+ * A session's node is exactly that, so every vCPU-hour above the
+ * baseline is a surplus credit billed at $0.04. The combination still works and the cost model
+ * prices that surplus (the "surplus CPU credits" line); standard credits would make the bootstrap
+ * crawl at the baseline. The operator chooses, knowing the price.
+ */
+export const SPOT_UNLIMITED_WARNING = (type: string) =>
+  `talos.nodeMarket is spot and talos.nodeCpuCredits unlimited on ${type}: AWS advises that burstable spot instances used immediately and for a short duration, ` +
+  `"with no idle time for accruing CPU credits", launch in standard mode "to avoid paying higher costs" (EC2 user guide, "Unlimited mode for burstable performance instances"). ` +
+  "Every vCPU-hour above the baseline bills as surplus credits (npm run cost shows the line); nodeCpuCredits standard avoids it at the price of a bootstrap at the baseline";
 
 /** The site's Talos settings the nodes read; the boot mode comes as {@link TalosBoot}, with its payload. */
 export type TalosNodeSettings = Readonly<Omit<SiteConfig["talos"], "boot" | "ipxeAmiId">>;
@@ -95,6 +111,9 @@ export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mod
       );
     }
   }
+  if (talos.nodeMarket === "spot" && talos.nodeCpuCredits === "unlimited" && type?.burstable) {
+    warnings.push(SPOT_UNLIMITED_WARNING(talos.nodeInstanceType));
+  }
   if (boot === "talos-ami" && talos.machineConfigUrl) {
     warnings.push("talos.machineConfigUrl is only used by the iPXE/matchbox boot; talos-ami nodes start in maintenance mode and take their config from talosctl apply-config");
   }
@@ -102,8 +121,10 @@ export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mod
 }
 
 /**
- * Talos nodes launched by hand or by `-var talos_node_count=N` (no Auto Scaling: a node is a
- * cluster member with a fixed address, not cattle). One launch template `talos-node` for every
+ * Talos nodes launched by `-var talos_node_count=N` (no Auto Scaling: a node is a cluster member
+ * with a fixed address, not cattle). There is no hand launch: a node started outside OpenTofu
+ * would get neither the stack's tags nor a session deadline (constructs/session-expiry.ts
+ * schedules one per aws_instance.talos_node), so every node is one of these. One launch template `talos-node` for every
  * node; `aws_instance.talos_node[i]` takes talos.nodeIps[i], so the cluster endpoint is known
  * before anything runs.
  *
@@ -152,7 +173,7 @@ export class TalosNodes extends Construct {
 
   private template(props: TalosNodesProps, ami: DataAwsAmi): LaunchTemplate {
     const { talos } = props;
-    // Instances get their per-node Name from aws_instance.talos_node or the run-instances command.
+    // Instances get their per-node Name and role from aws_instance.talos_node.
     const tagSpecifications = ["volume", "network-interface"].map((resourceType) => ({
       resourceType,
       tags: { ...props.tags, Name: resourceName("talos-node") },
@@ -214,19 +235,8 @@ export class TalosNodes extends Construct {
   private outputs(props: TalosNodesProps): void {
     const output = (id: string, value: unknown, description: string) =>
       new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);
-    const target = {
-      region: props.region,
-      launchTemplateId: this.launchTemplate.id,
-      launchTemplateVersion: this.launchTemplate.latestVersion.toString(),
-      subnetId: props.subnetId,
-    };
     output("talos_node_ips", props.nodes.map((node) => node.address), "Fixed private addresses of the Talos nodes, in launch order");
     output("talos_node_instance_ids", propertyAccess(this.instances, ["*", "id"]), "Instances created by talos_node_count");
-    output(
-      "talos_node_run_instances",
-      props.nodes.map((node) => runInstancesCommand(node, target)),
-      "Launch node i by hand (with talos_node_count=0): one aws ec2 run-instances command per address",
-    );
     output("talosctl_endpoint", props.endpoints.talosApi, "talosctl --endpoints value (the first node)");
     output("kubernetes_endpoint", props.endpoints.kubernetes, "Kubernetes API (the first node; a VPC has no L2 VIP)");
   }

@@ -41,7 +41,7 @@ export interface CostReport {
   readonly notes: readonly string[];
 }
 
-type CostConfig = Pick<SiteConfig, "aws" | "usage" | "budget">;
+type CostConfig = Pick<SiteConfig, "aws" | "usage" | "budget" | "services">;
 
 /** The current UTC month as "YYYY-MM". */
 export function currentMonth(now: Date = new Date()): string {
@@ -53,7 +53,7 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new RangeError(`month "${month}" must be YYYY-MM, e.g. "2026-11"`);
   const stack = StackView.of(json);
   const { resources } = stack;
-  const context: RuleContext = { stack, usage: config.usage };
+  const context: RuleContext = { stack, usage: config.usage, registryCaches: config.services.registryCaches.length };
   const problems: string[] = [];
   const priceOne = (resource: StackResource): CostLine[] => {
     try {

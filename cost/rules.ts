@@ -6,6 +6,7 @@
  * A rule prices ONE copy of a resource for one month; the model scales by `count` (see model.ts).
  */
 import { runningHoursPerWeek } from "../lib/cron.js";
+import { storageHealthCheck } from "../lib/registry-cache.js";
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
 import { isTrue, launchTemplateAddresses, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
@@ -49,6 +50,8 @@ export interface CostLine {
 export interface RuleContext {
   readonly stack: StackView;
   readonly usage: SiteConfig["usage"];
+  /** How many registry caches the bastion runs (services.registryCaches), each with its own requests. */
+  readonly registryCaches: number;
 }
 
 export type PricingRule = (resource: StackResource, context: RuleContext) => CostLine[];
@@ -422,33 +425,60 @@ const ssmParameter: PricingRule = (parameter) => {
   ];
 };
 
-/** The design has no paid alarms; one added later is priced, not hidden. */
+/** A standard-resolution alarm bills every month it exists, whether or not it fires (the session deadline's failure alarm). */
 const cloudwatchAlarm: PricingRule = (alarm) => [
-  line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution", idle: true }),
+  line(alarm, { item: "CloudWatch alarm", quantity: 1, unit: "month", unitUsd: PRICES.cloudwatchAlarmMonth, basis: "standard resolution, billed at rest too", idle: true }),
 ];
+
+/** Days in the average month of HOURS_PER_MONTH, for the cache's refills. */
+const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
+
+/**
+ * The age at which the bucket's lifecycle rule deletes objects, which is also the caches'
+ * `proxy.ttl` (lib/registry-cache.ts): how often the cache is written again.
+ */
+function cacheExpiryDays(bucket: StackResource, stack: StackView): number {
+  const lifecycle = stack.referencing("aws_s3_bucket_lifecycle_configuration", "bucket", bucket)[0];
+  const days = nestedBlocks(lifecycle?.attributes.rule).flatMap((rule) => nestedBlocks(rule.expiration).map((e) => numberAttr(e.days)));
+  const expiry = days.find((d) => d !== undefined);
+  if (expiry === undefined) throw new PricingError(bucket.address, "has no lifecycle rule with expiration days: its refills, and so its writes, cannot be bounded");
+  return expiry;
+}
 
 /**
  * A bucket bills the bytes it holds (usage.cacheGb: the stack's one bucket is the registry caches')
- * and its requests. Requests are an estimate (S3_REQUESTS_PER_CACHE_GB): the cache written once
- * a month (expiry refills it) and read once per node per session. Transfer between S3 and EC2 in
- * one region is free, and through the gateway endpoint no NAT processes it.
+ * and the requests the registry caches make, each kind from what their config says
+ * (lib/registry-cache.ts; __tests__/cache-bucket.test.ts reads the rendered config against
+ * these lines):
+ * - writes: the caches fill again once their content expires (`proxy.ttl` = the lifecycle rule's
+ *   days), at the first session after: min(sessions, days a month / TTL) refills a month;
+ * - reads: every node of every session pulls the cache through the registry (redirects are off,
+ *   so the registry reads each blob in the node's place);
+ * - the storage health check: a HEAD + a LIST per cache per interval while the bastion runs, when
+ *   it is on (it is off on S3).
+ * Request counts per GB are an estimate (S3_REQUESTS_PER_CACHE_GB). Transfer between S3 and EC2
+ * in one region is free, and through the gateway endpoint no NAT processes it.
  */
-const s3Bucket: PricingRule = (bucket, { usage }) => {
-  const writes = usage.cacheGb * S3_REQUESTS_PER_CACHE_GB.writes;
+const s3Bucket: PricingRule = (bucket, { stack, usage, registryCaches }) => {
+  const ttlDays = cacheExpiryDays(bucket, stack);
+  const refills = Math.min(usage.experimentSessionsPerMonth, DAYS_PER_MONTH / ttlDays);
+  const writes = usage.cacheGb * refills * S3_REQUESTS_PER_CACHE_GB.writes;
   const pulls = usage.experimentSessionsPerMonth * usage.nodesPerSession;
   const reads = usage.cacheGb * pulls * S3_REQUESTS_PER_CACHE_GB.reads;
-  return [
+  const lines = [
     line(bucket, { item: "S3 Standard storage", quantity: usage.cacheGb, unit: "GB-month", unitUsd: PRICES.s3StandardGbMonth, basis: "usage.cacheGb: the bytes cached, billed all month", idle: true }),
     line(bucket, {
-      item: "S3 PUT/COPY/POST/LIST requests (estimate)",
+      item: "S3 PUT/COPY/POST/LIST requests: cache refills (estimate)",
       quantity: writes / 1000,
       unit: "1k requests",
       unitUsd: PRICES.s3WriteRequestsPer1000,
-      basis: `estimate: usage.cacheGb ${usage.cacheGb} GB written once a month × ${S3_REQUESTS_PER_CACHE_GB.writes}/GB (cost/prices.ts S3_REQUESTS_PER_CACHE_GB)`,
+      basis:
+        `estimate: usage.cacheGb ${usage.cacheGb} GB written ${round(refills)} times a month (proxy.ttl ${ttlDays} days, ` +
+        `${usage.experimentSessionsPerMonth} sessions) × ${S3_REQUESTS_PER_CACHE_GB.writes}/GB (cost/prices.ts S3_REQUESTS_PER_CACHE_GB)`,
       idle: false,
     }),
     line(bucket, {
-      item: "S3 GET requests (estimate)",
+      item: "S3 GET requests: pulls through the caches (estimate)",
       quantity: reads / 1000,
       unit: "1k requests",
       unitUsd: PRICES.s3ReadRequestsPer1000,
@@ -456,6 +486,15 @@ const s3Bucket: PricingRule = (bucket, { usage }) => {
       idle: false,
     }),
   ];
+  const health = storageHealthCheck("s3");
+  if (!health.enabled) return lines;
+  const bastion = stack.resource("aws_autoscaling_group.bastion");
+  if (!bastion) throw new PricingError(bucket.address, "the storage health check polls while the bastion runs, and the stack has no aws_autoscaling_group.bastion to take its hours from");
+  const { hours, basis } = groupRunning(bastion, stack);
+  const polls = registryCaches * (3600 / health.intervalSeconds) * hours;
+  const poll = (item: string, unitUsd: number) =>
+    line(bucket, { item, quantity: polls / 1000, unit: "1k requests", unitUsd, basis: `${registryCaches} caches × every ${health.intervalSeconds} s × bastion ${basis}`, idle: false });
+  return [...lines, poll("S3 LIST requests: storage health check", PRICES.s3WriteRequestsPer1000), poll("S3 HEAD requests: storage health check", PRICES.s3ReadRequestsPer1000)];
 };
 
 /** Billable resource types and their rules. */
@@ -505,5 +544,9 @@ export const FREE_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   aws_s3_bucket_ownership_controls: "bucket settings have no charge",
   aws_s3_bucket_policy: "bucket policies have no charge",
   aws_s3_bucket_lifecycle_configuration: "lifecycle expiration has no charge (only transitions to other storage classes bill, and the rule makes none)",
+  aws_sqs_queue:
+    "SQS: the first million requests a month are free; the dead-letter queue receives a message only when a node's termination fails, and the alarm reads its metrics for free",
+  aws_sns_topic: "SNS topics have no charge; deliveries are priced per notification",
+  aws_sns_topic_subscription: "SNS: the first 1,000 email notifications a month are free; this one mails only when a node's termination fails",
   terraform_data: "not an AWS resource: a value kept in the state (the session's deadline)",
 };

@@ -76,7 +76,7 @@ interface Outcome {
   readonly warnings?: readonly string[];
 }
 
-export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws" | "usage" | "budget">, options: TeardownOptions): TeardownPlan {
+export function teardownPlan(json: TerraformJson, config: Pick<SiteConfig, "aws" | "usage" | "budget" | "services">, options: TeardownOptions): TeardownPlan {
   const stack = StackView.of(json);
   const region = config.aws.region;
   const tofu = (why: string, ...args: string[]): Command => ({

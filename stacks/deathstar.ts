@@ -128,7 +128,7 @@ export class DeathStarStack extends TerraformStack {
       endpoints: { talosApi: talosApiEndpoint(config), kubernetes: kubernetesEndpoint(config) },
       tags,
     });
-    new SessionExpiry(this, "session-expiry", { hours: config.talos.sessionHours, maxHours: TALOS_SESSION_MAX_HOURS, nodes: talosNodes, arns });
+    new SessionExpiry(this, "session-expiry", { hours: config.talos.sessionHours, maxHours: TALOS_SESSION_MAX_HOURS, nodes: talosNodes, arns, alertEmail: config.budget.email });
     new MonthlyBudget(this, "budget", { name: resourceName(config.site.name), limitUsd: config.budget.monthlyUsd, email: config.budget.email });
     if (keepsModules) {
       for (const node of this.node.findAll()) {

@@ -20,7 +20,7 @@ export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string
     [FETCH_TALOS_ASSETS_SCRIPT]: renderFetchTalosAssetsScript(config),
   };
   for (const cache of config.services.registryCaches) {
-    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, storage: registryStorage(config, cache) });
+    files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, storage: registryStorage(config, cache), expiryDays: config.bastion.cacheExpiryDays });
   }
   for (const [path, text] of Object.entries(renderMatchboxFiles(config))) files[`matchbox/${path}`] = text;
   return files;

@@ -16,6 +16,13 @@ import { isBundleScript, renderBastionBundle } from "./bundle.js";
 /** EC2's limit on user-data, before base64. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
+/**
+ * The mode cloud-init gives a written file that names none (`DEFAULT_PERMS = 0o644` in
+ * cloudinit/config/cc_write_files.py): entries with this mode leave `permissions` out, about
+ * 25 bytes each of the 16 KB.
+ */
+export const CLOUD_INIT_DEFAULT_PERMISSIONS = "0644";
+
 export interface CloudConfigFile {
   readonly path: string;
   /** Octal mode as cloud-init expects it, e.g. "0644". */
@@ -41,7 +48,7 @@ export function renderBastionUserData(config: Readonly<SiteConfig>): string {
   const document = {
     write_files: renderBastionCloudConfigFiles(config).map((file) => ({
       path: file.path,
-      permissions: file.permissions,
+      ...(file.permissions === CLOUD_INIT_DEFAULT_PERMISSIONS ? {} : { permissions: file.permissions }),
       encoding: "gz+b64",
       content: gzipSync(file.content, { level: 9 }).toString("base64"),
     })),

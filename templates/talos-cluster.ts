@@ -4,7 +4,6 @@
  * One place for these strings, so outputs, the rendered README and the docs cannot drift apart.
  */
 import type { SiteConfig } from "../config/schema.js";
-import type { TalosNodeView } from "../config/site-view.js";
 
 /** Talos API port (apid). */
 export const TALOS_API_PORT = 50000;
@@ -28,28 +27,4 @@ export function talosApiEndpoint(config: Readonly<SiteConfig>): string {
 /** `cluster.controlPlane.endpoint`, the URL every kubelet and kubectl uses. */
 export function kubernetesEndpoint(config: Readonly<SiteConfig>): string {
   return `https://${firstNodeIp(config)}:${KUBERNETES_API_PORT}`;
-}
-
-/** What `aws ec2 run-instances` needs besides the node's own address; values may be Terraform references. */
-export interface RunInstancesTarget {
-  readonly region: string;
-  readonly launchTemplateId: string;
-  /** Launch template version, e.g. the template's latest_version. */
-  readonly launchTemplateVersion: string;
-  readonly subnetId: string;
-}
-
-/**
- * The command that launches node `index` by hand from the launch template, at its fixed address.
- * The template carries AMI, type, security group, volume, IMDS and user-data settings.
- */
-export function runInstancesCommand(node: TalosNodeView, target: RunInstancesTarget): string {
-  return [
-    "aws ec2 run-instances",
-    `--region ${target.region}`,
-    `--launch-template LaunchTemplateId=${target.launchTemplateId},Version=${target.launchTemplateVersion}`,
-    `--subnet-id ${target.subnetId}`,
-    `--private-ip-address ${node.address}`,
-    `--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=${node.instanceName}}]'`,
-  ].join(" ");
 }

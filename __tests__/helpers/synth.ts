@@ -3,12 +3,22 @@ import { Testing } from "cdktf";
 import { ConfigError, loadSiteConfig, mergeOverride, validateSiteConfig } from "../../config/load.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { SITES, type SiteName } from "../../config/sites.js";
+import { FIRST_DEFAULTS } from "../../config/designs.js";
 import { DeathStarStack } from "../../stacks/deathstar.js";
 
 export type DeepPartial<T> = T extends readonly (infer U)[] ? readonly U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 export function siteConfig(overrides: DeepPartial<SiteConfig> | Record<string, unknown> = {}, site: SiteName = "aws"): Readonly<SiteConfig> {
   return validateSiteConfig(mergeOverride(SITES[site], overrides), "test");
+}
+
+/**
+ * The project's first defaults (config/designs.ts FIRST_DEFAULTS: a NAT instance, the caches on a
+ * gp3 volume, an on-demand bastion) with `overrides` on top: for tests of those modes, which the
+ * default site no longer selects.
+ */
+export function firstDefaultsConfig(overrides: DeepPartial<SiteConfig> | Record<string, unknown> = {}): Readonly<SiteConfig> {
+  return siteConfig(mergeOverride(FIRST_DEFAULTS, overrides) as Record<string, unknown>);
 }
 
 /** The problem lines validation reports for `overrides` over a built-in site; empty when the config is valid. */

@@ -31,6 +31,7 @@ const SERVICE_BY_TYPE_PREFIX: readonly (readonly [RegExp, string | readonly stri
   [/^aws_budgets_/, "budgets"],
   [/^aws_ssm_/, "ssm"],
   [/^aws_sns_/, "sns"],
+  [/^aws_sqs_/, "sqs"],
   [/^aws_cloudwatch_log_/, "logs"],
   [/^aws_cloudwatch_metric_alarm$/, "cloudwatch"],
   // The provider reads and writes a bucket's tags through S3 Control (ListTagsForResource).

@@ -8,10 +8,11 @@ import { readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
-import { siteConfig } from "../helpers/synth.js";
+import { firstDefaultsConfig, siteConfig } from "../helpers/synth.js";
 import { scratchDir } from "../helpers/processes.js";
 
-const script = renderBastionBootScript(siteConfig());
+// The boot with a cache volume and a NAT instance (the first defaults); the S3 boot below.
+const script = renderBastionBootScript(firstDefaultsConfig());
 
 /** Stand-ins defined after sourcing the script; functions take precedence over commands. */
 const STUBS = String.raw`

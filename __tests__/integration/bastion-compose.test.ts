@@ -13,7 +13,7 @@ import { PIHOLE_SECRETS_ENV_FILE } from "../../templates/pihole.js";
 import { REGISTRY_S3_ENV_FILE, registryConfigPath, registryServiceName, TAILSCALE_SECRETS_ENV_FILE } from "../../templates/compose.js";
 import { S3_BUCKET_ENV } from "../../templates/registry.js";
 import { toolchain } from "../helpers/toolchain.js";
-import { S3_CACHE_OVERRIDE, siteConfig } from "../helpers/synth.js";
+import { firstDefaultsConfig, S3_CACHE_OVERRIDE, siteConfig } from "../helpers/synth.js";
 import { scratchDir } from "../helpers/processes.js";
 
 const composeCheck = toolchain().composeCheck;
@@ -53,7 +53,8 @@ function load(name: string, config: Readonly<SiteConfig>, secrets: readonly stri
 
 describe("compose.yaml loaded as docker compose loads it", () => {
   it.each([
-    ["aws", siteConfig(), [PIHOLE_SECRETS_ENV_FILE]],
+    // The caches on a volume (the first defaults); S3 mode needs the bucket's env file (below).
+    ["aws", firstDefaultsConfig(), [PIHOLE_SECRETS_ENV_FILE]],
     ["home", siteConfig({}, "home"), [PIHOLE_SECRETS_ENV_FILE]],
     ["aws-tailscale", siteConfig({ bastion: { tailscale: { enabled: true } } }), [PIHOLE_SECRETS_ENV_FILE, TAILSCALE_SECRETS_ENV_FILE]],
   ] as const)("%s: valid, with every path inside the bundle dir", (name, config, secrets) => {
@@ -90,7 +91,7 @@ describe("compose.yaml loaded as docker compose loads it", () => {
   });
 
   it("refuses to start Pi-hole without its password file (created at boot, or by hand at home)", () => {
-    const { status, stderr } = load("no-secrets", siteConfig(), []);
+    const { status, stderr } = load("no-secrets", firstDefaultsConfig(), []);
     expect(status).not.toBe(0);
     expect(stderr).toContain("secrets/pihole.env");
   });

@@ -15,7 +15,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SiteConfig } from "../../config/schema.js";
 import { DeathStarStack, STACK_NAME } from "../../stacks/deathstar.js";
-import { siteConfig, type SynthesizedStack } from "../helpers/synth.js";
+import { firstDefaultsConfig, siteConfig, type SynthesizedStack } from "../helpers/synth.js";
 import { CACHE_DIR, toolchain } from "../helpers/toolchain.js";
 import { MotoServer, type MotoAmi } from "../helpers/moto.js";
 import { scratchDir } from "../helpers/processes.js";
@@ -32,7 +32,8 @@ const SKIPS = parseYaml(readFileSync(join(REPO, "security/checkov-skips.yaml"), 
 
 /** Configurations scanned: together they create every resource type the stack can synthesize. */
 const VARIANTS: readonly [string, Readonly<SiteConfig>][] = [
-  ["aws site (NAT instance)", siteConfig()],
+  ["the default site (the bastion its own NAT, on spot; caches in S3)", siteConfig()],
+  ["the first defaults (NAT instance, cache volume)", firstDefaultsConfig()],
   ["NAT gateway, MikroTik group", siteConfig({ network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } })],
   ["iPXE boot", siteConfig({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } })],
   ["registry caches in S3", siteConfig({ bastion: { cacheStorage: "s3" }, images: { registry: "registry:3.0.0" } })],

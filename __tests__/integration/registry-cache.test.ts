@@ -19,10 +19,11 @@ import type { RegistryCache } from "../../templates/registry.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, scratchDir, startProcess, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { buildImage, startUpstream, MANIFEST_TYPE, pullImage, REPOSITORY, sha256, type Image } from "../helpers/registry-image.js";
-import { siteConfig } from "../helpers/synth.js";
+import { firstDefaultsConfig } from "../helpers/synth.js";
 
 const REGISTRY = "docker-registry";
-const config = siteConfig();
+// Caches on a directory (the first defaults' volume), run by Debian's registry 2.8.
+const config = firstDefaultsConfig();
 const bundle = renderBastionBundle(config);
 
 interface CacheConfig {

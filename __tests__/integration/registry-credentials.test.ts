@@ -118,7 +118,7 @@ describe("registry cache with upstream credentials from SSM, against an upstream
   async function startCache(name: string, env: Record<string, string>): Promise<{ url: string; process: RunningProcess }> {
     const port = await freePort();
     const configFile = join(dir.path, `${name}.yml`);
-    writeFileSync(configFile, renderRegistryCacheConfig(cache, { addr: `127.0.0.1:${port}`, storage: { driver: "filesystem", rootDirectory: join(dir.path, `${name}-data`) } }));
+    writeFileSync(configFile, renderRegistryCacheConfig(cache, { addr: `127.0.0.1:${port}`, storage: { driver: "filesystem", rootDirectory: join(dir.path, `${name}-data`) }, expiryDays: siteConfig().bastion.cacheExpiryDays }));
     // Go's TLS client trusts the test CA through SSL_CERT_FILE, as the bastion trusts the real ones.
     const proc = startProcess(REGISTRY, ["serve", configFile], { name, logFile: join(dir.path, `${name}.log`), env: { ...env, SSL_CERT_FILE: ca } });
     running.push(proc);

@@ -1,12 +1,20 @@
 /**
  * The session's dead-man switch with the real tools: OpenTofu and the hashicorp/aws provider
- * against moto. moto stores the schedule but never fires it; the test fires it by hand (EC2
- * TerminateInstances on the schedule's own input, with the schedule's role checked) and then
+ * against moto. moto stores the schedules but never fires them; the test fires them by hand (EC2
+ * TerminateInstances on each schedule's own input, with the schedule's role checked) and then
  * checks that the next plan does what docs/cost.md says: nothing for the nodes, the deadline and
- * schedule removed at count 0, a fresh deadline for a new session.
+ * schedules removed at count 0, a fresh deadline for a new session.
+ *
+ * Where moto's EC2 answers differently from AWS's, the test answers as AWS does (terminateAsAws):
+ * - AWS forgets a terminated instance "approximately one hour" after termination, and then
+ *   answers InvalidInstanceID.NotFound for its id; moto keeps terminated instances forever, so a
+ *   node terminated by hand more than an hour before the deadline would still be found.
+ * - AWS terminates none of the instances of a call that fails ("If you specify multiple instances
+ *   and the request fails (for example, because of a single incorrect instance ID), none of the
+ *   instances are terminated", EC2 API reference, TerminateInstances).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TERMINATE_INSTANCES_TARGET } from "../../constructs/session-expiry.js";
+import { terminateInstancesTarget } from "../../constructs/session-expiry.js";
 import type { AwsApi } from "../helpers/aws-api.js";
 import type { MotoServer } from "../helpers/moto.js";
 import { applyAgainstMoto, type MotoStack } from "../helpers/moto-stack.js";
@@ -15,11 +23,19 @@ import { planActions, type Tofu } from "../helpers/tofu.js";
 
 const site = siteConfig();
 const REGION = site.aws.region;
-const SCHEDULE = "deathstar-talos-node-expiry";
+const SCHEDULE_PREFIX = "deathstar-talos-node-expiry-";
+const DEAD_LETTERS = "deathstar-talos-node-expiry-dead-letters";
 const NODES = { talos_node_count: 2 };
 
 /** The deadline of `at(YYYY-MM-DDThh:mm:ss)` in UTC, as epoch milliseconds. */
 const atTime = (expression: string) => Date.parse(`${/^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(expression)![1]}Z`);
+
+interface Schedule {
+  readonly Name: string;
+  readonly ScheduleExpression: string;
+  readonly ScheduleExpressionTimezone: string;
+  readonly Target: { Arn: string; RoleArn: string; Input: string; DeadLetterConfig?: { Arn: string } };
+}
 
 describe("session expiry against moto", () => {
   let stack: MotoStack;
@@ -37,8 +53,24 @@ describe("session expiry against moto", () => {
     await stack?.close();
   });
 
-  const schedule = async () => (await api.call("scheduler", "get_schedule", { Name: SCHEDULE })) as { ScheduleExpression: string; ScheduleExpressionTimezone: string; Target: { Arn: string; RoleArn: string; Input: string } };
+  /** Every schedule of the session, by name (talos-node-expiry-1 first). */
+  const schedules = async (): Promise<Schedule[]> => {
+    const { Schedules } = (await api.call("scheduler", "list_schedules", {})) as { Schedules: { Name: string }[] };
+    const names = Schedules.map((s) => s.Name).sort();
+    return Promise.all(names.map(async (Name) => (await api.call("scheduler", "get_schedule", { Name })) as Schedule));
+  };
   const running = async () => (await moto.inventory(REGION)).instances;
+  const instanceIds = (schedule: Schedule): string[] => JSON.parse(schedule.Target.Input).InstanceIds;
+
+  /**
+   * TerminateInstances as AWS answers it more than an hour after `forgotten` were terminated: those
+   * ids are unknown, and a call naming one of them fails as a whole (see the header).
+   */
+  const terminateAsAws = async (ids: readonly string[], forgotten: ReadonlySet<string>) => {
+    const unknown = ids.filter((id) => forgotten.has(id));
+    if (unknown.length > 0) throw new Error(`InvalidInstanceID.NotFound: The instance ID '${unknown[0]}' does not exist (none of ${ids.join(", ")} terminated)`);
+    await api.call("ec2", "terminate_instances", { InstanceIds: [...ids] });
+  };
 
   it("at rest: no schedule", async () => {
     const { Schedules } = await api.call("scheduler", "list_schedules", {});
@@ -46,41 +78,71 @@ describe("session expiry against moto", () => {
   });
 
   let firstDeadline = 0;
-  it("a session's apply schedules the termination of exactly its nodes, talos_session_hours later", async () => {
+  it("a session's apply schedules each node's termination alone, talos_session_hours later, with a dead-letter queue", async () => {
     const before = Date.now();
     await tofu.apply(NODES);
     const after = Date.now();
     const nodes = await running();
     expect(nodes).toHaveLength(2);
-    const { ScheduleExpression, ScheduleExpressionTimezone, Target } = await schedule();
-    expect(ScheduleExpressionTimezone).toBe("UTC");
-    firstDeadline = atTime(ScheduleExpression);
+    const all = await schedules();
+    expect(all.map((s) => s.Name)).toEqual([`${SCHEDULE_PREFIX}1`, `${SCHEDULE_PREFIX}2`]);
+    const { QueueUrl } = await api.call("sqs", "get_queue_url", { QueueName: DEAD_LETTERS });
+    const { Attributes } = await api.call("sqs", "get_queue_attributes", { QueueUrl, AttributeNames: ["QueueArn"] });
     const hours = site.talos.sessionHours * 3_600_000;
+    firstDeadline = atTime(all[0]!.ScheduleExpression);
+    for (const { ScheduleExpression, ScheduleExpressionTimezone, Target } of all) {
+      expect(ScheduleExpressionTimezone).toBe("UTC");
+      // One deadline for the session: every node's schedule fires at the same time.
+      expect(atTime(ScheduleExpression)).toBe(firstDeadline);
+      expect(Target.Arn).toBe(terminateInstancesTarget("aws"));
+      expect(Target.RoleArn).toMatch(/:role\/deathstar-talos-node-expiry$/);
+      expect(Target.DeadLetterConfig?.Arn).toBe(Attributes.QueueArn);
+    }
     // plantimestamp() is taken at plan time, to the second.
     expect(firstDeadline).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + hours - 1000);
     expect(firstDeadline).toBeLessThanOrEqual(after + hours);
-    expect(Target.Arn).toBe(TERMINATE_INSTANCES_TARGET);
-    expect(Target.RoleArn).toMatch(/:role\/deathstar-talos-node-expiry$/);
-    expect(JSON.parse(Target.Input).InstanceIds.sort()).toEqual([...nodes].sort());
+    // Each schedule names exactly one node, and together they name every node.
+    expect(all.map((s) => instanceIds(s).length)).toEqual([1, 1]);
+    expect(all.flatMap(instanceIds).sort()).toEqual([...nodes].sort());
     const { Role } = await api.call("iam", "get_role", { RoleName: "deathstar-talos-node-expiry" });
     expect(JSON.stringify(Role.AssumeRolePolicyDocument)).toContain("scheduler.amazonaws.com");
+  });
+
+  it("the queue's alarm mails budget.email through the topic", async () => {
+    const { MetricAlarms } = await api.call("cloudwatch", "describe_alarms", { AlarmNames: ["deathstar-talos-node-expiry-failed"] });
+    expect(MetricAlarms).toHaveLength(1);
+    expect(MetricAlarms[0].Dimensions).toEqual([{ Name: "QueueName", Value: DEAD_LETTERS }]);
+    const [topicArn] = MetricAlarms[0].AlarmActions as string[];
+    const { Subscriptions } = await api.call("sns", "list_subscriptions_by_topic", { TopicArn: topicArn });
+    expect(Subscriptions.map((s: { Protocol: string; Endpoint: string }) => [s.Protocol, s.Endpoint])).toEqual([["email", site.budget.email]]);
   });
 
   it("later plans of the same session are empty: the deadline does not move", async () => {
     const plan = await tofu.planExitCode(NODES);
     expect(plan.code, plan.stdout).toBe(0);
-    expect(atTime((await schedule()).ScheduleExpression)).toBe(firstDeadline);
+    expect((await schedules()).map((s) => atTime(s.ScheduleExpression))).toEqual([firstDeadline, firstDeadline]);
   });
 
-  it("after the schedule fired, the next plan leaves the nodes alone and removes the deadline and schedule", async () => {
-    const { Target } = await schedule();
-    const instanceIds: string[] = JSON.parse(Target.Input).InstanceIds;
-    await api.call("ec2", "terminate_instances", { InstanceIds: instanceIds });
+  it("a node terminated by hand more than an hour before the deadline: the other node still ends at it", async () => {
+    const all = await schedules();
+    const [gone, other] = all.map((s) => instanceIds(s)[0]!);
+    await api.call("ec2", "terminate_instances", { InstanceIds: [gone] });
+    const forgotten = new Set([gone!]);
+    // The design this replaces: one call for every node fails as a whole and ends nothing.
+    await expect(terminateAsAws([gone!, other!], forgotten)).rejects.toThrow(/InvalidInstanceID\.NotFound/);
+    expect(await running()).toEqual([other]);
+    // Scheduler makes each schedule's call; the one for the gone node fails (after its retries,
+    // into the dead-letter queue), the other ends its node.
+    const outcomes = await Promise.allSettled(all.map((s) => terminateAsAws(instanceIds(s), forgotten)));
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
     expect(await running()).toEqual([]);
+  });
+
+  it("after the schedules fired, the next plan leaves the nodes alone and removes the deadline and schedules", async () => {
     // The end-of-session command of the docs: count back to 0.
     const actions = planActions(await tofu.planJson({ talos_node_count: 0 }));
     expect(actions).toEqual({
-      delete: ["aws_scheduler_schedule.talos_node_expiry[0]", "terraform_data.talos_session[0]"],
+      delete: ["aws_scheduler_schedule.talos_node_expiry[0]", "aws_scheduler_schedule.talos_node_expiry[1]", "terraform_data.talos_session[0]"],
       "no-op": expect.any(Array),
     });
     expect(actions["no-op"]!.filter((address) => address.startsWith("aws_instance."))).toEqual([]);
@@ -90,13 +152,12 @@ describe("session expiry against moto", () => {
     const actions = planActions(await tofu.planJson(NODES));
     expect(actions.create).toEqual(["aws_instance.talos_node[0]", "aws_instance.talos_node[1]"]);
     expect(actions.replace).toEqual(["terraform_data.talos_session[0]"]);
-    expect(actions.update).toEqual(["aws_scheduler_schedule.talos_node_expiry[0]"]);
+    expect(actions.update).toEqual(["aws_scheduler_schedule.talos_node_expiry[0]", "aws_scheduler_schedule.talos_node_expiry[1]"]);
     await tofu.apply(NODES);
     expect(await running()).toHaveLength(2);
-    expect(atTime((await schedule()).ScheduleExpression)).toBeGreaterThan(firstDeadline);
+    expect(atTime((await schedules())[0]!.ScheduleExpression)).toBeGreaterThan(firstDeadline);
     await tofu.apply({ talos_node_count: 0 });
     expect((await tofu.planExitCode()).code).toBe(0);
-    const { Schedules } = await api.call("scheduler", "list_schedules", {});
-    expect(Schedules).toEqual([]);
+    expect(await schedules()).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { teardownPlan, type Command } from "../../ops/teardown.js";
-import { siteConfig, synthStack } from "../helpers/synth.js";
+import { firstDefaultsConfig, synthStack } from "../helpers/synth.js";
 
 interface Call {
   readonly service: string;
@@ -77,7 +77,8 @@ async function callsOf(commands: readonly Command[]): Promise<Call[]> {
 }
 
 describe("teardown commands through the real aws CLI", () => {
-  const config = siteConfig();
+  // A cache volume and a NAT instance (the first defaults).
+  const config = firstDefaultsConfig();
   const stack = synthStack(config);
   const plan = (action: "pause" | "resume") => teardownPlan(stack, config, { action, stackDir: "cdktf.out/stacks/deathstar" });
 

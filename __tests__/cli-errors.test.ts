@@ -86,6 +86,7 @@ const OTHERS = {
   bench: { argv: ["scripts/bench.ts"], usage: /^usage: npm run bench\b/m, mistakes: [["--runs"], ["--runs", "0"], ["--runs", "many"], ["--fast"]] },
   session: { argv: ["scripts/session.ts"], usage: /^usage: npm run start \| npm run stop\b/m, mistakes: [[], ["restart"], ["start", "stop"], ["start", "--now"]] },
   schema: { argv: ["scripts/schema.ts"], usage: /^usage: npm run schema\b/m, mistakes: [["--out", "x"], ["extra"]] },
+  "test:timings": { argv: ["scripts/timings.ts"], usage: /^usage: npm run test:timings\b/m, mistakes: [["--top", "many"], ["extra"]] },
 } as const;
 
 describe.concurrent("commands beside the site renderers", () => {

@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** The entry points: synth, then every `npm run` command and the benchmark's baseline app. */
-const ENTRIES = ["main.ts", ...["adopt", "bench", "bench-minimal", "cost", "render", "render-talos", "schema", "session", "teardown"].map((name) => `scripts/${name}.ts`)];
+const ENTRIES = ["main.ts", ...["adopt", "bench", "bench-minimal", "cost", "render", "render-talos", "schema", "session", "teardown", "timings"].map((name) => `scripts/${name}.ts`)];
 
 const { outputFiles } = buildSync({
   entryPoints: ENTRIES,

@@ -60,7 +60,8 @@ function replaceEnv(env) {
 function forget(entry) {
   const loaded = require.cache[entry];
   delete require.cache[entry];
-  if (loaded) module.children.splice(module.children.indexOf(loaded) >>> 0, 1);
+  const child = loaded ? module.children.indexOf(loaded) : -1;
+  if (child >= 0) module.children.splice(child, 1);
 }
 
 async function run({ entry, args, cwd, env }) {

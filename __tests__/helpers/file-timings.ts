@@ -1,6 +1,7 @@
 /**
  * vitest setup file (both projects): what each test file cost, from before its imports to after
- * its last afterAll hook (this file's hook is registered first, so it runs last), as the file
+ * its last afterAll hook (this file's hook is registered first, and vitest runs after-hooks in
+ * reverse order, its default `sequence.hooks: "stack"`, so it runs last), as the file
  * suite's meta `timings` (a CpuClock span, helpers/cpu-clock.ts). A worker runs one file at a time,
  * so the worker's CPU over that span is the file's; servers and tools the file started and stopped
  * are its children's share. helpers/timings-reporter.ts collects the figures into

@@ -13,8 +13,8 @@
 #   - talosctl, built from Talos' Go module in the lab's Talos minor line (the docs' talosctl lines are checked against it).
 # Prints `export NAME=value` lines; `eval "$(scripts/toolchain.sh)"` puts them in the caller's shell.
 # Progress goes to stderr. Cold builds take long (the provider especially); downloads take a minute or
-# two; warm runs return at once. Sourced (`source scripts/toolchain.sh`), it only defines its functions
-# (__tests__/toolchain.test.ts drives the download-or-build decisions that way).
+# two; warm runs return at once. Sourced (`source scripts/toolchain.sh`), it only sets its versions and
+# defines its functions (__tests__/toolchain.test.ts drives the download-or-build decisions that way).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,8 +45,8 @@ talosctl_version=v1.11.5
 # archives it lists (the layout of https://github.com/opentofu/opentofu/releases and of OpenTofu's
 # standalone install instructions, https://opentofu.org/docs/intro/install/standalone).
 tofu_releases=${DEATHSTAR_TOFU_RELEASES_URL:-https://github.com/opentofu/opentofu/releases/download}
-# How long a download may try: an offline machine fails at once (no DNS answer) and a host that drops
-# packets after the connect timeout; a slow link gets minutes before the source build takes over.
+# How long a download may try: an offline machine fails at once (no DNS answer), a host that drops
+# packets after the connect timeout, and a slow link gets minutes before the source build takes over.
 connect_timeout_s=10
 archive_timeout_s=300
 provider_mirror_timeout_s=900

@@ -48,6 +48,7 @@ const presets = { "t4g.small": nodeTypeCost("t4g.small"), "t4g.xlarge": nodeType
 const usd = (value: number) => `$${value.toFixed(2)}`;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** Writes an override file; each test its own name, since the concurrent ones run side by side. */
 function configFile(name: string, override: unknown): string {
   const path = join(work, name);
   writeFileSync(path, JSON.stringify(override));
@@ -85,7 +86,8 @@ describe("synth (main.ts)", () => {
   });
 });
 
-describe("npm run cost (scripts/cost.ts)", () => {
+// Each run of the cost command is independent of the others: two bundle hosts take them side by side.
+describe.concurrent("npm run cost (scripts/cost.ts)", () => {
   // The default site's table, printed once for the tests that read it.
   let defaultTable: ReturnType<typeof run> | undefined;
   const printDefaultTable = () => (defaultTable ??= run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: "" }));
@@ -164,7 +166,7 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 });
 
-describe("npm run cost with talos.nodeMarket spot", () => {
+describe.concurrent("npm run cost with talos.nodeMarket spot", () => {
   const override = { talos: { nodeMarket: "spot" } };
   const spotConfig = siteConfig(override);
   const report = estimateMonthlyCost(synthStack(spotConfig), spotConfig, { month: MONTH });
@@ -182,7 +184,7 @@ describe("npm run cost with talos.nodeMarket spot", () => {
   });
 
   it("--json marks the spot line and names the market of the node-type rows", async () => {
-    const result = await run("scripts/cost.ts", ["--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
+    const result = await run("scripts/cost.ts", ["--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot-json.json", override) });
     expect(result.code, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as {
       nodeMarket: string;
@@ -202,7 +204,7 @@ describe("npm run cost with talos.nodeMarket spot", () => {
   });
 });
 
-describe("npm run cost -- --compare", () => {
+describe.concurrent("npm run cost -- --compare", () => {
   // A site with the designs' choices changed and the seed's usage: each design must put its own back.
   const override = {
     usage: { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 },
@@ -261,7 +263,7 @@ describe("npm run cost -- --compare", () => {
   });
 
   it("--json gives every design's override, figures and report", async () => {
-    const result = await run("scripts/cost.ts", ["--compare", "--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
+    const result = await run("scripts/cost.ts", ["--compare", "--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare-json.json", override) });
     expect(result.code, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { month: string; trialMonth: string; designs: { name: string; override: unknown; totalUsd: number; idleUsd: number; trialUsd: number }[] };
     expect([parsed.month, parsed.trialMonth]).toEqual([MONTH, T4G_TRIAL_LAST_MONTH]);

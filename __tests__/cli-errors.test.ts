@@ -2,20 +2,20 @@
  * One error path for every command the operator runs: `--help` answers with the usage and exit 0;
  * a bad config, a stale adopt file or a missing module directory is one line per problem with the
  * field path and the fix, exit 1, no stack trace, nothing written. Run as `npm run` runs them
- * (the command's bundle, built once for the suite).
+ * (the command's bundle, built once for the suite), warm in the bundle host: bundle-host.test.ts
+ * holds its answers against cold runs of each command.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { scratchDir } from "./helpers/processes.js";
-import { bundled } from "./helpers/build.js";
+import { bundleHost } from "./helpers/bundles.js";
 
 const REPO = join(import.meta.dirname, "..");
 const HOSTILE = join(import.meta.dirname, "fixtures/hostile");
 const work = scratchDir("cli-errors");
 const STACK_TRACE = /^\s+at .+[(:]\d+/m;
+const host = bundleHost();
 
 /** npm script → the file it runs. */
 const SCRIPTS = {
@@ -43,14 +43,8 @@ let runs = 0;
 async function run(name: Name, args: readonly string[], env: Record<string, string> = {}) {
   const site = join(work, `run-${++runs}`);
   mkdirSync(site);
-  const result = await promisify(execFile)(process.execPath, [bundled(SCRIPTS[name]), ...args], {
-    cwd: REPO,
-    env: { ...process.env, CDKTF_OUTDIR: join(site, "cdktf.out"), DEATHSTAR_CONFIG: "", ...env },
-    timeout: 60_000,
-  }).then(
-    (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+  const result = await host.run(SCRIPTS[name], args, { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: join(site, "cdktf.out"), DEATHSTAR_CONFIG: "", ...env } });
+  expect(result.crashed, result.stderr).toBe(false);
   return { ...result, written: readdirSync(site) };
 }
 
@@ -92,14 +86,11 @@ const OTHERS = {
   bench: { argv: ["scripts/bench.ts"], usage: /^usage: npm run bench\b/m, mistakes: [["--runs"], ["--runs", "0"], ["--runs", "many"], ["--fast"]] },
   session: { argv: ["scripts/session.ts"], usage: /^usage: npm run start \| npm run stop\b/m, mistakes: [[], ["restart"], ["start", "stop"], ["start", "--now"]] },
   schema: { argv: ["scripts/schema.ts"], usage: /^usage: npm run schema\b/m, mistakes: [["--out", "x"], ["extra"]] },
+  "test:timings": { argv: ["scripts/timings.ts"], usage: /^usage: npm run test:timings\b/m, mistakes: [["--top", "many"], ["extra"]] },
 } as const;
 
 describe.concurrent("commands beside the site renderers", () => {
-  const runOther = (name: keyof typeof OTHERS, args: readonly string[]) =>
-    promisify(execFile)(process.execPath, [bundled(OTHERS[name].argv[0]), ...args], { cwd: REPO, env: { ...process.env, DEATHSTAR_CONFIG: "" }, timeout: 60_000 }).then(
-      (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+  const runOther = (name: keyof typeof OTHERS, args: readonly string[]) => host.run(OTHERS[name].argv[0], args, { cwd: REPO, env: { ...process.env, DEATHSTAR_CONFIG: "" } });
 
   it.each(Object.keys(OTHERS) as (keyof typeof OTHERS)[])("%s answers --help with its usage and exit 0", async (name) => {
     const result = await runOther(name, ["--help"]);

@@ -1,5 +1,7 @@
-/** The entry points run as the operator runs them: synth's budget guard, `npm run cost`, the teardown plan. */
-import { spawnSync } from "node:child_process";
+/**
+ * The entry points run as the operator runs them (their bundles, warm in the bundle host:
+ * bundle-host.test.ts holds it against cold runs): synth's budget guard, `npm run cost`, the teardown plan.
+ */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,14 +12,16 @@ import { budgetProblem } from "../cost/report.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { CACHE_BUCKET_ADDRESSES, firstDefaultsConfig, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
-import { bundled } from "./helpers/build.js";
+import { bundleHost } from "./helpers/bundles.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const work = scratchDir("cost-cli");
 
-function run(entry: string, args: readonly string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [bundled(entry), ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
-  if (result.error) throw result.error;
+const host = bundleHost();
+
+async function run(entry: string, args: readonly string[], env: Record<string, string>) {
+  const result = await host.run(entry, args, { cwd: REPO, env: { ...process.env, ...env } });
+  expect(result.crashed, result.stderr).toBe(false);
   return result;
 }
 
@@ -45,6 +49,7 @@ const presets = { "t4g.small": nodeTypeCost("t4g.small"), "t4g.xlarge": nodeType
 const usd = (value: number) => `$${value.toFixed(2)}`;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** Writes an override file; each test its own name, since the concurrent ones run side by side. */
 function configFile(name: string, override: unknown): string {
   const path = join(work, name);
   writeFileSync(path, JSON.stringify(override));
@@ -55,17 +60,17 @@ describe("synth (main.ts)", () => {
   const outdir = join(work, "synth", "cdktf.out");
   const stackJson = join(outdir, "stacks", "deathstar", "cdk.tf.json");
 
-  it("prints the projection and writes the stack when it fits the budget", () => {
-    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
-    expect(result.status, result.stderr).toBe(0);
+  it("prints the projection and writes the stack when it fits the budget", async () => {
+    const result = await run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: "" });
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.bastion.totalUsd))}/month projected for \\d{4}-\\d\\d \\(nat bastion, budget \\$10\\.00`, "m"));
     expect(existsSync(stackJson)).toBe(true);
   });
 
-  it("fails over budget, names the three biggest lines, and leaves the previous output untouched", () => {
+  it("fails over budget, names the three biggest lines, and leaves the previous output untouched", async () => {
     const before = readFileSync(stackJson, "utf8");
-    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("gateway.json", { network: { nat: "gateway" } }) });
-    expect(result.status).toBe(1);
+    const result = await run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("gateway.json", { network: { nat: "gateway" } }) });
+    expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`^cost: ${escape(usd(expected.gateway.totalUsd))}/month projected`, "m"));
     expect(result.stderr).toContain(budgetProblem(expected.gateway, gatewayConfig.budget));
     expect(result.stderr).toContain("biggest lines: aws_nat_gateway.main NAT gateway $35.04; aws_eip.nat public IPv4 (Elastic IP) $3.65;");
@@ -74,18 +79,23 @@ describe("synth (main.ts)", () => {
     expect(readdirSync(join(work, "synth"))).toEqual(["cdktf.out"]);
   });
 
-  it("writes an over-budget stack when budget.allowOver is set", () => {
+  it("writes an over-budget stack when budget.allowOver is set", async () => {
     const override = { network: { nat: "gateway" }, budget: { allowOver: true } };
-    const result = run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("allow.json", override) });
-    expect(result.status, result.stderr).toBe(0);
+    const result = await run("main.ts", [], { CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile("allow.json", override) });
+    expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(readFileSync(stackJson, "utf8")).resource.aws_nat_gateway).toHaveProperty("main");
   });
 });
 
-describe("npm run cost (scripts/cost.ts)", () => {
-  it("prints the table, the total, the NAT modes side by side and the sources", () => {
-    const result = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
-    expect(result.status, result.stderr).toBe(0);
+// Each run of the cost command is independent of the others: two bundle hosts take them side by side.
+describe.concurrent("npm run cost (scripts/cost.ts)", () => {
+  // The default site's table, printed once for the tests that read it.
+  let defaultTable: ReturnType<typeof run> | undefined;
+  const printDefaultTable = () => (defaultTable ??= run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: "" }));
+
+  it("prints the table, the total, the NAT modes side by side and the sources", async () => {
+    const result = await printDefaultTable();
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^resource +item +quantity +unit price +\$\/month$/m);
     expect(result.stdout).toMatch(/^aws_autoscaling_group\.bastion +t4g\.small spot instance \(variable price\) +152\.08 h +\$0\.01\/h +\$1\.52$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(expected.bastion.totalUsd))}$`, "m"));
@@ -95,9 +105,9 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toContain("https://aws.amazon.com/vpc/pricing/");
   });
 
-  it("prints the node-type presets side by side: one session and a month of the site, through the same model", () => {
-    const result = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
-    expect(result.status, result.stderr).toBe(0);
+  it("prints the node-type presets side by side: one session and a month of the site, through the same model", async () => {
+    const result = await printDefaultTable();
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("A session is 3 nodes × 3 h; a month is the whole site at 4 sessions:");
     expect(result.stdout).toMatch(/^preset +node type +vCPU \/ GiB +\/dev\/kvm +CozyStack bundles +\$\/h per node +one session +\$\/month$/m);
     const row = (preset: string, type: keyof typeof presets, rest: string) =>
@@ -111,17 +121,17 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).not.toMatch(/^configured /m);
   });
 
-  it("adds the configured node type when it is no preset, and a KubeVirt site still compares the virtualized presets", () => {
-    const m7g = run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
-    expect(m7g.status, m7g.stderr).toBe(0);
+  it("adds the configured node type when it is no preset, and a KubeVirt site still compares the virtualized presets", async () => {
+    const m7g = await run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
+    expect(m7g.code, m7g.stderr).toBe(0);
     const m7gCost = nodeTypeCost("m7g.xlarge");
     expect(m7g.stdout).toMatch(new RegExp(`^configured +m7g\\.xlarge \\* +4 / 16 +no +distro-full +\\$0\\.1795 \\(est\\.\\) +${escape(usd(m7gCost.sessionUsd))} +${escape(usd(m7gCost.monthlyUsd))}$`, "m"));
     expect(m7g.stdout).toContain("Note: m7g.xlarge is priced at an estimate, eu-west-1 = us-east-1 list price $0.1632/h × 1.1");
 
-    const kvm = run("scripts/cost.ts", ["--json", "--month", "2027-01"], {
+    const kvm = await run("scripts/cost.ts", ["--json", "--month", "2027-01"], {
       DEATHSTAR_CONFIG: configFile("kvm.json", { talos: { nodeInstanceType: "a1.metal", cozystack: { bundle: "paas-full" } }, budget: { allowOver: true } }),
     });
-    expect(kvm.status, kvm.stderr).toBe(0);
+    expect(kvm.code, kvm.stderr).toBe(0);
     const { nodeTypes } = JSON.parse(kvm.stdout) as { nodeTypes: { preset: string; instanceType: string; bundles: string[]; monthlyUsd: number }[] };
     expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.bundles])).toEqual([
       ["talos", "t4g.small", ["distro-full"]],
@@ -131,9 +141,9 @@ describe("npm run cost (scripts/cost.ts)", () => {
     expect(nodeTypes[2]!.monthlyUsd).toBeCloseTo(presets["a1.metal"].monthlyUsd, 9);
   });
 
-  it("--json gives every mode's lines and totals", () => {
-    const result = run("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
-    expect(result.status, result.stderr).toBe(0);
+  it("--json gives every mode's lines and totals", async () => {
+    const result = await run("scripts/cost.ts", ["--json", "--month", "2027-01"], { DEATHSTAR_CONFIG: "" });
+    expect(result.code, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { nat: string; reports: Record<string, { totalUsd: number; lines: { address: string }[] }> };
     expect(parsed.nat).toBe("bastion");
     expect(Object.keys(parsed.reports)).toEqual(["gateway", "instance", "bastion"]);
@@ -157,14 +167,14 @@ describe("npm run cost (scripts/cost.ts)", () => {
   });
 });
 
-describe("npm run cost with talos.nodeMarket spot", () => {
+describe.concurrent("npm run cost with talos.nodeMarket spot", () => {
   const override = { talos: { nodeMarket: "spot" } };
   const spotConfig = siteConfig(override);
   const report = estimateMonthlyCost(synthStack(spotConfig), spotConfig, { month: MONTH });
 
-  it("prints the nodes as a spot line at the dated spot price, with the note and the source", () => {
-    const result = run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
-    expect(result.status, result.stderr).toBe(0);
+  it("prints the nodes as a spot line at the dated spot price, with the note and the source", async () => {
+    const result = await run("scripts/cost.ts", ["--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Monthly cost of site "aws-eu-west-1" (nat bastion, nodes spot), ${MONTH}`);
     expect(result.stdout).toMatch(/^aws_instance\.talos_node +t4g\.small spot instance \(variable price\) +36 h +\$0\.01\/h +\$0\.36$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(report.totalUsd))}$`, "m"));
@@ -174,9 +184,9 @@ describe("npm run cost with talos.nodeMarket spot", () => {
     expect(result.stdout).toContain("https://website.spot.ec2.aws.a2z.com/spot.json");
   });
 
-  it("--json marks the spot line and names the market of the node-type rows", () => {
-    const result = run("scripts/cost.ts", ["--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot.json", override) });
-    expect(result.status, result.stderr).toBe(0);
+  it("--json marks the spot line and names the market of the node-type rows", async () => {
+    const result = await run("scripts/cost.ts", ["--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("spot-json.json", override) });
+    expect(result.code, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as {
       nodeMarket: string;
       reports: Record<string, { totalUsd: number; lines: { address: string; market?: string; unitUsd: number; priceNote?: string }[] }>;
@@ -195,7 +205,7 @@ describe("npm run cost with talos.nodeMarket spot", () => {
   });
 });
 
-describe("npm run cost -- --compare", () => {
+describe.concurrent("npm run cost -- --compare", () => {
   // A site with the designs' choices changed and the seed's usage: each design must put its own back.
   const override = {
     usage: { experimentSessionsPerMonth: 20, hoursPerSession: 3, nodesPerSession: 3 },
@@ -237,9 +247,9 @@ describe("npm run cost -- --compare", () => {
     ]);
   });
 
-  it("prints each design's lines, totals, at rest and the trial month side by side", () => {
-    const result = run("scripts/cost.ts", ["--compare", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
-    expect(result.status, result.stderr).toBe(0);
+  it("prints each design's lines, totals, at rest and the trial month side by side", async () => {
+    const result = await run("scripts/cost.ts", ["--compare", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Designs side by side for site "aws-eu-west-1", ${MONTH}; usage as configured (20 sessions × 3 h × 3 nodes):`);
     expect(result.stdout).toMatch(/^resource \(\$\/month\) +configured +first-defaults +all-levers +seed$/m);
     const row = (label: string, figures: readonly number[]) => new RegExp(`^${escape(label)} +${figures.map((f) => escape(usd(f))).join(" +")}$`, "m");
@@ -253,9 +263,9 @@ describe("npm run cost -- --compare", () => {
     for (const design of COMPARED_DESIGNS) expect(result.stdout).toContain(`  ${design.name}: ${design.description}`);
   });
 
-  it("--json gives every design's override, figures and report", () => {
-    const result = run("scripts/cost.ts", ["--compare", "--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare.json", override) });
-    expect(result.status, result.stderr).toBe(0);
+  it("--json gives every design's override, figures and report", async () => {
+    const result = await run("scripts/cost.ts", ["--compare", "--json", "--month", MONTH], { DEATHSTAR_CONFIG: configFile("compare-json.json", override) });
+    expect(result.code, result.stderr).toBe(0);
     const parsed = JSON.parse(result.stdout) as { month: string; trialMonth: string; designs: { name: string; override: unknown; totalUsd: number; idleUsd: number; trialUsd: number }[] };
     expect([parsed.month, parsed.trialMonth]).toEqual([MONTH, T4G_TRIAL_LAST_MONTH]);
     expect(parsed.designs.map((d) => [d.name, d.override])).toEqual(COMPARED_DESIGNS.map((d) => [d.name, d.override]));

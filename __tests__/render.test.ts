@@ -2,7 +2,6 @@
  * `npm run render`: the site's netboot bundle on disk, exactly as rendered, written all at once,
  * never outside --out and never over a non-empty dir without --force.
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,18 +9,16 @@ import { isBundleScript, renderBastionBundle } from "../templates/bundle.js";
 import { RenderError, writeBundle } from "../ops/write-bundle.js";
 import { tempDir } from "./helpers/processes.js";
 import { siteConfig } from "./helpers/synth.js";
-import { bundled } from "./helpers/build.js";
+import { bundleHost } from "./helpers/bundles.js";
 
 
-/** Runs the render CLI in `cwd`; DEATHSTAR_CONFIG is cleared unless given. */
-function render(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [bundled("scripts/render.ts"), ...args], {
-    cwd,
-    env: { ...process.env, DEATHSTAR_CONFIG: "", ...env },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+const host = bundleHost();
+
+/** Runs the render CLI's bundle in `cwd` (warm: bundle-host.test.ts holds it against cold runs); DEATHSTAR_CONFIG is cleared unless given. */
+async function render(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const result = await host.run("scripts/render.ts", args, { cwd, env: { ...process.env, DEATHSTAR_CONFIG: "", ...env } });
+  expect(result.crashed, result.stderr).toBe(false);
+  return { status: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Every file under `root`, relative path -> content. */
@@ -40,8 +37,8 @@ describe("npm run render", () => {
   });
   afterEach(() => dir.remove());
 
-  it("writes exactly the home bundle, scripts executable, and nothing else", () => {
-    const result = render(dir.path, ["--site", "home", "--out", "out"]);
+  it("writes exactly the home bundle, scripts executable, and nothing else", async () => {
+    const result = await render(dir.path, ["--site", "home", "--out", "out"]);
     expect(result.status, result.stderr).toBe(0);
     const out = join(dir.path, "out");
     const bundle = renderBastionBundle(siteConfig({}, "home"));
@@ -54,31 +51,31 @@ describe("npm run render", () => {
     expect(readdirSync(dir.path)).toEqual(["out"]);
   });
 
-  it("defaults --out to bundle/<site>", () => {
-    expect(render(dir.path, ["--site", "home"]).status).toBe(0);
+  it("defaults --out to bundle/<site>", async () => {
+    expect((await render(dir.path, ["--site", "home"])).status).toBe(0);
     expect(Object.keys(readTree(join(dir.path, "bundle/home")))).toContain("compose.yaml");
   });
 
-  it("refuses a non-empty --out without --force and leaves it alone", () => {
+  it("refuses a non-empty --out without --force and leaves it alone", async () => {
     mkdirSync(join(dir.path, "out"));
     writeFileSync(join(dir.path, "out/keep.txt"), "mine");
-    const result = render(dir.path, ["--site", "home", "--out", "out"]);
+    const result = await render(dir.path, ["--site", "home", "--out", "out"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("--force");
     expect(readTree(join(dir.path, "out"))).toEqual({ "keep.txt": "mine" });
   });
 
-  it("replaces a non-empty --out as a whole with --force", () => {
+  it("replaces a non-empty --out as a whole with --force", async () => {
     mkdirSync(join(dir.path, "out"));
     writeFileSync(join(dir.path, "out/stale.txt"), "old");
-    expect(render(dir.path, ["--site", "home", "--out", "out", "--force"]).status).toBe(0);
+    expect((await render(dir.path, ["--site", "home", "--out", "out", "--force"])).status).toBe(0);
     expect(readTree(join(dir.path, "out"))).toEqual(renderBastionBundle(siteConfig({}, "home")));
     expect(readdirSync(dir.path)).toEqual(["out"]);
   });
 
-  it.each([".", "..", "/"])("never replaces --out %s, which holds the working dir", (out) => {
+  it.each([".", "..", "/"])("never replaces --out %s, which holds the working dir", async (out) => {
     writeFileSync(join(dir.path, "keep.txt"), "mine");
-    const result = render(dir.path, ["--site", "home", "--out", out, "--force"]);
+    const result = await render(dir.path, ["--site", "home", "--out", out, "--force"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("refusing to use");
     expect(readTree(dir.path)).toEqual({ "keep.txt": "mine" });
@@ -86,25 +83,25 @@ describe("npm run render", () => {
 
   it.each([[[]], [["--site", "mars"]], [["--site", "home", "--out", ""]], [["--site", "home", "--bogus"]], [["--site", "home", "extra"]]])(
     "refuses %j with the usage and writes nothing",
-    (argv) => {
-      const result = render(dir.path, argv);
+    async (argv) => {
+      const result = await render(dir.path, argv);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/usage: npm run render/);
       expect(readdirSync(dir.path)).toEqual([]);
     },
   );
 
-  it("writes nothing when the config is invalid", () => {
+  it("writes nothing when the config is invalid", async () => {
     writeFileSync(join(dir.path, "bad.json"), JSON.stringify({ services: { matchboxPort: 80 } }));
-    const result = render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "bad.json") });
+    const result = await render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "bad.json") });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("services.matchboxPort");
     expect(readdirSync(dir.path)).toEqual(["bad.json"]);
   });
 
-  it("renders the port an override file sets", () => {
+  it("renders the port an override file sets", async () => {
     writeFileSync(join(dir.path, "port.json"), JSON.stringify({ services: { matchboxPort: 8090 } }));
-    expect(render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "port.json") }).status).toBe(0);
+    expect((await render(dir.path, ["--site", "home", "--out", "out"], { DEATHSTAR_CONFIG: join(dir.path, "port.json") })).status).toBe(0);
     expect(readFileSync(join(dir.path, "out/dnsmasq/dnsmasq.conf"), "utf8")).toContain("http://10.17.13.140:8090/boot.ipxe");
   });
 });

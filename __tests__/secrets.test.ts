@@ -3,14 +3,12 @@
  * careless change could pick them up (environment of the synth, next to the names in the config
  * file), the real synth must write none of them anywhere in cdktf.out, in clear or base64.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { userDataTexts } from "../analysis/rules/no-secrets.js";
 import { scratchDir } from "./helpers/processes.js";
-import { bundled } from "./helpers/build.js";
+import { bundleHost } from "./helpers/bundles.js";
 
 const REPO = join(import.meta.dirname, "..");
 /** A Docker Hub access token; its SSM parameter holds it as "username:token". */
@@ -44,19 +42,16 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+const host = bundleHost();
+
+/** The synth bundle (warm: bundle-host.test.ts holds the host against cold runs) on a config file of `configText`. */
 async function synth(configText: string, env: Record<string, string>): Promise<{ code: number; stderr: string; outdir: string }> {
   const work = scratchDir("secrets");
   writeFileSync(join(work, "site.yaml"), configText);
   const outdir = join(work, "cdktf.out");
-  const result = await promisify(execFile)(process.execPath, [bundled("main.ts")], {
-    cwd: REPO,
-    env: { ...process.env, ...env, DEATHSTAR_CONFIG: join(work, "site.yaml"), CDKTF_OUTDIR: outdir },
-    timeout: 60_000,
-  }).then(
-    ({ stderr }) => ({ code: 0, stderr }),
-    (error: { code?: number; stderr?: string }) => ({ code: error.code ?? -1, stderr: error.stderr ?? "" }),
-  );
-  return { ...result, outdir };
+  const result = await host.run("main.ts", [], { cwd: REPO, env: { ...process.env, ...env, DEATHSTAR_CONFIG: join(work, "site.yaml"), CDKTF_OUTDIR: outdir } });
+  expect(result.crashed, result.stderr).toBe(false);
+  return { code: result.code, stderr: result.stderr, outdir };
 }
 
 describe("secrets", () => {

@@ -9,35 +9,37 @@ import { describe, expect, it } from "vitest";
 import { JSON_SCHEMA_FILE, renderJsonSchema } from "../config/json-schema.js";
 import { scratchDir } from "./helpers/processes.js";
 import { bundled } from "./helpers/build.js";
+import { bundleHost, runCold } from "./helpers/bundles.js";
 
 const repo = join(import.meta.dirname, "..");
 
-function synth(outdir: string, configFile?: string, cwd = repo) {
-  return spawnSync(process.execPath, [bundled("main.ts")], {
-    cwd,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile ?? "" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+const host = bundleHost();
+const synthOptions = (outdir: string, configFile: string | undefined, cwd: string) => ({ cwd, env: { ...process.env, CDKTF_OUTDIR: outdir, DEATHSTAR_CONFIG: configFile ?? "" } });
+
+/** The synth bundle warm (bundle-host.test.ts holds the host against cold runs). */
+async function synth(outdir: string, configFile?: string, cwd = repo) {
+  const result = await host.run("main.ts", [], synthOptions(outdir, configFile, cwd));
+  expect(result.crashed, result.stderr).toBe(false);
+  return { status: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe("synth entry point", () => {
   const work = scratchDir("synth");
   const outdir = join(work, "cdktf.out");
 
-  it("writes cdktf.out/stacks/deathstar/cdk.tf.json for the default site", () => {
-    const result = synth(outdir);
+  it("writes cdktf.out/stacks/deathstar/cdk.tf.json for the default site, started cold as cdktf starts it", async () => {
+    const result = await runCold("main.ts", [], synthOptions(outdir, undefined, repo));
     expect(result.stderr).not.toMatch(/Error/);
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     const stack = JSON.parse(readFileSync(join(outdir, "stacks", "deathstar", "cdk.tf.json"), "utf8"));
     expect(stack.resource.aws_vpc.main.cidr_block).toBe("10.20.0.0/16");
   });
 
-  it("a bad config fails with every problem named and leaves the previous output untouched", () => {
+  it("a bad config fails with every problem named and leaves the previous output untouched", async () => {
     const before = readFileSync(join(outdir, "stacks", "deathstar", "cdk.tf.json"), "utf8");
     const bad = join(work, "bad.json");
     writeFileSync(bad, JSON.stringify({ network: { privateSubnet: { cidr: "10.20.1.0/24" } }, bastion: { privateIp: "10.20.200.1" } }));
-    const result = synth(outdir, bad);
+    const result = await synth(outdir, bad);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/network\.privateSubnet\.cidr: overlaps the public subnet/);
     expect(result.stderr).toMatch(/bastion\.privateIp: 10\.20\.200\.1 is outside the private subnet/);
@@ -47,11 +49,11 @@ describe("synth entry point", () => {
     expect(readdirSync(work).filter((name) => name.includes("partial"))).toEqual([]);
   });
 
-  it("carries tofu init's .terraform/ and lock file into the new output; the lock is copied to the root to be committed", () => {
+  it("carries tofu init's .terraform/ and lock file into the new output; the lock is copied to the root to be committed", async () => {
     const project = join(work, "init-kept");
     mkdirSync(project);
     const out = join(project, "cdktf.out");
-    expect(synth(out, undefined, project).status).toBe(0);
+    expect((await synth(out, undefined, project)).status).toBe(0);
     const stackDir = join(out, "stacks", "deathstar");
     // What `tofu init` leaves behind (the real init runs in __tests__/integration/journey.test.ts).
     mkdirSync(join(stackDir, ".terraform", "providers"), { recursive: true });
@@ -60,7 +62,7 @@ describe("synth entry point", () => {
     // An operator's override file is carried too; anything else the old output held is not.
     writeFileSync(join(stackDir, "local_override.tf.json"), "{}\n");
     writeFileSync(join(stackDir, "tfplan"), "old plan\n");
-    const again = synth(out, undefined, project);
+    const again = await synth(out, undefined, project);
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "utf8")).toBe("backend settings\n");
     expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
@@ -71,7 +73,7 @@ describe("synth entry point", () => {
 
     // A fresh checkout (no cdktf.out) gets the committed lock in its stack directory.
     rmSync(out, { recursive: true });
-    const fresh = synth(out, undefined, project);
+    const fresh = await synth(out, undefined, project);
     expect(fresh.status, fresh.stderr).toBe(0);
     expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
     expect(existsSync(join(stackDir, ".terraform"))).toBe(false);
@@ -99,10 +101,10 @@ describe("synth entry point", () => {
     expect(JSON.parse(readFileSync(join(out, "stacks", "deathstar", "cdk.tf.json"), "utf8")).resource.terraform_data.talos_session).toBeDefined();
   });
 
-  it("a bad config creates no output directory at all on a clean checkout", () => {
+  it("a bad config creates no output directory at all on a clean checkout", async () => {
     const fresh = join(work, "fresh", "cdktf.out");
     mkdirSync(join(work, "fresh"));
-    const result = synth(fresh, join(work, "missing.yaml"));
+    const result = await synth(fresh, join(work, "missing.yaml"));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/DEATHSTAR_CONFIG: cannot read .*missing\.yaml/);
     expect(existsSync(fresh)).toBe(false);

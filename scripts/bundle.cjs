@@ -14,7 +14,7 @@ const ROOT = projectRoot(__dirname);
 /** The entry points: synth, then every `npm run` command and the benchmark's baseline app. */
 const ENTRIES = [
   "main.ts",
-  ...["adopt", "bench", "bench-minimal", "check-cdktn", "cost", "render", "render-talos", "schema", "session", "teardown"].map((name) => `scripts/${name}.ts`),
+  ...["adopt", "bench", "bench-minimal", "check-cdktn", "cost", "render", "render-talos", "schema", "session", "teardown", "timings"].map((name) => `scripts/${name}.ts`),
 ];
 /**
  * What the last build read, for `ensureBuilt`: every input file with its size and mtime. Written

@@ -36,15 +36,24 @@ const COMMAND: CommandSpec = {
 // "none" is refused on an AWS site: the bastion needs egress (config/schema.ts).
 const NAT_MODES = ["gateway", "instance", "bastion"] as const;
 
-/** The configured site with `override` applied, synthesized into a temporary directory and priced. */
+/** Each variant synthesized so far, by its config: the configured NAT mode's variant is also the configured node type's. */
+const synthesized = new Map<string, TerraformJson>();
+
+/** The configured site with `override` applied, synthesized into a temporary directory (once per distinct variant) and priced. */
 function priceVariant<T>(config: Readonly<SiteConfig>, override: unknown, what: string, price: (json: TerraformJson, variant: Readonly<SiteConfig>) => T): T {
   const variant = validateSiteConfig(mergeOverride(config, override), `site config with ${what}`);
-  const outdir = mkdtempSync(join(tmpdir(), "deathstar-cost-"));
-  try {
-    return price(synthesizeStack(outdir, variant), variant);
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
+  const key = JSON.stringify(variant);
+  let json = synthesized.get(key);
+  if (json === undefined) {
+    const outdir = mkdtempSync(join(tmpdir(), "deathstar-cost-"));
+    try {
+      json = synthesizeStack(outdir, variant);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    synthesized.set(key, json);
   }
+  return price(json, variant);
 }
 
 function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat"], month: string | undefined): CostReport {

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 export default function setup(): void {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: join(import.meta.dirname, "..", ".."), stdio: "inherit" });
+  // What `npm run build` runs, without npm's own start-up.
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: join(import.meta.dirname, "..", ".."), stdio: "inherit" });
 }
 
 /** The bundle `npm run` executes for a source entry point, e.g. "scripts/cost.ts" → <repo>/dist/scripts/cost.cjs. */

@@ -55,11 +55,26 @@ export interface SynthesizedStack {
   readonly removed?: unknown[];
 }
 
+/** The synthesized JSON of each config synthesized so far in this worker (the fast project shares modules across files), by working directory and config. */
+const synthesized = new Map<string, string>();
+
+/**
+ * The stack `config` synthesizes, parsed: a fresh copy for each caller to read or change. A config
+ * synthesizes the same JSON every time, so each distinct config is synthesized once per worker;
+ * one that reads the project on disk (an adopt file, module directories) is synthesized at every call.
+ */
 export function synthStack(config: Readonly<SiteConfig> = siteConfig()): SynthesizedStack {
-  const app = Testing.app();
-  const stack = new DeathStarStack(app, config);
-  // Validations on, as in `cdktf synth`: the security rules run there.
-  return JSON.parse(Testing.synth(stack, true)) as SynthesizedStack;
+  const readsDisk = config.existing.adoptFile !== undefined || config.existing.modules.length > 0;
+  const key = JSON.stringify([process.cwd(), config]);
+  let json = readsDisk ? undefined : synthesized.get(key);
+  if (json === undefined) {
+    const app = Testing.app();
+    const stack = new DeathStarStack(app, config);
+    // Validations on, as in `cdktf synth`: the security rules run there.
+    json = Testing.synth(stack, true);
+    if (!readsDisk) synthesized.set(key, json);
+  }
+  return JSON.parse(json) as SynthesizedStack;
 }
 
 /** Every `type.name` resource address in the synthesized stack, sorted. */

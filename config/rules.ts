@@ -13,7 +13,7 @@ import type { Problem } from "./rules/problem.js";
 import { existingModulesConsistent } from "./rules/existing-modules.js";
 import { dhcpSettingsComplete, hostsInSubnets, nodeIpsDistinct, subnetsFitVpc } from "./rules/network.js";
 import { ipxeBootHasAmi, sessionNodesConfigured } from "./rules/nodes.js";
-import { raspberryPiMacs, raspberryPisAtHome, raspberryPisDistinct } from "./rules/raspberry-pi.js";
+import { raspberryPiMacs, raspberryPisAtHome, raspberryPisDistinct, raspberryPisWithoutCozystack } from "./rules/raspberry-pi.js";
 import { amazonDnsOnlyInVpc, bastionPortsDistinct, mikrotikHasSources, piholeImageIsV5, s3CacheSupported } from "./rules/services.js";
 
 export type { Problem } from "./rules/problem.js";
@@ -279,4 +279,5 @@ export const SITE_RULES = {
   raspberryPisAtHome,
   raspberryPisDistinct,
   raspberryPiMacs,
+  raspberryPisWithoutCozystack,
 } as const;

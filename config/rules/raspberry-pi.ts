@@ -1,5 +1,5 @@
 /** Cross-field rules about the Raspberry Pis a home site netboots (docs/raspberry-pi.md). */
-import { PI_MAC_PREFIXES } from "../raspberry-pi.js";
+import { PI_MAC_PREFIXES, PI_MODELS } from "../raspberry-pi.js";
 import type { SiteConfig } from "../schema.js";
 import { talosNodeName } from "../site-view.js";
 import type { Problem } from "./problem.js";
@@ -43,4 +43,14 @@ export function raspberryPiMacs(c: SiteConfig): Problem[] {
       ? []
       : [{ path: ["raspberryPi", "nodes", i, "mac"], message: `${pi.mac} is not a Raspberry Pi MAC (${PI_MAC_PREFIXES.join(", ")}); give the MAC the boot ROM uses, as "ip link" on the board or the DHCP log shows it (a Pi 3 or CM3: b8:27:eb:…)` }],
   );
+}
+
+/**
+ * Rule raspberryPisWithoutCozystack: a Pi joins the cluster as a worker, where CozyStack runs its
+ * per-node components (Cilium, kube-ovn, LINSTOR), which a 1 GiB board cannot hold beside Talos.
+ */
+export function raspberryPisWithoutCozystack(c: SiteConfig): Problem[] {
+  if (c.raspberryPi.nodes.length === 0 || !c.talos.cozystack.enabled) return [];
+  const small = [...new Set(c.raspberryPi.nodes.map((pi) => `${pi.model} (${PI_MODELS[pi.model].memoryGib} GiB)`))].join(", ");
+  return [{ path: ["talos", "cozystack", "enabled"], message: `must be false while raspberryPi.nodes lists Pis: a ${small} cannot run CozyStack's per-node components; run the Pis in a plain Talos cluster (docs/raspberry-pi.md)` }];
 }

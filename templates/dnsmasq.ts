@@ -66,7 +66,7 @@ function dhcpLines(config: Readonly<SiteConfig>): string[] {
     const notPi = pis && tag === "bios" ? `tag:!${PI_DHCP_TAG},` : "";
     lines.push(`dhcp-boot=tag:!ipxe,${notPi}tag:${tag},${file},,${config.bastion.privateIp}`);
   }
-  if (pis) lines.push(...piDhcpLines(config));
+  if (pis) lines.push(...piDhcpLines());
   lines.push("# ...and iPXE gets matchbox's boot script.", `dhcp-boot=tag:ipxe,${siteView(config).matchboxUrl}/boot.ipxe`);
   return lines;
 }

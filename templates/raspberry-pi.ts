@@ -99,16 +99,16 @@ export function renderPiConfigTxt(pi: Readonly<PiNode>): string {
 
 /**
  * dnsmasq lines for the Pis: option 43 through a PXE service for architecture 0 offered only to
- * Raspberry Pi MAC prefixes (dnsmasq(8): `dhcp-mac`, `pxe-service`), and bootcode.bin from the
- * fileserver as their boot file (the ROM reads that name whatever the offer says).
+ * Raspberry Pi MAC prefixes (dnsmasq(8): `dhcp-mac`, `pxe-service`); the offer's next server is
+ * dnsmasq's own address, where the ROM reads bootcode.bin. The BIOS PXE line leaves these MACs out,
+ * so a Pi is not handed a PC's boot file.
  */
-export function piDhcpLines(config: Readonly<SiteConfig>): string[] {
+export function piDhcpLines(): string[] {
   return [
-    "# Raspberry Pi boot ROMs (architecture 0, a Raspberry Pi MAC) get option 43 and bootcode.bin...",
+    "# Raspberry Pi boot ROMs (architecture 0, a Raspberry Pi MAC) get option 43, then read bootcode.bin over TFTP;",
+    "# U-Boot on a Pi then asks as arm64 UEFI and gets arm64/ipxe.efi above.",
     ...PI_MAC_PREFIXES.map((prefix) => `dhcp-mac=set:${PI_DHCP_TAG},${prefix}:*:*:*`),
     `pxe-service=tag:${PI_DHCP_TAG},0,"${PI_BOOT_SERVICE}"`,
-    `dhcp-boot=tag:!ipxe,tag:${PI_DHCP_TAG},tag:bios,${PI_BOOTCODE},,${config.bastion.privateIp}`,
-    "# (U-Boot on a Pi then asks as arm64 UEFI and gets arm64/ipxe.efi above.)",
   ];
 }
 

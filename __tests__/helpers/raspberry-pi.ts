@@ -72,3 +72,15 @@ export function debFile(deb: PinnedDeb, name: string): Buffer {
   const tar = execFileSync("dpkg-deb", ["--fsys-tarfile", cachedDeb(deb)], { maxBuffer: 512 * 1024 * 1024 });
   return execFileSync("tar", ["-xO", `./${deb.dir}/${name}`], { input: tar, maxBuffer: 64 * 1024 * 1024 });
 }
+
+/**
+ * Debian's GRUB for arm64 EFI: its network image stands in for an arm64 iPXE build in the U-Boot
+ * test (Debian ships no arm64 iPXE). Test-only; the bundle never fetches it.
+ */
+export const GRUB_ARM64_DEB: PinnedDeb = {
+  package: "grub-efi-arm64-bin",
+  version: "2.06-13+deb12u2",
+  pool: "pool/main/g/grub2/grub-efi-arm64-bin_2.06-13+deb12u2_arm64.deb",
+  sha256: "04e469e0221a357bfe0a1f0fc558f08a92edf99ef13c321aa9ea1e04951a2914",
+  dir: "usr/lib/grub/arm64-efi/monolithic",
+};

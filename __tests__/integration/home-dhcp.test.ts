@@ -17,12 +17,12 @@ import { loadSiteConfig } from "../../config/load.js";
 import { ipv4ToInt, parseIpv4Cidr } from "../../lib/net.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { TFTP_HOST_DIR } from "../../templates/compose.js";
-import { renderDnsmasqConfig } from "../../templates/dnsmasq.js";
 import { FETCH_PI_FIRMWARE_SCRIPT, PI_DEB_CACHE } from "../../templates/fetch-pi-firmware.js";
 import { PI_BOOT_SERVICE, PI_BOOTCODE, PI_DEBS, piTftpFiles, renderPiConfigTxt } from "../../templates/raspberry-pi.js";
 import { siteView } from "../../config/site-view.js";
 import { BUSYBOX, writeTree } from "../helpers/netboot.js";
-import { startProcess, tempDir, waitUntil, type RunningProcess } from "../helpers/processes.js";
+import { deleteNamespaces, ip, startHomeDnsmasq, uniqueName } from "../helpers/home-dnsmasq.js";
+import { tempDir, type RunningProcess } from "../helpers/processes.js";
 import { debFile, piDebMirror } from "../helpers/raspberry-pi.js";
 
 const REPO = join(import.meta.dirname, "../..");
@@ -31,16 +31,13 @@ const pi = config.raspberryPi.nodes[0]!;
 const { dnsmasq: dhcp, privateIp: fileserver } = config.bastion;
 const prefix = parseIpv4Cidr(config.network.privateSubnet.cidr)!.prefix;
 
-// Unique per run, so parallel runs and leftovers of a killed run never collide. veth names have 15 chars at most.
-const id = randomBytes(3).toString("hex");
-const SERVER_NS = `deathstar-dhcp-srv-${id}`;
-const CLIENT_NS = `deathstar-dhcp-cli-${id}`;
-const SERVER_IF = `dss${id}`;
-const CLIENT_IF = `dsc${id}`;
+// Unique per run, so parallel runs and leftovers of a killed run never collide.
+const SERVER_NS = uniqueName("deathstar-dhcp-srv-");
+const CLIENT_NS = uniqueName("deathstar-dhcp-cli-");
+const SERVER_IF = uniqueName("dss");
+const CLIENT_IF = uniqueName("dsc");
 /** One DHCP exchange; udhcpc retries within it. */
 const CLIENT_TIMEOUT_MS = 20_000;
-
-const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
 
 interface Lease {
   /** Vendor option 43 in hex (busybox names options it does not know optNN). */
@@ -92,7 +89,6 @@ describe("home site DHCP: dnsmasq with the rendered config, a client in another 
   let server: RunningProcess | undefined;
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0) throw new Error("network namespaces need root (npm test runs as root in CI)");
     dir = tempDir("home-dhcp");
     ip("netns", "add", SERVER_NS);
     ip("netns", "add", CLIENT_NS);
@@ -103,32 +99,17 @@ describe("home site DHCP: dnsmasq with the rendered config, a client in another 
       ip("-n", ns, "link", "set", dev, "up");
     }
 
-    // The one path that differs from the container: its TFTP root, here the bundle's data/tftpboot,
-    // which compose mounts into the image's (the Pis' files), with stand-ins for the iPXE builds the
-    // image ships. dnsmasq reads it after dropping root, so the temp dir must be world-readable.
-    const rendered = renderDnsmasqConfig(config);
-    expect(rendered.match(/^tftp-root=.*$/gm), "the rendered config has one tftp-root line").toHaveLength(1);
-    chmodSync(dir.path, 0o755);
+    // The TFTP root is the bundle's data/tftpboot, which compose mounts into the image's (the Pis'
+    // files), with stand-ins for the iPXE builds the image ships.
     writeTree(join(dir.path, "bundle"), renderBastionBundle(config));
     writeTree(dir.path, {
-      "dnsmasq.conf": rendered.replace(/^tftp-root=.*$/m, `tftp-root=${tftpRoot()}`),
       ...Object.fromEntries(Object.entries(bootFiles).map(([name, bytes]) => [`bundle/${TFTP_HOST_DIR}/${name}`, bytes])),
       "udhcpc.sh": `#!${BUSYBOX} sh\n[ "$1" = bound ] && env > "$LEASE_FILE"\nexit 0\n`,
     });
+    chmodSync(join(dir.path, "udhcpc.sh"), 0o755);
     // The bundle's fetch step, run as on the fileserver, from a mirror of the pinned packages.
     fetchPiFirmware(piDebMirror(join(dir.path, "mirror")));
-    chmodSync(join(dir.path, "udhcpc.sh"), 0o755);
-
-    server = startProcess(
-      "ip",
-      [
-        ...["netns", "exec", SERVER_NS, "dnsmasq", "--keep-in-foreground", `--conf-file=${join(dir.path, "dnsmasq.conf")}`],
-        // Test-only: the lease file in the temp dir, no pid file.
-        ...[`--dhcp-leasefile=${join(dir.path, "leases")}`, "--pid-file="],
-      ],
-      { name: "dnsmasq", logFile: join(dir.path, "dnsmasq.log") },
-    );
-    await waitUntil("dnsmasq to serve DHCP", () => server!.log().includes("DHCP, IP range"), { timeoutMs: 20_000, process: server });
+    server = await startHomeDnsmasq(config, SERVER_NS, dir.path, tftpRoot());
   });
 
   const tftpRoot = () => join(dir.path, "bundle", TFTP_HOST_DIR);
@@ -148,13 +129,7 @@ describe("home site DHCP: dnsmasq with the rendered config, a client in another 
   afterAll(async () => {
     await server?.stop();
     // Deleting a namespace deletes its end of the veth pair, and with it the other end.
-    for (const ns of [CLIENT_NS, SERVER_NS]) {
-      try {
-        ip("netns", "delete", ns);
-      } catch {
-        // never created
-      }
-    }
+    deleteNamespaces(CLIENT_NS, SERVER_NS);
     dir?.remove();
   });
 

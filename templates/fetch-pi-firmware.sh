@@ -55,21 +55,21 @@ install_file() {
 fetch_deb "${FIRMWARE_DEB[@]}"
 fetch_deb "${U_BOOT_DEB[@]}"
 fetch_deb "${DTB_DEB[@]}"
-firmware="$work/$(basename "${FIRMWARE_DEB[0]}")/${FIRMWARE_DEB[2]}"
-u_boot="$work/$(basename "${U_BOOT_DEB[0]}")/${U_BOOT_DEB[2]}"
-dtbs="$work/$(basename "${DTB_DEB[0]}")/${DTB_DEB[2]}"
+firmware_dir="$work/$(basename "${FIRMWARE_DEB[0]}")/${FIRMWARE_DEB[2]}"
+uboot_dir="$work/$(basename "${U_BOOT_DEB[0]}")/${U_BOOT_DEB[2]}"
+dtb_dir="$work/$(basename "${DTB_DEB[0]}")/${DTB_DEB[2]}"
 
 mkdir -p "$TFTP_DIR"
 # compose mounts bootcode.bin as a file; started before this step, Docker made an empty dir there.
 if [ -d "$TFTP_DIR/$BOOTCODE" ]; then rmdir "$TFTP_DIR/$BOOTCODE"; fi
-install_file "$firmware/$BOOTCODE" "$TFTP_DIR/$BOOTCODE"
+install_file "$firmware_dir/$BOOTCODE" "$TFTP_DIR/$BOOTCODE"
 for ((i = 0; i < ${#PIS[@]}; i += 2)); do
   serial=${PIS[i]} dtb=${PIS[i + 1]}
   mkdir -p "$TFTP_DIR/$serial"
   chmod 0755 "$TFTP_DIR/$serial"
-  for file in "${FIRMWARE_FILES[@]}"; do install_file "$firmware/$file" "$TFTP_DIR/$serial/$file"; done
-  install_file "$u_boot/$U_BOOT" "$TFTP_DIR/$serial/$U_BOOT"
-  install_file "$dtbs/$dtb" "$TFTP_DIR/$serial/$dtb"
+  for file in "${FIRMWARE_FILES[@]}"; do install_file "$firmware_dir/$file" "$TFTP_DIR/$serial/$file"; done
+  install_file "$uboot_dir/$U_BOOT" "$TFTP_DIR/$serial/$U_BOOT"
+  install_file "$dtb_dir/$dtb" "$TFTP_DIR/$serial/$dtb"
   install_file "$CONFIG_DIR/$serial/config.txt" "$TFTP_DIR/$serial/config.txt"
   log "TFTP dir $TFTP_DIR/$serial ready"
 done

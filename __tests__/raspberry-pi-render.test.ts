@@ -17,6 +17,7 @@ import { TFTP_ROOT } from "../templates/dnsmasq.js";
 import { FETCH_PI_FIRMWARE_SCRIPT } from "../templates/fetch-pi-firmware.js";
 import { PI_CONSOLE, PI_DEBS, PI_PROFILE_ID, piInstallImage, piTftpFiles } from "../templates/raspberry-pi.js";
 import { bundled } from "./helpers/build.js";
+import { blockCommands, docBlock } from "./helpers/docs.js";
 import { scratchDir } from "./helpers/processes.js";
 import { siteConfig } from "./helpers/synth.js";
 
@@ -24,17 +25,26 @@ const REPO = join(import.meta.dirname, "..");
 const EXAMPLE = join(REPO, "examples/home-pi.yaml");
 const config = loadSiteConfig({ site: "home", configFile: EXAMPLE });
 
-/** The bundle `npm run render` writes for the example, relative path -> text. */
+/**
+ * The bundle docs/raspberry-pi.md's render command writes, relative path -> text: its config file
+ * (from the repository) and its arguments, run by the script `npm run render` runs, in a scratch dir.
+ */
 function renderExample(): Record<string, string> {
+  const [command, ...rest] = blockCommands(docBlock("docs/raspberry-pi.md", "Steps").text);
+  expect(rest).toEqual([]);
+  const match = /^DEATHSTAR_CONFIG=(\S+) npm run render -- (.+)$/.exec(command!);
+  expect(match, command).not.toBeNull();
+  const [, configFile, args] = match!;
   const dir = scratchDir("pi-render");
-  const result = spawnSync(process.execPath, [bundled("scripts/render.ts"), "--site", "home", "--out", "out"], {
+  const result = spawnSync(process.execPath, [bundled("scripts/render.ts"), ...args!.split(" ")], {
     cwd: dir,
-    env: { ...process.env, DEATHSTAR_CONFIG: EXAMPLE },
+    env: { ...process.env, DEATHSTAR_CONFIG: join(REPO, configFile!) },
     encoding: "utf8",
     timeout: 60_000,
   });
   expect(result.status, result.stderr).toBe(0);
-  const out = join(dir, "out");
+  expect(join(REPO, configFile!)).toBe(EXAMPLE);
+  const out = join(dir, args!.split(" ").at(-1)!);
   const files: Record<string, string> = {};
   for (const entry of readdirSync(out, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) files[relative(out, join(entry.parentPath, entry.name))] = readFileSync(join(entry.parentPath, entry.name), "utf8");
@@ -42,7 +52,7 @@ function renderExample(): Record<string, string> {
   return files;
 }
 
-describe("examples/home-pi.yaml through npm run render", () => {
+describe("examples/home-pi.yaml through npm run render, as docs/raspberry-pi.md runs it", () => {
   const bundle = renderExample();
   const pis = config.raspberryPi.nodes;
 

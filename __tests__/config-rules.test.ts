@@ -142,6 +142,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [pis(pi(1), pi(2, { serial: "00000001", mac: "b8:27:eb:00:00:01" })), ["raspberryPi.nodes.1.serial: 00000001 is already the serial of raspberryPi.nodes.0", "raspberryPi.nodes.1.mac: b8:27:eb:00:00:01 is already the mac of raspberryPi.nodes.0"]],
     [pis(pi(1), pi(2, { name: "pi-1" })), ["raspberryPi.nodes.1.name: pi-1 is already the name of raspberryPi.nodes.0"]],
     [pis(pi(1, { name: "talos-2" })), ['raspberryPi.nodes.0.name: talos-2 is a Talos node\'s name (talos.nodeIps); name the Pi e.g. "pi-1"']],
+    [pis(pi(1), pi(2, { name: "default" })), ['raspberryPi.nodes.1.name: default is matchbox\'s group for unknown machines; name the Pi e.g. "pi-2"']],
   ],
   raspberryPiMacs: [[pis(pi(1, { mac: "52:54:00:12:34:56" })), ["raspberryPi.nodes.0.mac: 52:54:00:12:34:56 is not a Raspberry Pi MAC (b8:27:eb,"]]],
   raspberryPisWithoutCozystack: [[pis(pi(1), pi(2, { model: "3B+" })), ["talos.cozystack.enabled: must be false while raspberryPi.nodes lists Pis: a CM3 (1 GiB), 3B+ (1 GiB) cannot run CozyStack's per-node components"]]],

@@ -1,7 +1,7 @@
 /** Cross-field rules about the Raspberry Pis a home site netboots (docs/raspberry-pi.md). */
 import { PI_MAC_PREFIXES, PI_MODELS } from "../raspberry-pi.js";
 import type { SiteConfig } from "../schema.js";
-import { talosNodeName } from "../site-view.js";
+import { MATCHBOX_DEFAULT_GROUP, talosNodeName } from "../site-view.js";
 import type { Problem } from "./problem.js";
 
 /** Rule raspberryPisAtHome: Pis netboot from the home fileserver's DHCP and TFTP; EC2 has neither (nor Pis). */
@@ -17,11 +17,12 @@ export function raspberryPisAtHome(c: SiteConfig): Problem[] {
 }
 
 /**
- * Rule raspberryPisDistinct: each Pi has its own serial (its TFTP dir), MAC (its matchbox group)
- * and name (its hostname), and no Pi takes a Talos node's name.
+ * Rule raspberryPisDistinct: each Pi has its own serial (its TFTP dir), MAC (its matchbox group's
+ * selector) and name (its hostname and matchbox group), and no Pi takes a Talos node's name or
+ * that of matchbox's default group.
  */
 export function raspberryPisDistinct(c: SiteConfig): Problem[] {
-  const talosNames = new Set(c.talos.nodeIps.map((_, i) => talosNodeName(i)));
+  const talosNames = new Set([...c.talos.nodeIps.map((_, i) => talosNodeName(i)), MATCHBOX_DEFAULT_GROUP]);
   return c.raspberryPi.nodes.flatMap((pi, i): Problem[] => {
     const first = (key: "serial" | "mac" | "name") => c.raspberryPi.nodes.findIndex((other) => other[key] === pi[key]);
     const problems: Problem[] = [];
@@ -30,7 +31,8 @@ export function raspberryPisDistinct(c: SiteConfig): Problem[] {
       if (j !== i) problems.push({ path: ["raspberryPi", "nodes", i, key], message: `${pi[key]} is already the ${key} of raspberryPi.nodes.${j}; every Pi has its own (${{ serial: "the serial number names its TFTP dir", mac: "matchbox picks its profile by MAC", name: "the name is its hostname" }[key]})` });
     }
     if (talosNames.has(pi.name) && first("name") === i) {
-      problems.push({ path: ["raspberryPi", "nodes", i, "name"], message: `${pi.name} is a Talos node's name (talos.nodeIps); name the Pi e.g. "pi-${i + 1}"` });
+      const taken = pi.name === MATCHBOX_DEFAULT_GROUP ? "matchbox's group for unknown machines" : "a Talos node's name (talos.nodeIps)";
+      problems.push({ path: ["raspberryPi", "nodes", i, "name"], message: `${pi.name} is ${taken}; name the Pi e.g. "pi-${i + 1}"` });
     }
     return problems;
   });

@@ -1,7 +1,7 @@
 /**
  * U-Boot's half of a Raspberry Pi's netboot, emulated: Debian's U-Boot 2023.01 for QEMU's arm64
  * "virt" machine (package u-boot-qemu; the same release and distro boot commands as the Pis'
- * u-boot-rpi rpi_arm64 build, with a virtio NIC in place of the Pi's LAN951x) boots with the NIC at
+ * u-boot-rpi rpi_arm64 build, with an emulated e1000 NIC in place of the Pi's LAN951x) boots with the NIC at
  * a Pi's MAC on a tap device of a network namespace, where dnsmasq runs the rendered dnsmasq.conf of
  * examples/home-pi.yaml. Finding no disk, distro boot's DHCP step asks as an arm64 EFI client
  * (architecture 11), loads the boot file dnsmasq names over TFTP and starts it with `bootefi`.
@@ -59,7 +59,7 @@ describe("QEMU: U-Boot on a Pi's MAC -> the rendered dnsmasq -> its arm64 EFI bo
         [
           ...["netns", "exec", ns, "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-m", "512", "-smp", "1", "-accel", "tcg"],
           ...["-nodefaults", "-nographic", "-monitor", "none", "-no-reboot", "-serial", `file:${serialLog}`, "-bios", U_BOOT_QEMU],
-          ...["-netdev", `tap,id=net0,ifname=${tap},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=net0,mac=${pi.mac},romfile=`],
+          ...["-netdev", `tap,id=net0,ifname=${tap},script=no,downscript=no`, "-device", `e1000,netdev=net0,mac=${pi.mac},romfile=`],
         ],
         { name: "qemu", logFile: join(dir.path, "qemu.log") },
       );
@@ -72,7 +72,9 @@ describe("QEMU: U-Boot on a Pi's MAC -> the rendered dnsmasq -> its arm64 EFI bo
       const log = serial();
       // U-Boot's DHCP as distro boot's EFI step sends it: architecture 11 and a PXE vendor class.
       expect(dnsmasq.log()).toContain("vendor class: PXEClient:Arch:00011:UNDI:003000");
-      expect(dnsmasq.log()).toMatch(/tags: [^\n]*efi-arm64/);
+      expect(dnsmasq.log()).toMatch(new RegExp(`DHCPACK\\(${tap}\\) [0-9.]+ ${pi.mac}`));
+      // Tagged a Pi (its MAC) and arm64 EFI: the Pis' PXE service is for architecture 0 only.
+      expect(dnsmasq.log()).toMatch(/tags: (?=[^\n]*\befi-arm64\b)(?=[^\n]*\brpi\b)/);
       expect(dnsmasq.log()).toContain(`sent ${join(dir.path, "tftpboot", ARM64_IPXE_TFTP_PATH)} to `);
       // ...and what U-Boot made of the answer: the fileserver as TFTP server, the boot file, every byte.
       expect(log).toContain(`TFTP from server ${config.bastion.privateIp}`);

@@ -15,7 +15,7 @@ import { PI_MODELS, RPI_GENERIC_SCHEMATIC_ID } from "../config/raspberry-pi.js";
 import { renderBastionBundle } from "../templates/bundle.js";
 import { TFTP_ROOT } from "../templates/dnsmasq.js";
 import { FETCH_PI_FIRMWARE_SCRIPT } from "../templates/fetch-pi-firmware.js";
-import { PI_CONSOLE, PI_DEBS, PI_PROFILE_ID, piInstallImage, piTftpFiles } from "../templates/raspberry-pi.js";
+import { PI_CONSOLE, PI_DEBS, PI_PROFILE_ID, piTftpFiles } from "../templates/raspberry-pi.js";
 import { bundled } from "./helpers/build.js";
 import { blockCommands, docBlock } from "./helpers/docs.js";
 import { scratchDir } from "./helpers/processes.js";
@@ -112,9 +112,13 @@ describe("examples/home-pi.yaml through npm run render, as docs/raspberry-pi.md 
       const group = JSON.parse(bundle[`matchbox/groups/${pi.name}.json`]!) as { profile: string; selector: Record<string, string>; metadata: Record<string, string> };
       expect(group.profile).toBe(PI_PROFILE_ID);
       expect(group.selector).toEqual({ mac: pi.mac });
-      expect(group.metadata).toMatchObject({ role: "worker", installDisk: "/dev/mmcblk0", serial: pi.serial });
+      expect(group.metadata).toMatchObject({
+        role: "worker",
+        serial: pi.serial,
+        installDisk: "/dev/mmcblk0",
+        installImage: `factory.talos.dev/metal-installer/${RPI_GENERIC_SCHEMATIC_ID}:v1.11.6`,
+      });
     }
-    expect(piInstallImage(config)).toBe(`factory.talos.dev/metal-installer/${RPI_GENERIC_SCHEMATIC_ID}:v1.11.6`);
   });
 });
 

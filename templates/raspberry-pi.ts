@@ -142,14 +142,17 @@ export function piMatchboxProfile(config: Readonly<SiteConfig>): MatchboxProfile
   };
 }
 
-/** One matchbox group per Pi, selected by the MAC iPXE reports; its metadata names the board. */
+/**
+ * One matchbox group per Pi, selected by the MAC iPXE reports; its metadata names the board and
+ * what its Talos worker config installs: the disk and the rpi_generic installer (docs/raspberry-pi.md).
+ */
 export function piMatchboxGroups(config: Readonly<SiteConfig>): MatchboxGroup[] {
   return config.raspberryPi.nodes.map((pi) => ({
     id: pi.name,
     name: `${pi.name} (Raspberry Pi ${pi.model}, serial ${pi.serial})`,
     profile: PI_PROFILE_ID,
     selector: { mac: pi.mac },
-    metadata: { hostname: pi.name, mac: pi.mac, serial: pi.serial, model: pi.model, role: pi.role, cluster: config.talos.clusterName, installDisk: config.raspberryPi.installDisk },
+    metadata: { hostname: pi.name, mac: pi.mac, serial: pi.serial, model: pi.model, role: pi.role, cluster: config.talos.clusterName, installDisk: config.raspberryPi.installDisk, installImage: piInstallImage(config) },
   }));
 }
 

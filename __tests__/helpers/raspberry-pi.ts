@@ -6,8 +6,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { PI_DEBS, type PinnedDeb } from "../../templates/raspberry-pi.js";
 import { CACHE_DIR } from "./toolchain.js";
 
@@ -46,11 +46,12 @@ export function cachedDeb(deb: PinnedDeb): string {
     for (const dir of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(APT_DIR, dir), { recursive: true });
     writeFileSync(join(APT_DIR, "sources.list"), SOURCES);
     aptGet(["update"], DEB_DIR);
-    // apt-get download writes <package>_<version>_<arch>.deb into the working dir, the pool's own name.
+    // apt-get download writes <package>_<version>_<arch>.deb into the working dir (an epoch's colon as %3a).
     const scratch = join(DEB_DIR, "download");
+    rmSync(scratch, { recursive: true, force: true });
     mkdirSync(scratch, { recursive: true });
     aptGet(["download", `${deb.package}=${deb.version}`], scratch);
-    renameSync(join(scratch, basename(deb.pool)), file);
+    renameSync(join(scratch, `${deb.package}_${deb.version.replace(":", "%3a")}_${basename(deb.pool).split("_").at(-1)}`), file);
   }
   const actual = sha256(file);
   if (actual !== deb.sha256) throw new Error(`${file} has sha256 ${actual}, not the pinned ${deb.sha256} (templates/raspberry-pi.ts)`);
@@ -65,6 +66,19 @@ export function piDebMirror(root: string): string {
     symlinkSync(cachedDeb(deb), target);
   }
   return `file://${root}`;
+}
+
+/** Every file under `dir` of a pinned package (relative path -> bytes), read from the cached .deb with dpkg-deb. */
+export function debTree(deb: PinnedDeb, dir: string, scratch: string): Record<string, Buffer> {
+  const tar = execFileSync("dpkg-deb", ["--fsys-tarfile", cachedDeb(deb)], { maxBuffer: 512 * 1024 * 1024 });
+  mkdirSync(scratch, { recursive: true });
+  execFileSync("tar", ["-x", "-C", scratch, `./${dir}`], { input: tar });
+  const root = join(scratch, dir);
+  return Object.fromEntries(
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => [relative(root, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name))]),
+  );
 }
 
 /** One file of a pinned package, read from the cached .deb with dpkg-deb (not the fetch step's own ar | tar). */
@@ -84,3 +98,16 @@ export const GRUB_ARM64_DEB: PinnedDeb = {
   sha256: "04e469e0221a357bfe0a1f0fc558f08a92edf99ef13c321aa9ea1e04951a2914",
   dir: "usr/lib/grub/arm64-efi/monolithic",
 };
+
+/** Debian's arm64 kernel and static busybox: the guest the U-Boot test boots from matchbox in place of Talos. Test-only. */
+export const ARM64_GUEST_DEBS = {
+  // The same package the fetch step takes the Pi device trees from: its Image has the EFI stub.
+  kernel: { ...PI_DEBS.deviceTrees, dir: "boot" },
+  busybox: {
+    package: "busybox-static",
+    version: "1:1.35.0-4+deb12u1+b1",
+    pool: "pool/main/b/busybox/busybox-static_1.35.0-4+deb12u1+b1_arm64.deb",
+    sha256: "732c9135564fc71337e0e05fb4da4d11e6c28c1834bce3e405e575afef2a52f5",
+    dir: "bin",
+  },
+} as const satisfies Record<string, PinnedDeb>;

@@ -19,6 +19,8 @@ import { scratchDir } from "./helpers/processes.js";
 
 const aws = (override: Record<string, unknown> = {}) => mergeOverride(SITES.aws, override) as SiteConfig;
 const dhcp = (rangeStart: string, rangeEnd: string) => ({ bastion: { dnsmasq: { dhcp: true, tftp: true, rangeStart, rangeEnd, router: "10.20.13.254" } } });
+const pi = (n: number, more: Record<string, unknown> = {}) => ({ name: `pi-${n}`, model: "CM3", serial: `0000000${n}`, mac: `b8:27:eb:00:00:0${n}`, role: "worker", ...more });
+const pis = (...nodes: Record<string, unknown>[]) => ({ raspberryPi: { nodes } });
 const caches = (...list: [string, string][]) => ({ services: { registryCaches: list.map(([name, upstream], i) => ({ name, port: 5050 + i, upstream })) } });
 
 /** Rule name → a config that breaks it → the problems it must report ("path: message" prefixes). */
@@ -132,6 +134,18 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       ],
     ],
   ],
+  raspberryPisAtHome: [
+    [pis(pi(1)), ['raspberryPi.nodes: Raspberry Pis netboot only at a home site (site.kind "home"), not on this aws site']],
+    [{ site: { name: "home", kind: "home" }, ...pis(pi(1)) }, ["bastion.dnsmasq.dhcp: must be true while raspberryPi.nodes lists Pis", "bastion.dnsmasq.tftp: must be true"]],
+  ],
+  raspberryPisDistinct: [
+    [pis(pi(1), pi(2, { serial: "00000001", mac: "b8:27:eb:00:00:01" })), ["raspberryPi.nodes.1.serial: 00000001 is already the serial of raspberryPi.nodes.0", "raspberryPi.nodes.1.mac: b8:27:eb:00:00:01 is already the mac of raspberryPi.nodes.0"]],
+    [pis(pi(1), pi(2, { name: "pi-1" })), ["raspberryPi.nodes.1.name: pi-1 is already the name of raspberryPi.nodes.0"]],
+    [pis(pi(1, { name: "talos-2" })), ['raspberryPi.nodes.0.name: talos-2 is a Talos node\'s name (talos.nodeIps); name the Pi e.g. "pi-1"']],
+    [pis(pi(1), pi(2, { name: "default" })), ['raspberryPi.nodes.1.name: default is matchbox\'s group for unknown machines; name the Pi e.g. "pi-2"']],
+  ],
+  raspberryPiMacs: [[pis(pi(1, { mac: "52:54:00:12:34:56" })), ["raspberryPi.nodes.0.mac: 52:54:00:12:34:56 is not a Raspberry Pi MAC (b8:27:eb,"]]],
+  raspberryPisWithoutCozystack: [[pis(pi(1), pi(2, { model: "3B+" })), ["talos.cozystack.enabled: must be false while raspberryPi.nodes lists Pis: a CM3 (1 GiB), 3B+ (1 GiB) cannot run CozyStack's per-node components"]]],
   mikrotikHasSources: [[{ access: { mikrotik: { enabled: true, sources: [] } } }, ["access.mikrotik.sources: needs at least one /128"]]],
 };
 

@@ -8,7 +8,9 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadSiteConfig } from "../config/load.js";
 import { renderBastionBootScript } from "../templates/bastion-boot.js";
+import { renderFetchPiFirmwareScript } from "../templates/fetch-pi-firmware.js";
 import { renderFetchTalosAssetsScript } from "../templates/fetch-talos-assets.js";
 import { renderNatInstanceScript } from "../templates/nat-instance.js";
 import { renderShellScript } from "../templates/shell.js";
@@ -31,6 +33,7 @@ const rendered = {
   "bastion boot, its own NAT": renderBastionBootScript(siteConfig({ network: { nat: "bastion" } })),
   "NAT setup": renderNatInstanceScript({ eniAddress: "10.20.1.10", vpcCidr: "10.20.0.0/16", publicSubnetRouter: "10.20.1.1" }),
   "Talos asset fetcher": renderFetchTalosAssetsScript(siteConfig({}, "home")),
+  "Raspberry Pi firmware fetcher": renderFetchPiFirmwareScript(loadSiteConfig({ site: "home", configFile: join(import.meta.dirname, "../examples/home-pi.yaml") })),
 };
 
 describe("shell source files", () => {

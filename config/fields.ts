@@ -53,6 +53,8 @@ export const dnsName = z
   .max(253)
   .regex(new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`), 'must be a lowercase DNS name, e.g. "lab.internal"');
 export const label = z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and inner dashes");
+/** A MAC address as dnsmasq and matchbox spell it: six lowercase hex pairs separated by colons. */
+export const macAddress = z.string().max(17).regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address of six lowercase hex pairs separated by colons, e.g. "b8:27:eb:12:34:56"');
 export const instanceType = z.string().max(32).regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as "t4g.small"');
 /** Characters AWS allows in tags across services: letters and digits of any script, spaces, _ . : / = + - @. */
 export const TAG_TEXT = /^[\p{L}\p{M}\p{N} _.:/=+@-]*$/u;

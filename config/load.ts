@@ -160,7 +160,8 @@ function problemMessage(issue: z.core.$ZodIssue, candidate: unknown): string {
     return `is required${typeof variant === "string" ? ` when state.backend is "${printable(variant, 32)}"` : ""} (${expected})`;
   }
   if (issue.code === "invalid_union" && issue.path.join(".") === "state.backend") return 'must be "local" or "s3"';
-  if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  // zod's own "Invalid option: …"; a message the schema sets (why only these values) stays as it is.
+  if (issue.code === "invalid_value") return /^Invalid (option|input)/.test(issue.message) ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` : issue.message;
   // zod's own "Too big: expected string to have <=64 characters"; messages the schema sets stay as they are.
   if ((issue.code === "too_big" || issue.code === "too_small") && /^Too (big|small):/.test(issue.message)) {
     const limit = Number(issue.code === "too_big" ? issue.maximum : issue.minimum);

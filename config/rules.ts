@@ -13,6 +13,7 @@ import type { Problem } from "./rules/problem.js";
 import { existingModulesConsistent } from "./rules/existing-modules.js";
 import { dhcpSettingsComplete, hostsInSubnets, nodeIpsDistinct, subnetsFitVpc } from "./rules/network.js";
 import { ipxeBootHasAmi, sessionNodesConfigured } from "./rules/nodes.js";
+import { raspberryPiMacs, raspberryPisAtHome, raspberryPisDistinct, raspberryPisWithoutCozystack } from "./rules/raspberry-pi.js";
 import { amazonDnsOnlyInVpc, bastionPortsDistinct, mikrotikHasSources, piholeImageIsV5, s3CacheSupported } from "./rules/services.js";
 
 export type { Problem } from "./rules/problem.js";
@@ -275,4 +276,8 @@ export const SITE_RULES = {
   bastionHasEgress,
   mikrotikHasSources,
   s3CacheSupported,
+  raspberryPisAtHome,
+  raspberryPisDistinct,
+  raspberryPiMacs,
+  raspberryPisWithoutCozystack,
 } as const;

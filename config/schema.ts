@@ -17,6 +17,7 @@ import {
   ipv4Cidr,
   ipv6Host,
   label,
+  macAddress,
   port,
   projectPath,
   s3BucketNameProblem,
@@ -25,6 +26,7 @@ import {
   timeZone,
 } from "./fields.js";
 import { COZYSTACK_RELEASES } from "./cozystack.js";
+import { PI_MODELS, type PiModelName } from "./raspberry-pi.js";
 import { TALOS_SESSION_MAX_HOURS } from "./talos.js";
 import { AMAZON_PROVIDED_DNS, BASTION_DNS_SERVER } from "./site-view.js";
 import { EXISTING_FEEDS, type ExistingFeed } from "./rules/existing-modules.js";
@@ -90,6 +92,23 @@ const existingModule = z.strictObject({
       z.ZodOptional<typeof moduleOutput>
     >,
   ),
+});
+
+/** One Raspberry Pi the home site netboots (docs/raspberry-pi.md). */
+const piNode = z.strictObject({
+  /** Hostname and matchbox group, e.g. "pi-1"; distinct from the Talos nodes' names (talos-1…). */
+  name: label,
+  /** Board model: the boot ROMs that netboot by themselves (a Pi 4 or CM4 boots from its EEPROM). */
+  model: z.enum(Object.keys(PI_MODELS) as [PiModelName, ...PiModelName[]]),
+  /**
+   * The board's serial number, the last 8 hex digits of `Serial` in /proc/cpuinfo, lowercase: the
+   * boot ROM's second-stage loader reads `<serial>/start.elf` and every later file from that TFTP dir.
+   */
+  serial: z.string().max(16).regex(/^[0-9a-f]{8}$/, 'must be the board\'s serial number, 8 lowercase hex digits (the end of "Serial" in /proc/cpuinfo), e.g. "1a2b3c4d"'),
+  /** MAC of its Ethernet chip (the one the boot ROM uses): matchbox selects the Pi's profile by it. */
+  mac: macAddress,
+  /** A Pi 3 or CM3 has 1 GiB: enough for a Talos worker, below Talos' 2 GiB for a control plane. */
+  role: z.enum(["worker"], { error: 'must be "worker": a Pi 3 or CM3 has 1 GiB of memory, below the 2 GiB Talos needs for a control plane' }),
 });
 
 export const siteConfigSchema = z
@@ -258,6 +277,17 @@ export const siteConfigSchema = z
         bundle: z.enum([...new Set(Object.values(COZYSTACK_RELEASES).flatMap((r) => Object.keys(r.bundles)))] as [string, ...string[]]),
       }),
     }),
+    raspberryPi: z.strictObject({
+      /**
+       * Image Factory schematic of the Pis' Talos: it must carry the rpi_generic overlay, whose
+       * installer writes the Pi firmware and U-Boot to the install disk (default: the vanilla one).
+       */
+      schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
+      /** Talos install disk of every Pi: a CM3's eMMC or a Pi 3's SD card. */
+      installDisk: z.string().max(64).regex(/^\/dev\/[a-z0-9]+$/, 'must be a device path such as "/dev/mmcblk0"'),
+      /** The Pis this home site netboots (home sites only); none by default. */
+      nodes: z.array(piNode).max(32),
+    }),
     budget: z.strictObject({
       /** Synth fails when the cost model projects more than this; also the AWS Budgets limit. */
       monthlyUsd: z
@@ -353,5 +383,7 @@ export type NatMode = SiteConfig["network"]["nat"];
 export type CpuCredits = SiteConfig["bastion"]["cpuCredits"];
 /** How instances are bought (`talos.nodeMarket`, `bastion.market`). */
 export type InstanceMarket = z.infer<typeof market>;
+/** One netbooted Raspberry Pi (`raspberryPi.nodes[]`). */
+export type PiNode = z.infer<typeof piNode>;
 /** Where the registry caches store blobs (`bastion.cacheStorage`). */
 export type CacheStorage = SiteConfig["bastion"]["cacheStorage"];

@@ -27,6 +27,9 @@ export const BASTION_DNS_SERVER = "bastion";
 /** The VPC resolver: DHCP options take this name literally; Pi-hole needs its address (VPC base + 2). */
 export const AMAZON_PROVIDED_DNS = "AmazonProvidedDNS";
 
+/** matchbox's selector-less group, of every machine no other group selects. */
+export const MATCHBOX_DEFAULT_GROUP = "default";
+
 /** A Talos node's name as Kubernetes and matchbox know it: the first node is the control-plane endpoint. */
 export function talosNodeName(index: number): string {
   return `talos-${index + 1}`;

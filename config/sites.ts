@@ -5,6 +5,7 @@
  */
 import { COZYSTACK_RELEASES, PINNED_COZYSTACK_VERSION } from "./cozystack.js";
 import type { SiteConfig } from "./schema.js";
+import { RPI_GENERIC_SCHEMATIC_ID } from "./raspberry-pi.js";
 import { VANILLA_SCHEMATIC_ID } from "./talos.js";
 
 export const awsSite: SiteConfig = {
@@ -87,6 +88,8 @@ export const awsSite: SiteConfig = {
     installDisk: "/dev/nvme0n1",
     cozystack: { enabled: true, version: PINNED_COZYSTACK_VERSION, bundle: "distro-full" },
   },
+  // Pis netboot only at home (examples/home-pi.yaml lists some).
+  raspberryPi: { schematicId: RPI_GENERIC_SCHEMATIC_ID, installDisk: "/dev/mmcblk0", nodes: [] },
   budget: { monthlyUsd: 10, allowOver: false, email: "owner@example.com", t4gTrial: false },
   usage: {
     experimentSessionsPerMonth: 4,

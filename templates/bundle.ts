@@ -9,6 +9,8 @@ import { registryConfigPath, renderComposeFile, REGISTRY_STORAGE } from "./compo
 import { renderDnsmasqConfig } from "./dnsmasq.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, renderFetchTalosAssetsScript } from "./fetch-talos-assets.js";
 import { renderMatchboxFiles } from "./matchbox.js";
+import { FETCH_PI_FIRMWARE_SCRIPT, renderFetchPiFirmwareScript } from "./fetch-pi-firmware.js";
+import { renderPiFiles } from "./raspberry-pi.js";
 import { PIHOLE_HOSTS_FILE_NAME, renderPiholeHosts } from "./pihole.js";
 import { renderRegistryCacheConfig, s3RootDirectory, type RegistryCache, type RegistryStorage } from "./registry.js";
 
@@ -23,7 +25,8 @@ export function renderBastionBundle(config: Readonly<SiteConfig>): Record<string
     files[registryConfigPath(cache)] = renderRegistryCacheConfig(cache, { addr: `:${cache.port}`, storage: registryStorage(config, cache), expiryDays: config.bastion.cacheExpiryDays });
   }
   for (const [path, text] of Object.entries(renderMatchboxFiles(config))) files[`matchbox/${path}`] = text;
-  return files;
+  if (config.raspberryPi.nodes.length === 0) return files;
+  return { ...files, ...renderPiFiles(config), [FETCH_PI_FIRMWARE_SCRIPT]: renderFetchPiFirmwareScript(config) };
 }
 
 /** Where the bundle's cache keeps its blobs: its container's data dir, or its root directory in the bucket. */

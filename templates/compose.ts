@@ -13,12 +13,15 @@ import { registryCacheServiceName } from "../config/rules.js";
 import type { SiteConfig } from "../config/schema.js";
 import type { RegistryCache } from "./registry.js";
 import { ARM64_IPXE_DIR, TFTP_ROOT } from "./dnsmasq.js";
+import { PI_BOOTCODE } from "./raspberry-pi.js";
 import { PIHOLE_HOSTS_FILE_NAME, PIHOLE_SECRETS_ENV_FILE, renderPiholeEnvironment } from "./pihole.js";
 import { resourceName } from "../config/site-view.js";
 
 export const COMPOSE_PROJECT = resourceName("bastion");
 /** Everything that must survive a replacement lives under this bundle-relative dir. */
 export const DATA_DIR = "data";
+/** Files dnsmasq serves over TFTP beside its image's own, on the host, relative to the bundle dir. */
+export const TFTP_HOST_DIR = `${DATA_DIR}/tftpboot`;
 /** matchbox's data dir (-data-path) on the host, relative to the bundle dir. */
 export const MATCHBOX_HOST_DIR = `${DATA_DIR}/matchbox`;
 /** Storage root inside a cache's container. */
@@ -76,7 +79,10 @@ function dnsmasqService(config: Readonly<SiteConfig>) {
     command: ["--keep-in-foreground", "--conf-file=/etc/deathstar/dnsmasq.conf"],
     volumes: [
       "./dnsmasq/dnsmasq.conf:/etc/deathstar/dnsmasq.conf:ro",
-      `./${DATA_DIR}/tftpboot/${ARM64_IPXE_DIR}:${TFTP_ROOT}/${ARM64_IPXE_DIR}:ro`,
+      `./${TFTP_HOST_DIR}/${ARM64_IPXE_DIR}:${TFTP_ROOT}/${ARM64_IPXE_DIR}:ro`,
+      // The Pis' files beside the image's own (scripts/fetch-pi-firmware.sh assembles them).
+      ...(config.raspberryPi.nodes.length > 0 ? [`./${TFTP_HOST_DIR}/${PI_BOOTCODE}:${TFTP_ROOT}/${PI_BOOTCODE}:ro`] : []),
+      ...config.raspberryPi.nodes.map((pi) => `./${TFTP_HOST_DIR}/${pi.serial}:${TFTP_ROOT}/${pi.serial}:ro`),
     ],
   };
 }

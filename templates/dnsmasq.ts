@@ -7,6 +7,7 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { siteView } from "../config/site-view.js";
+import { PI_DHCP_TAG, piDhcpLines } from "./raspberry-pi.js";
 
 /** TFTP root inside the dnsmasq image; it ships undionly.kpxe and the x86_64 ipxe.efi. */
 export const TFTP_ROOT = "/var/lib/tftpboot";
@@ -59,7 +60,13 @@ function dhcpLines(config: Readonly<SiteConfig>): string[] {
     for (const arch of arches) lines.push(`dhcp-match=set:${tag},option:client-arch,${arch}`);
   }
   lines.push("dhcp-userclass=set:ipxe,iPXE");
-  for (const { tag, file } of FIRMWARE_BOOT_FILES) lines.push(`dhcp-boot=tag:!ipxe,tag:${tag},${file},,${config.bastion.privateIp}`);
+  // A Pi's boot ROM is architecture 0 too: BIOS PXE's iPXE build is for every other such machine.
+  const pis = config.raspberryPi.nodes.length > 0;
+  for (const { tag, file } of FIRMWARE_BOOT_FILES) {
+    const notPi = pis && tag === "bios" ? `tag:!${PI_DHCP_TAG},` : "";
+    lines.push(`dhcp-boot=tag:!ipxe,${notPi}tag:${tag},${file},,${config.bastion.privateIp}`);
+  }
+  if (pis) lines.push(...piDhcpLines());
   lines.push("# ...and iPXE gets matchbox's boot script.", `dhcp-boot=tag:ipxe,${siteView(config).matchboxUrl}/boot.ipxe`);
   return lines;
 }

@@ -7,7 +7,7 @@
  * boots Talos in maintenance mode, which is CozyStack's documented flow (`talm apply -i`).
  */
 import type { SiteConfig } from "../config/schema.js";
-import { siteView } from "../config/site-view.js";
+import { MATCHBOX_DEFAULT_GROUP, siteView } from "../config/site-view.js";
 import { talosArch, talosAssets } from "./talos-assets.js";
 
 export const MAINTENANCE_PROFILE_ID = "talos-maintenance";
@@ -70,7 +70,7 @@ export function renderMatchboxGroups(config: Readonly<SiteConfig>): MatchboxGrou
     // Every node of the lab is a control plane (CozyStack's 1-3 node topology).
     metadata: { hostname: name, ip, role: "controlplane", cluster: config.talos.clusterName },
   }));
-  return [...nodes, { id: "default", name: "Unknown machines: Talos maintenance mode", profile: MAINTENANCE_PROFILE_ID }];
+  return [...nodes, { id: MATCHBOX_DEFAULT_GROUP, name: "Unknown machines: Talos maintenance mode", profile: MAINTENANCE_PROFILE_ID }];
 }
 
 /** Files under matchbox's data dir (-data-path), keyed by relative path. */

@@ -15,11 +15,20 @@ export interface TalosAsset {
 }
 
 /** Kernel and initramfs of the configured Talos version, architecture and schematic. */
-export function talosAssets(config: Readonly<SiteConfig>): { kernel: TalosAsset; initramfs: TalosAsset } {
+export function talosAssets(config: Readonly<SiteConfig>): TalosBootAssets {
   const arch = talosArch(config.architecture);
-  const { version, schematicId } = config.talos;
+  return imageFactoryBootAssets(config.talos.schematicId, config.talos.version, arch, `talos/${config.talos.version}/${arch}`);
+}
+
+/** A Talos kernel and its initramfs. */
+export interface TalosBootAssets {
+  readonly kernel: TalosAsset;
+  readonly initramfs: TalosAsset;
+}
+
+/** Image Factory's kernel and initramfs of a schematic, version and architecture, kept under `dir` of matchbox's assets. */
+export function imageFactoryBootAssets(schematicId: string, version: string, arch: "arm64" | "amd64", dir: string): TalosBootAssets {
   const base = `https://factory.talos.dev/image/${schematicId}/${version}`;
-  const dir = `talos/${version}/${arch}`;
   return {
     kernel: { path: `${dir}/vmlinuz`, url: `${base}/kernel-${arch}` },
     initramfs: { path: `${dir}/initramfs.xz`, url: `${base}/initramfs-${arch}.xz` },

@@ -7,6 +7,7 @@
 import type { SiteConfig } from "../../config/schema.js";
 import { SITES } from "../../config/sites.js";
 import { renderBastionCloudConfigFiles } from "../../templates/cloud-init.js";
+import { renderFetchPiFirmwareScript } from "../../templates/fetch-pi-firmware.js";
 import { renderNatInstanceScript, type NatInstanceScriptInput } from "../../templates/nat-instance.js";
 
 /** Each tries to run `touch <canary>`. */
@@ -52,10 +53,22 @@ function hostileBastionConfig(value: string): Readonly<SiteConfig> {
   return c;
 }
 
-/** The NAT setup script and every shell script of the bastion's cloud-init, rendered from hostile values; `name` is a file name. */
+/** The home site with one Raspberry Pi whose serial number is a hostile value (the Pi fetch step reads it). Bypasses validation on purpose. */
+function hostilePiConfig(value: string): Readonly<SiteConfig> {
+  const c = structuredClone(SITES.home) as SiteConfig;
+  c.raspberryPi.nodes = [{ name: "pi-1", model: "CM3", serial: `1a2b3c4d${value}`, mac: "b8:27:eb:2b:3c:4d", role: "worker" }];
+  return c;
+}
+
+/** The NAT setup script, every shell script of the bastion's cloud-init and the Pi fetch step, rendered from hostile values; `name` is a file name. */
 export function hostileScripts(canary: string): { readonly name: string; readonly content: string }[] {
-  const bastion = renderBastionCloudConfigFiles(hostileBastionConfig(hostileValues(canary).join("")))
+  const value = hostileValues(canary).join("");
+  const bastion = renderBastionCloudConfigFiles(hostileBastionConfig(value))
     .filter((file) => file.path.endsWith(".sh") || file.content.startsWith("#!/bin/bash"))
     .map((file) => ({ name: file.path.replace(/\//g, "_"), content: file.content }));
-  return [{ name: "nat-instance.sh", content: renderNatInstanceScript(hostileNatInput(canary)) }, ...bastion];
+  return [
+    { name: "nat-instance.sh", content: renderNatInstanceScript(hostileNatInput(canary)) },
+    ...bastion,
+    { name: "fetch-pi-firmware.sh", content: renderFetchPiFirmwareScript(hostilePiConfig(value)) },
+  ];
 }

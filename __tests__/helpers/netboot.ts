@@ -84,8 +84,11 @@ function xzForKernel(data: Buffer): Buffer {
   return execFileSync("xz", ["--format=xz", "--check=crc32", "--stdout"], { input: data, maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** An initramfs whose /init prints CMDLINE_MARKER and /proc/cmdline on the console, then powers off. */
-export function cmdlineInitramfs(): Buffer {
+/**
+ * An initramfs whose /init prints CMDLINE_MARKER and /proc/cmdline on the console, then powers off;
+ * `busybox` is a static busybox of the guest's architecture (default: the host's).
+ */
+export function cmdlineInitramfs(busybox: Buffer = readFileSync(BUSYBOX)): Buffer {
   const init = `#!${BUSYBOX} sh
 ${BUSYBOX} mount -t proc proc /proc
 echo "${CMDLINE_MARKER}$(${BUSYBOX} cat /proc/cmdline)"
@@ -94,7 +97,7 @@ ${BUSYBOX} poweroff -f
   return xzForKernel(
     cpioNewc([
       { path: "bin", mode: 0o040755 },
-      { path: "bin/busybox", mode: 0o100755, data: readFileSync(BUSYBOX) },
+      { path: "bin/busybox", mode: 0o100755, data: busybox },
       { path: "dev", mode: 0o040755 },
       { path: "dev/console", mode: 0o020600, rdev: [5, 1] },
       { path: "proc", mode: 0o040755 },

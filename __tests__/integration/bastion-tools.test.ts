@@ -8,12 +8,14 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadSiteConfig } from "../../config/load.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderBastionBootScript } from "../../templates/bastion-boot.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { renderBastionCloudConfigFiles, renderBastionUserData } from "../../templates/cloud-init.js";
 import { renderNatInstanceScript, renderNatInstanceUserData } from "../../templates/nat-instance.js";
 import { FETCH_TALOS_ASSETS_SCRIPT, MATCHBOX_ASSETS_DIR } from "../../templates/fetch-talos-assets.js";
+import { FETCH_PI_FIRMWARE_SCRIPT } from "../../templates/fetch-pi-firmware.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { hostileScripts } from "../helpers/hostile-shell.js";
 import { scratchDir } from "../helpers/processes.js";
@@ -24,6 +26,7 @@ const workDir = scratchDir("bastion-tools");
 const sites: [string, Readonly<SiteConfig>][] = [
   ["aws", siteConfig()],
   ["home", siteConfig({}, "home")],
+  ["home with Raspberry Pis", loadSiteConfig({ site: "home", configFile: join(import.meta.dirname, "../../examples/home-pi.yaml") })],
   ["aws with Tailscale", siteConfig({ bastion: { tailscale: { enabled: true } } })],
   ["aws, the bastion its own NAT", siteConfig({ network: { nat: "bastion" } })],
   [
@@ -58,7 +61,11 @@ describe.each(sites)("%s site", (_name, config) => {
   const bundle = renderBastionBundle(config);
 
   it("shell scripts pass shellcheck", () => {
-    const scripts = { "deathstar-bastion-boot": renderBastionBootScript(config), "fetch-talos-assets.sh": bundle[FETCH_TALOS_ASSETS_SCRIPT]! };
+    const scripts = {
+      "deathstar-bastion-boot": renderBastionBootScript(config),
+      "fetch-talos-assets.sh": bundle[FETCH_TALOS_ASSETS_SCRIPT]!,
+      ...(config.raspberryPi.nodes.length > 0 ? { "fetch-pi-firmware.sh": bundle[FETCH_PI_FIRMWARE_SCRIPT]! } : {}),
+    };
     for (const [name, text] of Object.entries(scripts)) {
       const result = run("shellcheck", ["--severity=style", writeTemp(name, text)]);
       expect(result.output, name).toBe("");

@@ -8,10 +8,13 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSiteConfig } from "../../config/load.js";
 import { SITES } from "../../config/sites.js";
 import { siteView } from "../../config/site-view.js";
+import { renderBastionBundle } from "../../templates/bundle.js";
 import { ipxeChainUrl } from "../../templates/ipxe.js";
 import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.js";
+import { piMatchboxProfile, piTalosAssets } from "../../templates/raspberry-pi.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { expandIpxeSettings, matchboxBinary, startMatchbox, writeTree } from "../helpers/netboot.js";
 import { freePort, tempDir, type RunningProcess } from "../helpers/processes.js";
@@ -115,5 +118,55 @@ describe("matchbox serving the rendered profiles and groups", () => {
   it("answers a missing asset with 404", async () => {
     const response = await fetch(`${origin}/assets/talos/v0.0.0/none/vmlinuz`);
     expect(response.status).toBe(404);
+  });
+});
+
+describe("matchbox serving the home bundle of examples/home-pi.yaml to its Raspberry Pis", () => {
+  const home = loadSiteConfig({ site: "home", configFile: join(import.meta.dirname, "../../examples/home-pi.yaml") });
+  const pis = home.raspberryPi.nodes;
+  const piAssets = piTalosAssets(home);
+  let dir: ReturnType<typeof tempDir>;
+  let matchbox: RunningProcess | undefined;
+  let origin: string;
+
+  beforeAll(async () => {
+    dir = tempDir("matchbox-pi");
+    // The bundle's matchbox dir as compose mounts it (profiles/ and groups/), and the assets the fetch step downloads.
+    const bundle = renderBastionBundle(home);
+    const matchboxFiles = Object.entries(bundle).filter(([path]) => path.startsWith("matchbox/"));
+    writeTree(join(dir.path, "data"), {
+      ...Object.fromEntries(matchboxFiles.map(([path, text]) => [path.slice("matchbox/".length), text])),
+      [`assets/${piAssets.kernel.path}`]: kernelBytes,
+      [`assets/${piAssets.initramfs.path}`]: initramfsBytes,
+    });
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    matchbox = await startMatchbox(join(dir.path, "data"), port, join(dir.path, "matchbox.log"));
+  });
+
+  afterAll(async () => {
+    await matchbox?.stop();
+    dir?.remove();
+  });
+
+  /** What iPXE on a Pi asks after /boot.ipxe's chain: its MAC (hyphens, as `${mac:hexhyp}`) and no ip label. */
+  async function askAsPi(mac: string): Promise<IpxeBoot> {
+    const response = await fetch(`${origin}/ipxe?uuid=&mac=${mac.replace(/:/g, "-")}&domain=&hostname=&serial=`);
+    expect(response.status).toBe(200);
+    return parseIpxeBoot(await response.text());
+  }
+
+  it.each(pis)("boots $name ($mac) into the rpi_generic Talos with its console on ttyAMA0", async (pi) => {
+    const boot = await askAsPi(pi.mac);
+    expect(boot).toEqual({ kernel: `/assets/${piAssets.kernel.path}`, args: piMatchboxProfile(home).boot.args, initrds: [`/assets/${piAssets.initramfs.path}`] });
+    expect(boot.args).toContain("console=ttyAMA0,115200");
+    const served = async (path: string) => Buffer.from(await (await fetch(new URL(path, origin))).arrayBuffer());
+    expect((await served(boot.kernel)).equals(kernelBytes)).toBe(true);
+  });
+
+  it("boots another machine of the home site into the default maintenance profile, not the Pis'", async () => {
+    const boot = await askAsPi("02:00:00:00:00:42");
+    expect(boot.args).toEqual(talosKernelArgs(home.architecture));
+    expect(boot.kernel).toBe(`/assets/${talosAssets(home).kernel.path}`);
   });
 });

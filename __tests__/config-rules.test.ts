@@ -12,7 +12,7 @@ import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { untrackedByIndex, WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
-import { bareMetalTypes } from "../cost/prices.js";
+import { bareMetalTypes } from "../config/instance-types.js";
 import { budgetProblem } from "../cost/report.js";
 import { configProblems, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
@@ -33,7 +33,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
   ],
   instanceTypesPriced: [
-    [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
+    [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in config/instance-types.ts, so the budget cannot be checked; use one of t4g.nano,"]],
   ],
   s3CacheSupported: [
     [{ bastion: { cacheStorage: "s3" } }, ['images.registry: registry:2.8.3 is registry 2.x; bastion.cacheStorage "s3" needs registry 3.0 or later']],

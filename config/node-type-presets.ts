@@ -6,7 +6,7 @@
  */
 import { COZYSTACK_MIN_NODE, cozystackRelease, type CozystackVersion } from "./cozystack.js";
 import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB } from "./talos.js";
-import { INSTANCE_TYPES, type InstanceTypeInfo } from "../cost/prices.js";
+import { INSTANCE_TYPES, type InstanceTypeInfo } from "./instance-types.js";
 
 export interface NodeTypePreset {
   /** "talos", "cozystack", "metal", or "configured" for the site's own type. */

@@ -3,7 +3,7 @@
  * problems it finds (field path + message with the fix). The schema runs them all after the
  * fields themselves are valid; tests call each by name.
  */
-import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "../cost/prices.js";
+import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "./instance-types.js";
 import { INSTALLER_BY_BOOT } from "./talos.js";
 import { COZYSTACK_RELEASES, cozystackRelease } from "./cozystack.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
@@ -55,7 +55,7 @@ export function instanceTypesPriced(c: SiteConfig): Problem[] {
     .filter(([, type]) => !Object.hasOwn(INSTANCE_TYPES, type))
     .map(([path, type]) => ({
       path,
-      message: `${type} has no price in cost/prices.ts, so the budget cannot be checked; use one of ${known}, or add its eu-west-1 price there`,
+      message: `${type} has no price in config/instance-types.ts, so the budget cannot be checked; use one of ${known}, or add its eu-west-1 price there`,
     }));
 }
 
@@ -221,7 +221,7 @@ export function cozystackBundleFitsNodes(c: SiteConfig): Problem[] {
   const withoutKvm = Object.entries(bundles)
     .filter(([, b]) => !b.needsKvm)
     .map(([name]) => `"${name}"`);
-  const metalTypes = metal.length > 0 ? metal.map((m) => `${m.type} ($${m.usdPerHour}/h)`).join(", ") : `none of architecture ${info.architecture} is in cost/prices.ts yet`;
+  const metalTypes = metal.length > 0 ? metal.map((m) => `${m.type} ($${m.usdPerHour}/h)`).join(", ") : `none of architecture ${info.architecture} is in config/instance-types.ts yet`;
   return [
     {
       path: ["talos", "cozystack", "bundle"],

@@ -2,7 +2,8 @@
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import type { NodeTypePreset } from "../config/node-type-presets.js";
-import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, PRICES_REGION, SPOT_PRICES_AS_OF } from "./prices.js";
+import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, SPOT_PRICES_AS_OF } from "./prices.js";
+import { PRICES_REGION } from "../config/instance-types.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
 /** Unit prices need more digits: four decimals, trailing zeros trimmed down to two ($0.0046, $0.088, $0.09). */

@@ -17,6 +17,7 @@ import { hourlyPrice } from "../cost/prices.js";
 import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, T4G_TRIAL_LAST_MONTH, type CostReport } from "../cost/model.js";
 import { COMPARED_DESIGNS, type CompareDesign } from "../config/designs.js";
 import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
+import { nodeArchitecture } from "../config/talos.js";
 import { budgetProblem, formatNodeTypeComparison, formatReport, formatSideBySide, pricesFooter, type NodeTypeCost } from "../cost/report.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 import { SecurityRuleError } from "../analysis/rules/aspect.js";
@@ -112,7 +113,7 @@ function main(argv: readonly string[]): number {
   if (values.compare) return compareDesigns(config, values.month, values.json);
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
   const current = reports[config.network.nat as (typeof NAT_MODES)[number]];
-  const nodeTypes = nodeTypesToCompare(config.architecture, config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
+  const nodeTypes = nodeTypesToCompare(nodeArchitecture(config), config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
   if (values.json) {
     const presets = nodeTypes.map(({ preset, bundles, sessionUsd, monthlyUsd }) => ({
       preset: preset.name,

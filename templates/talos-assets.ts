@@ -1,5 +1,5 @@
 import type { SiteConfig } from "../config/schema.js";
-import { INSTALLER_BY_BOOT } from "../config/talos.js";
+import { INSTALLER_BY_BOOT, nodeArchitecture } from "../config/talos.js";
 
 
 /** Talos names architectures the Go way. */
@@ -14,9 +14,9 @@ export interface TalosAsset {
   readonly url: string;
 }
 
-/** Kernel and initramfs of the configured Talos version, architecture and schematic. */
+/** Kernel and initramfs of the configured Talos version, the nodes' architecture and the schematic. */
 export function talosAssets(config: Readonly<SiteConfig>): { kernel: TalosAsset; initramfs: TalosAsset } {
-  const arch = talosArch(config.architecture);
+  const arch = talosArch(nodeArchitecture(config));
   const { version, schematicId } = config.talos;
   const base = `https://factory.talos.dev/image/${schematicId}/${version}`;
   const dir = `talos/${version}/${arch}`;

@@ -54,9 +54,15 @@ function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat
 
 /** One preset as the node type, running the configured bundle where it can, else the first it can. */
 function pricePreset(config: Readonly<SiteConfig>, preset: NodeTypePreset, month: string | undefined): NodeTypeCost {
-  const { version, bundle } = config.talos.cozystack;
-  const bundles = bundlesFor(version, preset.info);
-  const talos = { nodeInstanceType: preset.instanceType, cozystack: { bundle: bundles.includes(bundle) ? bundle : bundles[0] } };
+  const { version, bundle, ownBuild } = config.talos.cozystack;
+  const bundles = bundlesFor(version, preset.info, ownBuild?.architectures);
+  // The preset's own architecture: an amd64 preset beside arm64 nodes prices amd64 nodes. A type
+  // that runs none of the release's bundles is priced without CozyStack, as the rule would demand.
+  const talos = {
+    architecture: preset.info.architecture,
+    nodeInstanceType: preset.instanceType,
+    cozystack: bundles.length > 0 ? { bundle: bundles.includes(bundle) ? bundle : bundles[0] } : { enabled: false },
+  };
   return priceVariant(config, { talos }, `talos.nodeInstanceType "${preset.instanceType}"`, (json, variant) => {
     const monthly = estimateMonthlyCost(json, variant, { month });
     return { preset, bundles, sessionUsd: oneSessionUsd(json, variant, { month }), monthlyUsd: monthly.totalUsd, complete: monthly.unpriced.length === 0 && monthly.problems.length === 0 };

@@ -47,7 +47,7 @@ function textBlock(text: string): string {
 function modelFigures(instanceType: string) {
   const info = INSTANCE_TYPES[instanceType]!;
   const bundle = info.bareMetal ? "paas-full" : "distro-full";
-  const config = siteConfig({ talos: { nodeInstanceType: instanceType, cozystack: { bundle } } });
+  const config = siteConfig({ talos: { architecture: info.architecture, nodeInstanceType: instanceType, cozystack: { bundle } } });
   const stack = synthStack(config);
   const report = estimateMonthlyCost(stack, config, { month: MONTH });
   const sessionLines = report.lines.filter((l) => l.session).reduce((total, l) => total + l.monthlyUsd, 0);
@@ -59,10 +59,10 @@ const hourly = (instanceType: string) => {
   return `$${info.usdPerHour}${info.priceEstimate ? " (est.)" : ""}`;
 };
 
-describe("docs/cozystack.md, Sizing on ARM64", () => {
+describe("docs/cozystack.md, Sizing", () => {
   it("quotes the refusal of a KubeVirt bundle on the default node type word for word", () => {
     const config = siteConfig();
-    const refusal = SITE_RULES.cozystackBundleFitsNodes({ ...config, talos: { ...config.talos, cozystack: { ...config.talos.cozystack, bundle: "paas-full" } } });
+    const refusal = SITE_RULES.cozystackBundleFitsNodes({ ...config, talos: { ...config.talos, cozystack: { ...config.talos.cozystack, enabled: true, bundle: "paas-full" } } });
     const quoted = textBlock(section("docs/cozystack.md", "### What a cluster without /dev/kvm can and cannot run"));
     expect(quoted).toBe(refusal.map((p) => `${p.path.join(".")}: ${p.message}`).join("\n"));
   });
@@ -71,6 +71,7 @@ describe("docs/cozystack.md, Sizing on ARM64", () => {
     const rows = tableRows(section("docs/cozystack.md", "### Node types and what a session costs"));
     expect(rows.length).toBeGreaterThanOrEqual(5);
     const presets = new Map(nodeTypePresets("arm64").map((p) => [p.instanceType, p.name]));
+    expect(presets.get("t3a.xlarge")).toBe("cozystack-amd64");
     const labelled = new Map<string, string>();
     for (const [label, size, kvm, price, session, month] of rows) {
       const type = label!.split(" ")[0]!;
@@ -82,7 +83,7 @@ describe("docs/cozystack.md, Sizing on ARM64", () => {
       expect(month, type).toBe(usd(figures.monthlyUsd));
       // "Every row but the default exceeds the default budget.monthlyUsd".
       expect(figures.monthlyUsd > siteConfig().budget.monthlyUsd, type).toBe(type !== siteConfig().talos.nodeInstanceType);
-      const preset = /preset `([a-z]+)`/.exec(label!)?.[1];
+      const preset = /preset `([a-z0-9-]+)`/.exec(label!)?.[1];
       if (preset) labelled.set(type, preset);
     }
     expect(labelled).toEqual(presets);

@@ -265,6 +265,19 @@ describe("docs/cozystack.md", () => {
     for (const line of commands) expect(doc, line).toContain(line);
   });
 
+  it("README and docs/cozystack.md turn CozyStack on with the override the tests use, and it synthesizes amd64 nodes beside the Graviton bastion", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const shown = /## CozyStack: what runs where[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(JSON.parse(shown!)).toEqual(AMD64_COZYSTACK_OVERRIDE);
+    const written = /cat > cozystack\.json <<'EOF'\n([\s\S]*?)EOF\n/.exec(doc)?.[1];
+    expect(JSON.parse(written!)).toEqual(AMD64_COZYSTACK_OVERRIDE);
+    const stack = synthStack(cozystackSite());
+    const templates = stack.resource.aws_launch_template!;
+    expect(templates.talos_node).toMatchObject({ instance_type: "t3a.xlarge" });
+    expect(templates.bastion).toMatchObject({ instance_type: "t4g.small", image_id: expect.stringMatching(/arm64$/) });
+    expect(stack.data!.aws_ami!.talos_node).toMatchObject({ filter: [{ name: "name", values: ["talos-v1.11.6-eu-west-1-amd64"] }, { name: "architecture", values: ["x86_64"] }] });
+  });
+
   it("contains the 1.x release's install commands and its Kubernetes pin, verbatim", () => {
     const config = siteConfig(AMD64_COZYSTACK_V1_OVERRIDE);
     const commands = commandLines(renderCozystackInstallCommands(config, "talos"));

@@ -130,8 +130,8 @@ function controlPlanePatch(config: Readonly<SiteConfig>): Patch {
   // One object each: a shared one would render as a YAML anchor and alias.
   const metricsOnEveryAddress = () => ({ extraArgs: { "bind-address": "0.0.0.0" } });
   return {
-    // Talos labels control planes node.kubernetes.io/exclude-from-external-load-balancers and
-    // MetalLB honours it; every node here is a control plane, so CozyStack's LoadBalancer addresses
+    // Talos labels control planes node.kubernetes.io/exclude-from-external-load-balancers (its
+    // config generator does, pkg/machinery/config/generate/init.go) and MetalLB honours it; every node here is a control plane, so CozyStack's LoadBalancer addresses
     // would never be announced. The release's control-plane patch deletes the label.
     ...(cozystack ? { machine: { nodeLabels: { "node.kubernetes.io/exclude-from-external-load-balancers": { $patch: "delete" } } } } : {}),
     cluster: {

@@ -167,15 +167,16 @@ describe("outputs", () => {
 
 describe("sizing warnings", () => {
   it("warn (not fail) when CozyStack is enabled on nodes smaller than it documents", () => {
-    const warnings = talosNodeWarnings(siteConfig().talos, "talos-ami");
-    expect(warnings.join("\n")).toMatch(/t4g\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
+    const warnings = talosNodeWarnings(siteConfig({ talos: { architecture: "x86_64", nodeInstanceType: "t3.small", cozystack: { enabled: true } } }).talos, "talos-ami");
+    expect(warnings.join("\n")).toMatch(/t3\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
     expect(warnings.join("\n")).toMatch(new RegExp(`nodeRootVolumeGb is 20; .*at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`));
     expect(warnings.join("\n")).toContain("empty Image Factory schematic");
   });
 
   it("are silent for a node CozyStack's documentation accepts", () => {
     const schematic = "a".repeat(64);
-    const talos = siteConfig({ talos: { nodeInstanceType: "t4g.xlarge", nodeRootVolumeGb: 64, schematicId: schematic } }).talos;
+    const talos = siteConfig({ talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", nodeRootVolumeGb: 64, schematicId: schematic, cozystack: { enabled: true } } }).talos;
+    expect(talos.cozystack.enabled).toBe(true);
     expect(schematic).not.toBe(VANILLA_SCHEMATIC_ID);
     expect(talosNodeWarnings(talos, "talos-ami")).toEqual([]);
   });

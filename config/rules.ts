@@ -6,6 +6,7 @@
 import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "./instance-types.js";
 import { INSTALLER_BY_BOOT, nodeArchitecture } from "./talos.js";
 import { COZYSTACK_ARM_ISSUE, COZYSTACK_RELEASES, cozystackRelease, type ImageArchitecture } from "./cozystack.js";
+import { nodeTypePresets } from "./node-type-presets.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { ipv4ToInt, isIpv4 } from "../lib/net.js";
 import type { Architecture, SiteConfig } from "./schema.js";
@@ -267,6 +268,8 @@ export function cozystackImagesRunOnNodes(c: SiteConfig): Problem[] {
   }
   const release = cozystackRelease(version);
   if (release.imageArchitectures.includes(nodes)) return [];
+  // The amd64 way out names the type `npm run cost` prices for it: the cheapest amd64 node of CozyStack's size.
+  const amd64Type = nodeTypePresets("x86_64").find((preset) => preset.name === "cozystack")?.instanceType;
   const nodeSource = c.talos.architecture === undefined ? `architecture "${c.architecture}", which talos.architecture defaults to` : `talos.architecture "${c.talos.architecture}"`;
   return [
     {
@@ -274,7 +277,7 @@ export function cozystackImagesRunOnNodes(c: SiteConfig): Problem[] {
       message:
         `CozyStack ${version} publishes ${release.imageArchitectures.join(", ")} images only, but the nodes are ${nodes} (talos.nodeInstanceType ${c.talos.nodeInstanceType}, ${nodeSource}): ` +
         `its install would fail at the first pod with "exec format error" or "no matching manifest". CozyStack on ARM is open upstream (${COZYSTACK_ARM_ISSUE}). ` +
-        `Either run ${release.imageArchitectures.join(", ")} nodes beside the Graviton bastion: set talos.architecture to "x86_64" and talos.nodeInstanceType to e.g. "t3a.xlarge"; ` +
+        `Either run ${release.imageArchitectures.join(", ")} nodes beside the Graviton bastion: set talos.architecture to "x86_64" and talos.nodeInstanceType to ${amd64Type ? `e.g. "${amd64Type}"` : "an amd64 type"}; ` +
         `or install an own build with ${nodes} images: set talos.cozystack.ownBuild (docs/cozystack.md, "An own arm64 build"); or set talos.cozystack.enabled to false`,
     },
   ];
@@ -290,10 +293,11 @@ export function cozystackOwnBuildComplete(c: SiteConfig): Problem[] {
   if (!ownBuild) return [];
   const problems: Problem[] = [];
   if (ownBuild.manifestUrl === undefined) {
-    const asset = cozystackRelease(version).installerManifest.split("/").pop();
+    const release = cozystackRelease(version);
+    const asset = release.installerManifest.split("/").pop();
     problems.push({
       path: ["talos", "cozystack", "ownBuild", "manifestUrl"],
-      message: `is required for an own build: the URL of the build's own ${asset} (the release's would install the upstream amd64 images), e.g. "https://github.com/<owner>/<fork>/releases/download/${version}/${asset}"`,
+      message: `is required for an own build: the URL of the build's own ${asset} (the release's would install the upstream ${release.imageArchitectures.join(", ")} images), e.g. "https://github.com/<owner>/<fork>/releases/download/${version}/${asset}"`,
     });
   }
   if (!c.services.registryCaches.some((cache) => cache.name === ownBuild.registry)) {

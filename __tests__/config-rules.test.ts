@@ -12,7 +12,7 @@ import type { SiteConfig } from "../config/schema.js";
 import { SITES } from "../config/sites.js";
 import { untrackedByIndex, WORKSPACE_RULES, type Workspace } from "../config/workspace.js";
 import { estimateMonthlyCost } from "../cost/model.js";
-import { bareMetalTypes } from "../cost/prices.js";
+import { bareMetalTypes } from "../config/instance-types.js";
 import { budgetProblem } from "../cost/report.js";
 import { configProblems, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
@@ -33,9 +33,13 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       ['bastion.instanceType: t4g.small is a Graviton (arm64) type but architecture is "x86_64"'],
     ],
     [{ talos: { installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, ["talos.installImage: CozyStack's published Talos installer is amd64-only"]],
+    // The nodes' own architecture: Graviton bastion and NAT beside amd64 nodes.
+    [{ talos: { architecture: "x86_64" } }, ['talos.nodeInstanceType: t4g.small is a Graviton (arm64) type but talos.architecture is "x86_64", which picks x86_64 AMIs; use an x86_64 type, or set talos.architecture to "arm64"']],
+    [{ talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", installImage: "ghcr.io/cozystack/cozystack/talos:v1.11.6" } }, []],
+    [{ architecture: "x86_64", bastion: { instanceType: "t3.small" }, network: { natInstance: { instanceType: "t3.nano" } }, talos: { architecture: "arm64" } }, []],
   ],
   instanceTypesPriced: [
-    [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in cost/prices.ts, so the budget cannot be checked; use one of t4g.nano,"]],
+    [{ talos: { nodeInstanceType: "r7g.xlarge" } }, ["talos.nodeInstanceType: r7g.xlarge has no price in config/instance-types.ts, so the budget cannot be checked; use one of t4g.nano,"]],
   ],
   s3CacheSupported: [
     [{ images: { registry: "registry:2.8.3" } }, ['images.registry: registry:2.8.3 is registry 2.x; bastion.cacheStorage "s3" needs registry 3.0 or later']],
@@ -75,13 +79,13 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
   ],
   talosVersionMatchesCozystack: [
     [
-      { talos: { version: "v1.11.5" } },
+      { talos: { version: "v1.11.5", cozystack: { enabled: true } } },
       ['talos.version: v1.11.5 does not match CozyStack v0.41.11 (talos.cozystack.version), which ships Talos v1.11.6; set talos.version to "v1.11.6", or pin a CozyStack release built for v1.11.5'],
     ],
   ],
   cozystackBundleFitsNodes: [
     [
-      { talos: { cozystack: { bundle: "paas-full" } } },
+      { talos: { cozystack: { enabled: true, bundle: "paas-full" } } },
       [
         'talos.cozystack.bundle: "paas-full" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType t4g.small is not bare metal and has none; ' +
           "set talos.nodeInstanceType to a metal type (eu-west-1 per node: a1.metal ($0.4488/h), c6g.metal ($2.5373/h), c7g.metal ($2.552/h), m7g.metal ($2.8723/h)), " +
@@ -89,7 +93,43 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
       ],
     ],
     // Not burstable, CozyStack's size, still virtualized.
-    [{ talos: { nodeInstanceType: "m7g.xlarge", cozystack: { bundle: "paas-full" } } }, ['talos.cozystack.bundle: "paas-full" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType m7g.xlarge is not bare metal']],
+    [{ talos: { nodeInstanceType: "m7g.xlarge", cozystack: { enabled: true, bundle: "paas-full" } } }, ['talos.cozystack.bundle: "paas-full" runs KubeVirt, which needs /dev/kvm, but talos.nodeInstanceType m7g.xlarge is not bare metal']],
+  ],
+  cozystackBundleOfRelease: [
+    [{ talos: { cozystack: { bundle: "isp-full" } } }, ['talos.cozystack.bundle: "isp-full" is not a bundle of CozyStack v0.41.11 (talos.cozystack.version); use one of "distro-full", "paas-full"']],
+    [{ talos: { cozystack: { version: "v1.6.2", bundle: "isp-full-no-iaas" } } }, []],
+  ],
+  cozystackImagesRunOnNodes: [
+    [
+      { talos: { nodeInstanceType: "t4g.xlarge", cozystack: { enabled: true } } },
+      [
+        'talos.cozystack.enabled: CozyStack v0.41.11 publishes amd64 images only, but the nodes are arm64 (talos.nodeInstanceType t4g.xlarge, architecture "arm64", which talos.architecture defaults to): ' +
+          'its install would fail at the first pod with "exec format error" or "no matching manifest". CozyStack on ARM is open upstream (cozystack/cozystack#903). ' +
+          'Either run amd64 nodes beside the Graviton bastion: set talos.architecture to "x86_64" and talos.nodeInstanceType to e.g. "t3a.xlarge"; ' +
+          'or install an own build with arm64 images: set talos.cozystack.ownBuild (docs/cozystack.md, "An own arm64 build")',
+      ],
+    ],
+    [{ talos: { architecture: "arm64", cozystack: { enabled: true, version: "v1.6.2" } } }, ['talos.cozystack.enabled: CozyStack v1.6.2 publishes amd64 images only, but the nodes are arm64 (talos.nodeInstanceType t4g.small, talos.architecture "arm64")']],
+    [{ talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", cozystack: { enabled: true } } }, []],
+    [{ talos: { cozystack: { enabled: true, ownBuild: { manifestUrl: "https://example.net/cozystack-installer.yaml", registry: "ghcr.io", architectures: ["arm64"] } } } }, []],
+    [
+      { talos: { cozystack: { enabled: true, ownBuild: { manifestUrl: "https://example.net/cozystack-installer.yaml", registry: "ghcr.io", architectures: ["amd64"] } } } },
+      ["talos.cozystack.ownBuild.architectures: the own build publishes amd64 images, but the nodes are arm64; build its images for arm64 too"],
+    ],
+  ],
+  cozystackOwnBuildComplete: [
+    [
+      { talos: { cozystack: { ownBuild: { registry: "ghcr.io", architectures: ["arm64"] } } } },
+      ["talos.cozystack.ownBuild.manifestUrl: is required for an own build: the URL of the build's own cozystack-installer.yaml (the release's would install the upstream amd64 images)"],
+    ],
+    [
+      { talos: { cozystack: { version: "v1.6.2", ownBuild: { registry: "ghcr.io", architectures: ["arm64"] } } } },
+      ['talos.cozystack.ownBuild.manifestUrl: is required for an own build: the URL of the build\'s own cozystack-operator-talos.yaml (the release\'s would install the upstream amd64 images), e.g. "https://github.com/<owner>/<fork>/releases/download/v1.6.2/cozystack-operator-talos.yaml"'],
+    ],
+    [
+      { talos: { cozystack: { ownBuild: { manifestUrl: "https://example.net/cozystack-installer.yaml", registry: "registry.example.net", architectures: ["arm64"] } } } },
+      ["talos.cozystack.ownBuild.registry: registry.example.net has no cache in services.registryCaches, so the nodes would pull the build's images past the bastion; use one of docker.io, registry.k8s.io, quay.io, gcr.io, ghcr.io, or add a cache for registry.example.net"],
+    ],
   ],
   bastionHasEgress: [[{ network: { nat: "none" } }, ['network.nat: "none" leaves the bastion without egress']]],
   subnetsFitVpc: [
@@ -194,7 +234,7 @@ describe("cozystackBundleFitsNodes beyond the built-in sites", () => {
   });
 
   it("is part of loading a config: synth refuses the pair before writing anything", () => {
-    expect(configProblems({ talos: kvm })).toEqual([expect.stringMatching(/^talos\.cozystack\.bundle: "paas-full" runs KubeVirt/)]);
+    expect(configProblems({ talos: { ...kvm, architecture: "x86_64", nodeInstanceType: "t3a.xlarge" } })).toEqual([expect.stringMatching(/^talos\.cozystack\.bundle: "paas-full" runs KubeVirt/)]);
   });
 });
 

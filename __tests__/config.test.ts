@@ -140,7 +140,7 @@ describe("validation rules (one per rule)", () => {
   });
 
   it("a Talos version other than the pinned CozyStack release's is refused; without CozyStack it is free", () => {
-    expectProblem({ talos: { version: "v1.11.5" } }, "talos.version", /does not match CozyStack v0\.41\.11 .*which ships Talos v1\.11\.6; set talos\.version to "v1\.11\.6"/);
+    expectProblem({ talos: { version: "v1.11.5", architecture: "x86_64", nodeInstanceType: "t3a.xlarge", cozystack: { enabled: true } } }, "talos.version", /does not match CozyStack v0\.41\.11 .*which ships Talos v1\.11\.6; set talos\.version to "v1\.11\.6"/);
     expectProblem({ talos: { cozystack: { version: "v0.40.7" } } }, "talos.cozystack.version", /v0\.41\.11/);
     expect(configProblems({ talos: { version: "v1.11.5", cozystack: { enabled: false } } })).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, T4G_TRIAL_LAST
 import { mergeOverride } from "../config/load.js";
 import { COMPARED_DESIGNS } from "../config/designs.js";
 import { budgetProblem } from "../cost/report.js";
+import { INSTANCE_TYPES } from "../config/instance-types.js";
 import { teardownPlan } from "../ops/teardown.js";
 import { CACHE_BUCKET_ADDRESSES, firstDefaultsConfig, S3_CACHE_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
 import { scratchDir } from "./helpers/processes.js";
@@ -41,11 +42,16 @@ const expected = {
 };
 /** The node-type presets as the model prices them in-process: one session, and the whole site for a month. */
 const nodeTypeCost = (nodeInstanceType: string, bundle = "distro-full") => {
-  const config = siteConfig({ talos: { nodeInstanceType, cozystack: { bundle } } });
+  const config = siteConfig({ talos: { architecture: INSTANCE_TYPES[nodeInstanceType]!.architecture, nodeInstanceType, cozystack: { bundle } } });
   const stack = synthStack(config);
   return { sessionUsd: oneSessionUsd(stack, config, { month: MONTH }), monthlyUsd: estimateMonthlyCost(stack, config, { month: MONTH }).totalUsd };
 };
-const presets = { "t4g.small": nodeTypeCost("t4g.small"), "t4g.xlarge": nodeTypeCost("t4g.xlarge"), "a1.metal": nodeTypeCost("a1.metal", "paas-full") };
+const presets = {
+  "t4g.small": nodeTypeCost("t4g.small"),
+  "t4g.xlarge": nodeTypeCost("t4g.xlarge"),
+  "a1.metal": nodeTypeCost("a1.metal", "paas-full"),
+  "t3a.xlarge": nodeTypeCost("t3a.xlarge"),
+};
 const usd = (value: number) => `$${value.toFixed(2)}`;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -112,9 +118,12 @@ describe.concurrent("npm run cost (scripts/cost.ts)", () => {
     expect(result.stdout).toMatch(/^preset +node type +vCPU \/ GiB +\/dev\/kvm +CozyStack bundles +\$\/h per node +one session +\$\/month$/m);
     const row = (preset: string, type: keyof typeof presets, rest: string) =>
       new RegExp(`^${preset} +${escape(type)}${rest} +${escape(usd(presets[type].sessionUsd))} +${escape(usd(presets[type].monthlyUsd))}$`, "m");
-    expect(result.stdout).toMatch(row("talos", "t4g.small", " \\* +2 / 2 +no +distro-full +\\$0\\.0184"));
-    expect(result.stdout).toMatch(row("cozystack", "t4g.xlarge", " +4 / 16 +no +distro-full +\\$0\\.1472"));
-    expect(result.stdout).toMatch(row("metal", "a1.metal", " +16 / 32 +yes +distro-full, paas-full +\\$0\\.4488 \\(est\\.\\)"));
+    // Upstream CozyStack publishes amd64 images only: no bundle on the Graviton types, the amd64 preset beside them.
+    expect(result.stdout).toMatch(row("talos", "t4g.small", " \\* +2 / 2 +no +- +\\$0\\.0184"));
+    expect(result.stdout).toMatch(row("cozystack", "t4g.xlarge", " +4 / 16 +no +- +\\$0\\.1472"));
+    expect(result.stdout).toMatch(row("metal", "a1.metal", " +16 / 32 +yes +- +\\$0\\.4488 \\(est\\.\\)"));
+    expect(result.stdout).toMatch(row("cozystack-amd64", "t3a.xlarge", " +4 / 16 +no +distro-full +\\$0\\.1654 \\(est\\.\\)"));
+    expect(result.stdout).toContain(`  - in CozyStack bundles: no CozyStack images for the type's architecture (upstream is amd64-only; docs/cozystack.md, "What runs where")`);
     // The default site's month is the first row's, and its session the nodes' share of the table above.
     expect(presets["t4g.small"].monthlyUsd).toBeCloseTo(expected.bastion.totalUsd, 9);
     expect(presets["t4g.small"].sessionUsd * 4).toBeCloseTo(expected.bastion.lines.filter((l) => l.address === "aws_instance.talos_node").reduce((t, l) => t + l.monthlyUsd, 0), 9);
@@ -125,7 +134,7 @@ describe.concurrent("npm run cost (scripts/cost.ts)", () => {
     const m7g = await run("scripts/cost.ts", ["--month", "2027-01"], { DEATHSTAR_CONFIG: configFile("m7g.json", { talos: { nodeInstanceType: "m7g.xlarge" }, budget: { allowOver: true } }) });
     expect(m7g.code, m7g.stderr).toBe(0);
     const m7gCost = nodeTypeCost("m7g.xlarge");
-    expect(m7g.stdout).toMatch(new RegExp(`^configured +m7g\\.xlarge \\* +4 / 16 +no +distro-full +\\$0\\.1795 \\(est\\.\\) +${escape(usd(m7gCost.sessionUsd))} +${escape(usd(m7gCost.monthlyUsd))}$`, "m"));
+    expect(m7g.stdout).toMatch(new RegExp(`^configured +m7g\\.xlarge \\* +4 / 16 +no +- +\\$0\\.1795 \\(est\\.\\) +${escape(usd(m7gCost.sessionUsd))} +${escape(usd(m7gCost.monthlyUsd))}$`, "m"));
     expect(m7g.stdout).toContain("Note: m7g.xlarge is priced at an estimate, eu-west-1 = us-east-1 list price $0.1632/h × 1.1");
 
     const kvm = await run("scripts/cost.ts", ["--json", "--month", "2027-01"], {
@@ -134,9 +143,10 @@ describe.concurrent("npm run cost (scripts/cost.ts)", () => {
     expect(kvm.code, kvm.stderr).toBe(0);
     const { nodeTypes } = JSON.parse(kvm.stdout) as { nodeTypes: { preset: string; instanceType: string; bundles: string[]; monthlyUsd: number }[] };
     expect(nodeTypes.map((n) => [n.preset, n.instanceType, n.bundles])).toEqual([
-      ["talos", "t4g.small", ["distro-full"]],
-      ["cozystack", "t4g.xlarge", ["distro-full"]],
-      ["metal", "a1.metal", ["distro-full", "paas-full"]],
+      ["talos", "t4g.small", []],
+      ["cozystack", "t4g.xlarge", []],
+      ["metal", "a1.metal", []],
+      ["cozystack-amd64", "t3a.xlarge", ["distro-full"]],
     ]);
     expect(nodeTypes[2]!.monthlyUsd).toBeCloseTo(presets["a1.metal"].monthlyUsd, 9);
   });
@@ -158,6 +168,7 @@ describe.concurrent("npm run cost (scripts/cost.ts)", () => {
       ["talos", "t4g.small", 0.0184, false],
       ["cozystack", "t4g.xlarge", 0.1472, false],
       ["metal", "a1.metal", 0.4488, true],
+      ["cozystack-amd64", "t3a.xlarge", 0.1654, false],
     ]);
     for (const n of nodeTypes) {
       const cost = presets[n.instanceType as keyof typeof presets];
@@ -179,7 +190,7 @@ describe.concurrent("npm run cost with talos.nodeMarket spot", () => {
     expect(result.stdout).toMatch(/^aws_instance\.talos_node +t4g\.small spot instance \(variable price\) +36 h +\$0\.01\/h +\$0\.36$/m);
     expect(result.stdout).toMatch(new RegExp(`^TOTAL +${escape(usd(report.totalUsd))}$`, "m"));
     expect(result.stdout).toContain("Note: aws_autoscaling_group.bastion, aws_instance.talos_node: spot, priced at eu-west-1 spot prices of 2026-08");
-    expect(result.stdout).toMatch(/^talos +t4g\.small \* +2 \/ 2 +no +distro-full +\$0\.01 \(spot\) /m);
+    expect(result.stdout).toMatch(/^talos +t4g\.small \* +2 \/ 2 +no +- +\$0\.01 \(spot\) /m);
     expect(result.stdout).toContain("Spot lines: eu-west-1 spot prices of 2026-08 (cost/prices.ts SPOT_USD_PER_HOUR), a snapshot of a variable price.");
     expect(result.stdout).toContain("https://website.spot.ec2.aws.a2z.com/spot.json");
   });
@@ -201,6 +212,7 @@ describe.concurrent("npm run cost with talos.nodeMarket spot", () => {
       ["t4g.small", "spot", 0.01],
       ["t4g.xlarge", "spot", 0.0746],
       ["a1.metal", "spot", 0.4488], // the feed's $0.461, capped at the on-demand estimate
+      ["t3a.xlarge", "spot", 0.0849],
     ]);
   });
 });

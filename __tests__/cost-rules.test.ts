@@ -25,7 +25,8 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { estimateMonthlyCost, type CostReport } from "../cost/model.js";
-import { INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
+import { SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
+import { INSTANCE_TYPES } from "../config/instance-types.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 import { awsSite } from "../config/sites.js";
 

@@ -174,12 +174,17 @@ describe("node-type presets (npm run cost compares them)", () => {
       ["talos", "t4g.small"],
       ["cozystack", "t4g.xlarge"],
       ["metal", "a1.metal"],
+      // Beside arm64 nodes, the amd64 node of CozyStack's size: upstream CozyStack's images are amd64-only.
+      ["cozystack-amd64", "t3a.xlarge"],
     ]);
-    expect(nodeTypePresets("x86_64").map((p) => [p.name, p.instanceType])).toEqual([["talos", "t3.small"]]);
+    expect(nodeTypePresets("x86_64").map((p) => [p.name, p.instanceType])).toEqual([
+      ["talos", "t3.small"],
+      ["cozystack", "t3a.xlarge"],
+    ]);
   });
 
   it("add the configured type when it is none of them", () => {
-    expect(nodeTypesToCompare("arm64", "t4g.small").map((p) => p.name)).toEqual(["talos", "cozystack", "metal"]);
+    expect(nodeTypesToCompare("arm64", "t4g.small").map((p) => p.name)).toEqual(["talos", "cozystack", "metal", "cozystack-amd64"]);
     expect(nodeTypesToCompare("arm64", "m7g.metal").map((p) => [p.name, p.instanceType]).at(-1)).toEqual(["configured", "m7g.metal"]);
   });
 });

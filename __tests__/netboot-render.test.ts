@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { siteConfig } from "./helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, siteConfig } from "./helpers/synth.js";
+import { renderBastionBundle } from "../templates/bundle.js";
+import { FETCH_TALOS_ASSETS_SCRIPT } from "../templates/fetch-talos-assets.js";
+import { renderBastionBootScript } from "../templates/bastion-boot.js";
 import { IPXE_RETRY_SECONDS, renderIpxeScript } from "../templates/ipxe.js";
 import {
   CONFIGURED_PROFILE_ID,
   MAINTENANCE_PROFILE_ID,
   renderMatchboxFiles,
+  talosKernelArgs,
 } from "../templates/matchbox.js";
 import { talosAssets } from "../templates/talos-assets.js";
 
@@ -113,6 +117,27 @@ describe("matchbox profiles and groups", () => {
     expect(profiles[0]!.boot.kernel).toBe("/assets/talos/v1.11.6/amd64/vmlinuz");
     expect(profiles[0]!.boot.args).toContain("pti=on");
     expect(groups[0]!.selector).toEqual({ ip: "10.17.13.11" });
+  });
+});
+
+describe("amd64 nodes beside the Graviton bastion (talos.architecture)", () => {
+  const config = siteConfig(AMD64_COZYSTACK_OVERRIDE);
+
+  it("the bastion bundle fetches and serves amd64 Talos with the x86 kernel arguments; the bastion itself stays arm64", () => {
+    const bundle = renderBastionBundle(config);
+    const fetch = bundle[FETCH_TALOS_ASSETS_SCRIPT]!;
+    expect(fetch).toContain(`https://factory.talos.dev/image/${config.talos.schematicId}/v1.11.6/kernel-amd64`);
+    expect(fetch).toContain(`https://factory.talos.dev/image/${config.talos.schematicId}/v1.11.6/initramfs-amd64.xz`);
+    expect(fetch).not.toContain("arm64");
+    const profile = JSON.parse(bundle[`matchbox/profiles/${MAINTENANCE_PROFILE_ID}.json`]!) as Profile;
+    expect(profile.name).toBe("Talos v1.11.6 amd64 (maintenance mode)");
+    expect(profile.boot.kernel).toBe("/assets/talos/v1.11.6/amd64/vmlinuz");
+    expect(profile.boot.args).toEqual(talosKernelArgs("x86_64"));
+    expect(profile.boot.args).toContain("pti=on");
+    // The bastion runs the arm64 Compose plugin on its Graviton instance.
+    const userData = renderBastionBootScript(config);
+    expect(userData).toContain("docker-compose-linux-aarch64");
+    expect(userData).not.toContain("docker-compose-linux-x86_64");
   });
 });
 

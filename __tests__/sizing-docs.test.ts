@@ -10,7 +10,8 @@ import { PINNED_COZYSTACK_VERSION } from "../config/cozystack.js";
 import { SITE_RULES } from "../config/rules.js";
 import { estimateMonthlyCost, oneSessionUsd } from "../cost/model.js";
 import { bundlesFor, nodeTypePresets } from "../config/node-type-presets.js";
-import { bareMetalTypes, hourlyPrice, INSTANCE_TYPES, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
+import { hourlyPrice, SPOT_PRICES_AS_OF, SPOT_USD_PER_HOUR } from "../cost/prices.js";
+import { bareMetalTypes, INSTANCE_TYPES } from "../config/instance-types.js";
 import { formatNodeTypeComparison, type NodeTypeCost } from "../cost/report.js";
 import { REPO_ROOT } from "./helpers/project.js";
 import { FIRST_DEFAULTS } from "../config/designs.js";
@@ -48,7 +49,7 @@ function textBlock(text: string): string {
 function modelFigures(instanceType: string) {
   const info = INSTANCE_TYPES[instanceType]!;
   const bundle = info.bareMetal ? "paas-full" : "distro-full";
-  const config = siteConfig({ talos: { nodeInstanceType: instanceType, cozystack: { bundle } } });
+  const config = siteConfig({ talos: { architecture: info.architecture, nodeInstanceType: instanceType, cozystack: { bundle } } });
   const stack = synthStack(config);
   const report = estimateMonthlyCost(stack, config, { month: MONTH });
   const sessionLines = report.lines.filter((l) => l.session).reduce((total, l) => total + l.monthlyUsd, 0);
@@ -60,10 +61,10 @@ const hourly = (instanceType: string) => {
   return `$${info.usdPerHour}${info.priceEstimate ? " (est.)" : ""}`;
 };
 
-describe("docs/cozystack.md, Sizing on ARM64", () => {
+describe("docs/cozystack.md, Sizing", () => {
   it("quotes the refusal of a KubeVirt bundle on the default node type word for word", () => {
     const config = siteConfig();
-    const refusal = SITE_RULES.cozystackBundleFitsNodes({ ...config, talos: { ...config.talos, cozystack: { ...config.talos.cozystack, bundle: "paas-full" } } });
+    const refusal = SITE_RULES.cozystackBundleFitsNodes({ ...config, talos: { ...config.talos, cozystack: { ...config.talos.cozystack, enabled: true, bundle: "paas-full" } } });
     const quoted = textBlock(section("docs/cozystack.md", "### What a cluster without /dev/kvm can and cannot run"));
     expect(quoted).toBe(refusal.map((p) => `${p.path.join(".")}: ${p.message}`).join("\n"));
   });
@@ -72,6 +73,7 @@ describe("docs/cozystack.md, Sizing on ARM64", () => {
     const rows = tableRows(section("docs/cozystack.md", "### Node types and what a session costs"));
     expect(rows.length).toBeGreaterThanOrEqual(5);
     const presets = new Map(nodeTypePresets("arm64").map((p) => [p.instanceType, p.name]));
+    expect(presets.get("t3a.xlarge")).toBe("cozystack-amd64");
     const labelled = new Map<string, string>();
     for (const [label, size, kvm, price, session, month] of rows) {
       const type = label!.split(" ")[0]!;
@@ -81,9 +83,9 @@ describe("docs/cozystack.md, Sizing on ARM64", () => {
       expect(price, type).toBe(hourly(type));
       expect(session, type).toBe(usd(figures.sessionUsd));
       expect(month, type).toBe(usd(figures.monthlyUsd));
-      // "The rows above the default budget.monthlyUsd (t4g.xlarge and every metal type)".
-      expect(figures.monthlyUsd > siteConfig().budget.monthlyUsd, type).toBe(type === "t4g.xlarge" || figures.info.bareMetal === true);
-      const preset = /preset `([a-z]+)`/.exec(label!)?.[1];
+      // "The rows above the default budget.monthlyUsd (t3a.xlarge, t4g.xlarge and every metal type)".
+      expect(figures.monthlyUsd > siteConfig().budget.monthlyUsd, type).toBe(type === "t3a.xlarge" || type === "t4g.xlarge" || figures.info.bareMetal === true);
+      const preset = /preset `([a-z0-9-]+)`/.exec(label!)?.[1];
       if (preset) labelled.set(type, preset);
     }
     expect(labelled).toEqual(presets);

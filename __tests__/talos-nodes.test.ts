@@ -65,7 +65,7 @@ describe("talos-node launch template (both boot modes)", () => {
     expect(filters(ami)).toEqual({ name: ["talos-v1.12.0-eu-west-1-amd64"], architecture: ["x86_64"] });
   });
 
-  it("ipxe: the configured iPXE AMI (checked to be arm64 at plan time) and the iPXE script as user-data", () => {
+  it("ipxe: the configured iPXE AMI (checked to be of the nodes' architecture at plan time) and the iPXE script as user-data", () => {
     const config = ipxeConfig();
     const stack = synthStack(config);
     expect(filters(dataSource(stack, "aws_ami", "talos_node"))).toEqual({ "image-id": [IPXE_AMI], architecture: ["arm64"] });
@@ -74,6 +74,19 @@ describe("talos-node launch template (both boot modes)", () => {
     expect(userData).toBe(renderIpxeScript(config));
     expect(userData.startsWith("#!ipxe\n")).toBe(true);
     expect(userData).toContain(`chain --autofree http://10.20.13.140:${config.services.matchboxPort}/ipxe?ip=\${net0/ip}&mac=\${mac:hexhyp}&uuid=\${uuid}`);
+  });
+
+  it("talos.architecture moves the nodes alone: amd64 Talos AMI or iPXE AMI, x86 type, beside the Graviton bastion and NAT instance", () => {
+    const amd64 = { architecture: "x86_64", nodeInstanceType: "t3a.xlarge" };
+    const ami = synthStack(siteConfig({ talos: amd64 }));
+    expect(filters(dataSource(ami, "aws_ami", "talos_node"))).toEqual({ name: ["talos-v1.11.6-eu-west-1-amd64"], architecture: ["x86_64"] });
+    const ipxe = synthStack(siteConfig({ talos: { ...amd64, boot: "ipxe", ipxeAmiId: IPXE_AMI } }));
+    expect(filters(dataSource(ipxe, "aws_ami", "talos_node"))).toEqual({ "image-id": [IPXE_AMI], architecture: ["x86_64"] });
+    for (const stack of [ami, ipxe]) {
+      expect(resource(stack, "aws_launch_template", "talos_node").instance_type).toBe("t3a.xlarge");
+      expect(resource(stack, "aws_launch_template", "bastion")).toMatchObject({ instance_type: "t4g.small", image_id: expect.stringMatching(/-arm64$/) });
+      expect(resource(stack, "aws_launch_template", "nat_instance")).toMatchObject({ instance_type: "t4g.nano", image_id: expect.stringMatching(/-arm64$/) });
+    }
   });
 
   it("talos.nodeMarket on-demand (the default): the template asks for no market options", () => {
@@ -161,15 +174,16 @@ describe("outputs", () => {
 
 describe("sizing warnings", () => {
   it("warn (not fail) when CozyStack is enabled on nodes smaller than it documents", () => {
-    const warnings = talosNodeWarnings(siteConfig().talos, "talos-ami");
-    expect(warnings.join("\n")).toMatch(/t4g\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
+    const warnings = talosNodeWarnings(siteConfig({ talos: { architecture: "x86_64", nodeInstanceType: "t3.small", cozystack: { enabled: true } } }).talos, "talos-ami");
+    expect(warnings.join("\n")).toMatch(/t3\.small has 2 vCPU \/ 2 GiB; CozyStack documents 4 cores \/ 16 GB/);
     expect(warnings.join("\n")).toMatch(new RegExp(`nodeRootVolumeGb is 20; .*at least ${COZYSTACK_MIN_NODE.systemDiskGb} GB`));
     expect(warnings.join("\n")).toContain("empty Image Factory schematic");
   });
 
   it("are silent for a node CozyStack's documentation accepts", () => {
     const schematic = "a".repeat(64);
-    const talos = siteConfig({ talos: { nodeInstanceType: "t4g.xlarge", nodeRootVolumeGb: 64, schematicId: schematic } }).talos;
+    const talos = siteConfig({ talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", nodeRootVolumeGb: 64, schematicId: schematic, cozystack: { enabled: true } } }).talos;
+    expect(talos.cozystack.enabled).toBe(true);
     expect(schematic).not.toBe(VANILLA_SCHEMATIC_ID);
     expect(talosNodeWarnings(talos, "talos-ami")).toEqual([]);
   });

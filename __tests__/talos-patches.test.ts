@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { renderCozystackInstallCommands } from "../templates/cozystack.js";
 import { parse, parseAllDocuments } from "yaml";
 import { COZYSTACK_RELEASES } from "../config/cozystack.js";
-import { siteConfig, synthStack } from "./helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, AMD64_COZYSTACK_V1_OVERRIDE, siteConfig, synthStack } from "./helpers/synth.js";
 import {
   COZYSTACK_KERNEL_MODULES,
   renderTalosCommands,
@@ -11,11 +11,15 @@ import {
   renderTalosPatches,
 } from "../templates/talos-patches.js";
 import { siteView } from "../config/site-view.js";
+import type { SiteConfig } from "../config/schema.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { renderMatchboxGroups } from "../templates/matchbox.js";
 import { KUBERNETES_API_PORT, TALOS_API_PORT } from "../templates/talos-cluster.js";
 
 type Tree = Record<string, unknown>;
+
+/** CozyStack on amd64 nodes, the pinned release; the built-in sites have it off. */
+const cozystackSite = () => siteConfig(AMD64_COZYSTACK_OVERRIDE);
 
 function patches(config = siteConfig()): Record<string, Tree> {
   return Object.fromEntries(Object.entries(renderTalosPatches(config)).map(([path, text]) => [path, parse(text) as Tree]));
@@ -40,6 +44,8 @@ const TALOS_FIELDS = new Set([
   "machine.files[].content",
   "machine.files[].path",
   "machine.files[].op",
+  "machine.files[].permissions",
+  "machine.nodeLabels.*.$patch",
   "machine.network.hostname",
   "cluster.clusterName",
   "cluster.controlPlane.endpoint",
@@ -51,10 +57,12 @@ const TALOS_FIELDS = new Set([
   "cluster.discovery.enabled",
   "cluster.allowSchedulingOnControlPlanes",
   "cluster.apiServer.certSANs[]",
+  "cluster.controllerManager.extraArgs.bind-address",
+  "cluster.scheduler.extraArgs.bind-address",
   "cluster.etcd.advertisedSubnets[]",
 ]);
 /** Maps whose keys are data, not field names. */
-const FREE_MAPS = new Set(["machine.registries.mirrors", "machine.sysctls"]);
+const FREE_MAPS = new Set(["machine.registries.mirrors", "machine.sysctls", "machine.nodeLabels"]);
 
 function leafPaths(value: unknown, path: string): string[] {
   if (Array.isArray(value)) return value.flatMap((item) => leafPaths(item, `${path}[]`));
@@ -66,7 +74,7 @@ function leafPaths(value: unknown, path: string): string[] {
 
 describe("Talos patches: structure", () => {
   it("parse back as YAML and use only known Talos v1alpha1 fields", () => {
-    const rendered = patches();
+    const rendered = patches(cozystackSite());
     expect(Object.keys(rendered).sort()).toEqual([
       "patches/common.yaml",
       "patches/controlplane.yaml",
@@ -82,7 +90,7 @@ describe("Talos patches: structure", () => {
   });
 
   it("values have the types Talos expects (sysctl values are strings, cni name is an accepted one)", () => {
-    const cozy = patches()["patches/cozystack.yaml"]!;
+    const cozy = patches(cozystackSite())["patches/cozystack.yaml"]!;
     const machine = cozy.machine as Tree;
     for (const value of Object.values(machine.sysctls as Tree)) expect(typeof value).toBe("string");
     expect((cozy.cluster as { network: { cni: { name: string } } }).network.cni.name).toBe("none");
@@ -135,7 +143,7 @@ describe("Talos patches: content", () => {
   });
 
   it("cozystack: CozyStack's modules, sysctls, no CNI, no kube-proxy; absent when CozyStack is off", () => {
-    const cozy = patches()["patches/cozystack.yaml"]!;
+    const cozy = patches(cozystackSite())["patches/cozystack.yaml"]!;
     const machine = cozy.machine as { kernel: { modules: unknown[] }; sysctls: Tree };
     // The list itself is checked against the pinned release's own patch below.
     expect(machine.kernel.modules).toEqual(COZYSTACK_KERNEL_MODULES);
@@ -145,7 +153,8 @@ describe("Talos patches: content", () => {
       "net.ipv4.neigh.default.gc_thresh3": "16384",
     });
     expect(cozy.cluster).toMatchObject({ network: { cni: { name: "none" } }, proxy: { disabled: true } });
-    expect(Object.keys(patches(siteConfig({ talos: { cozystack: { enabled: false } } })))).not.toContain("patches/cozystack.yaml");
+    expect(siteConfig().talos.cozystack.enabled).toBe(false);
+    expect(Object.keys(patches())).not.toContain("patches/cozystack.yaml");
   });
 
   it("controlplane: scheduling on control planes, the first node in the API SANs, etcd on the node subnet", () => {
@@ -156,6 +165,26 @@ describe("Talos patches: content", () => {
         etcd: { advertisedSubnets: ["10.20.13.0/24"] },
       },
     });
+  });
+
+  it("controlplane with CozyStack: the load-balancer exclusion label removed, controller-manager and scheduler metrics on every address", () => {
+    const text = renderTalosPatches(cozystackSite())["patches/controlplane.yaml"]!;
+    expect(text).not.toMatch(/[&*]a\d/);
+    expect(text).toContain("nodeLabels:\n    node.kubernetes.io/exclude-from-external-load-balancers:\n      $patch: delete\n");
+    expect(parse(text)).toEqual({
+      machine: { nodeLabels: { "node.kubernetes.io/exclude-from-external-load-balancers": { $patch: "delete" } } },
+      cluster: {
+        allowSchedulingOnControlPlanes: true,
+        apiServer: { certSANs: ["10.20.13.11", "127.0.0.1"] },
+        controllerManager: { extraArgs: { "bind-address": "0.0.0.0" } },
+        scheduler: { extraArgs: { "bind-address": "0.0.0.0" } },
+        etcd: { advertisedSubnets: ["10.20.13.0/24"] },
+      },
+    });
+  });
+
+  it("cozystack: the LVM filter file is written with the release's octal permissions", () => {
+    expect(renderTalosPatches(cozystackSite())["patches/cozystack.yaml"]).toContain("    - op: overwrite\n      path: /etc/lvm/lvm.conf\n      permissions: 0o644\n");
   });
 
   it("home site: mirrors on the home fileserver, Talos' default time servers", () => {
@@ -216,7 +245,7 @@ describe("one source of truth: iPXE, matchbox, patches, outputs", () => {
 
 describe("rendered folder", () => {
   it("README lists every patch it renders and the commands use the folder it is written to", () => {
-    const files = renderTalosFiles(siteConfig(), "lab/talos");
+    const files = renderTalosFiles(cozystackSite(), "lab/talos");
     const readme = files["README.md"]!;
     for (const path of Object.keys(files).filter((p) => p.endsWith(".yaml") && !p.includes("/nodes/"))) expect(readme).toContain(`\`${path}\``);
     expect(readme).toContain("--config-patch @lab/talos/patches/cozystack.yaml");
@@ -226,14 +255,36 @@ describe("rendered folder", () => {
 });
 
 describe("docs/cozystack.md", () => {
-  it("contains every command the renderer prints for the default site, verbatim", () => {
-    const doc = readFileSync(new URL("../docs/cozystack.md", import.meta.url), "utf8");
-    const commands = [renderTalosCommands(siteConfig(), "talos"), renderCozystackInstallCommands(siteConfig(), "talos")]
-      .join("\n")
-      .split("\n")
-      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  const doc = readFileSync(new URL("../docs/cozystack.md", import.meta.url), "utf8");
+  const commandLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
+
+  it("contains every command the renderer prints for CozyStack on amd64 nodes, verbatim", () => {
+    const config = cozystackSite();
+    const commands = commandLines([renderTalosCommands(config, "talos"), renderCozystackInstallCommands(config, "talos")].join("\n"));
     expect(commands.length).toBeGreaterThan(10);
     for (const line of commands) expect(doc, line).toContain(line);
+  });
+
+  it("README and docs/cozystack.md turn CozyStack on with the override the tests use, and it synthesizes amd64 nodes beside the Graviton bastion", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const shown = /## CozyStack: what runs where[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(JSON.parse(shown!)).toEqual(AMD64_COZYSTACK_OVERRIDE);
+    const written = /cat > cozystack\.json <<'EOF'\n([\s\S]*?)EOF\n/.exec(doc)?.[1];
+    expect(JSON.parse(written!)).toEqual(AMD64_COZYSTACK_OVERRIDE);
+    const stack = synthStack(cozystackSite());
+    const templates = stack.resource.aws_launch_template!;
+    expect(templates.talos_node).toMatchObject({ instance_type: "t3a.xlarge" });
+    expect(templates.bastion).toMatchObject({ instance_type: "t4g.small", image_id: expect.stringMatching(/arm64$/) });
+    expect(stack.data!.aws_ami!.talos_node).toMatchObject({ filter: [{ name: "name", values: ["talos-v1.11.6-eu-west-1-amd64"] }, { name: "architecture", values: ["x86_64"] }] });
+  });
+
+  it("contains the 1.x release's install commands and its Kubernetes pin, verbatim", () => {
+    const config = siteConfig(AMD64_COZYSTACK_V1_OVERRIDE);
+    const commands = commandLines(renderCozystackInstallCommands(config, "talos"));
+    expect(commands).toHaveLength(5);
+    const pin = "  --kubernetes-version v1.33.12 \\";
+    expect(renderTalosCommands(config, "talos")).toContain(pin);
+    for (const line of [...commands, pin]) expect(doc, line).toContain(line);
   });
 });
 
@@ -246,69 +297,96 @@ describe("scripts/talos-config-check", () => {
   });
 });
 
-describe("patches/cozystack.yaml against the pinned CozyStack release's own Talos patch", () => {
-  /** Fixture named after the release; its header names the source file and commit. */
-  const release = siteConfig().talos.cozystack.version;
+
+/**
+ * Every key of each release's own Talos patch (its end-to-end test's cluster-wide and control-plane
+ * patches, copied in fixtures/cozystack/) against ours for a site running that release: the same
+ * value, or, for the keys in SITE_OWN, the site's own value instead of the release's test network.
+ */
+describe.each([
+  ["v0.41.11", AMD64_COZYSTACK_OVERRIDE],
+  ["v1.6.2", AMD64_COZYSTACK_V1_OVERRIDE],
+] as const)("our patches against CozyStack %s's own Talos patch", (release, override) => {
+  const config = siteConfig(override);
   const text = readFileSync(new URL(`./fixtures/cozystack/${release}-talos-patch.yaml`, import.meta.url), "utf8");
-  const [clusterWide, controlPlane] = parseAllDocuments(text).map((doc) => doc.toJS() as ReleasePatch);
-  const ours = patches();
-  const cozy = ours["patches/cozystack.yaml"] as ReleasePatch;
-  const cp = ours["patches/controlplane.yaml"] as ReleasePatch;
+  const [clusterWide, controlPlane] = parseAllDocuments(text).map((doc) => doc.toJS() as Tree);
+  const rendered = patches(config);
+  // What a control-plane node gets: every patch applied to it (all nodes here are control planes).
+  const ours = leaves(mergeTrees(rendered["patches/common.yaml"]!, rendered["patches/cozystack.yaml"]!, rendered["patches/controlplane.yaml"]!));
+  const theirs = [...leaves(clusterWide!), ...leaves(controlPlane!)];
 
-  it("the fixture is the pinned release's and names its source", () => {
-    expect(text).toContain(`https://github.com/cozystack/cozystack/blob/${release}/hack/e2e-prepare-cluster.bats`);
+  it("the fixture is the release's and names its source", () => {
+    expect(config.talos.cozystack.version).toBe(release);
+    expect(text).toContain(COZYSTACK_RELEASES[release].talosPatchSource);
     expect(text).toContain(COZYSTACK_RELEASES[release].commit);
-    expect(clusterWide?.machine?.kernel?.modules?.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(30);
   });
 
-  it("loads every kernel module the release loads, with the same parameters", () => {
-    const loaded = new Map(cozy.machine!.kernel!.modules!.map((m) => [m.name, m.parameters ?? []]));
-    for (const module of clusterWide!.machine!.kernel!.modules!) expect(loaded.get(module.name), module.name).toEqual(module.parameters ?? []);
+  it.each(SITE_OWN.map((entry) => [entry.prefix, entry] as const))("%s: the site's own value, not the release's test network", (_prefix, { prefix, expected }) => {
+    expect(theirs.some(([path]) => path.startsWith(prefix)), `the release's patch sets ${prefix}`).toBe(true);
+    const mine = ours.filter(([path]) => path.startsWith(prefix));
+    expect(Object.fromEntries(mine)).toEqual(expected(config));
   });
 
-  it("sets every sysctl the release sets, to the same value", () => {
-    for (const [key, value] of Object.entries(clusterWide!.machine!.sysctls ?? {})) expect(cozy.machine!.sysctls![key], key).toBe(value);
-  });
-
-  it("has the release's CNI (none), networks, cluster domain and pod limit", () => {
-    expect(cozy.cluster!.network).toEqual(clusterWide!.cluster!.network);
-    expect(cozy.machine!.kubelet!.extraConfig).toEqual(clusterWide!.machine!.kubelet!.extraConfig);
-  });
-
-  it("turns kube-proxy and discovery off and schedules on control planes, as the release does", () => {
-    expect(cozy.cluster!.proxy).toEqual(controlPlane!.cluster!.proxy);
-    expect(cozy.cluster!.discovery).toEqual(controlPlane!.cluster!.discovery);
-    expect(cp.cluster!.allowSchedulingOnControlPlanes).toBe(controlPlane!.cluster!.allowSchedulingOnControlPlanes);
-    expect(cp.cluster!.apiServer!.certSANs).toEqual(expect.arrayContaining(controlPlane!.cluster!.apiServer!.certSANs!));
-  });
-
-  it("writes the release's containerd customization (every line of it, same path and op)", () => {
-    for (const file of clusterWide!.machine!.files!) {
-      const mine = cozy.machine!.files!.find((f) => f.path === file.path);
-      expect(mine, file.path).toMatchObject({ op: file.op });
-      const lines = new Set(mine!.content.split("\n").map((l) => l.trim()));
-      for (const line of file.content.split("\n").map((l) => l.trim())) expect(lines.has(line), line).toBe(true);
+  it("sets every other key of the release's patch to the release's value (file contents: every line of it)", () => {
+    const checked = theirs.filter(([path]) => !SITE_OWN.some(({ prefix }) => path.startsWith(prefix)));
+    const mine = new Map(ours);
+    for (const [path, value] of checked) {
+      if (path.endsWith(".content") && typeof value === "string") {
+        const lines = new Set(String(mine.get(path) ?? "").split("\n").map((l) => l.trim()));
+        for (const line of value.split("\n").map((l) => l.trim())) expect(lines.has(line), `${path}: ${line}`).toBe(true);
+      } else {
+        expect(mine.get(path), path).toEqual(value);
+      }
     }
+    // The nodeLabels key is compared like any other: the release deletes the load-balancer label.
+    expect(checked.map(([path]) => path)).toContain("machine.nodeLabels.node.kubernetes.io/exclude-from-external-load-balancers.$patch");
   });
 });
 
 /**
- * The parts of a Talos patch compared with the release's. Left out on purpose: registry mirrors,
- * the node subnet, etcd subnets and the VIP (the release's test network; ours come from the site),
- * OIDC flags and bind addresses (the release's test setup, not node requirements).
+ * Keys of the release's patch that carry its test cluster's network or test setup; ours carry the
+ * site's. Everything else must match.
  */
-interface ReleasePatch {
-  machine?: {
-    kernel?: { modules?: { name: string; parameters?: string[] }[] };
-    sysctls?: Record<string, string>;
-    kubelet?: { extraConfig?: Record<string, unknown> };
-    files?: { path: string; op: string; content: string }[];
-  };
-  cluster?: {
-    network?: Record<string, unknown>;
-    proxy?: Record<string, unknown>;
-    discovery?: Record<string, unknown>;
-    allowSchedulingOnControlPlanes?: boolean;
-    apiServer?: { certSANs?: string[] };
-  };
+const SITE_OWN: readonly { readonly prefix: string; readonly expected: (config: Readonly<SiteConfig>) => Record<string, unknown> }[] = [
+  // The release's QEMU network 192.168.123.0/24; ours is the private subnet.
+  { prefix: "machine.kubelet.nodeIP.validSubnets", expected: (c) => ({ [`machine.kubelet.nodeIP.validSubnets[${c.network.privateSubnet.cidr}]`]: true }) },
+  { prefix: "cluster.etcd.advertisedSubnets", expected: (c) => ({ [`cluster.etcd.advertisedSubnets[${c.network.privateSubnet.cidr}]`]: true }) },
+  // Its mirrors are its CI's; ours are the bastion's caches.
+  {
+    prefix: "machine.registries.mirrors",
+    expected: (c) => Object.fromEntries(c.services.registryCaches.map((cache) => [`machine.registries.mirrors.${cache.name}.endpoints[http://${c.bastion.privateIp}:${cache.port}]`, true])),
+  },
+  // A layer-2 VIP on eth0: a VPC has none, so the endpoint is the first node (talos-cluster.ts).
+  { prefix: "machine.network.interfaces", expected: () => ({}) },
+  // OIDC against the test's Keycloak at keycloak.example.org: not a node requirement.
+  { prefix: "cluster.apiServer.extraArgs", expected: () => ({}) },
+  // The release adds 127.0.0.1; ours also the first node, the cluster endpoint.
+  { prefix: "cluster.apiServer.certSANs", expected: (c) => ({ [`cluster.apiServer.certSANs[${c.talos.nodeIps[0]}]`]: true, "cluster.apiServer.certSANs[127.0.0.1]": true }) },
+];
+
+/** Strategic merge of patch trees, as talosctl applies several patches: maps merge, lists append. */
+function mergeTrees(...trees: Tree[]): Tree {
+  const merged: Tree = {};
+  for (const tree of trees) {
+    for (const [key, value] of Object.entries(tree)) {
+      const before = merged[key];
+      merged[key] = Array.isArray(before) && Array.isArray(value) ? [...before, ...value] : isTree(before) && isTree(value) ? mergeTrees(before, value) : value;
+    }
+  }
+  return merged;
+}
+
+const isTree = (value: unknown): value is Tree => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * A patch as [path, value] leaves. List items are named by their identity (a module's name, a
+ * file's path), scalar list items by their value (`[value]` → true), so order does not matter.
+ */
+function leaves(value: unknown, path = ""): [string, unknown][] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item): [string, unknown][] => (isTree(item) ? leaves(item, `${path}[${String(item.name ?? item.path)}]`) : [[`${path}[${String(item)}]`, true]]));
+  }
+  if (isTree(value)) return Object.entries(value).flatMap(([key, child]) => leaves(child, path ? `${path}.${key}` : key));
+  return [[path, value]];
 }

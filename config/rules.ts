@@ -3,12 +3,13 @@
  * problems it finds (field path + message with the fix). The schema runs them all after the
  * fields themselves are valid; tests call each by name.
  */
-import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "../cost/prices.js";
-import { INSTALLER_BY_BOOT } from "./talos.js";
-import { COZYSTACK_RELEASES, cozystackRelease } from "./cozystack.js";
+import { bareMetalTypes, INSTANCE_TYPES, PRICES_REGION } from "./instance-types.js";
+import { INSTALLER_BY_BOOT, nodeArchitecture } from "./talos.js";
+import { COZYSTACK_ARM_ISSUE, COZYSTACK_RELEASES, cozystackRelease, type ImageArchitecture } from "./cozystack.js";
+import { nodeTypePresets } from "./node-type-presets.js";
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { ipv4ToInt, isIpv4 } from "../lib/net.js";
-import type { SiteConfig } from "./schema.js";
+import type { Architecture, SiteConfig } from "./schema.js";
 import type { Problem } from "./rules/problem.js";
 import { existingModulesConsistent } from "./rules/existing-modules.js";
 import { dhcpSettingsComplete, hostsInSubnets, nodeIpsDistinct, subnetsFitVpc } from "./rules/network.js";
@@ -31,11 +32,14 @@ export function isGravitonInstanceType(type: string): boolean {
   return /^(a1|[a-z]+\d+g[a-z]*)\./.test(type);
 }
 
-function instanceTypeFields(c: SiteConfig): [(string | number)[], string][] {
+/** Each instance type field with the architecture it must be of and the field that sets it. */
+function instanceTypeFields(c: SiteConfig): [(string | number)[], string, Architecture, string][] {
+  const nodes = nodeArchitecture(c);
+  const nodesField = c.talos.architecture === undefined ? "architecture" : "talos.architecture";
   return [
-    [["bastion", "instanceType"], c.bastion.instanceType],
-    [["talos", "nodeInstanceType"], c.talos.nodeInstanceType],
-    [["network", "natInstance", "instanceType"], c.network.natInstance.instanceType],
+    [["bastion", "instanceType"], c.bastion.instanceType, c.architecture, "architecture"],
+    [["talos", "nodeInstanceType"], c.talos.nodeInstanceType, nodes, nodesField],
+    [["network", "natInstance", "instanceType"], c.network.natInstance.instanceType, c.architecture, "architecture"],
   ];
 }
 
@@ -56,26 +60,26 @@ export function instanceTypesPriced(c: SiteConfig): Problem[] {
     .filter(([, type]) => !Object.hasOwn(INSTANCE_TYPES, type))
     .map(([path, type]) => ({
       path,
-      message: `${type} has no price in cost/prices.ts, so the budget cannot be checked; use one of ${known}, or add its eu-west-1 price there`,
+      message: `${type} has no price in config/instance-types.ts, so the budget cannot be checked; use one of ${known}, or add its eu-west-1 price there`,
     }));
 }
 
 /**
- * Rule architectureMatchesInstanceTypes: the AMIs (Amazon Linux, Talos) are chosen by
- * `architecture`, so every instance type must be of that architecture, and arm64 needs an arm64
- * Talos installer.
+ * Rule architectureMatchesInstanceTypes: the AMIs (Amazon Linux for the bastion and NAT instance,
+ * Talos for the nodes) are chosen by `architecture` and `talos.architecture`, so every instance
+ * type must be of its architecture, and arm64 nodes need an arm64 Talos installer.
  */
 export function architectureMatchesInstanceTypes(c: SiteConfig): Problem[] {
   const problems: Problem[] = [];
-  for (const [path, type] of instanceTypeFields(c)) {
+  for (const [path, type, architecture, field] of instanceTypeFields(c)) {
     const arm64 = INSTANCE_TYPES[type]?.architecture === "arm64" || isGravitonInstanceType(type);
-    if (c.architecture === "arm64" && !arm64) {
-      problems.push({ path, message: `${type} is not a Graviton (arm64) type; use e.g. t4g.small, or set architecture to "x86_64"` });
-    } else if (c.architecture === "x86_64" && arm64) {
-      problems.push({ path, message: `${type} is a Graviton (arm64) type but architecture is "x86_64", which picks x86_64 AMIs; use an x86_64 type, or set architecture to "arm64"` });
+    if (architecture === "arm64" && !arm64) {
+      problems.push({ path, message: `${type} is not a Graviton (arm64) type; use e.g. t4g.small, or set ${field} to "x86_64"` });
+    } else if (architecture === "x86_64" && arm64) {
+      problems.push({ path, message: `${type} is a Graviton (arm64) type but ${field} is "x86_64", which picks x86_64 AMIs; use an x86_64 type, or set ${field} to "arm64"` });
     }
   }
-  if (c.architecture === "arm64" && /^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage ?? "")) {
+  if (nodeArchitecture(c) === "arm64" && /^ghcr\.io\/cozystack\/cozystack\/talos:/.test(c.talos.installImage ?? "")) {
     problems.push({
       path: ["talos", "installImage"],
       message: `CozyStack's published Talos installer is amd64-only; on arm64 leave talos.installImage unset (the default is factory.talos.dev/${INSTALLER_BY_BOOT[c.talos.boot]}/<schematic>:<version> for boot "${c.talos.boot}") or use your own arm64 build`,
@@ -222,7 +226,7 @@ export function cozystackBundleFitsNodes(c: SiteConfig): Problem[] {
   const withoutKvm = Object.entries(bundles)
     .filter(([, b]) => !b.needsKvm)
     .map(([name]) => `"${name}"`);
-  const metalTypes = metal.length > 0 ? metal.map((m) => `${m.type} ($${m.usdPerHour}/h)`).join(", ") : `none of architecture ${info.architecture} is in cost/prices.ts yet`;
+  const metalTypes = metal.length > 0 ? metal.map((m) => `${m.type} ($${m.usdPerHour}/h)`).join(", ") : `none of architecture ${info.architecture} is in config/instance-types.ts yet`;
   return [
     {
       path: ["talos", "cozystack", "bundle"],
@@ -231,6 +235,79 @@ export function cozystackBundleFitsNodes(c: SiteConfig): Problem[] {
         `set talos.nodeInstanceType to a metal type (${PRICES_REGION} per node: ${metalTypes}), or talos.cozystack.bundle to ${withoutKvm.join(" or ")}, which runs without KVM`,
     },
   ];
+}
+
+/** Rule cozystackBundleOfRelease: each release has its own bundles (0.x bundle names, 1.x variants). */
+export function cozystackBundleOfRelease(c: SiteConfig): Problem[] {
+  const { version, bundle } = c.talos.cozystack;
+  const bundles = Object.keys(cozystackRelease(version).bundles);
+  if (bundles.includes(bundle)) return [];
+  return [{ path: ["talos", "cozystack", "bundle"], message: `"${bundle}" is not a bundle of CozyStack ${version} (talos.cozystack.version); use one of ${bundles.map((b) => `"${b}"`).join(", ")}` }];
+}
+
+/** The nodes' architecture as images name it. */
+const IMAGE_ARCH: Readonly<Record<Architecture, ImageArchitecture>> = { arm64: "arm64", x86_64: "amd64" };
+
+/**
+ * Rule cozystackImagesRunOnNodes: CozyStack's images must exist for the nodes' architecture.
+ * Every upstream release publishes amd64 only (config/cozystack.ts names the files that say so),
+ * so on arm64 nodes the install fails at its first pod (no matching manifest, or exec format
+ * error). Two ways out: amd64 nodes beside the Graviton bastion, or an own build with arm64 images.
+ */
+export function cozystackImagesRunOnNodes(c: SiteConfig): Problem[] {
+  const { enabled, version, ownBuild } = c.talos.cozystack;
+  if (!enabled) return [];
+  const nodes = IMAGE_ARCH[nodeArchitecture(c)];
+  if (ownBuild) {
+    if (ownBuild.architectures.includes(nodes)) return [];
+    return [
+      {
+        path: ["talos", "cozystack", "ownBuild", "architectures"],
+        message: `the own build publishes ${ownBuild.architectures.join(", ")} images, but the nodes are ${nodes}; build its images for ${nodes} too, or set talos.architecture to match the build`,
+      },
+    ];
+  }
+  const release = cozystackRelease(version);
+  if (release.imageArchitectures.includes(nodes)) return [];
+  // The amd64 way out names the type `npm run cost` prices for it: the cheapest amd64 node of CozyStack's size.
+  const amd64Type = nodeTypePresets("x86_64").find((preset) => preset.name === "cozystack")?.instanceType;
+  const nodeSource = c.talos.architecture === undefined ? `architecture "${c.architecture}", which talos.architecture defaults to` : `talos.architecture "${c.talos.architecture}"`;
+  return [
+    {
+      path: ["talos", "cozystack", "enabled"],
+      message:
+        `CozyStack ${version} publishes ${release.imageArchitectures.join(", ")} images only, but the nodes are ${nodes} (talos.nodeInstanceType ${c.talos.nodeInstanceType}, ${nodeSource}): ` +
+        `its install would fail at the first pod with "exec format error" or "no matching manifest". CozyStack on ARM is open upstream (${COZYSTACK_ARM_ISSUE}). ` +
+        `Either run ${release.imageArchitectures.join(", ")} nodes beside the Graviton bastion: set talos.architecture to "x86_64" and talos.nodeInstanceType to ${amd64Type ? `e.g. "${amd64Type}"` : "an amd64 type"}; ` +
+        `or install an own build with ${nodes} images: set talos.cozystack.ownBuild (docs/cozystack.md, "An own arm64 build"); or set talos.cozystack.enabled to false`,
+    },
+  ];
+}
+
+/**
+ * Rule cozystackOwnBuildComplete: an own build installs from its own manifest (the release's
+ * would pull the upstream images), and its images come through a registry cache on the bastion
+ * like every other image the nodes pull.
+ */
+export function cozystackOwnBuildComplete(c: SiteConfig): Problem[] {
+  const { ownBuild, version } = c.talos.cozystack;
+  if (!ownBuild) return [];
+  const problems: Problem[] = [];
+  if (ownBuild.manifestUrl === undefined) {
+    const release = cozystackRelease(version);
+    const asset = release.installerManifest.split("/").pop();
+    problems.push({
+      path: ["talos", "cozystack", "ownBuild", "manifestUrl"],
+      message: `is required for an own build: the URL of the build's own ${asset} (the release's would install the upstream ${release.imageArchitectures.join(", ")} images), e.g. "https://github.com/<owner>/<fork>/releases/download/${version}/${asset}"`,
+    });
+  }
+  if (!c.services.registryCaches.some((cache) => cache.name === ownBuild.registry)) {
+    problems.push({
+      path: ["talos", "cozystack", "ownBuild", "registry"],
+      message: `${ownBuild.registry} has no cache in services.registryCaches, so the nodes would pull the build's images past the bastion; use one of ${c.services.registryCaches.map((cache) => cache.name).join(", ")}, or add a cache for ${ownBuild.registry}`,
+    });
+  }
+  return problems;
 }
 
 /**
@@ -272,7 +349,10 @@ export const SITE_RULES = {
   tagsKeepStackTags,
   installImageMatchesBoot,
   talosVersionMatchesCozystack,
+  cozystackBundleOfRelease,
   cozystackBundleFitsNodes,
+  cozystackImagesRunOnNodes,
+  cozystackOwnBuildComplete,
   bastionHasEgress,
   mikrotikHasSources,
   s3CacheSupported,

@@ -25,7 +25,7 @@ import {
   TAG_TEXT,
   timeZone,
 } from "./fields.js";
-import { COZYSTACK_RELEASES } from "./cozystack.js";
+import { COZYSTACK_BUNDLE_NAMES, COZYSTACK_RELEASES } from "./cozystack.js";
 import { PI_MODELS, type PiModelName } from "./raspberry-pi.js";
 import { TALOS_SESSION_MAX_HOURS } from "./talos.js";
 import { AMAZON_PROVIDED_DNS, BASTION_DNS_SERVER } from "./site-view.js";
@@ -48,6 +48,9 @@ const schedule = z.strictObject({
  * never above the on-demand price, terminated when EC2 reclaims the capacity.
  */
 const market = z.enum(["on-demand", "spot"]);
+
+/** A CPU architecture as EC2 names it: "arm64" (Graviton) or "x86_64" (Intel, AMD). */
+const architecture = z.enum(["arm64", "x86_64"]);
 
 const registryCache = z.strictObject({
   /** The upstream registry's name as images spell it, e.g. "docker.io". */
@@ -123,8 +126,8 @@ export const siteConfigSchema = z
       region: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"'),
       availabilityZone: z.string().max(32).regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an availability zone such as "eu-west-1a"'),
     }),
-    /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. */
-    architecture: z.enum(["arm64", "x86_64"]),
+    /** CPU architecture of every instance: arm64 (Graviton) is the point of this lab. `talos.architecture` may set the nodes' apart. */
+    architecture,
     network: z.strictObject({
       vpcCidr: ipv4Cidr,
       publicSubnet: z.strictObject({ cidr: ipv4Cidr }),
@@ -234,8 +237,16 @@ export const siteConfigSchema = z
       schematicId: z.string().regex(/^[0-9a-f]{64}$/, "must be a 64-character Image Factory schematic id"),
       /** "ipxe": iPXE AMI chaining to matchbox; "talos-ami": official Talos AMI in maintenance mode. */
       boot: z.enum(["ipxe", "talos-ami"]),
-      /** iPXE arm64 AMI, required when boot is "ipxe". */
+      /** iPXE AMI of the nodes' architecture, required when boot is "ipxe". */
       ipxeAmiId: amiId.optional(),
+      /**
+       * CPU architecture of the nodes alone: their AMI, netboot assets, kernel arguments and
+       * instance type follow it; the bastion, NAT instance and caches keep `architecture`.
+       * "x86_64" runs upstream CozyStack, whose images are amd64-only (docs/cozystack.md).
+       * @default - the site's `architecture`
+       * @example "x86_64"
+       */
+      architecture: architecture.optional(),
       nodeInstanceType: instanceType,
       /**
        * CPU credit mode of burstable (T) node types. A fresh "standard" T4g starts at its baseline
@@ -270,11 +281,30 @@ export const siteConfigSchema = z
       /** Optional machine config URL passed as talos.config=; empty means maintenance mode. */
       machineConfigUrl: z.string().max(512).regex(/^https?:\/\/[A-Za-z0-9.:/_-]+$/, "must be an http(s) URL of plain characters").optional(),
       cozystack: z.strictObject({
+        /** Upstream CozyStack publishes amd64 images only: on arm64 nodes it needs `ownBuild`. */
         enabled: z.boolean(),
         /** The pinned CozyStack release (config/cozystack.ts); `version` must be its Talos release. */
         version: z.enum(Object.keys(COZYSTACK_RELEASES) as [keyof typeof COZYSTACK_RELEASES]),
-        /** The bundle to install: "distro-full" runs without /dev/kvm, "paas-full" runs KubeVirt and needs a metal type. */
-        bundle: z.enum([...new Set(Object.values(COZYSTACK_RELEASES).flatMap((r) => Object.keys(r.bundles)))] as [string, ...string[]]),
+        /**
+         * The bundle to install, one of the release's: "distro-full" (v0.41.11) and "isp-full-no-iaas"
+         * (v1.6.2) run without /dev/kvm; "paas-full" and "isp-full" run KubeVirt and need a metal type.
+         */
+        bundle: z.enum(COZYSTACK_BUNDLE_NAMES),
+        /**
+         * An own build of `version`: a fork that publishes images for the nodes' architecture
+         * (arm64) and its own installer manifest (docs/cozystack.md, "An own arm64 build").
+         * @default - the upstream release (amd64 images only)
+         */
+        ownBuild: z
+          .strictObject({
+            /** The build's installer manifest, in place of the release's (0.x: cozystack-installer.yaml; 1.x: cozystack-operator-talos.yaml). */
+            manifestUrl: z.string().max(512).regex(/^https:\/\/[A-Za-z0-9.:/_@%+~-]+$/, "must be an https:// URL of plain characters").optional(),
+            /** The registry host its images are pulled from, e.g. "ghcr.io": one of services.registryCaches, so the bastion caches it. */
+            registry: dnsName,
+            /** The architectures its images are built for, e.g. ["arm64"]. */
+            architectures: z.array(z.enum(["amd64", "arm64"])).min(1).max(2),
+          })
+          .optional(),
       }),
     }),
     raspberryPi: z.strictObject({

@@ -15,3 +15,12 @@ export const TALOS_SESSION_MAX_HOURS = 72;
 
 /** Talos' documented minimum memory for a control-plane node. */
 export const TALOS_CONTROL_PLANE_MIN_MEMORY_GIB = 2;
+
+/**
+ * The nodes' CPU architecture: `talos.architecture`, else the site's `architecture`. It picks the
+ * Talos AMI, the netboot kernel and initramfs, the kernel arguments and the node-type rule and
+ * presets; the bastion, NAT instance and caches keep the site's `architecture`.
+ */
+export function nodeArchitecture(config: Pick<SiteConfig, "architecture" | "talos">): SiteConfig["architecture"] {
+  return config.talos.architecture ?? config.architecture;
+}

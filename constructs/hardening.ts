@@ -8,7 +8,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { CpuCredits } from "../config/schema.js";
-import { INSTANCE_TYPES } from "../cost/prices.js";
+import { INSTANCE_TYPES } from "../config/instance-types.js";
 
 /** The instance facts the hardened settings depend on. */
 export interface HardenedInstance {

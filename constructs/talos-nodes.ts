@@ -5,7 +5,7 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { LaunchTemplate, type LaunchTemplateInstanceMarketOptions } from "@cdktf/provider-aws/lib/launch-template";
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { resourceName, type TalosNodeView } from "../config/site-view.js";
-import { INSTANCE_TYPES } from "../cost/prices.js";
+import { INSTANCE_TYPES } from "../config/instance-types.js";
 import { COZYSTACK_MIN_NODE } from "../config/cozystack.js";
 import { TALOS_CONTROL_PLANE_MIN_MEMORY_GIB, VANILLA_SCHEMATIC_ID } from "../config/talos.js";
 import { talosArch } from "../templates/talos-assets.js";
@@ -89,7 +89,7 @@ export function talosNodeWarnings(talos: TalosNodeSettings, boot: TalosBoot["mod
   const warnings: string[] = [];
   const type = INSTANCE_TYPES[talos.nodeInstanceType];
   if (!type) {
-    warnings.push(`talos.nodeInstanceType ${talos.nodeInstanceType} is not in cost/prices.ts INSTANCE_TYPES; its memory cannot be checked`);
+    warnings.push(`talos.nodeInstanceType ${talos.nodeInstanceType} is not in config/instance-types.ts INSTANCE_TYPES; its memory cannot be checked`);
   } else if (type.memoryGiB < TALOS_CONTROL_PLANE_MIN_MEMORY_GIB) {
     warnings.push(
       `talos.nodeInstanceType ${talos.nodeInstanceType} has ${type.memoryGiB} GiB; Talos control-plane nodes need at least ${TALOS_CONTROL_PLANE_MIN_MEMORY_GIB} GiB`,

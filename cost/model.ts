@@ -9,7 +9,8 @@
  *   usage.experimentSessionsPerMonth × usage.hoursPerSession × usage.nodesPerSession hours.
  */
 import type { SiteConfig } from "../config/schema.js";
-import { EU_WEST_1_OVER_US_EAST_1, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES_AS_OF, PRICES_REGION, SPOT_PRICES_AS_OF, T4G_TRIAL } from "./prices.js";
+import { HOURS_PER_MONTH, hourlyPrice, PRICES_AS_OF, SPOT_PRICES_AS_OF, T4G_TRIAL } from "./prices.js";
+import { EU_WEST_1_OVER_US_EAST_1, INSTANCE_TYPES, PRICES_REGION } from "../config/instance-types.js";
 import { StackView, type StackResource, type TerraformJson } from "../analysis/synthesized.js";
 import { FREE_RESOURCE_TYPES, PricingError, PRICING_RULES, type CostLine, type RuleContext } from "./rules.js";
 
@@ -91,7 +92,7 @@ export function estimateMonthlyCost(json: TerraformJson, config: CostConfig, opt
       ...spotNotes(lines),
       ...estimatedTypes(lines).map(
         ([type, usEast1]) =>
-          `${type} is priced at an estimate, ${PRICES_REGION} = us-east-1 list price $${usEast1}/h × ${EU_WEST_1_OVER_US_EAST_1} (cost/prices.ts); check it against the ${PRICES_REGION} list price`,
+          `${type} is priced at an estimate, ${PRICES_REGION} = us-east-1 list price $${usEast1}/h × ${EU_WEST_1_OVER_US_EAST_1} (config/instance-types.ts); check it against the ${PRICES_REGION} list price`,
       ),
     ],
   };

@@ -2,7 +2,8 @@
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
 import { biggestLines, type CostLine, type CostReport } from "./model.js";
 import type { NodeTypePreset } from "../config/node-type-presets.js";
-import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, PRICES_REGION, SPOT_PRICES_AS_OF } from "./prices.js";
+import { HOURS_PER_MONTH, hourlyPrice, PRICE_SOURCES, SPOT_PRICES_AS_OF } from "./prices.js";
+import { PRICES_REGION } from "../config/instance-types.js";
 
 const usd = (value: number) => `${value < 0 ? "-" : ""}$${Math.abs(value).toFixed(2)}`;
 /** Unit prices need more digits: four decimals, trailing zeros trimmed down to two ($0.0046, $0.088, $0.09). */
@@ -125,13 +126,16 @@ function nodeHourly(preset: NodeTypePreset, market: InstanceMarket): string {
 }
 
 /** The node-type presets side by side, bought on `market`; `configured` marks the type the site uses. */
+/** The bundles cell of a node type CozyStack publishes no images for. */
+const NO_BUNDLE = "-";
+
 export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configured: string, market: InstanceMarket): string {
   const rows = costs.map(({ preset, bundles, sessionUsd, monthlyUsd, complete }) => [
     preset.name,
     `${preset.instanceType}${preset.instanceType === configured ? " *" : ""}`,
     `${preset.info.vcpus} / ${preset.info.memoryGiB}`,
     preset.info.bareMetal ? "yes" : "no",
-    bundles.join(", "),
+    bundles.length > 0 ? bundles.join(", ") : NO_BUNDLE,
     nodeHourly(preset, market),
     `${usd(sessionUsd)}${complete ? "" : " LOWER BOUND"}`,
     `${usd(monthlyUsd)}${complete ? "" : " LOWER BOUND"}`,
@@ -140,6 +144,7 @@ export function formatNodeTypeComparison(costs: readonly NodeTypeCost[], configu
     table(["preset", "node type", "vCPU / GiB", "/dev/kvm", "CozyStack bundles", "$/h per node", "one session", "$/month"], rows, new Set([5, 6, 7])),
     ...costs.filter(({ preset }) => preset.criterion !== "").map(({ preset }) => `  ${preset.name}: the cheapest type with ${preset.criterion}`),
     ...(costs.some((c) => c.preset.instanceType === configured) ? ["  * the configured talos.nodeInstanceType"] : []),
+    ...(costs.some((c) => c.bundles.length === 0) ? [`  ${NO_BUNDLE} in CozyStack bundles: no CozyStack images for the type's architecture (upstream is amd64-only; docs/cozystack.md, "What runs where")`] : []),
     ...(market === "spot" ? [`  talos.nodeMarket is spot: $/h per node is the ${PRICES_REGION} spot price of ${SPOT_PRICES_AS_OF}, which varies`] : []),
   ].join("\n");
 }

@@ -8,7 +8,8 @@
 import { runningHoursPerWeek } from "../lib/cron.js";
 import { storageHealthCheck } from "../lib/registry-cache.js";
 import type { InstanceMarket, SiteConfig } from "../config/schema.js";
-import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, INSTANCE_TYPES, PRICES, PRICES_REGION, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
+import { EBS_VOLUME_GB_MONTH, HOURS_PER_MONTH, hourlyPrice, PRICES, S3_REQUESTS_PER_CACHE_GB, SPOT_PRICES_AS_OF, type HourlyPrice } from "./prices.js";
+import { INSTANCE_TYPES, PRICES_REGION } from "../config/instance-types.js";
 import { isTrue, launchTemplateAddresses, literalString, nestedBlocks, numberAttr, type StackResource, type StackView } from "../analysis/synthesized.js";
 
 /** A resource the model cannot price as written (missing size, unknown instance type, ...). */
@@ -79,7 +80,7 @@ interface Running {
 
 function instancePrice(address: string, type: unknown, market: InstanceMarket): HourlyPrice & { type: string } {
   const info = typeof type === "string" ? INSTANCE_TYPES[type] : undefined;
-  if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (cost/prices.ts); add its ${PRICES_REGION} price`);
+  if (!info) throw new PricingError(address, `instance type ${JSON.stringify(type)} is not in INSTANCE_TYPES (config/instance-types.ts); add its ${PRICES_REGION} price`);
   const price = hourlyPrice(type as string, market);
   if (!price) throw new PricingError(address, `instance type ${JSON.stringify(type)} has no spot price in SPOT_USD_PER_HOUR (cost/prices.ts); add its ${PRICES_REGION} spot price`);
   return { type: type as string, ...price };

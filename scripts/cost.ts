@@ -17,6 +17,7 @@ import { hourlyPrice } from "../cost/prices.js";
 import { estimateMonthlyCost, forgottenSessionUsd, oneSessionUsd, T4G_TRIAL_LAST_MONTH, type CostReport } from "../cost/model.js";
 import { COMPARED_DESIGNS, type CompareDesign } from "../config/designs.js";
 import { bundlesFor, nodeTypesToCompare, type NodeTypePreset } from "../config/node-type-presets.js";
+import { nodeArchitecture } from "../config/talos.js";
 import { budgetProblem, formatNodeTypeComparison, formatReport, formatSideBySide, pricesFooter, type NodeTypeCost } from "../cost/report.js";
 import type { TerraformJson } from "../analysis/synthesized.js";
 import { SecurityRuleError } from "../analysis/rules/aspect.js";
@@ -62,9 +63,15 @@ function priceMode(config: Readonly<SiteConfig>, nat: SiteConfig["network"]["nat
 
 /** One preset as the node type, running the configured bundle where it can, else the first it can. */
 function pricePreset(config: Readonly<SiteConfig>, preset: NodeTypePreset, month: string | undefined): NodeTypeCost {
-  const { version, bundle } = config.talos.cozystack;
-  const bundles = bundlesFor(version, preset.info);
-  const talos = { nodeInstanceType: preset.instanceType, cozystack: { bundle: bundles.includes(bundle) ? bundle : bundles[0] } };
+  const { version, bundle, ownBuild } = config.talos.cozystack;
+  const bundles = bundlesFor(version, preset.info, ownBuild?.architectures);
+  // The preset's own architecture: an amd64 preset beside arm64 nodes prices amd64 nodes. A type
+  // that runs none of the release's bundles is priced without CozyStack, as the rule would demand.
+  const talos = {
+    architecture: preset.info.architecture,
+    nodeInstanceType: preset.instanceType,
+    cozystack: bundles.length > 0 ? { bundle: bundles.includes(bundle) ? bundle : bundles[0] } : { enabled: false },
+  };
   return priceVariant(config, { talos }, `talos.nodeInstanceType "${preset.instanceType}"`, (json, variant) => {
     const monthly = estimateMonthlyCost(json, variant, { month });
     return { preset, bundles, sessionUsd: oneSessionUsd(json, variant, { month }), monthlyUsd: monthly.totalUsd, complete: monthly.unpriced.length === 0 && monthly.problems.length === 0 };
@@ -121,7 +128,7 @@ function main(argv: readonly string[]): number {
   if (values.compare) return compareDesigns(config, values.month, values.json);
   const reports = Object.fromEntries(NAT_MODES.map((mode) => [mode, priceMode(config, mode, values.month)])) as Record<(typeof NAT_MODES)[number], CostReport>;
   const current = reports[config.network.nat as (typeof NAT_MODES)[number]];
-  const nodeTypes = nodeTypesToCompare(config.architecture, config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
+  const nodeTypes = nodeTypesToCompare(nodeArchitecture(config), config.talos.nodeInstanceType).map((preset) => pricePreset(config, preset, values.month));
   if (values.json) {
     const presets = nodeTypes.map(({ preset, bundles, sessionUsd, monthlyUsd }) => ({
       preset: preset.name,

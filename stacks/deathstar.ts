@@ -19,7 +19,7 @@ import { bastionSecretParameterNames } from "../templates/bastion-boot.js";
 import { renderBastionUserData } from "../templates/cloud-init.js";
 import { TalosNodes } from "../constructs/talos-nodes.js";
 import { SessionExpiry } from "../constructs/session-expiry.js";
-import { TALOS_SESSION_MAX_HOURS } from "../config/talos.js";
+import { nodeArchitecture, TALOS_SESSION_MAX_HOURS } from "../config/talos.js";
 import { renderIpxeScript } from "../templates/ipxe.js";
 import { kubernetesEndpoint, talosApiEndpoint } from "../templates/talos-cluster.js";
 
@@ -120,7 +120,7 @@ export class DeathStarStack extends TerraformStack {
     const talosNodes = new TalosNodes(this, "talos-nodes", {
       talos: config.talos,
       nodes: view.nodes,
-      architecture: config.architecture,
+      architecture: nodeArchitecture(config),
       region: config.aws.region,
       subnetId: network.privateSubnetId,
       securityGroupId: security.talosNodesSecurityGroupId,

@@ -8,6 +8,7 @@
  */
 import type { SiteConfig } from "../config/schema.js";
 import { MATCHBOX_DEFAULT_GROUP, siteView } from "../config/site-view.js";
+import { nodeArchitecture } from "../config/talos.js";
 import { talosArch, talosAssets } from "./talos-assets.js";
 
 export const MAINTENANCE_PROFILE_ID = "talos-maintenance";
@@ -47,11 +48,12 @@ export interface MatchboxGroup {
 
 export function renderMatchboxProfiles(config: Readonly<SiteConfig>): MatchboxProfile[] {
   const { kernel, initramfs } = talosAssets(config);
-  const label = `Talos ${config.talos.version} ${talosArch(config.architecture)}`;
+  const architecture = nodeArchitecture(config);
+  const label = `Talos ${config.talos.version} ${talosArch(architecture)}`;
   const boot = (extraArgs: readonly string[]) => ({
     kernel: `/assets/${kernel.path}`,
     initrd: [`/assets/${initramfs.path}`],
-    args: [...talosKernelArgs(config.architecture), ...extraArgs],
+    args: [...talosKernelArgs(architecture), ...extraArgs],
   });
   const profiles: MatchboxProfile[] = [{ id: MAINTENANCE_PROFILE_ID, name: `${label} (maintenance mode)`, boot: boot([]) }];
   if (config.talos.machineConfigUrl) {

@@ -1,5 +1,5 @@
 import type { SiteConfig } from "../config/schema.js";
-import { INSTALLER_BY_BOOT } from "../config/talos.js";
+import { INSTALLER_BY_BOOT, nodeArchitecture } from "../config/talos.js";
 
 
 /** Talos names architectures the Go way. */
@@ -14,9 +14,9 @@ export interface TalosAsset {
   readonly url: string;
 }
 
-/** Kernel and initramfs of the configured Talos version, architecture and schematic. */
+/** Kernel and initramfs of the configured Talos version, the nodes' architecture and the schematic. */
 export function talosAssets(config: Readonly<SiteConfig>): TalosBootAssets {
-  const arch = talosArch(config.architecture);
+  const arch = talosArch(nodeArchitecture(config));
   return imageFactoryBootAssets(config.talos.schematicId, config.talos.version, arch, `talos/${config.talos.version}/${arch}`);
 }
 

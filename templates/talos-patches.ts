@@ -7,13 +7,15 @@
  * - `common.yaml`: site facts — registry mirrors on the bastion, time server, install disk/image,
  *   node subnet, cluster name and endpoint.
  * - `cozystack.yaml` (when talos.cozystack.enabled): CozyStack's documented node settings.
- * - `controlplane.yaml`: control-plane settings (scheduling on control planes, etcd subnet).
+ * - `controlplane.yaml`: control-plane settings (scheduling on control planes, etcd subnet; with
+ *   CozyStack also the release's own control-plane settings: load balancers may use the nodes,
+ *   controller-manager and scheduler metrics on every address).
  * - `nodes/<name>.yaml`: the per-node hostname.
  */
-import { stringify } from "yaml";
-import { COZYSTACK_RELEASES } from "../config/cozystack.js";
+import { Scalar, stringify } from "yaml";
+import { cozystackRelease } from "../config/cozystack.js";
 import type { SiteConfig } from "../config/schema.js";
-import { COZYSTACK_CONFIG_FILE, COZYSTACK_DNS_DOMAIN, COZYSTACK_POD_SUBNET, COZYSTACK_SERVICE_SUBNET, renderCozystackConfigMap, renderCozystackInstallCommands } from "./cozystack.js";
+import { COZYSTACK_DNS_DOMAIN, COZYSTACK_POD_SUBNET, COZYSTACK_SERVICE_SUBNET, cozystackConfigFile, renderCozystackInstallCommands } from "./cozystack.js";
 import { siteView } from "../config/site-view.js";
 import { talosInstallImage } from "./talos-assets.js";
 import {
@@ -53,6 +55,23 @@ const CRI_CUSTOMIZATION = `[plugins]
     device_ownership_from_security_context = true
 `;
 
+/**
+ * LVM on the host must not scan DRBD, device-mapper, ZFS or loop devices: LINSTOR builds its
+ * pools on them, and a host LVM that activates volumes inside them holds them open. From the
+ * release's own patch (v1.6.2 hack/e2e-prepare-cluster.bats).
+ */
+const LVM_CONF = `backup {
+  backup = 0
+  archive = 0
+}
+devices {
+  global_filter = [ "r|^/dev/drbd.*|", "r|^/dev/dm-.*|", "r|^/dev/zd.*|", "r|^/dev/loop.*|" ]
+}
+`;
+
+/** rw-r--r--, written as YAML's octal so the patch reads as the release's does. */
+const LVM_CONF_PERMISSIONS = Object.assign(new Scalar(0o644), { format: "OCT" as const });
+
 export const TALOS_PATCH_DIR = "patches";
 
 type Patch = Record<string, unknown>;
@@ -87,7 +106,10 @@ function cozystackPatch(): Patch {
       kubelet: { extraConfig: { maxPods: 512 } },
       sysctls: { ...COZYSTACK_SYSCTLS },
       kernel: { modules: COZYSTACK_KERNEL_MODULES.map((module) => ({ ...module })) },
-      files: [{ content: CRI_CUSTOMIZATION, path: "/etc/cri/conf.d/20-customization.part", op: "create" }],
+      files: [
+        { content: CRI_CUSTOMIZATION, path: "/etc/cri/conf.d/20-customization.part", op: "create" },
+        { op: "overwrite", path: "/etc/lvm/lvm.conf", permissions: LVM_CONF_PERMISSIONS, content: LVM_CONF },
+      ],
     },
     cluster: {
       network: {
@@ -104,10 +126,19 @@ function cozystackPatch(): Patch {
 }
 
 function controlPlanePatch(config: Readonly<SiteConfig>): Patch {
+  const cozystack = config.talos.cozystack.enabled;
+  // One object each: a shared one would render as a YAML anchor and alias.
+  const metricsOnEveryAddress = () => ({ extraArgs: { "bind-address": "0.0.0.0" } });
   return {
+    // Talos labels control planes node.kubernetes.io/exclude-from-external-load-balancers (its
+    // config generator does, pkg/machinery/config/generate/init.go) and MetalLB honours it; every node here is a control plane, so CozyStack's LoadBalancer addresses
+    // would never be announced. The release's control-plane patch deletes the label.
+    ...(cozystack ? { machine: { nodeLabels: { "node.kubernetes.io/exclude-from-external-load-balancers": { $patch: "delete" } } } } : {}),
     cluster: {
       allowSchedulingOnControlPlanes: true,
       apiServer: { certSANs: [firstNodeIp(config), "127.0.0.1"] },
+      // CozyStack's monitoring scrapes controller-manager and scheduler metrics from the node address.
+      ...(cozystack ? { controllerManager: metricsOnEveryAddress(), scheduler: metricsOnEveryAddress() } : {}),
       etcd: { advertisedSubnets: [config.network.privateSubnet.cidr] },
     },
   };
@@ -141,6 +172,7 @@ export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): 
   const generated = `${dir}/generated`;
   const talosconfig = `--talosconfig ${generated}/talosconfig`;
   const first = firstNodeIp(config);
+  const kubernetesVersion = config.talos.cozystack.enabled ? cozystackRelease(config.talos.cozystack.version).kubernetesVersion : undefined;
   const genPatches = [
     `  --config-patch ${patch("common")} \\`,
     ...(config.talos.cozystack.enabled ? [`  --config-patch ${patch("cozystack")} \\`] : []),
@@ -157,6 +189,8 @@ export function renderTalosCommands(config: Readonly<SiteConfig>, dir: string): 
     `talosctl gen config ${config.talos.clusterName} ${kubernetesEndpoint(config)} \\`,
     `  --with-secrets ${dir}/secrets.yaml \\`,
     `  --talos-version ${config.talos.version} \\`,
+    // The release's test cluster pins Kubernetes: talosctl's own default may be newer than it supports.
+    ...(kubernetesVersion ? [`  --kubernetes-version ${kubernetesVersion} \\`] : []),
     ...genPatches,
     "  --output-types controlplane,talosconfig \\",
     `  --output ${generated}`,
@@ -191,9 +225,9 @@ ${nodes.join("\n")}
 | Patch | Holds |
 |---|---|
 | \`${TALOS_PATCH_DIR}/common.yaml\` | registry mirrors → the bastion's caches, time server, install disk and image, node subnet, cluster endpoint |
-${config.talos.cozystack.enabled ? `| \`${TALOS_PATCH_DIR}/cozystack.yaml\` | CozyStack: kernel modules, sysctls, containerd device ownership, \`cni: none\`, kube-proxy off, discovery off |\n` : ""}| \`${TALOS_PATCH_DIR}/controlplane.yaml\` | scheduling on control planes, API server SANs, etcd subnet |
+${config.talos.cozystack.enabled ? `| \`${TALOS_PATCH_DIR}/cozystack.yaml\` | CozyStack: kernel modules, sysctls, containerd device ownership, LVM filter, \`cni: none\`, kube-proxy off, discovery off |\n` : ""}| \`${TALOS_PATCH_DIR}/controlplane.yaml\` | scheduling on control planes, API server SANs, etcd subnet${config.talos.cozystack.enabled ? "; CozyStack's: load-balancer label removed, controller-manager and scheduler metrics on every address" : ""} |
 | \`${TALOS_PATCH_DIR}/nodes/*.yaml\` | each node's hostname |
-${config.talos.cozystack.enabled ? `| \`${COZYSTACK_CONFIG_FILE}\` | not a patch: CozyStack's \`cozystack\` ConfigMap (bundle, networks, API endpoint) for the install step below |\n` : ""}
+${config.talos.cozystack.enabled ? `| \`${cozystackConfigFile(config).name}\` | not a patch: ${cozystackFileSummary(config)} for the install step below |\n` : ""}
 Run from the folder that holds \`${dir}/\` on a host that reaches the nodes${aws ? " (the bastion: docs/cozystack.md)" : ""}:
 
 \`\`\`sh
@@ -201,12 +235,19 @@ ${renderTalosCommands(config, dir)}\`\`\`
 ${config.talos.cozystack.enabled ? cozystackReadmeSection(config, dir) : ""}`;
 }
 
-/** The README's install step: the pinned release's documented flow with the rendered ConfigMap. */
+/** What the install step's configuration file is, for the README. */
+function cozystackFileSummary(config: Readonly<SiteConfig>): string {
+  return cozystackRelease(config.talos.cozystack.version).installFlow === "configmap"
+    ? `CozyStack's \`cozystack\` ConfigMap (bundle \`${config.talos.cozystack.bundle}\`, the patch's networks, API endpoint)`
+    : `CozyStack's platform \`Package\` (bundle \`${config.talos.cozystack.bundle}\`, the patch's networks, API endpoint)`;
+}
+
+/** The README's install step: the pinned release's documented flow with the rendered file. */
 function cozystackReadmeSection(config: Readonly<SiteConfig>, dir: string): string {
-  const release = COZYSTACK_RELEASES[config.talos.cozystack.version];
+  const release = cozystackRelease(config.talos.cozystack.version);
   return `
-Then install CozyStack ${config.talos.cozystack.version} by its documented flow (${release.installFlowSource}),
-with \`${dir}/${COZYSTACK_CONFIG_FILE}\` as the \`cozystack\` ConfigMap (bundle \`${config.talos.cozystack.bundle}\`, the patch's networks)
+Then install CozyStack ${config.talos.cozystack.version} by its own flow (${release.installFlowSource}),
+with \`${dir}/${cozystackConfigFile(config).name}\`, ${cozystackFileSummary(config)},
 and \`KUBECONFIG=${dir}/generated/kubeconfig\`:
 
 \`\`\`sh
@@ -216,9 +257,10 @@ ${renderCozystackInstallCommands(config, dir)}\`\`\`
 
 /** Everything \`npm run render:talos\` writes, keyed by path relative to `dir`. */
 export function renderTalosFiles(config: Readonly<SiteConfig>, dir: string): Record<string, string> {
+  const cozystack = config.talos.cozystack.enabled ? cozystackConfigFile(config) : undefined;
   return {
     ...renderTalosPatches(config),
-    ...(config.talos.cozystack.enabled ? { [COZYSTACK_CONFIG_FILE]: renderCozystackConfigMap(config) } : {}),
+    ...(cozystack ? { [cozystack.name]: cozystack.content } : {}),
     "README.md": renderTalosReadme(config, dir),
   };
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { SiteConfig } from "../../config/schema.js";
+import { nodeArchitecture } from "../../config/talos.js";
 import { TALOS_AMI_OWNER } from "../../constructs/talos-nodes.js";
 import { talosArch } from "../../templates/talos-assets.js";
 import { freePort, readyOrReleased, tempDir, type TempDir } from "./processes.js";
@@ -51,18 +52,22 @@ export const IPXE_AMI_ID = "ami-0e1f2a3b4c5d6e7f8";
 /**
  * moto knows neither Sidero's public Talos AMIs nor an operator's imported iPXE AMI: stand-ins
  * carrying the owner, name and architecture the stack looks them up by, for the config's release.
+ * Sidero publishes both architectures of a release, so both stand in (a runbook moves the nodes to
+ * amd64 on the same server); the iPXE AMI is the nodes' architecture.
  */
 export function standInAmis(config: Readonly<SiteConfig>): MotoAmi[] {
   const { region } = config.aws;
+  const talos = (ami_id: string, architecture: MotoAmi["architecture"]): MotoAmi => ({
+    ami_id,
+    name: `talos-${config.talos.version}-${region}-${talosArch(architecture)}`,
+    owner_id: TALOS_AMI_OWNER,
+    architecture,
+    root_device_name: "/dev/xvda",
+  });
   return [
-    {
-      ami_id: "ami-0a1b2c3d4e5f60718",
-      name: `talos-${config.talos.version}-${region}-${talosArch(config.architecture)}`,
-      owner_id: TALOS_AMI_OWNER,
-      architecture: config.architecture,
-      root_device_name: "/dev/xvda",
-    },
-    { ami_id: IPXE_AMI_ID, name: "ipxe", owner_id: "123456789012", architecture: config.architecture, root_device_name: "/dev/sda1" },
+    talos("ami-0a1b2c3d4e5f60718", "arm64"),
+    talos("ami-0b2c3d4e5f6071829", "x86_64"),
+    { ami_id: IPXE_AMI_ID, name: "ipxe", owner_id: "123456789012", architecture: nodeArchitecture(config), root_device_name: "/dev/sda1" },
   ];
 }
 

@@ -108,3 +108,18 @@ export const CACHE_BUCKET_ADDRESSES = [
   "aws_s3_bucket_public_access_block.registry_cache",
   "aws_s3_bucket_server_side_encryption_configuration.registry_cache",
 ] as const;
+
+/**
+ * CozyStack on amd64 nodes beside the Graviton bastion: the README's way to turn it on (upstream
+ * CozyStack publishes amd64 images only), with the budget its three t3a.xlarge nodes need.
+ */
+export const AMD64_COZYSTACK_OVERRIDE = {
+  talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", cozystack: { enabled: true } },
+  budget: { monthlyUsd: 20 },
+} as const;
+
+/** The same on the 1.x release: its Talos version and a bundle without KubeVirt. */
+export const AMD64_COZYSTACK_V1_OVERRIDE = {
+  talos: { architecture: "x86_64", nodeInstanceType: "t3a.xlarge", version: "v1.13.6", cozystack: { enabled: true, version: "v1.6.2", bundle: "isp-full-no-iaas" } },
+  budget: { monthlyUsd: 20 },
+} as const;

@@ -14,6 +14,7 @@ import { siteView } from "../../config/site-view.js";
 import { renderBastionBundle } from "../../templates/bundle.js";
 import { ipxeChainUrl } from "../../templates/ipxe.js";
 import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.js";
+import { nodeArchitecture } from "../../config/talos.js";
 import { piMatchboxProfile, piTalosAssets } from "../../templates/raspberry-pi.js";
 import { talosAssets } from "../../templates/talos-assets.js";
 import { expandIpxeSettings, matchboxBinary, startMatchbox, writeTree } from "../helpers/netboot.js";
@@ -100,7 +101,7 @@ describe("matchbox serving the rendered profiles and groups", () => {
       const { url, boot } = await askAsNode(node);
       expect(boot).toEqual({
         kernel: `/assets/${kernel.path}`,
-        args: [...talosKernelArgs(config.architecture), `talos.config=${MACHINE_CONFIG_URL}`],
+        args: [...talosKernelArgs(nodeArchitecture(config)), `talos.config=${MACHINE_CONFIG_URL}`],
         initrds: [`/assets/${initramfs.path}`],
       });
       // iPXE resolves these against the script's URL; matchbox must serve the very bytes.
@@ -112,7 +113,7 @@ describe("matchbox serving the rendered profiles and groups", () => {
 
   it("boots an unknown machine into Talos maintenance mode", async () => {
     const { boot } = await askAsNode({ ip: "10.20.13.50", mac: "02:00:00:00:00:99", uuid: "00000000-0000-4000-8000-000000000099" });
-    expect(boot).toEqual({ kernel: `/assets/${kernel.path}`, args: [...talosKernelArgs(config.architecture)], initrds: [`/assets/${initramfs.path}`] });
+    expect(boot).toEqual({ kernel: `/assets/${kernel.path}`, args: [...talosKernelArgs(nodeArchitecture(config))], initrds: [`/assets/${initramfs.path}`] });
   });
 
   it("answers a missing asset with 404", async () => {

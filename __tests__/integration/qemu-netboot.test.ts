@@ -17,7 +17,9 @@ import { renderMatchboxFiles, talosKernelArgs } from "../../templates/matchbox.j
 import { talosAssets } from "../../templates/talos-assets.js";
 import { BUSYBOX, cmdlineInitramfs, debianKernel, guestCmdline, startMatchbox, writeTree } from "../helpers/netboot.js";
 import { freePort, startProcess, tail, tempDir, waitUntil, type RunningProcess } from "../helpers/processes.js";
-import { siteConfig } from "../helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, siteConfig } from "../helpers/synth.js";
+import { mergeOverride } from "../../config/load.js";
+import { nodeArchitecture } from "../../config/talos.js";
 
 /** Debian's iPXE as a Linux kernel image: QEMU loads it with -kernel; iPXE runs an initrd that is a script. */
 const IPXE_LKRN = "/usr/lib/ipxe/ipxe.lkrn";
@@ -29,18 +31,21 @@ const NODE_UUID = "6d2b1c1e-0b3a-4a59-9d6e-3f0c2a7e5b11";
 const ARTIFACTS = resolve(import.meta.dirname, "../../test-artifacts/qemu-netboot");
 
 /**
- * The host emulates x86, so the nodes are x86_64 (amd64 assets) on x86 instance types; the matchbox
- * port differs from the default so a hard-coded 8080 anywhere in the chain shows; a machine config
- * URL makes the nodes' profile differ from the maintenance profile.
+ * The host emulates x86, so the nodes are amd64: in AWS the CozyStack profile, amd64 nodes
+ * (talos.architecture) beside the Graviton bastion; at home an all-x86 site. The matchbox port
+ * differs from the default so a hard-coded 8080 anywhere in the chain shows; a machine config URL
+ * makes the nodes' profile differ from the maintenance profile.
  */
 function x86Site(site: "aws" | "home", machineConfigUrl: string): Readonly<SiteConfig> {
+  const services = { matchboxPort: 8088 };
+  if (site === "aws") return siteConfig(mergeOverride(AMD64_COZYSTACK_OVERRIDE, { talos: { machineConfigUrl }, services }) as Record<string, unknown>, site);
   return siteConfig(
     {
       architecture: "x86_64",
       network: { natInstance: { instanceType: "t3.nano" } },
       bastion: { instanceType: "t3.small" },
       talos: { nodeInstanceType: "t3.small", machineConfigUrl },
-      services: { matchboxPort: 8088 },
+      services,
     },
     site,
   );
@@ -136,9 +141,10 @@ async function netboot({ name, config, guestIp, script, dhcpBootFile, check }: N
 }
 
 describe("QEMU: iPXE -> matchbox -> kernel", () => {
-  it("boots a node running the rendered node script with its own profile", async () => {
+  it("boots an amd64 node of a Graviton bastion running the rendered node script with its own profile", async () => {
     const machineConfigUrl = "http://10.20.13.140:8088/talos/controlplane.yaml";
     const config = x86Site("aws", machineConfigUrl);
+    expect([config.architecture, nodeArchitecture(config)]).toEqual(["arm64", "x86_64"]);
     const nodeIp = config.talos.nodeIps[0]!;
     await netboot({
       name: "node-script",
@@ -147,7 +153,8 @@ describe("QEMU: iPXE -> matchbox -> kernel", () => {
       // The script the iPXE AMI reads as user-data.
       script: renderIpxeScript(config),
       check: ({ cmdline, matchboxLog }) => {
-        expect(cmdline).toEqual([...talosKernelArgs(config.architecture), `talos.config=${machineConfigUrl}`]);
+        expect(cmdline).toEqual([...talosKernelArgs(nodeArchitecture(config)), `talos.config=${machineConfigUrl}`]);
+        expect(cmdline).toContain("pti=on");
         // matchbox saw the node's own labels: the address DHCP gave it, its MAC and SMBIOS UUID.
         expect(matchboxLog).toContain(`GET /ipxe?ip=${nodeIp}&mac=${NODE_MAC.replace(/:/g, "-")}&uuid=${NODE_UUID}`);
       },
@@ -166,7 +173,7 @@ describe("QEMU: iPXE -> matchbox -> kernel", () => {
       dhcpBootFile: bootFile,
       check: ({ cmdline, matchboxLog }) => {
         // /boot.ipxe chains to /ipxe with mac, uuid and more, but no ip label: the default group.
-        expect(cmdline).toEqual([...talosKernelArgs(config.architecture)]);
+        expect(cmdline).toEqual([...talosKernelArgs(nodeArchitecture(config))]);
         expect(matchboxLog).toContain("GET /boot.ipxe");
         expect(matchboxLog).toContain(`GET /ipxe?uuid=${NODE_UUID}&mac=${NODE_MAC.replace(/:/g, "-")}`);
       },

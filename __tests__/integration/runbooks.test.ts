@@ -185,10 +185,22 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     expect(existsSync(join(root, "talos", "README.md"))).toBe(true);
   });
 
-  it("cozystack.md: synth, init, three nodes, outputs", async () => {
-    const up = await runOk([docBlock("docs/cozystack.md", "1. Nodes up, in maintenance mode")], root);
+  // Step 0 writes the override (amd64 nodes, CozyStack on) and exports DEATHSTAR_CONFIG: it runs in
+  // the same shell as each step that follows it, as in the reader's.
+  const cozystackConfig = () => docBlock("docs/cozystack.md", "0. Choose sizes and images (site config)");
+
+  it("cozystack.md: the override, synth, init, three amd64 nodes beside the Graviton bastion, outputs", async () => {
+    const up = await runOk([cozystackConfig(), docBlock("docs/cozystack.md", "1. Nodes up, in maintenance mode")], root);
     expect(up.stdout).toMatch(/talos_node_instance_ids/);
-    expect(await runningNodes()).toHaveLength(3);
+    const nodes = await runningNodes();
+    expect(nodes).toHaveLength(3);
+    const described = JSON.parse(await aws("ec2", "describe-instances", "--instance-ids", ...nodes.map((n) => n.InstanceId))) as { Reservations: { Instances: { InstanceType: string; ImageId: string }[] }[] };
+    const types = described.Reservations.flatMap((r) => r.Instances);
+    expect(new Set(types.map((i) => i.InstanceType))).toEqual(new Set(["t3a.xlarge"]));
+    // The amd64 Talos AMI stand-in, looked up by its name and architecture.
+    expect(new Set(types.map((i) => i.ImageId))).toEqual(new Set([standInAmis(site).find((ami) => ami.name.endsWith("-amd64"))!.ami_id]));
+    const bastionTemplate = (readStack().resource as Record<string, Record<string, { instance_type?: string; image_id?: string }>>).aws_launch_template!.bastion!;
+    expect(bastionTemplate).toMatchObject({ instance_type: "t4g.small", image_id: expect.stringContaining("arm64") });
   });
 
   it("cost.md: each running node's average CPU, the figure for usage.nodeCpuPercent", async () => {
@@ -212,8 +224,9 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
   });
 
   it("cozystack.md: render the patches, nodes back to none", async () => {
-    await runOk([docBlock("docs/cozystack.md", "2. Render the patches")], root);
+    await runOk([cozystackConfig(), docBlock("docs/cozystack.md", "2. Render the patches")], root);
     expect(existsSync(join(root, "talos", "patches", "cozystack.yaml"))).toBe(true);
+    expect(readFileSync(join(root, "talos", "patches", "controlplane.yaml"), "utf8")).toContain("$patch: delete");
     await runOk([docBlock("docs/cozystack.md", "Tearing down")], root);
     expect(await runningNodes()).toEqual([]);
   });

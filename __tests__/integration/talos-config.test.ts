@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { siteConfig } from "../helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 import type { SiteConfig } from "../../config/schema.js";
 import { renderTalosPatches, TALOS_PATCH_DIR } from "../../templates/talos-patches.js";
@@ -58,8 +58,8 @@ beforeAll(() => {
 
 describe("rendered patches pass Talos' strict validation", () => {
   const cases: [string, Readonly<SiteConfig>][] = [
-    ["aws site with CozyStack", siteConfig()],
-    ["aws site without CozyStack", siteConfig({ talos: { cozystack: { enabled: false } } })],
+    ["aws site with CozyStack on amd64 nodes", siteConfig(AMD64_COZYSTACK_OVERRIDE)],
+    ["aws site without CozyStack (the default)", siteConfig()],
     ["home site", siteConfig({}, "home")],
   ];
   for (const [name, config] of cases) {
@@ -69,8 +69,21 @@ describe("rendered patches pass Talos' strict validation", () => {
         expect(result.stderr).toBe("");
         expect(result.status).toBe(0);
         const merged = parse(result.stdout) as {
-          machine: { type: string; network: { hostname: string }; install: { disk: string; image: string }; registries: { mirrors: Record<string, { endpoints: string[] }> } };
-          cluster: { controlPlane: { endpoint: string }; network: { cni?: { name: string } }; allowSchedulingOnControlPlanes: boolean };
+          machine: {
+            type: string;
+            network: { hostname: string };
+            install: { disk: string; image: string };
+            registries: { mirrors: Record<string, { endpoints: string[] }> };
+            nodeLabels?: Record<string, string>;
+            files?: { path: string; op: string; permissions?: number }[];
+          };
+          cluster: {
+            controlPlane: { endpoint: string };
+            network: { cni?: { name: string } };
+            allowSchedulingOnControlPlanes: boolean;
+            controllerManager?: { extraArgs?: Record<string, string> };
+            scheduler?: { extraArgs?: Record<string, string> };
+          };
         };
         expect(merged.machine.type).toBe("controlplane");
         expect(merged.machine.network.hostname).toBe(talosNodeName(index));
@@ -78,7 +91,18 @@ describe("rendered patches pass Talos' strict validation", () => {
         expect(merged.machine.registries.mirrors["ghcr.io"]!.endpoints).toEqual([`http://${config.bastion.privateIp}:5054`]);
         expect(merged.cluster.controlPlane.endpoint).toBe(`https://${config.talos.nodeIps[0]}:6443`);
         expect(merged.cluster.allowSchedulingOnControlPlanes).toBe(true);
-        if (config.talos.cozystack.enabled) expect(merged.cluster.network.cni?.name).toBe("none");
+        if (config.talos.cozystack.enabled) {
+          expect(merged.cluster.network.cni?.name).toBe("none");
+          // The release's own control-plane settings survive Talos' merge: the label Talos gives
+          // control planes is gone, the metrics listen on every address, the LVM filter is written.
+          expect(merged.machine.nodeLabels ?? {}).not.toHaveProperty("node.kubernetes.io/exclude-from-external-load-balancers");
+          expect(merged.cluster.controllerManager?.extraArgs).toMatchObject({ "bind-address": "0.0.0.0" });
+          expect(merged.cluster.scheduler?.extraArgs).toMatchObject({ "bind-address": "0.0.0.0" });
+          expect(merged.machine.files).toContainEqual(expect.objectContaining({ path: "/etc/lvm/lvm.conf", op: "overwrite", permissions: 0o644 }));
+        } else {
+          // Talos' own default stays: without CozyStack nothing asks for the label to go.
+          expect(merged.machine.nodeLabels).toHaveProperty("node.kubernetes.io/exclude-from-external-load-balancers");
+        }
       });
     });
   }

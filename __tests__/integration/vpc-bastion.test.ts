@@ -20,13 +20,14 @@ import { MotoServer } from "../helpers/moto.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
-import { siteConfig } from "../helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, siteConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 import { IMDS_ADDRESS, siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { testCertificates } from "../helpers/tls.js";
 
-const config = siteConfig();
+/** The CozyStack site: amd64 nodes (talos.architecture) on the private subnet of the Graviton bastion. */
+const config = siteConfig(AMD64_COZYSTACK_OVERRIDE);
 const BASTION_IP = config.bastion.privateIp;
 const NODE_IP = config.talos.nodeIps[0]!;
 /** Where the stand-in upstream registries answer on the internet (Amazon DNS resolves their names here). */
@@ -154,10 +155,12 @@ describe("bastion in an EC2-like VPC", () => {
     expect(NetworkInterfaces[0].Attachment).toMatchObject({ InstanceId: bastion.id, DeviceIndex: 1 });
   });
 
-  it("serves the node's iPXE script from matchbox at the bastion's address", async () => {
+  it("serves the node's iPXE script from matchbox at the bastion's address: amd64 Talos for the amd64 node", async () => {
     const script = await fromNode("matchbox", config.services.matchboxPort, `/ipxe?ip=${NODE_IP}&mac=02-00-00-00-00-11`);
     expect(script).toContain("#!ipxe");
     expect(script).toContain("talos.platform=metal");
+    expect(script).toMatch(/^kernel \/assets\/talos\/v1\.11\.6\/amd64\/vmlinuz .* pti=on /m);
+    expect(script).toContain("initrd /assets/talos/v1.11.6/amd64/initramfs.xz");
   });
 
   it("answers /v2/ on every registry cache port", async () => {

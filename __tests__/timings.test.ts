@@ -85,8 +85,10 @@ describe("npm run test:timings", () => {
 describe("the figures", () => {
   it("the clock counts a waited-for child's CPU as the child counts its own", () => {
     const before = cpuClock();
-    // A child that burns about 300 ms of CPU and reports what it used.
-    const child = spawnSync(process.execPath, ["-e", "const end = Date.now() + 300; while (Date.now() < end); const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));"], { encoding: "utf8" });
+    // A child that burns 300 ms of its own CPU (not of wall time, which a loaded machine would hand
+    // out to others) and reports what it used.
+    const burn = "const used = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }; while (used() < 300); process.stdout.write(String(used()));";
+    const child = spawnSync(process.execPath, ["-e", burn], { encoding: "utf8" });
     const span = elapsed(before, cpuClock());
     const childOwn = Number(child.stdout);
     expect(childOwn).toBeGreaterThan(100);

@@ -156,7 +156,7 @@ describe("a release server with a good archive", () => {
     requests.length = 0;
     const result = await toolchain(cache, releases, "provide_tofu");
     expect(result.status, result.stderr).toBe(0);
-    expect(result.builds).toEqual([]);
+    expect(result.builds, result.stderr).toEqual([]);
     expect(readFileSync(tofuIn(cache), "utf8")).toBe(FAKE_TOFU);
     expect(result.stderr).toMatch(new RegExp(`downloaded OpenTofu v${VERSION.replaceAll(".", "\\.")} \\(checked against its SHA256SUMS\\)`));
     expect(requests).toEqual([`/v${VERSION}/tofu_${VERSION}_SHA256SUMS`, `/v${VERSION}/${ARCHIVE}`]);

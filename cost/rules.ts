@@ -487,16 +487,24 @@ const s3Bucket: PricingRule = (bucket, { stack, usage, registryCaches }) => {
       idle: false,
     }),
   ];
-  const health = storageHealthCheck("s3");
-  if (!health.enabled) return lines;
+  return [...lines, ...storageHealthCheckLines(bucket, { stack, usage, registryCaches }, storageHealthCheck("s3"))];
+};
+
+/**
+ * The requests of the registries' storage health check on the cache bucket: a HEAD and a LIST per
+ * cache per interval while the bastion runs (lib/registry-cache.ts says why). None when the check
+ * is off, as the rendered S3 config has it; exported so the figure it would cost stays tested.
+ */
+export function storageHealthCheckLines(bucket: StackResource, { stack, registryCaches }: RuleContext, health: ReturnType<typeof storageHealthCheck>): CostLine[] {
+  if (!health.enabled) return [];
   const bastion = stack.resource("aws_autoscaling_group.bastion");
   if (!bastion) throw new PricingError(bucket.address, "the storage health check polls while the bastion runs, and the stack has no aws_autoscaling_group.bastion to take its hours from");
   const { hours, basis } = groupRunning(bastion, stack);
   const polls = registryCaches * (3600 / health.intervalSeconds) * hours;
   const poll = (item: string, unitUsd: number) =>
     line(bucket, { item, quantity: polls / 1000, unit: "1k requests", unitUsd, basis: `${registryCaches} caches × every ${health.intervalSeconds} s × bastion ${basis}`, idle: false });
-  return [...lines, poll("S3 LIST requests: storage health check", PRICES.s3WriteRequestsPer1000), poll("S3 HEAD requests: storage health check", PRICES.s3ReadRequestsPer1000)];
-};
+  return [poll("S3 LIST requests: storage health check", PRICES.s3WriteRequestsPer1000), poll("S3 HEAD requests: storage health check", PRICES.s3ReadRequestsPer1000)];
+}
 
 /** Billable resource types and their rules. */
 export const PRICING_RULES: Readonly<Record<string, PricingRule>> = {

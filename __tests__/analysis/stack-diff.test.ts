@@ -68,8 +68,8 @@ describe("compareStacks", () => {
     const backend = compareStacks(base, edited((stack) => (stack.terraform.backend = { s3: { bucket: "b" } })));
     expect(blockingDifferences(backend).map((d) => d.path)[0]).toMatch(/^terraform\.backend\./);
     // A "version" attribute anywhere else is the stack's own.
-    const template = compareStacks(base, edited((stack) => (stack.resource.aws_autoscaling_group.bastion.launch_template.version = "1")));
-    expect(blockingDifferences(template).map((d) => d.path)).toEqual(["resource.aws_autoscaling_group.bastion.launch_template.version"]);
+    const template = compareStacks(base, edited((stack) => (stack.resource.aws_instance.talos_node.launch_template.version = "1")));
+    expect(blockingDifferences(template).map((d) => d.path)).toEqual(["resource.aws_instance.talos_node.launch_template.version"]);
   });
 
   it("normalizes a provider source the way Terraform reads it", () => {

@@ -185,7 +185,7 @@ const BROKEN: Record<keyof typeof SITE_RULES, [Record<string, unknown>, string[]
     [pis(pi(1), pi(2, { name: "default" })), ['raspberryPi.nodes.1.name: default is matchbox\'s group for unknown machines; name the Pi e.g. "pi-2"']],
   ],
   raspberryPiMacs: [[pis(pi(1, { mac: "52:54:00:12:34:56" })), ["raspberryPi.nodes.0.mac: 52:54:00:12:34:56 is not a Raspberry Pi MAC (b8:27:eb,"]]],
-  raspberryPisWithoutCozystack: [[pis(pi(1), pi(2, { model: "3B+" })), ["talos.cozystack.enabled: must be false while raspberryPi.nodes lists Pis: a CM3 (1 GiB), 3B+ (1 GiB) cannot run CozyStack's per-node components"]]],
+  raspberryPisWithoutCozystack: [[{ ...pis(pi(1), pi(2, { model: "3B+" })), talos: { cozystack: { enabled: true } } }, ["talos.cozystack.enabled: must be false while raspberryPi.nodes lists Pis: a CM3 (1 GiB), 3B+ (1 GiB) cannot run CozyStack's per-node components"]]],
   mikrotikHasSources: [[{ access: { mikrotik: { enabled: true, sources: [] } } }, ["access.mikrotik.sources: needs at least one /128"]]],
 };
 

@@ -62,10 +62,13 @@ const lines = (text: string) =>
 describe("npm run synth beside npx cdktf synth", () => {
   it("writes the same cdktf.out, byte for byte, and prints the same cost line, warnings and stack line", () => {
     const root = project("synth-same");
-    const cli = run(root, "cli");
+    // Spot nodes on unlimited credits: a config that synthesizes with a warning, so both ways must print it.
+    const spot = join(root, "spot.json");
+    writeFileSync(spot, JSON.stringify({ talos: { nodeMarket: "spot" } }));
+    const cli = run(root, "cli", spot);
     expect(cli.status, cli.stderr).toBe(0);
     renameSync(join(root, "cdktf.out"), join(root, "cli.out"));
-    const npm = run(root, "npm");
+    const npm = run(root, "npm", spot);
     expect(npm.status, npm.stderr).toBe(0);
     expect(npm.stderr).toBe("");
     expect(existsSync(join(root, "elsewhere"))).toBe(false);

@@ -78,9 +78,10 @@ describe("talos-node launch template (both boot modes)", () => {
 
   it("talos.architecture moves the nodes alone: amd64 Talos AMI or iPXE AMI, x86 type, beside the Graviton bastion and NAT instance", () => {
     const amd64 = { architecture: "x86_64", nodeInstanceType: "t3a.xlarge" };
-    const ami = synthStack(siteConfig({ talos: amd64 }));
+    // With a NAT instance, so that both Graviton instances of the site can be seen to stay arm64.
+    const ami = synthStack(siteConfig({ talos: amd64, network: { nat: "instance" } }));
     expect(filters(dataSource(ami, "aws_ami", "talos_node"))).toEqual({ name: ["talos-v1.11.6-eu-west-1-amd64"], architecture: ["x86_64"] });
-    const ipxe = synthStack(siteConfig({ talos: { ...amd64, boot: "ipxe", ipxeAmiId: IPXE_AMI } }));
+    const ipxe = synthStack(siteConfig({ talos: { ...amd64, boot: "ipxe", ipxeAmiId: IPXE_AMI }, network: { nat: "instance" } }));
     expect(filters(dataSource(ipxe, "aws_ami", "talos_node"))).toEqual({ "image-id": [IPXE_AMI], architecture: ["x86_64"] });
     for (const stack of [ami, ipxe]) {
       expect(resource(stack, "aws_launch_template", "talos_node").instance_type).toBe("t3a.xlarge");

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { defineConfig, type Plugin } from "vitest/config";
 
 /** Shell source files (templates/*.sh) import as their text, as esbuild's text loader bundles them (scripts/build.mjs). */
@@ -10,11 +12,22 @@ const shellSourceAsText: Plugin = {
   },
 };
 
+/**
+ * Integration files run side by side, this many at a time: most of their wall time is spent
+ * waiting (the AWS provider's waiters poll moto, which answers at once; QEMU and dockerd boots),
+ * so a third file in flight on two cores still shortens the run. Every file brings its own moto,
+ * network namespaces, dockerd and scratch directories, so none sees another's.
+ */
+const INTEGRATION_WORKERS = Number(process.env.DEATHSTAR_INTEGRATION_WORKERS ?? 3);
+
 // Two projects: "fast" (pure renderers, config, synth assertions; seconds) and "integration"
-// (real OpenTofu, moto, registry, matchbox, dnsmasq, QEMU; minutes). `npm test` runs both;
-// `npm run test:fast` only the first.
+// (real OpenTofu, moto, registry, matchbox, dnsmasq, QEMU; minutes). `npm test` runs both, the
+// fast one first; `npm run test:fast` only the first.
 export default defineConfig({
   plugins: [shellSourceAsText],
+  // Vitest keeps each file's last duration here and starts the longest files first. Beside the
+  // cached toolchain rather than in node_modules, so a fresh clone schedules as well as a warm one.
+  cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "deathstar", "vite"),
   test: {
     // Builds dist/ once (the commands tests run as the operator does, `node dist/...`).
     globalSetup: ["__tests__/helpers/build.ts"],
@@ -46,7 +59,9 @@ export default defineConfig({
           include: ["__tests__/integration/**/*.test.ts"],
           testTimeout: 900_000,
           hookTimeout: 900_000,
-          fileParallelism: false,
+          maxWorkers: INTEGRATION_WORKERS,
+          // After the fast project (projects with different worker counts need their own group).
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -185,6 +185,21 @@ RC
   mv "$cli_config.tmp" "$cli_config"
 }
 
+# The tests' shared provider plugin cache (TF_PLUGIN_CACHE_DIR, __tests__/helpers/tofu.ts), filled here
+# once: integration files run side by side, and OpenTofu does not make concurrent `init`s writing one
+# cache safe ("the plugin cache directory is not guaranteed to be concurrency safe", OpenTofu's CLI
+# configuration docs, Provider Plugin Cache). Once the provider is there, each `init` only links it.
+warm_plugin_cache() {
+  local plugin_cache="$cache/plugin-cache" dir
+  [ -d "$plugin_cache/registry.opentofu.org/hashicorp/aws/$aws_provider_version/$(platform)" ] && return 0
+  log "filling the plugin cache with hashicorp/aws $aws_provider_version"
+  mkdir -p "$plugin_cache"
+  dir=$(mktemp -d)
+  printf '{"terraform":{"required_providers":{"aws":{"source":"hashicorp/aws","version":"%s"}}}}\n' "$aws_provider_version" > "$dir/main.tf.json"
+  (cd "$dir" && TF_CLI_CONFIG_FILE="$cli_config" TF_PLUGIN_CACHE_DIR="$plugin_cache" "$tofu_bin" init -input=false -no-color >&2)
+  rm -rf "$dir"
+}
+
 # --- Python tools (moto server, checkov) ----------------------------------------------------------------
 # Sets venv.
 provide_python_tools() {
@@ -223,6 +238,7 @@ main() {
   provide_tofu
   provide_aws_provider
   write_cli_config
+  warm_plugin_cache
   provide_python_tools
 
   # compose-check: the rendered compose.yaml loaded by compose-go, as `docker compose` loads it.

@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { scratchDir, tail } from "./processes.js";
+import { scratchDir, tail, tempDir } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
 import { motoTargets, writeMotoOverride, type TerraformJson } from "./tofu.js";
 import { CACHE_DIR, type Toolchain } from "./toolchain.js";
@@ -29,13 +29,14 @@ export function copyRepository(to: string): void {
 }
 
 /**
- * {@link copyRepository} into a scratch directory removed after the test. node_modules is a
- * symlink to this checkout's: `npm ci` from the same package-lock.json would install the same
+ * {@link copyRepository} into a scratch directory removed after the test, or, inside a concurrent
+ * test (where vitest cannot tell which test is current), in `parent`, removed with it. node_modules
+ * is a symlink to this checkout's: `npm ci` from the same package-lock.json would install the same
  * 900 MB again, minutes on a shared machine, and nothing the journey checks depends on where the
  * packages sit.
  */
-export function freshCopy(prefix: string): string {
-  const root = scratchDir(prefix);
+export function freshCopy(prefix: string, parent?: string): string {
+  const root = parent === undefined ? scratchDir(prefix) : tempDir(prefix, parent).path;
   copyRepository(root);
   symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"));
   return root;
@@ -66,11 +67,20 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
   };
 }
 
-/** A directory whose `terraform` answers as an absent command does (exit 127). */
+let noTerraformDir: string | undefined;
+
+/**
+ * A directory whose `terraform` answers as an absent command does (exit 127). One per test worker,
+ * removed when it exits: concurrent tests share it (vitest cannot tell which of them is current).
+ */
 function withoutTerraform(): string {
-  const dir = scratchDir("no-terraform");
-  writeFileSync(join(dir, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
-  return dir;
+  if (noTerraformDir === undefined) {
+    const dir = tempDir("no-terraform");
+    process.once("exit", dir.remove);
+    writeFileSync(join(dir.path, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
+    noTerraformDir = dir.path;
+  }
+  return noTerraformDir;
 }
 
 /** The test-only override, for the stack as it was just synthesized. */

@@ -20,13 +20,14 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { OWNER_LAB_DIR, ownerLabModules } from "../helpers/owner-lab.js";
 import { synthProject } from "../helpers/project.js";
 import { planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
+import { scratchDir } from "../helpers/processes.js";
 import { blockCommandsWith } from "../helpers/docs.js";
 import { freshCopy, overrideForMoto, UserShell, userEnv } from "../helpers/user-shell.js";
 
@@ -34,21 +35,29 @@ const STACK_DIR = join("cdktf.out", "stacks", "deathstar");
 const REGION = siteConfig().aws.region;
 
 let tools: Toolchain;
-let moto: MotoServer;
+/** The fresh copies: made inside concurrent tests, so removed with this directory after the file. */
+const work = scratchDir("journey");
 
-beforeAll(async () => {
+beforeAll(() => {
   tools = toolchain();
+});
+
+/**
+ * A moto server of the test's own, stopped when the test finishes: the journeys run side by side
+ * (each mostly waits on the provider's waiters), so none may see another's resources.
+ */
+async function motoFor(onTestFinished: (fn: () => Promise<void>) => void): Promise<MotoServer> {
   // The owner's lab attaches an AWS managed policy: moto knows them only when asked to load them.
-  moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()), env: { MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } });
-});
+  const moto = await MotoServer.start(tools.venv, { amis: standInAmis(siteConfig()), env: { MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } });
+  onTestFinished(() => moto.stop());
+  return moto;
+}
 
-afterAll(async () => {
-  await moto?.stop();
-});
-
-describe.sequential("the README's journey in a fresh copy", () => {
-  it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async () => {
-    const root = freshCopy("journey");
+// Concurrent tests take `expect` and `onTestFinished` from their own context.
+describe.concurrent("the README's journey in a fresh copy", () => {
+  it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async ({ expect, onTestFinished }) => {
+    const moto = await motoFor(onTestFinished);
+    const root = freshCopy("journey", work);
     const user = new UserShell(root, userEnv(tools, moto.endpoint));
     const stackDir = join(root, STACK_DIR);
     let applied = false;
@@ -109,12 +118,11 @@ describe.sequential("the README's journey in a fresh copy", () => {
 const OWNER_LAB_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
 
 /**
- * A fresh copy, on a reset moto, with the owner's hand-written lab (__tests__/fixtures/owner-lab)
- * in its legacy/ folder, applied with its own local state: where either journey over the lab starts.
+ * A fresh copy, with the owner's hand-written lab (__tests__/fixtures/owner-lab) in its legacy/
+ * folder, applied against `moto` with its own local state: where either journey over the lab starts.
  */
-async function freshCopyWithOwnerLab(): Promise<{ root: string; stackDir: string; legacyDir: string }> {
-  await moto.reset();
-  const root = freshCopy("journey");
+async function freshCopyWithOwnerLab(moto: MotoServer): Promise<{ root: string; stackDir: string; legacyDir: string }> {
+  const root = freshCopy("journey", work);
   const legacyDir = join(root, "legacy");
   cpSync(OWNER_LAB_DIR, legacyDir, { recursive: true });
   writeMotoOverride(legacyDir, moto.endpoint, tools.awsProviderVersion, OWNER_LAB_TARGETS);
@@ -138,9 +146,10 @@ function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
-describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", () => {
-  it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async () => {
-    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab();
+describe.concurrent("docs/existing-state.md's adopt journey in a fresh copy", () => {
+  it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async ({ expect, onTestFinished }) => {
+    const moto = await motoFor(onTestFinished);
+    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab(moto);
     const oldState = join(legacyDir, "terraform.tfstate");
     const oldIds = idsOf(oldState);
     const oldStateHash = sha256(oldState);
@@ -187,9 +196,10 @@ describe.sequential("docs/existing-state.md's adopt journey in a fresh copy", ()
   });
 });
 
-describe.sequential("module mode over the owner's lab", () => {
-  it("keeps its modules, joins a VPC module that has only a public subnet, and never plans a second VPC", async () => {
-    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab();
+describe.concurrent("module mode over the owner's lab", () => {
+  it("keeps its modules, joins a VPC module that has only a public subnet, and never plans a second VPC", async ({ expect, onTestFinished }) => {
+    const moto = await motoFor(onTestFinished);
+    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab(moto);
     const oldIds = idsOf(join(legacyDir, "terraform.tfstate"));
 
     const { network, jump } = ownerLabModules("legacy/modules");

@@ -337,12 +337,12 @@ describe("hints fit the field", () => {
     );
   });
 
-  it("an over-budget projection suggests the NAT instance only when a NAT Gateway is what costs", () => {
+  it("an over-budget projection suggests the bastion as its own NAT (the cheapest mode) only when a NAT Gateway is what costs", () => {
     const over = (nat: string) => {
       const config = siteConfig({ network: { nat }, budget: { monthlyUsd: 0.01 } });
       return budgetProblem(estimateMonthlyCost(synthStack(config), config), config.budget)!;
     };
-    expect(over("gateway")).toContain('network.nat "instance"');
-    expect(over("instance")).not.toContain('network.nat "instance"');
+    expect(over("gateway")).toContain('network.nat "bastion"');
+    expect(over("instance")).not.toContain("network.nat");
   });
 });

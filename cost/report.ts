@@ -48,7 +48,7 @@ export function budgetProblem(report: CostReport, budget: SiteConfig["budget"]):
     `budget.monthlyUsd: the projection ${usd(report.totalUsd)}/month exceeds the budget of ${usd(budget.monthlyUsd)}; ` +
     `biggest lines: ${biggestLines(report, 3).map(describeLine).join("; ")}. ` +
     // Suggest the NAT instance only where a NAT Gateway is what costs.
-    `Cut those (e.g. ${report.lines.some((l) => l.address.startsWith("aws_nat_gateway.")) ? 'network.nat "instance", ' : ""}a shorter bastion.schedule, fewer usage hours), ` +
+    `Cut those (e.g. ${report.lines.some((l) => l.address.startsWith("aws_nat_gateway.")) ? 'network.nat "bastion", ' : ""}a shorter bastion.schedule, fewer usage hours), ` +
     `raise budget.monthlyUsd, or set budget.allowOver: true`
   );
 }

@@ -51,14 +51,14 @@ interface Variant {
 }
 
 /**
- * The default site, then every other NAT mode and boot mode (the defaults are nat "instance" and
+ * The default site, then every other NAT mode and boot mode (the defaults are nat "bastion" and
  * boot "talos-ami"). A NAT gateway projects over the default $10 budget, so that site raises it;
  * iPXE boot needs an imported AMI's id.
  */
 const VARIANTS: readonly Variant[] = [
   { label: "default", override: {} },
   { label: "nat=gateway", override: { network: { nat: "gateway" }, budget: { monthlyUsd: 50 } } },
-  { label: "nat=bastion", override: { network: { nat: "bastion" } } },
+  { label: "nat=instance", override: { network: { nat: "instance" } } },
   { label: "boot=ipxe", override: { talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } } },
 ];
 

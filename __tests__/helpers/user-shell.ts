@@ -53,7 +53,7 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
     process.env;
   return {
     ...inherited,
-    PATH: `${withoutTerraform()}:${dirname(toolchain.tofu)}:${process.env.PATH ?? ""}`,
+    PATH: `${userBin(toolchain)}:${process.env.PATH ?? ""}`,
     TF_CLI_CONFIG_FILE: toolchain.cliConfigFile,
     TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
     CHECKPOINT_DISABLE: "1",
@@ -67,20 +67,29 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
   };
 }
 
-let noTerraformDir: string | undefined;
+const userBins = new Map<string, string>();
 
 /**
- * A directory whose `terraform` answers as an absent command does (exit 127). One per test worker,
- * removed when it exits: concurrent tests share it (vitest cannot tell which of them is current).
+ * The user's commands that the test stands in for, one directory per test worker and OpenTofu
+ * binary (concurrent tests share it; vitest cannot tell which of them is current), removed when the
+ * worker exits:
+ * - `terraform` answers as an absent command does (exit 127);
+ * - `tofu` is the toolchain's, with moto as its HTTP proxy: the provider reads the cache bucket's
+ *   tags through S3 Control at "<account>.127.0.0.1", a name no resolver knows, which Go hands to
+ *   the proxy unresolved (motoProxyEnv in tofu.ts); every other endpoint is on loopback and goes
+ *   direct. Only tofu gets the proxy: npm and the aws CLI in the same shell must not.
  */
-function withoutTerraform(): string {
-  if (noTerraformDir === undefined) {
-    const dir = tempDir("no-terraform");
-    process.once("exit", dir.remove);
-    writeFileSync(join(dir.path, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
-    noTerraformDir = dir.path;
+function userBin(toolchain: Toolchain): string {
+  let dir = userBins.get(toolchain.tofu);
+  if (dir === undefined) {
+    const made = tempDir("user-bin");
+    process.once("exit", made.remove);
+    writeFileSync(join(made.path, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
+    writeFileSync(join(made.path, "tofu"), `#!/bin/sh\nHTTP_PROXY="$AWS_ENDPOINT_URL" NO_PROXY=127.0.0.1,localhost exec '${toolchain.tofu}' "$@"\n`, { mode: 0o755 });
+    userBins.set(toolchain.tofu, made.path);
+    dir = made.path;
   }
-  return noTerraformDir;
+  return dir;
 }
 
 /** The test-only override, for the stack as it was just synthesized. */

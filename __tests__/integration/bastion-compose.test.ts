@@ -56,7 +56,7 @@ describe("compose.yaml loaded as docker compose loads it", () => {
     // The caches on a volume (the first defaults); S3 mode needs the bucket's env file (below).
     ["aws", firstDefaultsConfig(), [PIHOLE_SECRETS_ENV_FILE]],
     ["home", siteConfig({}, "home"), [PIHOLE_SECRETS_ENV_FILE]],
-    ["aws-tailscale", siteConfig({ bastion: { tailscale: { enabled: true } } }), [PIHOLE_SECRETS_ENV_FILE, TAILSCALE_SECRETS_ENV_FILE]],
+    ["aws-tailscale", firstDefaultsConfig({ bastion: { tailscale: { enabled: true } } }), [PIHOLE_SECRETS_ENV_FILE, TAILSCALE_SECRETS_ENV_FILE]],
   ] as const)("%s: valid, with every path inside the bundle dir", (name, config, secrets) => {
     const { dir, status, stderr, project } = load(name, config, secrets);
     expect(status, stderr).toBe(0);

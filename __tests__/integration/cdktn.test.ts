@@ -27,7 +27,7 @@ describe("npm run check:cdktn", () => {
     expect(run.stdout).toMatch(/^cdktn side: cdktn 0\.24\.0, @cdktn\/provider-aws 25\.7\.0 \(hashicorp\/aws [\d.]+\), constructs 10\.7\.\d/m);
 
     const header = lines.find((line) => line.startsWith("block "));
-    expect(header?.split(/\s+/)).toEqual(["block", "default", "nat=gateway", "nat=bastion", "boot=ipxe"]);
+    expect(header?.split(/\s+/)).toEqual(["block", "default", "nat=gateway", "nat=instance", "boot=ipxe"]);
     // Every resource of the default site, and of the NAT gateway site, is in the table and equal.
     const cells = (address: string) => lines.find((line) => line.startsWith(`${address} `))?.trim().split(/\s+/).slice(1);
     for (const address of resourceAddresses(synthStack())) expect(cells(address)?.[0], address).toBe("=");

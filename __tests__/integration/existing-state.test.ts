@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { REPO_ROOT, synthProject } from "../helpers/project.js";
-import { motoTargets, planActions, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
+import { motoTargets, planActions, motoProxy, Tofu, writeMotoOverride, type PlanJson } from "../helpers/tofu.js";
 import { siteConfig } from "../helpers/synth.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { blockCommandsWith } from "../helpers/docs.js";
@@ -92,7 +92,7 @@ async function freshStackDir(config: { existing?: object }): Promise<void> {
 async function stackTofu(config: Record<string, unknown>): Promise<Tofu> {
   const { stackDir, json } = await synthProject(root, config);
   writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
-  const tofu = new Tofu(tools, stackDir);
+  const tofu = new Tofu(tools, stackDir, motoProxy(moto.endpoint));
   await tofu.init();
   return tofu;
 }

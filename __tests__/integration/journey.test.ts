@@ -25,7 +25,7 @@ import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { OWNER_LAB_DIR, ownerLabModules } from "../helpers/owner-lab.js";
 import { synthProject } from "../helpers/project.js";
-import { planActions, Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { planActions, motoProxy, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir } from "../helpers/processes.js";
 import { blockCommandsWith } from "../helpers/docs.js";
@@ -109,7 +109,7 @@ describe.concurrent("the README's journey in a fresh copy", () => {
       const left = await moto.inventory(REGION);
       expect({ vpcs: left.vpcs, instances: left.instances, addresses: left.addresses }).toEqual({ vpcs: [], instances: [], addresses: [] });
     } finally {
-      if (applied && existsSync(stackDir)) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+      if (applied && existsSync(stackDir)) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
     }
   });
 });
@@ -191,7 +191,7 @@ describe.concurrent("docs/existing-state.md's adopt journey in a fresh copy", ()
 
       for (const command of blockCommandsWith("docs/existing-state.md", "cd ../../..", root)) await user.ok(command);
     } finally {
-      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+      if (applied) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
     }
   });
 });
@@ -212,7 +212,7 @@ describe.concurrent("module mode over the owner's lab", () => {
       expect(await user.ok("npm run adopt -- legacy/terraform.tfstate")).toMatch(/^existing\.adoptFile is not set: nothing else to decide/m);
       await user.ok("npm run synth");
       overrideForMoto(stackDir, moto.endpoint, tools);
-      const tofu = new Tofu(tools, stackDir);
+      const tofu = new Tofu(tools, stackDir, motoProxy(moto.endpoint));
       const init = await tofu.init();
       expect(`${init.stdout}${init.stderr}`).not.toMatch(/undefined provider/i);
       const actions = planActions(await tofu.planJson());
@@ -227,7 +227,7 @@ describe.concurrent("module mode over the owner's lab", () => {
       const { vpcs } = await moto.inventory(REGION);
       expect(vpcs, "one VPC: the module's").toEqual([oldIds["module.network.aws_vpc.this"]]);
     } finally {
-      if (applied) await new Tofu(tools, stackDir).destroy().catch(() => undefined);
+      if (applied) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
     }
   });
 });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { IPXE_AMI_ID, MotoServer, standInAmis } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
-import { motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
+import { motoProxyEnv, motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
 import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir, tempDir } from "../helpers/processes.js";
 
@@ -71,8 +71,9 @@ describe.concurrent("OpenTofu lifecycle against moto", () => {
             budget: { allowOver: true },
           }),
         );
-        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, motoTargets(json));
-        const tofu = new Tofu(tools, stackDir);
+        const targets = motoTargets(json);
+        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, targets);
+        const tofu = new Tofu(tools, stackDir, motoProxyEnv(moto.endpoint, targets));
         expect(json.variable?.[NODE_COUNT_VARIABLE], "the stack scales its Talos nodes by this variable").toBeDefined();
         let applied = false;
         try {

@@ -35,7 +35,7 @@ import { writeTree } from "../helpers/netboot.js";
 import { REPO_ROOT } from "../helpers/project.js";
 import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { buildImage, MANIFEST_TYPE, pullImage, pushImage, REPOSITORY, TAG, type Image } from "../helpers/registry-image.js";
-import { siteConfig } from "../helpers/synth.js";
+import { firstDefaultsConfig, siteConfig } from "../helpers/synth.js";
 import { testCertificates } from "../helpers/tls.js";
 import { toolchain } from "../helpers/toolchain.js";
 
@@ -179,7 +179,9 @@ describe("registry cache with upstream credentials from SSM, against an upstream
     const override = docExampleOverride() as { services: { registryCaches: { credentialsParameter?: string; upstream: string }[] } };
     const entry = override.services.registryCaches.find((c) => c.credentialsParameter !== undefined)!;
     entry.upstream = upstreamUrl;
-    config = siteConfig(override);
+    // The caches on the bastion's volume with registry 2.8 (the first defaults): the credentials'
+    // path is the same on S3, and Debian's registry 2.8 is what runs here.
+    config = firstDefaultsConfig(override);
     cache = config.services.registryCaches.find((c) => c.credentialsParameter !== undefined)!;
     bundle = renderBastionBundle(config);
     bundleDir = join(dir.path, "bundle");

@@ -104,7 +104,8 @@ function writeTofuWrapper(bin: string, override: string): void {
       'for arg in "$@"; do case $arg in -chdir=*) dir=${arg#-chdir=} ;; esac; done',
       "placed=",
       `if [ -f "$dir/cdk.tf.json" ] && [ ! -f "$dir/${MOTO_OVERRIDE_FILE}" ]; then cp '${override}' "$dir/${MOTO_OVERRIDE_FILE}"; placed=1; fi`,
-      `'${tools.tofu}' "$@"`,
+      // moto as the proxy for S3 Control's account-prefixed host (motoProxyEnv in helpers/tofu.ts).
+      `HTTP_PROXY="$AWS_ENDPOINT_URL" NO_PROXY=127.0.0.1,localhost '${tools.tofu}' "$@"`,
       "code=$?",
       // Gone again afterwards, so that what else reads the directory (checkov) sees what a reader has.
       `if [ -n "$placed" ]; then rm -f "$dir/${MOTO_OVERRIDE_FILE}"; fi`,

@@ -4,15 +4,23 @@
  * The two commands are read from docs/bastion.md's block, as a reader types them.
  */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsApi } from "../helpers/aws-api.js";
 import { blockCommands, shellBlocks } from "../helpers/docs.js";
 import { MotoServer } from "../helpers/moto.js";
+import { FIRST_DEFAULTS } from "../../config/designs.js";
+import { scratchDir } from "../helpers/processes.js";
 import { firstDefaultsConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 
 // A NAT instance beside the bastion (the first defaults): npm run start raises it first.
+// The first defaults, with a NAT instance whose group starts before the bastion's and stops after it.
 const config = firstDefaultsConfig();
+const configDir = scratchDir("session-config");
+const configFile = join(configDir, "first-defaults.json");
+writeFileSync(configFile, JSON.stringify(FIRST_DEFAULTS));
 const GROUPS = ["deathstar-nat_instance", "deathstar-bastion"];
 const DOC = "docs/bastion.md";
 const docBlockWithStart = shellBlocks(DOC).find((block) => /^npm run start$/m.test(block.text));
@@ -28,7 +36,7 @@ describe("npm run start / npm run stop", () => {
       timeout: 300_000,
       env: {
         ...process.env,
-        DEATHSTAR_CONFIG: "",
+        DEATHSTAR_CONFIG: configFile,
         ...moto!.awsEnv(),
         AWS_CONFIG_FILE: "/dev/null",
         AWS_SHARED_CREDENTIALS_FILE: "/dev/null",

@@ -20,14 +20,18 @@ import { MotoServer } from "../helpers/moto.js";
 import { writeTree } from "../helpers/netboot.js";
 import { freePort, startProcess, tempDir, waitForHttp, waitUntil, type RunningProcess } from "../helpers/processes.js";
 import { buildImage, MANIFEST_TYPE, pushImage, REPOSITORY, sha256, TAG, type Image } from "../helpers/registry-image.js";
-import { AMD64_COZYSTACK_OVERRIDE, siteConfig } from "../helpers/synth.js";
+import { AMD64_COZYSTACK_OVERRIDE, firstDefaultsConfig } from "../helpers/synth.js";
 import { toolchain } from "../helpers/toolchain.js";
 import { IMDS_ADDRESS, siteVpc, Vpc, type Instance } from "../helpers/vpc.js";
 import { VPC_TOOLS } from "../helpers/aws-api.js";
 import { testCertificates } from "../helpers/tls.js";
 
-/** The CozyStack site: amd64 nodes (talos.architecture) on the private subnet of the Graviton bastion. */
-const config = siteConfig(AMD64_COZYSTACK_OVERRIDE);
+/**
+ * The CozyStack site: amd64 nodes (talos.architecture) on the private subnet of the Graviton
+ * bastion, whose caches are on its volume (the first defaults): the emulated VPC has no S3 for
+ * the caches of the default site (their bucket is tested against moto in cache-bucket-moto).
+ */
+const config = firstDefaultsConfig(AMD64_COZYSTACK_OVERRIDE);
 const BASTION_IP = config.bastion.privateIp;
 const NODE_IP = config.talos.nodeIps[0]!;
 /** Where the stand-in upstream registries answer on the internet (Amazon DNS resolves their names here). */

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { PI_DEBS, type PinnedDeb } from "../../templates/raspberry-pi.js";
 import { CACHE_DIR } from "./toolchain.js";
@@ -32,7 +32,9 @@ function aptGet(args: readonly string[], cwd: string): void {
     "APT::Architecture": "arm64",
     "APT::Architectures::": "arm64",
   };
-  execFileSync("apt-get", [...Object.entries(options).flatMap(([key, value]) => ["-o", `${key}=${value}`]), "-q", ...args], {
+  // One apt at a time on the cache's lists: integration files run side by side, and apt-get takes
+  // its lists' lock without waiting (a second update fails with "Could not get lock").
+  execFileSync("flock", [join(APT_DIR, ".lock"), "apt-get", ...Object.entries(options).flatMap(([key, value]) => ["-o", `${key}=${value}`]), "-q", ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 600_000,
@@ -47,11 +49,14 @@ export function cachedDeb(deb: PinnedDeb): string {
     writeFileSync(join(APT_DIR, "sources.list"), SOURCES);
     aptGet(["update"], DEB_DIR);
     // apt-get download writes <package>_<version>_<arch>.deb into the working dir (an epoch's colon as %3a).
-    const scratch = join(DEB_DIR, "download");
-    rmSync(scratch, { recursive: true, force: true });
-    mkdirSync(scratch, { recursive: true });
-    aptGet(["download", `${deb.package}=${deb.version}`], scratch);
-    renameSync(join(scratch, `${deb.package}_${deb.version.replace(":", "%3a")}_${basename(deb.pool).split("_").at(-1)}`), file);
+    // A download directory of this process's own; the finished file takes its place by a rename.
+    const scratch = mkdtempSync(join(DEB_DIR, "download-"));
+    try {
+      aptGet(["download", `${deb.package}=${deb.version}`], scratch);
+      renameSync(join(scratch, `${deb.package}_${deb.version.replace(":", "%3a")}_${basename(deb.pool).split("_").at(-1)}`), file);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
   const actual = sha256(file);
   if (actual !== deb.sha256) throw new Error(`${file} has sha256 ${actual}, not the pinned ${deb.sha256} (templates/raspberry-pi.ts)`);

@@ -19,6 +19,8 @@ const shellSourceAsText: Plugin = {
  * network namespaces, dockerd and scratch directories, so none sees another's.
  */
 const INTEGRATION_WORKERS = Number(process.env.DEATHSTAR_INTEGRATION_WORKERS ?? 3);
+/** The integration files that boot machines in QEMU. */
+const EMULATION = "__tests__/integration/qemu-*.test.ts";
 
 // Two projects: "fast" (pure renderers, config, synth assertions; seconds) and "integration"
 // (real OpenTofu, moto, registry, matchbox, dnsmasq, QEMU; minutes). `npm test` runs both, the
@@ -57,11 +59,25 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["__tests__/integration/**/*.test.ts"],
+          exclude: [EMULATION],
           testTimeout: 900_000,
           hookTimeout: 900_000,
           maxWorkers: INTEGRATION_WORKERS,
           // After the fast project (projects with different worker counts need their own group).
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // QEMU's emulated CPUs (TCG) take a core each and boot against timers of their firmware
+          // (U-Boot's DHCP and TFTP retries): alone, after the others, rather than beside them.
+          name: "emulation",
+          include: [EMULATION],
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

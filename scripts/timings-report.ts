@@ -39,8 +39,8 @@ export const timingsReportSchema = z.object({
 export type TimingsReport = z.infer<typeof timingsReportSchema>;
 type FileTimings = TimingsReport["files"][number];
 
-/** The integration project's name in vitest.config.ts. */
-export const INTEGRATION_PROJECT = "integration";
+/** The projects of vitest.config.ts that run real programs (the QEMU files run in their own). */
+export const INTEGRATION_PROJECTS: readonly string[] = ["integration", "emulation"];
 
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? "-" : (ms / 1000).toFixed(1));
 const cpuOf = (file: FileTimings) => (file.cpuMs ? file.cpuMs.worker + (file.cpuMs.children ?? 0) : null);
@@ -81,7 +81,7 @@ export function formatTimings(report: TimingsReport, source: string, top: number
       ]),
     ], [5, 6, 7]),
   ];
-  const integration = byWall.filter((file) => file.project === INTEGRATION_PROJECT && file.wallMs !== null);
+  const integration = byWall.filter((file) => INTEGRATION_PROJECTS.includes(file.project) && file.wallMs !== null);
   if (integration.length > 0) {
     const sum = (pick: (file: FileTimings) => number | null) => integration.reduce((total, file) => total + (pick(file) ?? 0), 0);
     const percent = (part: number, whole: number) => (whole > 0 ? `${Math.round((part / whole) * 100)} %` : "-");

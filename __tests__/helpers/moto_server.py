@@ -13,9 +13,19 @@ _request_ip = Subnet.request_ip
 
 def request_ip(self, ip, instance):
     holder = self._subnet_ips.get(ip)
-    if getattr(getattr(holder, "_state", None), "name", None) == "terminated":
+    if getattr(getattr(holder, "_state", None), "name", None) == "terminated" or _never_launched(self, holder):
         self.del_subnet_ip(ip)
     _request_ip(self, ip, instance)
+
+
+def _never_launched(subnet, holder):
+    """An address held by an instance moto does not list: a RunInstances that failed after moto
+    reserved the address (it answered 500), which AWS would not have kept. The provider's retry of
+    that launch would otherwise meet "IP already in use" until it times out."""
+    instance_id = getattr(holder, "id", None)
+    if instance_id is None or not str(instance_id).startswith("i-"):
+        return False
+    return all(instance.id != instance_id for instance in subnet.ec2_backend.all_instances())
 
 
 Subnet.request_ip = request_ip

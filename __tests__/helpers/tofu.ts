@@ -110,23 +110,7 @@ export interface MotoTargets {
   readonly ignoreChanges?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   /** Resources of types moto cannot serve: `type.name` addresses. */
   readonly missing?: readonly string[];
-  /** `resource.<type>.<name>` arguments set for moto (MOTO_WAITS). */
-  readonly settings?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
 }
-
-/**
- * Waits of the provider that moto 5.2.5 never satisfies, switched off by an argument of the
- * resource in the override (never in cdk.tf.json).
- */
-const MOTO_WAITS: readonly { readonly type: string; readonly set: Readonly<Record<string, unknown>>; readonly why: string }[] = [
-  {
-    type: "aws_autoscaling_group",
-    set: { wait_for_capacity_timeout: "0" },
-    why:
-      "a launch template change starts the group's instance refresh, which moto serves only in part (DescribeInstanceRefreshes answers 500) " +
-      "and which leaves the group short of the capacity the provider then waits 10 minutes for",
-  },
-];
 
 /** The endpoints, provider aliases and moto-gap resources of a synthesized configuration. */
 export function motoTargets(config: TerraformJson): MotoTargets {
@@ -141,11 +125,7 @@ export function motoTargets(config: TerraformJson): MotoTargets {
     }
   }
   const missing = MOTO_MISSING.flatMap(({ type }) => Object.keys(config.resource?.[type] ?? {}).map((name) => `${type}.${name}`));
-  const settings: Record<string, Record<string, Record<string, unknown>>> = {};
-  for (const wait of MOTO_WAITS) {
-    for (const name of Object.keys(config.resource?.[wait.type] ?? {})) (settings[wait.type] ??= {})[name] = { ...wait.set };
-  }
-  return { services: endpointServices(config), aliases: blocks.map((block) => block.alias), ignoreChanges, missing, settings };
+  return { services: endpointServices(config), aliases: blocks.map((block) => block.alias), ignoreChanges, missing };
 }
 
 /**
@@ -175,9 +155,6 @@ export function motoOverride(endpoint: string, providerVersion: string, targets:
   for (const address of targets.missing ?? []) {
     const [type, name] = address.split(".") as [string, string];
     (resource[type] ??= {})[name] = { count: 0 };
-  }
-  for (const [type, byName] of Object.entries(targets.settings ?? {})) {
-    for (const [name, set] of Object.entries(byName)) (resource[type] ??= {})[name] = { ...(resource[type]?.[name] ?? {}), ...set };
   }
   return {
     terraform: { required_providers: { aws: { source: "hashicorp/aws", version: providerVersion } } },

@@ -49,27 +49,32 @@ function parseIpxeBoot(script: string): IpxeBoot {
   return { kernel: kernelUrl!, args, initrds };
 }
 
-describe("matchbox serving the rendered profiles and groups", () => {
-  let dir: ReturnType<typeof tempDir>;
-  let matchbox: RunningProcess | undefined;
-  let origin: string;
+/** matchbox serving `files` as its data dir on a free loopback port: its origin, and how to stop it and remove the dir. */
+async function serveMatchbox(prefix: string, files: Parameters<typeof writeTree>[1]): Promise<{ origin: string; stop: () => Promise<void> }> {
+  const dir = tempDir(prefix);
+  writeTree(join(dir.path, "data"), files);
+  const port = await freePort();
+  const matchbox: RunningProcess = await startMatchbox(join(dir.path, "data"), port, join(dir.path, "matchbox.log"));
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await matchbox.stop();
+      dir.remove();
+    },
+  };
+}
 
+describe("matchbox serving the rendered profiles and groups", () => {
+  let origin: string;
+  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = tempDir("matchbox");
-    writeTree(join(dir.path, "data"), {
+    ({ origin, stop } = await serveMatchbox("matchbox", {
       ...renderMatchboxFiles(config),
       [`assets/${kernel.path}`]: kernelBytes,
       [`assets/${initramfs.path}`]: initramfsBytes,
-    });
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    matchbox = await startMatchbox(join(dir.path, "data"), port, join(dir.path, "matchbox.log"));
+    }));
   });
-
-  afterAll(async () => {
-    await matchbox?.stop();
-    dir?.remove();
-  });
+  afterAll(() => stop?.());
 
   /** What a node asks matchbox: the rendered chain URL, expanded as iPXE would, sent to loopback. */
   async function askAsNode(node: { ip: string; mac: string; uuid: string }): Promise<{ url: URL; boot: IpxeBoot }> {
@@ -126,29 +131,19 @@ describe("matchbox serving the home bundle of examples/home-pi.yaml to its Raspb
   const home = loadSiteConfig({ site: "home", configFile: join(import.meta.dirname, "../../examples/home-pi.yaml") });
   const pis = home.raspberryPi.nodes;
   const piAssets = piTalosAssets(home);
-  let dir: ReturnType<typeof tempDir>;
-  let matchbox: RunningProcess | undefined;
   let origin: string;
-
+  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = tempDir("matchbox-pi");
     // The bundle's matchbox dir as compose mounts it (profiles/ and groups/), and the assets the fetch step downloads.
     const bundle = renderBastionBundle(home);
     const matchboxFiles = Object.entries(bundle).filter(([path]) => path.startsWith("matchbox/"));
-    writeTree(join(dir.path, "data"), {
+    ({ origin, stop } = await serveMatchbox("matchbox-pi", {
       ...Object.fromEntries(matchboxFiles.map(([path, text]) => [path.slice("matchbox/".length), text])),
       [`assets/${piAssets.kernel.path}`]: kernelBytes,
       [`assets/${piAssets.initramfs.path}`]: initramfsBytes,
-    });
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    matchbox = await startMatchbox(join(dir.path, "data"), port, join(dir.path, "matchbox.log"));
+    }));
   });
-
-  afterAll(async () => {
-    await matchbox?.stop();
-    dir?.remove();
-  });
+  afterAll(() => stop?.());
 
   /** What iPXE on a Pi asks after /boot.ipxe's chain: its MAC (hyphens, as `${mac:hexhyp}`) and no ip label. */
   async function askAsPi(mac: string): Promise<IpxeBoot> {

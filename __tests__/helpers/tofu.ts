@@ -13,6 +13,15 @@ const execFileAsync = promisify(execFile);
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 /**
+ * Go's collector target (GOGC) for OpenTofu and the provider in tests. Each command builds and
+ * decodes the AWS provider's whole schema, garbage seconds later; collecting at 400 % heap growth
+ * instead of Go's default 100 % cut the CPU of a plan of the default stack from 7.7 s to 5.6 s and
+ * of a validate from 3.8 s to 3.1 s, for a few hundred MB more per process. Only when memory is
+ * reclaimed changes, not what either program does.
+ */
+export const TOFU_GOGC = "400";
+
+/**
  * OpenTofu merges files named `override.tf.json` or `*_override.tf.json` over the rest of the
  * configuration (a name like `moto.override.tf.json` would be read as an ordinary file and clash).
  */
@@ -97,7 +106,7 @@ const MOTO_MISSING: readonly { readonly type: string; readonly why: string }[] =
   { type: "aws_budgets_budget", why: "Budgets has no ListTagsForResource/TagResource, which the provider calls for the budget's tags (apply hangs retrying)" },
   {
     type: "aws_cloudwatch_metric_alarm",
-    why: "moto answers CloudWatch only in the query protocol, and the provider's CloudWatch client speaks AWS's newer Smithy protocol: PutMetricAlarm gets a 404 (the session-expiry test puts the synthesized alarm through the query API instead)",
+    why: "moto answers CloudWatch only in the query protocol, and the provider's CloudWatch client speaks AWS's newer Smithy protocol: PutMetricAlarm gets a 404 (integration/default-site.test.ts puts the synthesized alarm through the query API instead)",
   },
 ];
 
@@ -263,6 +272,7 @@ export class Tofu {
       TF_IN_AUTOMATION: "1",
       TF_INPUT: "0",
       CHECKPOINT_DISABLE: "1",
+      GOGC: TOFU_GOGC,
       // The provider must never find real credentials or call real AWS.
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",

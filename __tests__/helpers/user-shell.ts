@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFi
 import { dirname, join, resolve } from "node:path";
 import { scratchDir, tail, tempDir } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
-import { motoTargets, writeMotoOverride, type TerraformJson } from "./tofu.js";
+import { motoTargets, TOFU_GOGC, writeMotoOverride, type TerraformJson } from "./tofu.js";
 import { CACHE_DIR, type Toolchain } from "./toolchain.js";
 
 /** One command never runs longer than this (an apply against moto takes about a minute). */
@@ -57,6 +57,8 @@ export function userEnv(toolchain: Toolchain, endpoint: string): NodeJS.ProcessE
     TF_CLI_CONFIG_FILE: toolchain.cliConfigFile,
     TF_PLUGIN_CACHE_DIR: join(CACHE_DIR, "plugin-cache"),
     CHECKPOINT_DISABLE: "1",
+    // The tests' collector setting for tofu and its provider (TOFU_GOGC in tofu.ts).
+    GOGC: TOFU_GOGC,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_ENDPOINT_URL: endpoint,

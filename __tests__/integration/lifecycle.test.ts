@@ -1,7 +1,8 @@
 /**
  * The synthesized stack through its whole life with the real tools: OpenTofu and the real
  * hashicorp/aws provider (offline, from the cached mirror) against moto on loopback, for every
- * NAT mode and both Talos boot modes (one for the bastion as its own NAT, which changes no node):
+ * NAT mode and every Talos boot mode (helpers/lifecycle-scenarios.ts: three scenarios apply every
+ * block of all six pairs, as lifecycle-coverage.test.ts proves):
  *
  *   synth (main.ts) → init → validate → apply → plan (no changes) → talos_node_count=3 → plan (no
  *   changes) → talos_node_count=0 → plan (no changes) → destroy → nothing left that costs money or
@@ -14,7 +15,8 @@
  * asserted).
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { IPXE_AMI_ID, MotoServer, standInAmis } from "../helpers/moto.js";
+import { LIFECYCLE_SCENARIOS, lifecycleOverride } from "../helpers/lifecycle-scenarios.js";
+import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { synthProject } from "../helpers/project.js";
 import { siteConfig } from "../helpers/synth.js";
 import { motoProxyEnv, motoTargets, Tofu, writeMotoOverride } from "../helpers/tofu.js";
@@ -22,12 +24,6 @@ import { toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir, tempDir } from "../helpers/processes.js";
 
 const NODE_COUNT_VARIABLE = "talos_node_count";
-/** Each NAT mode with the boot modes it runs: the bastion-as-NAT mode changes nothing about the nodes' boot, so one. */
-const SCENARIOS = [
-  ["gateway", ["talos-ami", "ipxe"]],
-  ["instance", ["talos-ami", "ipxe"]],
-  ["bastion", ["talos-ami"]],
-] as const;
 const site = siteConfig();
 const REGION = site.aws.region;
 
@@ -54,69 +50,62 @@ async function timed<T>(scenario: string, step: string, run: () => Promise<T>): 
 }
 
 describe.concurrent("OpenTofu lifecycle against moto", () => {
-  for (const [nat, bootModes] of SCENARIOS) {
-    for (const boot of bootModes) {
-      const scenario = `nat=${nat} boot=${boot}`;
-      // Concurrent tests take `expect` and `onTestFinished` from their own context.
-      it(scenario, async ({ expect, onTestFinished }) => {
-        const moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
-        onTestFinished(() => moto.stop());
-        // Under the file's scratch directory, which goes when the file is done.
-        const root = tempDir(`${nat}-${boot}`, workRoot).path;
-        const { stackDir, json } = await timed(scenario, "synth", () =>
-          synthProject(root, {
-            network: { nat },
-            talos: boot === "ipxe" ? { boot, ipxeAmiId: IPXE_AMI_ID } : { boot },
-            // The cost guard has its own tests; here the NAT Gateway must synth despite the default budget.
-            budget: { allowOver: true },
-          }),
-        );
-        const targets = motoTargets(json);
-        writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, targets);
-        const tofu = new Tofu(tools, stackDir, motoProxyEnv(moto.endpoint, targets));
-        expect(json.variable?.[NODE_COUNT_VARIABLE], "the stack scales its Talos nodes by this variable").toBeDefined();
-        let applied = false;
-        try {
-          await timed(scenario, "init (offline)", () => tofu.init());
-          await timed(scenario, "validate", () => tofu.validate());
-          applied = true; // from here on a failure may have created something: destroy it
-          await timed(scenario, "apply", () => tofu.apply());
-          const replan = await timed(scenario, "plan -detailed-exitcode", () => tofu.planExitCode());
-          expect(replan.code, `a second plan must show no changes:\n${replan.stdout}`).toBe(0);
+  for (const { nat, boot } of LIFECYCLE_SCENARIOS) {
+    const scenario = `nat=${nat} boot=${boot}`;
+    // Concurrent tests take `expect` and `onTestFinished` from their own context.
+    it(scenario, async ({ expect, onTestFinished }) => {
+      const moto = await MotoServer.start(tools.venv, { amis: standInAmis(site) });
+      onTestFinished(() => moto.stop());
+      // Under the file's scratch directory, which goes when the file is done.
+      const root = tempDir(`${nat}-${boot}`, workRoot).path;
+      const { stackDir, json } = await timed(scenario, "synth", () =>
+        synthProject(root, lifecycleOverride(nat, boot)),
+      );
+      const targets = motoTargets(json);
+      writeMotoOverride(stackDir, moto.endpoint, tools.awsProviderVersion, targets);
+      const tofu = new Tofu(tools, stackDir, motoProxyEnv(moto.endpoint, targets));
+      expect(json.variable?.[NODE_COUNT_VARIABLE], "the stack scales its Talos nodes by this variable").toBeDefined();
+      let applied = false;
+      try {
+        await timed(scenario, "init (offline)", () => tofu.init());
+        await timed(scenario, "validate", () => tofu.validate());
+        applied = true; // from here on a failure may have created something: destroy it
+        await timed(scenario, "apply", () => tofu.apply());
+        const replan = await timed(scenario, "plan -detailed-exitcode", () => tofu.planExitCode());
+        expect(replan.code, `a second plan must show no changes:\n${replan.stdout}`).toBe(0);
 
-          // Interfaces and volumes the node launches created: moto keeps them after terminating the
-          // nodes (and, for a /dev/sda1 root device, orphans its own default root volume besides).
-          const beforeNodes = await moto.inventory(REGION);
-          const existedBefore = new Set([...beforeNodes.networkInterfaces, ...beforeNodes.volumes]);
-          const nodeAttachments = new Set<string>();
-          for (const count of [3, 0]) {
-            const vars = { [NODE_COUNT_VARIABLE]: count };
-            await timed(scenario, `apply nodes=${count}`, () => tofu.apply(vars));
-            const plan = await timed(scenario, `plan nodes=${count}`, () => tofu.planExitCode(vars));
-            expect(plan.code, `plan after apply with ${count} nodes must show no changes:\n${plan.stdout}`).toBe(0);
-            const running = await moto.inventory(REGION);
-            expect(running.instances).toHaveLength(count);
-            [...running.networkInterfaces, ...running.volumes].filter((id) => !existedBefore.has(id)).forEach((id) => nodeAttachments.add(id));
-          }
-
-          await timed(scenario, "destroy", () => tofu.destroy());
-          applied = false;
-          const left = await moto.inventory(REGION);
-          // moto gaps (AWS deletes all of these): a deleted NAT gateway keeps its interface; terminated
-          // nodes keep what their launch created. Exactly those, nothing else.
-          expect(left.deletedNatGatewayInterfaces).toHaveLength(nat === "gateway" ? 1 : 0);
-          expect({
-            vpcs: left.vpcs,
-            instances: left.instances,
-            networkInterfaces: left.networkInterfaces.filter((id) => !nodeAttachments.has(id)),
-            volumes: left.volumes.filter((id) => !nodeAttachments.has(id)),
-            addresses: left.addresses,
-          }).toEqual({ vpcs: [], instances: [], networkInterfaces: [], volumes: [], addresses: [] });
-        } finally {
-          // A failed step must not leave the next scenario a half-built VPC.
-          if (applied) await tofu.destroy().catch(() => undefined);
+        // Interfaces and volumes the node launches created: moto keeps them after terminating the
+        // nodes (and, for a /dev/sda1 root device, orphans its own default root volume besides).
+        const beforeNodes = await moto.inventory(REGION);
+        const existedBefore = new Set([...beforeNodes.networkInterfaces, ...beforeNodes.volumes]);
+        const nodeAttachments = new Set<string>();
+        for (const count of [3, 0]) {
+          const vars = { [NODE_COUNT_VARIABLE]: count };
+          await timed(scenario, `apply nodes=${count}`, () => tofu.apply(vars));
+          const plan = await timed(scenario, `plan nodes=${count}`, () => tofu.planExitCode(vars));
+          expect(plan.code, `plan after apply with ${count} nodes must show no changes:\n${plan.stdout}`).toBe(0);
+          const running = await moto.inventory(REGION);
+          expect(running.instances).toHaveLength(count);
+          [...running.networkInterfaces, ...running.volumes].filter((id) => !existedBefore.has(id)).forEach((id) => nodeAttachments.add(id));
         }
-      });
-    }
+
+        await timed(scenario, "destroy", () => tofu.destroy());
+        applied = false;
+        const left = await moto.inventory(REGION);
+        // moto gaps (AWS deletes all of these): a deleted NAT gateway keeps its interface; terminated
+        // nodes keep what their launch created. Exactly those, nothing else.
+        expect(left.deletedNatGatewayInterfaces).toHaveLength(nat === "gateway" ? 1 : 0);
+        expect({
+          vpcs: left.vpcs,
+          instances: left.instances,
+          networkInterfaces: left.networkInterfaces.filter((id) => !nodeAttachments.has(id)),
+          volumes: left.volumes.filter((id) => !nodeAttachments.has(id)),
+          addresses: left.addresses,
+        }).toEqual({ vpcs: [], instances: [], networkInterfaces: [], volumes: [], addresses: [] });
+      } finally {
+        // A failed step must not leave the next scenario a half-built VPC.
+        if (applied) await tofu.destroy().catch(() => undefined);
+      }
+    });
   }
 });

@@ -3,7 +3,7 @@
  * Scheduler schedule per node terminates that node at the deadline, which is fixed when the nodes
  * are created, with a role that may terminate nothing but the nodes; a failed call lands in a
  * dead-letter queue whose alarm mails budget.email. OpenTofu against moto runs it in
- * __tests__/integration/session-expiry.test.ts.
+ * __tests__/integration/default-site.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { TALOS_SESSION_MAX_HOURS } from "../config/talos.js";

@@ -29,7 +29,7 @@ import { testCertificates } from "../helpers/tls.js";
 /**
  * The CozyStack site: amd64 nodes (talos.architecture) on the private subnet of the Graviton
  * bastion, whose caches are on its volume (the first defaults): the emulated VPC has no S3 for
- * the caches of the default site (their bucket is tested against moto in cache-bucket-moto).
+ * the caches of the default site (their bucket is tested against moto in default-site.test.ts).
  */
 const config = firstDefaultsConfig(AMD64_COZYSTACK_OVERRIDE);
 const BASTION_IP = config.bastion.privateIp;

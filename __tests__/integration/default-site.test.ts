@@ -1,7 +1,15 @@
 /**
- * The session's dead-man switch with the real tools: OpenTofu and the hashicorp/aws provider
- * against moto. moto stores the schedules but never fires them; the test fires them by hand (EC2
- * TerminateInstances on each schedule's own input, with the schedule's role checked) and then
+ * The default site applied once by OpenTofu and the hashicorp/aws provider against moto, and two
+ * of its features read back through the AWS APIs: the registry caches' bucket, at rest, and then
+ * the session's dead-man switch through two sessions.
+ *
+ * The caches in S3 (bastion.cacheStorage "s3", the default): the bucket with its encryption,
+ * public access block, ownership, TLS-only policy and expiry rule; the gateway endpoint on the
+ * private route table; the bastion's role scoped to the bucket; no cache volume; a second plan
+ * with no changes.
+ *
+ * The session expiry: moto stores the schedules but never fires them; the test fires them by hand
+ * (EC2 TerminateInstances on each schedule's own input, with the schedule's role checked) and then
  * checks that the next plan does what docs/cost.md says: nothing for the nodes, the deadline and
  * schedules removed at count 0, a fresh deadline for a new session.
  *
@@ -28,6 +36,8 @@ const REGION = site.aws.region;
 const SCHEDULE_PREFIX = "deathstar-talos-node-expiry-";
 const DEAD_LETTERS = "deathstar-talos-node-expiry-dead-letters";
 const NODES = { talos_node_count: 2 };
+/** The registry caches' bucket: moto's default account. */
+const BUCKET = "deathstar-registry-cache-eu-west-1-123456789012";
 
 /** The deadline of `at(YYYY-MM-DDThh:mm:ss)` in UTC, as epoch milliseconds. */
 const atTime = (expression: string) => Date.parse(`${/^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(expression)![1]}Z`);
@@ -39,22 +49,77 @@ interface Schedule {
   readonly Target: { Arn: string; RoleArn: string; Input: string; DeadLetterConfig?: { Arn: string } };
 }
 
-describe("session expiry against moto", () => {
-  let stack: MotoStack;
-  let api: AwsApi;
-  let tofu: Tofu;
-  let moto: MotoServer;
+let stack: MotoStack;
+let api: AwsApi;
+let tofu: Tofu;
+let moto: MotoServer;
 
-  beforeAll(async () => {
-    // Terminated nodes free their fixed addresses, as in EC2, so a new session can launch there again.
-    stack = await applyAgainstMoto("session-expiry", site, {}, { releaseTerminatedAddresses: true });
-    ({ api, tofu, moto } = stack);
+beforeAll(async () => {
+  // Terminated nodes free their fixed addresses, as in EC2, so a new session can launch there again.
+  stack = await applyAgainstMoto("default-site", site, {}, { releaseTerminatedAddresses: true });
+  ({ api, tofu, moto } = stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe.sequential("registry caches in S3 against moto, at rest", () => {
+  it("creates the bucket named after the region and account, encrypted, closed to the public, owner-enforced", async () => {
+    expect(site.bastion.cacheStorage, "the default site caches in S3").toBe("s3");
+    const { Buckets } = await api.call("s3", "list_buckets");
+    expect(Buckets.map((b: { Name: string }) => b.Name)).toEqual([BUCKET]);
+    const encryption = await api.call("s3", "get_bucket_encryption", { Bucket: BUCKET });
+    expect(encryption.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: "AES256" });
+    const access = await api.call("s3", "get_public_access_block", { Bucket: BUCKET });
+    expect(access.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    const ownership = await api.call("s3", "get_bucket_ownership_controls", { Bucket: BUCKET });
+    expect(ownership.OwnershipControls.Rules).toEqual([{ ObjectOwnership: "BucketOwnerEnforced" }]);
   });
 
-  afterAll(async () => {
-    await stack?.close();
+  it("denies plain HTTP in the bucket policy and expires objects after cacheExpiryDays", async () => {
+    const policy = JSON.parse((await api.call("s3", "get_bucket_policy", { Bucket: BUCKET })).Policy);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "DenyPlainHttp",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+    const { Rules } = await api.call("s3", "get_bucket_lifecycle_configuration", { Bucket: BUCKET });
+    expect(Rules).toHaveLength(1);
+    expect(Rules[0]).toMatchObject({ ID: "expire-cached-blobs", Status: "Enabled", Expiration: { Days: site.bastion.cacheExpiryDays }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });
 
+  it("puts a gateway endpoint for S3 on the private route table, and no cache volume exists", async () => {
+    const { VpcEndpoints } = await api.call("ec2", "describe_vpc_endpoints");
+    expect(VpcEndpoints).toHaveLength(1);
+    const [endpoint] = VpcEndpoints;
+    expect(endpoint).toMatchObject({ VpcEndpointType: "Gateway", ServiceName: "com.amazonaws.eu-west-1.s3" });
+    const { RouteTables } = await api.call("ec2", "describe_route_tables", { Filters: [{ Name: "tag:Name", Values: ["deathstar-private"] }] });
+    expect(RouteTables.map((t: { RouteTableId: string }) => t.RouteTableId)).toEqual(endpoint.RouteTableIds);
+    const { Volumes } = await api.call("ec2", "describe_volumes");
+    expect(Volumes).toEqual([]);
+  });
+
+  it("lets the bastion's role use exactly the cache bucket and its objects", async () => {
+    const { PolicyDocument } = await api.call("iam", "get_role_policy", { RoleName: "deathstar-bastion", PolicyName: "deathstar-bastion" });
+    const document = typeof PolicyDocument === "string" ? JSON.parse(decodeURIComponent(PolicyDocument)) : PolicyDocument;
+    const s3 = document.Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("s3:")));
+    expect(s3.map((s: { Resource: string }) => s.Resource)).toEqual([`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`]);
+  });
+
+  it("plans no changes after the apply", async () => {
+    const replan = await tofu.planExitCode();
+    expect(replan.code, `a second plan must show no changes:\n${replan.stdout}`).toBe(0);
+  });
+});
+
+
+describe.sequential("session expiry against moto", () => {
   /** Every schedule of the session, by name (talos-node-expiry-1 first). */
   const schedules = async (): Promise<Schedule[]> => {
     const { Schedules } = (await api.call("scheduler", "list_schedules", {})) as { Schedules: { Name: string }[] };

@@ -55,7 +55,7 @@ describe("synth entry point", () => {
     const out = join(project, "cdktf.out");
     expect((await synth(out, undefined, project)).status).toBe(0);
     const stackDir = join(out, "stacks", "deathstar");
-    // What `tofu init` leaves behind (the real init runs in __tests__/integration/journey.test.ts).
+    // What `tofu init` leaves behind (the real init runs in __tests__/integration/runbooks.test.ts).
     mkdirSync(join(stackDir, ".terraform", "providers"), { recursive: true });
     writeFileSync(join(stackDir, ".terraform", "terraform.tfstate"), "backend settings\n");
     writeFileSync(join(stackDir, ".terraform.lock.hcl"), "# lock\n");

@@ -1,24 +1,24 @@
 /**
- * The README's journey as a user types it, in a fresh copy of the repository, with the real tools
- * against moto: the commands are read out of README.md's shell blocks (and docs/teardown.md's
- * destroy line) and run one by one through bash in the directory the user would be in.
+ * docs/existing-state.md's journeys as a user types them, in a fresh copy of the repository, with
+ * the real tools against moto, over a hand-written lab applied first (__tests__/fixtures/owner-lab):
  *
- *   npm run synth (cdktf CLI) → tofu init / plan / apply (state at the default path) →
- *   npm run synth again: tofu's work is kept, `plan -detailed-exitcode` is empty without re-init →
- *   npm run cost → tofu apply -var talos_node_count=3 → npm run render:talos →
- *   tofu apply -var talos_node_count=0 → npm run teardown → tofu destroy → nothing left.
+ * - adopt: `npm run adopt` copies the lab's state into place, the preflight plan passes, the first
+ *   apply succeeds, the second plan and a later synth are empty, and nothing adopted changed its id;
+ * - module mode: the lab's modules are kept and joined, and no second VPC is ever planned.
  *
- * A second journey follows docs/existing-state.md's adopt steps the same way, over a hand-written
- * lab applied first (__tests__/fixtures/owner-lab): adopt copies its state into place, the
- * preflight plan passes, the first apply succeeds, the second plan and a later synth are empty,
- * and nothing adopted changed its id.
+ * The commands are read out of the docs' shell blocks and run one by one through bash in the
+ * directory the user would be in. The README's own journey (synth → apply → synth again with an
+ * empty plan → cost → nodes → teardown → destroy) runs in runbooks.test.ts, on the one default
+ * stack every runbook shares.
  *
  * The test's own additions, never part of what the user runs: a moto_override.tf.json in the
  * stack directory (provider endpoints on moto; every synth carries override files over), the
  * toolchain's tofu on PATH with its offline provider mirror, and AWS_ENDPOINT_URL for the aws CLI.
+ * Each journey's moto goes when the journey ends, with everything applied to it: no cleanup
+ * destroy (one spends minutes in the provider's waiters and proves nothing asked here).
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, it } from "vitest";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
@@ -54,66 +54,6 @@ async function motoFor(onTestFinished: (fn: () => Promise<void>) => void): Promi
 }
 
 // Concurrent tests take `expect` and `onTestFinished` from their own context.
-describe.concurrent("the README's journey in a fresh copy", () => {
-  it("synth → apply → synth again with an empty plan → cost → nodes 3 → render → nodes 0 → teardown → destroy", async ({ expect, onTestFinished }) => {
-    const moto = await motoFor(onTestFinished);
-    const root = freshCopy("journey", work);
-    const user = new UserShell(root, userEnv(tools, moto.endpoint));
-    const stackDir = join(root, STACK_DIR);
-    let applied = false;
-    try {
-      // "npm ci && npm run synth": node_modules is already in place (see freshCopy).
-      const [install] = blockCommandsWith("README.md", "npm ci && npm run synth", root);
-      expect(install).toMatch(/^npm ci && npm run synth\b/);
-      expect(await user.ok(install!.replace(/^npm ci && /, ""))).toMatch(/projected/i);
-      overrideForMoto(stackDir, moto.endpoint, tools);
-
-      const deploy = blockCommandsWith("README.md", "tofu init", root);
-      expect(deploy).toEqual(["cd cdktf.out/stacks/deathstar", "tofu init", "tofu plan", "tofu apply"]);
-      for (const command of deploy) {
-        if (command === "tofu apply") applied = true;
-        await user.ok(command);
-      }
-      expect(readdirSync(root).filter((name) => name.endsWith(".tfstate")), "state at the default path, which cdktf accepts").toEqual(["terraform.deathstar.tfstate"]);
-
-      // The second synth, from where the user stands: it must run, and keep tofu init's work.
-      const lockBefore = readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8");
-      const again = await user.ok("npm run synth");
-      expect(again).toMatch(/terraform\.deathstar\.lock\.hcl: provider lock updated/);
-      expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8"), "the lock file is unchanged").toBe(lockBefore);
-      expect(readFileSync(join(root, "terraform.deathstar.lock.hcl"), "utf8"), "and committed at the root").toBe(lockBefore);
-      const replan = await user.run("tofu plan -detailed-exitcode -input=false");
-      expect(replan.code, `no re-init, no changes:\n${replan.output}`).toBe(0);
-
-      const [cost, teardown] = blockCommandsWith("README.md", "npm run cost", root);
-      expect(await user.ok(cost!)).toMatch(/total/i);
-
-      const talos = blockCommandsWith("README.md", "tofu apply -var talos_node_count=3", root);
-      expect(talos.map((c) => c.replace(/\s+#.*$/, ""))).toEqual(["tofu apply -var talos_node_count=3", "npm run render:talos -- --out talos", "tofu apply -var talos_node_count=0"]);
-      await user.ok(talos[0]!);
-      expect((await moto.inventory(REGION)).instances, "three Talos nodes").toHaveLength(3);
-      await user.ok(talos[1]!);
-      expect(readdirSync(join(root, "talos")).length, "npm run render:talos wrote the Talos files into ./talos").toBeGreaterThan(0);
-      await user.ok(talos[2]!);
-      expect((await moto.inventory(REGION)).instances).toHaveLength(0);
-
-      expect(teardown).toMatch(/^npm run teardown\b/);
-      expect(await user.ok(teardown!)).toMatch(/Still billed after "pause"/);
-
-      const destroy = blockCommandsWith("docs/teardown.md", "tofu -chdir=cdktf.out/stacks/deathstar destroy", root).find(
-        (c) => c === "tofu -chdir=cdktf.out/stacks/deathstar destroy",
-      );
-      await user.ok("cd ../../..");
-      await user.ok(destroy!);
-      applied = false;
-      const left = await moto.inventory(REGION);
-      expect({ vpcs: left.vpcs, instances: left.instances, addresses: left.addresses }).toEqual({ vpcs: [], instances: [], addresses: [] });
-    } finally {
-      if (applied && existsSync(stackDir)) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
-    }
-  });
-});
-
 /** What the old lab calls (it has no synthesized JSON to derive it from): one default provider. */
 const OWNER_LAB_TARGETS = { services: ["autoscaling", "ec2", "iam", "sts"], aliases: [undefined] };
 
@@ -149,7 +89,7 @@ function sha256(path: string): string {
 describe.concurrent("docs/existing-state.md's adopt journey in a fresh copy", () => {
   it("adopts a hand-written lab: copy, preflight, first apply succeeds, empty plans after it and after a synth", async ({ expect, onTestFinished }) => {
     const moto = await motoFor(onTestFinished);
-    const { root, stackDir, legacyDir } = await freshCopyWithOwnerLab(moto);
+    const { root, legacyDir } = await freshCopyWithOwnerLab(moto);
     const oldState = join(legacyDir, "terraform.tfstate");
     const oldIds = idsOf(oldState);
     const oldStateHash = sha256(oldState);
@@ -159,40 +99,34 @@ describe.concurrent("docs/existing-state.md's adopt journey in a fresh copy", ()
     rmSync(join(root, "config.json"));
 
     const user = new UserShell(root, userEnv(tools, moto.endpoint));
-    let applied = false;
-    try {
-      const adoptBlock = blockCommandsWith("docs/existing-state.md", "npm run adopt", root);
-      let adoptOutput = "";
-      for (const command of adoptBlock) adoptOutput += await user.ok(command);
-      expect(adoptOutput).toMatch(/^Copied legacy\/terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\)/m);
-      expect(sha256(oldState), "the old state is only read").toBe(oldStateHash);
-      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_vpc\.this +aws_vpc\.main /m);
-      expect(adoptOutput).toMatch(/^moved +module\.network\.aws_subnet\.public\[0\] +aws_subnet\.public /m);
-      expect(adoptOutput).toMatch(/^import +module\.network\.aws_route_table\.public\.route\["0\.0\.0\.0\/0"\] +aws_route\.public_default /m);
-      expect(adoptOutput).toMatch(/^TAKEOVER +default SG sg-\S+ +aws_default_security_group\.default +every rule/m);
-      expect(adoptOutput).toMatch(/^TAKEOVER +DHCP options \S+ +aws_vpc_dhcp_options_association\.main +the VPC's DNS servers become/m);
-      expect(adoptOutput).toMatch(/^unmatched +module\.jump\.aws_autoscaling_group\.this +- +forgotten: leaves the state, stays in AWS/m);
-      expect(adoptOutput).toMatch(/^Preflight passed: tofu plan would .*destroy 0; nothing adopted is destroyed or replaced/m);
+    const adoptBlock = blockCommandsWith("docs/existing-state.md", "npm run adopt", root);
+    let adoptOutput = "";
+    for (const command of adoptBlock) adoptOutput += await user.ok(command);
+    expect(adoptOutput).toMatch(/^Copied legacy\/terraform\.tfstate to terraform\.deathstar\.tfstate \(state\.path\)/m);
+    expect(sha256(oldState), "the old state is only read").toBe(oldStateHash);
+    expect(adoptOutput).toMatch(/^moved +module\.network\.aws_vpc\.this +aws_vpc\.main /m);
+    expect(adoptOutput).toMatch(/^moved +module\.network\.aws_subnet\.public\[0\] +aws_subnet\.public /m);
+    expect(adoptOutput).toMatch(/^import +module\.network\.aws_route_table\.public\.route\["0\.0\.0\.0\/0"\] +aws_route\.public_default /m);
+    expect(adoptOutput).toMatch(/^TAKEOVER +default SG sg-\S+ +aws_default_security_group\.default +every rule/m);
+    expect(adoptOutput).toMatch(/^TAKEOVER +DHCP options \S+ +aws_vpc_dhcp_options_association\.main +the VPC's DNS servers become/m);
+    expect(adoptOutput).toMatch(/^unmatched +module\.jump\.aws_autoscaling_group\.this +- +forgotten: leaves the state, stays in AWS/m);
+    expect(adoptOutput).toMatch(/^Preflight passed: tofu plan would .*destroy 0; nothing adopted is destroyed or replaced/m);
 
-      const applyBlock = blockCommandsWith("docs/existing-state.md", "tofu apply", root);
-      expect(applyBlock).toEqual(["cd cdktf.out/stacks/deathstar", "tofu apply", "tofu plan -detailed-exitcode"]);
-      applied = true;
-      for (const command of applyBlock) await user.ok(command);
+    const applyBlock = blockCommandsWith("docs/existing-state.md", "tofu apply", root);
+    expect(applyBlock).toEqual(["cd cdktf.out/stacks/deathstar", "tofu apply", "tofu plan -detailed-exitcode"]);
+    for (const command of applyBlock) await user.ok(command);
 
-      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
-      expect(ids["aws_vpc.main"], "the VPC kept its id").toBe(oldIds["module.network.aws_vpc.this"]);
-      expect(ids["aws_subnet.public"]).toBe(oldIds["module.network.aws_subnet.public"]);
-      expect(ids["aws_route_table.public"]).toBe(oldIds["module.network.aws_route_table.public"]);
-      expect(ids["aws_internet_gateway.main"]).toBe(oldIds["module.network.aws_internet_gateway.this"]);
-      expect(Object.keys(ids).filter((address) => address.startsWith("module.")), "forgotten resources left the stack's state").toEqual([]);
-      // Forgotten, not destroyed: the old jump host's group is still in AWS.
-      const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
-      expect(groups).toMatch(/homelab-jump/);
+    const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+    expect(ids["aws_vpc.main"], "the VPC kept its id").toBe(oldIds["module.network.aws_vpc.this"]);
+    expect(ids["aws_subnet.public"]).toBe(oldIds["module.network.aws_subnet.public"]);
+    expect(ids["aws_route_table.public"]).toBe(oldIds["module.network.aws_route_table.public"]);
+    expect(ids["aws_internet_gateway.main"]).toBe(oldIds["module.network.aws_internet_gateway.this"]);
+    expect(Object.keys(ids).filter((address) => address.startsWith("module.")), "forgotten resources left the stack's state").toEqual([]);
+    // Forgotten, not destroyed: the old jump host's group is still in AWS.
+    const groups = await user.ok("aws autoscaling describe-auto-scaling-groups --region eu-west-1 --query 'AutoScalingGroups[].AutoScalingGroupName' --output text");
+    expect(groups).toMatch(/homelab-jump/);
 
-      for (const command of blockCommandsWith("docs/existing-state.md", "cd ../../..", root)) await user.ok(command);
-    } finally {
-      if (applied) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
-    }
+    for (const command of blockCommandsWith("docs/existing-state.md", "cd ../../..", root)) await user.ok(command);
   });
 });
 
@@ -206,28 +140,22 @@ describe.concurrent("module mode over the owner's lab", () => {
     const modules = [network, jump];
     writeFileSync(join(root, "site.json"), JSON.stringify({ existing: { modules } }));
     const user = new UserShell(root, { ...userEnv(tools, moto.endpoint), DEATHSTAR_CONFIG: "site.json" });
-    let applied = false;
-    try {
-      // No existing.adoptFile: adopt only copies the old state into place.
-      expect(await user.ok("npm run adopt -- legacy/terraform.tfstate")).toMatch(/^existing\.adoptFile is not set: nothing else to decide/m);
-      await user.ok("npm run synth");
-      overrideForMoto(stackDir, moto.endpoint, tools);
-      const tofu = new Tofu(tools, stackDir, motoProxy(moto.endpoint));
-      const init = await tofu.init();
-      expect(`${init.stdout}${init.stderr}`).not.toMatch(/undefined provider/i);
-      const actions = planActions(await tofu.planJson());
-      expect([...(actions.delete ?? []), ...(actions.replace ?? []), ...(actions.update ?? [])], "the old modules plan exactly as before").toEqual([]);
-      expect((actions.create ?? []).filter((address) => address.startsWith("module.") || address.startsWith("aws_vpc."))).toEqual([]);
-      expect(actions.create).toEqual(expect.arrayContaining(["aws_subnet.private", "aws_route_table.private", "aws_route.private_default"]));
-      applied = true;
-      await tofu.apply();
-      expect((await tofu.planExitCode()).code, "a second plan shows no changes").toBe(0);
-      const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
-      expect(ids["module.network.aws_vpc.this"]).toBe(oldIds["module.network.aws_vpc.this"]);
-      const { vpcs } = await moto.inventory(REGION);
-      expect(vpcs, "one VPC: the module's").toEqual([oldIds["module.network.aws_vpc.this"]]);
-    } finally {
-      if (applied) await new Tofu(tools, stackDir, motoProxy(moto.endpoint)).destroy().catch(() => undefined);
-    }
+    // No existing.adoptFile: adopt only copies the old state into place.
+    expect(await user.ok("npm run adopt -- legacy/terraform.tfstate")).toMatch(/^existing\.adoptFile is not set: nothing else to decide/m);
+    await user.ok("npm run synth");
+    overrideForMoto(stackDir, moto.endpoint, tools);
+    const tofu = new Tofu(tools, stackDir, motoProxy(moto.endpoint));
+    const init = await tofu.init();
+    expect(`${init.stdout}${init.stderr}`).not.toMatch(/undefined provider/i);
+    const actions = planActions(await tofu.planJson());
+    expect([...(actions.delete ?? []), ...(actions.replace ?? []), ...(actions.update ?? [])], "the old modules plan exactly as before").toEqual([]);
+    expect((actions.create ?? []).filter((address) => address.startsWith("module.") || address.startsWith("aws_vpc."))).toEqual([]);
+    expect(actions.create).toEqual(expect.arrayContaining(["aws_subnet.private", "aws_route_table.private", "aws_route.private_default"]));
+    await tofu.apply();
+    expect((await tofu.planExitCode()).code, "a second plan shows no changes").toBe(0);
+    const ids = idsOf(join(root, "terraform.deathstar.tfstate"));
+    expect(ids["module.network.aws_vpc.this"]).toBe(oldIds["module.network.aws_vpc.this"]);
+    const { vpcs } = await moto.inventory(REGION);
+    expect(vpcs, "one VPC: the module's").toEqual([oldIds["module.network.aws_vpc.this"]]);
   });
 });

@@ -13,12 +13,12 @@
  * subcommand exists and takes each flag used.
  */
 import { execFile, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STACK_NAME } from "../../stacks/deathstar.js";
-import { blockCommands, docBlock, docFiles, inlineCommands, shellBlocks, type DocBlock } from "../helpers/docs.js";
+import { blockCommands, blockCommandsWith, docBlock, docFiles, inlineCommands, shellBlocks, type DocBlock } from "../helpers/docs.js";
 import { MotoServer, standInAmis } from "../helpers/moto.js";
 import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
@@ -155,8 +155,11 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     await moto?.stop();
   });
 
-  it("deploy.md: npm ci and npm run synth in the fresh copy", async () => {
-    await runOk([docBlock("docs/deploy.md", "1. Synthesize")], root);
+  it("deploy.md: npm ci and npm run synth in the fresh copy (the README's first line)", async () => {
+    const synthesize = docBlock("docs/deploy.md", "1. Synthesize");
+    // The README's first command is this block on one line; it is not run twice.
+    expect(blockCommandsWith("README.md", "npm ci && npm run synth", root)[0]?.replace(/\s+#.*$/, "")).toBe(blockCommands(synthesize.text).join(" && "));
+    await runOk([synthesize], root);
     // The test-only override, for what this synth produced; the tofu wrapper places it.
     writeFileSync(join(work, MOTO_OVERRIDE_FILE), JSON.stringify(motoOverride(moto.endpoint, tools.awsProviderVersion, motoTargets(readStack()))));
     expect(readStack().resource).toHaveProperty("aws_vpc");
@@ -168,21 +171,36 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const again = await runOk([docBlock("README.md", "Deploying with OpenTofu")], root);
     expect(again.stdout).toMatch(/No changes\./);
     expect(site.state.backend === "local" && existsSync(join(root, site.state.path)), "state lands at state.path, at the repo root").toBe(true);
+    expect(readdirSync(root).filter((name) => name.endsWith(".tfstate")), "one state, at the default path, which cdktf accepts").toEqual(["terraform.deathstar.tfstate"]);
   });
 
-  it("deploy.md, README, netboot.md: three nodes up and back to none", async () => {
+  it("README: npm run synth again where the reader stands keeps tofu init's work; the plan is empty without a re-init", async () => {
+    const lockBefore = readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8");
+    const again = await runOk([], stackDir, { commands: ["npm run synth"] });
+    expect(again.stdout + again.stderr).toMatch(/terraform\.deathstar\.lock\.hcl: provider lock updated/);
+    expect(readFileSync(join(stackDir, ".terraform.lock.hcl"), "utf8"), "the lock file is unchanged").toBe(lockBefore);
+    expect(readFileSync(join(root, "terraform.deathstar.lock.hcl"), "utf8"), "and committed at the root").toBe(lockBefore);
+    await runOk([], stackDir, { commands: ["tofu plan -detailed-exitcode -input=false"] });
+  });
+
+  it("README, deploy.md, netboot.md: three nodes up, their outputs, the Talos files, back to none", async () => {
+    const nodes = docBlock("README.md", "Talos nodes");
+    // One block, word for word in the three runbooks: run once, it runs for each of them.
     for (const [file, heading] of [
       ["docs/deploy.md", "3. Nodes, only while you experiment"],
-      ["README.md", "Talos nodes"],
       ["docs/netboot.md", "Launching and removing nodes"],
     ] as const) {
-      const result = await runOk([docBlock(file, heading)], stackDir);
-      // Three nodes, the session's deadline and one expiry schedule per node (docs/cost.md, "Sessions end by themselves").
-      expect(result.stdout, `${file}: nodes up`).toMatch(/Apply complete! Resources: 7 added/);
-      expect(result.stdout, `${file}: nodes gone`).toMatch(/Apply complete! Resources: 0 added, 0 changed, 7 destroyed/);
-      expect(await runningNodes()).toEqual([]);
+      const same = docBlock(file, heading);
+      expect(same.text, `${file} (${heading}) repeats the README's block`).toBe(nodes.text);
+      ran.add(key(same));
     }
-    // README's render:talos ran from the stack directory; npm runs scripts in the package root.
+    const result = await runOk([nodes], stackDir);
+    // Three nodes, the session's deadline and one expiry schedule per node (docs/cost.md, "Sessions end by themselves").
+    expect(result.stdout, "nodes up").toMatch(/Apply complete! Resources: 7 added/);
+    expect(result.stdout, "their addresses in the outputs").toMatch(/talos_node_ips = \[\s*"10\.20\.13\.11",\s*"10\.20\.13\.12",\s*"10\.20\.13\.13",?\s*\]/);
+    expect(result.stdout, "nodes gone").toMatch(/Apply complete! Resources: 0 added, 0 changed, 7 destroyed/);
+    expect(await runningNodes()).toEqual([]);
+    // render:talos ran from the stack directory; npm runs scripts in the package root.
     expect(existsSync(join(root, "talos", "README.md"))).toBe(true);
   });
 
@@ -261,9 +279,12 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const block = docBlock("SECURITY.md", "Running the scans locally", 2);
     const result = await runOk([block], root);
     expect(result.stdout).toMatch(/Passed checks: [1-9]/);
-    // The extra skip is there for a reason: without it, the plan of the deployed stack fails it.
-    const commands = blockCommands(block.text).map((command) => command.replace(',CKV_AWS_382"', '"'));
-    const without = await runBlocks([block], root, { commands });
+    // The extra skip is there for a reason: without it, the plan of the deployed stack fails it. The
+    // block's set-up lines again, then its last scan without the skip, on the plan.json just written.
+    const commands = blockCommands(block.text);
+    const scanOfPlan = commands.at(-1)!;
+    expect(scanOfPlan).toMatch(/plan\.json .*,CKV_AWS_382"$/s);
+    const without = await runBlocks([block], root, { commands: [...commands.slice(0, 2), scanOfPlan.replace(',CKV_AWS_382"', '"')] });
     expect(without.code).not.toBe(0);
     expect(without.stdout).toMatch(/CKV_AWS_382/);
   });

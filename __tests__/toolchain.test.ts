@@ -172,6 +172,14 @@ describe("a release server with a good archive", () => {
     expect(result.stderr).toContain("Failed to query available provider packages");
     expect(result.builds).toEqual([expect.stringMatching(/^github\.com\/hashicorp\/terraform-provider-aws v1\.60\.1-/)]);
     expect(run(join(providerDir(cache), `terraform-provider-aws_v${PROVIDER_VERSION}`))).toBe("built from source");
+    expect(result.stderr).toMatch(/building it from source with: autoscaling budgets cloudwatch ec2 /);
+    // Warm: the same build is kept; a build of another service list is built again.
+    const again = await toolchain(cache, releases, "provide_tofu; provide_aws_provider", { FAKE_MIRROR: "fail" });
+    expect([again.status, again.builds]).toEqual([0, result.builds]);
+    const other = await toolchain(cache, releases, 'aws_provider_services="ec2 meta sts"; provide_tofu; provide_aws_provider', { FAKE_MIRROR: "fail" });
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.builds).toHaveLength(2);
+    expect(other.stderr).toContain("building it from source with: ec2 meta sts");
   });
 
   it("the provider: the registry's package, mirrored by tofu, unpacked where tofu init looks; nothing built, nothing fetched again", async () => {

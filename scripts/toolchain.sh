@@ -4,7 +4,8 @@
 #     archive, checked against the release's SHA256SUMS, where GitHub's release downloads answer, else
 #     built from its Go module,
 #   - the hashicorp/aws provider in a filesystem mirror `tofu init` reads offline: from its registry
-#     through `tofu providers mirror` where the registry answers, else built from its Go module,
+#     through `tofu providers mirror` where the registry answers, else built from its Go module with
+#     the services the stack uses ($aws_provider_services below),
 #   - a Python venv with moto's server (AWS API emulator) and checkov,
 #   - compose-check (scripts/compose-check): Docker Compose's loader, compose-go, as a command,
 #   - talos-config-check (scripts/talos-config-check): Talos' config machinery (generate, patch, validate),
@@ -28,6 +29,17 @@ tofu_version=$(tr -d ' \n' < "$repo/.terraform-version")
 aws_provider_module=github.com/hashicorp/terraform-provider-aws
 aws_provider_ref=v1.60.1-0.20260602190131-5f2286d6d836
 aws_provider_version=6.47.1
+# What a source build of the provider compiles in: the services whose resources and data sources the
+# stack, the examples and the test fixtures use (ec2, iam, autoscaling, s3, s3control, ssm, sns, sqs,
+# logs, cloudwatch, kms, budgets, scheduler, sts), the provider's own (meta: aws_partition,
+# aws_region, aws_caller_identity, aws_default_tags), and those they call at run time:
+# aws_autoscaling_group asks for the ELB and ELBv2 clients whenever it waits for capacity
+# (internal/service/autoscaling/group.go), and ec2 imports organizations. A service outside this list
+# is a resource type the provider does not know: `tofu validate` fails on it, naming the type, and
+# the fix is a name added here. Compiling all 266 services took ~40 minutes on two cores; the
+# resources kept are built from the same source, unchanged (scripts/aws-provider-services.py). The
+# registry's package, where it can be downloaded, is the full release.
+aws_provider_services="autoscaling budgets cloudwatch ec2 elb elbv2 iam kms logs meta organizations s3 s3control scheduler sns sqs ssm sts"
 python_requirements="$repo/scripts/requirements-tools.txt"
 # Same release as the default images.matchbox (quay.io/poseidon/matchbox:v0.11.0 in config/sites.ts;
 # __tests__/integration/matchbox.test.ts checks the built binary against it).
@@ -60,8 +72,9 @@ platform() { printf '%s_%s\n' "$(go env GOOS)" "$(go env GOARCH)"; }
 # $5, optional: more -ldflags, e.g. "-X <pkg>.Version=<ref>" where a release stamps its version at build time.
 # $6, optional: a nested module the main module replaces by a relative path (module zips leave nested
 # modules out), fetched at the same ref into that path. A go.work in the module is ignored.
+# $7, optional: a command run in the scratch copy before the build (it may rewrite the copy's files).
 go_build_module() {
-  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} nested=${6:-} dir scratch start
+  local module=$1 ref=$2 out=$3 pkg=$4 extra_ldflags=${5:-} nested=${6:-} prepare=${7:-} dir scratch start
   start=$(date +%s)
   log "building $module@$ref ($pkg) - this is slow the first time"
   module_dir() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }
@@ -70,6 +83,7 @@ go_build_module() {
   cp -r "$dir/." "$scratch/"
   if [ -n "$nested" ]; then mkdir -p "$scratch/$nested" && cp -r "$(module_dir "$module/$nested@$ref")/." "$scratch/$nested/"; fi
   chmod -R u+w "$scratch"
+  if [ -n "$prepare" ]; then (cd "$scratch" && eval "$prepare"); fi
   mkdir -p "$(dirname "$out")"
   (cd "$scratch" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $extra_ldflags" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
@@ -125,13 +139,15 @@ mirror="$cache/provider-mirror"
 
 provider_dir() { printf '%s\n' "$mirror/registry.opentofu.org/hashicorp/aws/$aws_provider_version/$(platform)"; }
 
-# The source build's name or the registry package's (never the .tmp of a build under way).
+# What a source build was built from, recorded beside the mirror (not in it: tofu reads the mirror's
+# tree): a build of another ref or service list is built again.
+provider_build_record="$mirror.source"
+provider_build_recipe() { printf '%s@%s services: %s\n' "$aws_provider_module" "$aws_provider_ref" "$aws_provider_services"; }
+
+# The registry's package, or a source build of this recipe (never the .tmp of a build under way).
 provider_installed() {
-  local name
-  for name in "terraform-provider-aws_v$aws_provider_version" "terraform-provider-aws_v${aws_provider_version}_x5"; do
-    [ -x "$(provider_dir)/$name" ] && return 0
-  done
-  return 1
+  [ -x "$(provider_dir)/terraform-provider-aws_v${aws_provider_version}_x5" ] && return 0
+  [ -x "$(provider_dir)/terraform-provider-aws_v$aws_provider_version" ] && [ "$(cat "$provider_build_record" 2>/dev/null)" = "$(provider_build_recipe)" ]
 }
 
 # Fetches the provider's package from its registry with `tofu providers mirror`, which checks it
@@ -164,8 +180,11 @@ provide_aws_provider() {
   if mirror_aws_provider; then
     log "downloaded hashicorp/aws $aws_provider_version from its registry (hashes checked by OpenTofu) in $(( $(date +%s) - start ))s"
   else
-    log "no hashicorp/aws $aws_provider_version from its registry; building it from source"
-    go_build_module "$aws_provider_module" "$aws_provider_ref" "$(provider_dir)/terraform-provider-aws_v$aws_provider_version" .
+    log "no hashicorp/aws $aws_provider_version from its registry; building it from source with: $aws_provider_services"
+    rm -rf "$(provider_dir)" "$provider_build_record"
+    go_build_module "$aws_provider_module" "$aws_provider_ref" "$(provider_dir)/terraform-provider-aws_v$aws_provider_version" . "" "" \
+      "python3 '$repo/scripts/aws-provider-services.py' . $aws_provider_services"
+    provider_build_recipe > "$provider_build_record"
   fi
 }
 

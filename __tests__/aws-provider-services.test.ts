@@ -9,8 +9,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scratchDir, tempDir } from "./helpers/processes.js";
+import { AMD64_COZYSTACK_OVERRIDE, firstDefaultsConfig, siteConfig, synthStack } from "./helpers/synth.js";
+import { motoTargets } from "./helpers/tofu.js";
 
 const SCRIPT = join(import.meta.dirname, "..", "scripts", "aws-provider-services.py");
+/** The services scripts/toolchain.sh builds the provider with. */
+const BUILT_SERVICES = /^aws_provider_services="([^"]+)"$/m.exec(readFileSync(join(import.meta.dirname, "..", "scripts", "toolchain.sh"), "utf8"))![1]!.split(" ");
 const MODULE = "github.com/hashicorp/terraform-provider-aws";
 const work = scratchDir("aws-provider-services");
 
@@ -108,5 +112,21 @@ describe("aws-provider-services.py", () => {
     const result = trim(root, "ec2");
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("accessors of an unexpected shape");
+  });
+});
+
+describe("the services the toolchain builds the provider with", () => {
+  it("include every AWS service a synthesized stack calls (by its endpoint name, as the tests point them at moto)", () => {
+    const stacks = [
+      siteConfig(),
+      firstDefaultsConfig(),
+      siteConfig({ network: { nat: "gateway" }, access: { mikrotik: { enabled: true, sources: ["2001:db8::1/128"] } } }),
+      siteConfig({ talos: { boot: "ipxe", ipxeAmiId: "ami-0123456789abcdef0" } }),
+      siteConfig({ talos: { nodeMarket: "spot" } }),
+      siteConfig(AMD64_COZYSTACK_OVERRIDE),
+    ].map((config) => synthStack(config));
+    const called = new Set(stacks.flatMap((stack) => motoTargets(stack).services));
+    expect(called.size).toBeGreaterThan(10);
+    expect([...called].filter((service) => !BUILT_SERVICES.includes(service))).toEqual([]);
   });
 });

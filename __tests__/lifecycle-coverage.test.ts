@@ -1,7 +1,7 @@
 /**
  * Why the lifecycle test applies three scenarios rather than all six pairs of NAT mode and boot
  * mode (helpers/lifecycle-scenarios.ts): the stack is a product of the two settings. Each block
- * (resource, data source, output, variable) is the same in every pair that shares its NAT mode, or
+ * (resource, data source, output, variable, local value) is the same in every pair that shares its NAT mode, or
  * in every pair that shares its boot mode; no block that follows one setting refers to a block that
  * follows the other. So every block of every pair is applied, word for word, by the scenario with
  * its NAT mode or by the one with its boot mode, next to the same blocks it refers to.
@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BOOT_MODES, LIFECYCLE_SCENARIOS, lifecycleOverride, NAT_MODES, type BootMode, type NatMode } from "./helpers/lifecycle-scenarios.js";
 import { siteConfig, synthStack } from "./helpers/synth.js";
 
-/** Every block of a synthesized stack by address ("aws_vpc.main", "data.aws_ami.talos_node", "output.x", "variable.x"), as JSON. */
+/** Every block of a synthesized stack by address ("aws_vpc.main", "data.aws_ami.talos_node", "output.x", "variable.x", "local.x"), as JSON. */
 function blocks(nat: NatMode, boot: BootMode): Map<string, string> {
   const stack = synthStack(siteConfig(lifecycleOverride(nat, boot)));
   const found = new Map<string, string>();
@@ -21,6 +21,7 @@ function blocks(nat: NatMode, boot: BootMode): Map<string, string> {
   add("data.", stack.data);
   for (const [name, body] of Object.entries(stack.output ?? {})) found.set(`output.${name}`, JSON.stringify(body));
   for (const [name, body] of Object.entries(stack.variable ?? {})) found.set(`variable.${name}`, JSON.stringify(body));
+  for (const [name, body] of Object.entries(stack.locals ?? {})) found.set(`local.${name}`, JSON.stringify(body));
   return found;
 }
 
@@ -28,9 +29,9 @@ const PAIRS = NAT_MODES.flatMap((nat) => BOOT_MODES.map((boot) => ({ nat, boot, 
 const body = (nat: NatMode, boot: BootMode, address: string) => PAIRS.find((p) => p.nat === nat && p.boot === boot)!.blocks.get(address);
 const ADDRESSES = [...new Set(PAIRS.flatMap((pair) => [...pair.blocks.keys()]))].sort();
 
-/** The addresses a block refers to: `${aws_x.y.z}` interpolations and depends_on entries. */
+/** The addresses a block refers to: `${aws_x.y.z}`, `var.x` and `local.x` interpolations and depends_on entries. */
 function references(json: string): string[] {
-  return [...json.matchAll(/\b((?:data\.)?aws_[a-z0-9_]+\.[a-z0-9_]+|terraform_data\.[a-z0-9_]+|var\.[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/^var\./, "variable."));
+  return [...json.matchAll(/\b((?:data\.)?aws_[a-z0-9_]+\.[a-z0-9_]+|terraform_data\.[a-z0-9_]+|var\.[a-z0-9_]+|local\.[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/^var\./, "variable."));
 }
 
 /** Blocks whose text changes with the NAT mode (for some boot mode), and those that change with the boot mode. */

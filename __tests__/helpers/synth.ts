@@ -50,6 +50,7 @@ export interface SynthesizedStack {
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
   readonly output?: Record<string, Record<string, unknown>>;
   readonly variable?: Record<string, Record<string, unknown>>;
+  readonly locals?: Record<string, unknown>;
   readonly moved?: unknown[];
   readonly import?: unknown[];
   readonly removed?: unknown[];

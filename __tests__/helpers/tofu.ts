@@ -294,9 +294,12 @@ export function motoProxyEnv(endpoint: string, targets: MotoTargets): Record<str
   return targets.services.includes("s3control") ? motoProxy(endpoint) : {};
 }
 
+/** What goes to moto directly rather than through it as a proxy: every endpoint the override names. */
+export const MOTO_NO_PROXY = "127.0.0.1,localhost";
+
 /** moto as tofu's HTTP proxy whatever the configuration calls (loopback endpoints go direct). */
 export function motoProxy(endpoint: string): Record<string, string> {
-  return { HTTP_PROXY: endpoint, NO_PROXY: "127.0.0.1,localhost" };
+  return { HTTP_PROXY: endpoint, NO_PROXY: MOTO_NO_PROXY };
 }
 
 function varArgs(vars: Readonly<Record<string, string | number>>): string[] {

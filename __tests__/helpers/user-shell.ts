@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFi
 import { dirname, join, resolve } from "node:path";
 import { scratchDir, tail, tempDir } from "./processes.js";
 import { REPO_ROOT } from "./project.js";
-import { motoTargets, TOFU_GOGC, writeMotoOverride, type TerraformJson } from "./tofu.js";
+import { MOTO_NO_PROXY, motoTargets, TOFU_GOGC, writeMotoOverride, type TerraformJson } from "./tofu.js";
 import { CACHE_DIR, type Toolchain } from "./toolchain.js";
 
 /** One command never runs longer than this (an apply against moto takes about a minute). */
@@ -87,11 +87,16 @@ function userBin(toolchain: Toolchain): string {
     const made = tempDir("user-bin");
     process.once("exit", made.remove);
     writeFileSync(join(made.path, "terraform"), '#!/bin/sh\necho "terraform: not found (this user has OpenTofu only)" >&2\nexit 127\n', { mode: 0o755 });
-    writeFileSync(join(made.path, "tofu"), `#!/bin/sh\nHTTP_PROXY="$AWS_ENDPOINT_URL" NO_PROXY=127.0.0.1,localhost exec '${toolchain.tofu}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(made.path, "tofu"), `#!/bin/sh\nHTTP_PROXY="$AWS_ENDPOINT_URL" NO_PROXY=${MOTO_NO_PROXY} exec '${toolchain.tofu}' "$@"\n`, { mode: 0o755 });
     userBins.set(toolchain.tofu, made.path);
     dir = made.path;
   }
   return dir;
+}
+
+/** The user's `tofu` (see userBin): the toolchain's, with moto as its proxy for S3 Control. */
+export function userTofu(toolchain: Toolchain): string {
+  return join(userBin(toolchain), "tofu");
 }
 
 /** The test-only override, for the stack as it was just synthesized. */

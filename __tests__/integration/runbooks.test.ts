@@ -24,7 +24,7 @@ import { siteConfig } from "../helpers/synth.js";
 import { MOTO_OVERRIDE_FILE, motoOverride, motoTargets, type TerraformJson } from "../helpers/tofu.js";
 import { CACHE_DIR, toolchain, type Toolchain } from "../helpers/toolchain.js";
 import { scratchDir, tail } from "../helpers/processes.js";
-import { copyRepository, userEnv } from "../helpers/user-shell.js";
+import { copyRepository, userEnv, userTofu } from "../helpers/user-shell.js";
 
 const execFileAsync = promisify(execFile);
 const THIS_TEST = "__tests__/integration/runbooks.test.ts";
@@ -90,7 +90,7 @@ async function aws(...args: string[]): Promise<string> {
 }
 
 /**
- * `tofu` on the blocks' PATH: the toolchain's OpenTofu, run with the test-only moto override
+ * `tofu` on the blocks' PATH: the user's (userTofu in helpers/user-shell.ts), run with the test-only moto override
  * (provider pinned to the version built, every endpoint on moto) next to cdk.tf.json for the
  * length of the command.
  */
@@ -104,8 +104,8 @@ function writeTofuWrapper(bin: string, override: string): void {
       'for arg in "$@"; do case $arg in -chdir=*) dir=${arg#-chdir=} ;; esac; done',
       "placed=",
       `if [ -f "$dir/cdk.tf.json" ] && [ ! -f "$dir/${MOTO_OVERRIDE_FILE}" ]; then cp '${override}' "$dir/${MOTO_OVERRIDE_FILE}"; placed=1; fi`,
-      // moto as the proxy for S3 Control's account-prefixed host (motoProxyEnv in helpers/tofu.ts).
-      `HTTP_PROXY="$AWS_ENDPOINT_URL" NO_PROXY=127.0.0.1,localhost '${tools.tofu}' "$@"`,
+      // The user's tofu, with moto as its proxy for S3 Control's account-prefixed host.
+      `'${userTofu(tools)}' "$@"`,
       "code=$?",
       // Gone again afterwards, so that what else reads the directory (checkov) sees what a reader has.
       `if [ -n "$placed" ]; then rm -f "$dir/${MOTO_OVERRIDE_FILE}"; fi`,
@@ -159,7 +159,8 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
     const synthesize = docBlock("docs/deploy.md", "1. Synthesize");
     // The README's first command is this block on one line; it is not run twice.
     expect(blockCommandsWith("README.md", "npm ci && npm run synth", root)[0]?.replace(/\s+#.*$/, "")).toBe(blockCommands(synthesize.text).join(" && "));
-    await runOk([synthesize], root);
+    const synthesized = await runOk([synthesize], root);
+    expect(synthesized.stdout, "synth prints the projected cost").toMatch(/projected/i);
     // The test-only override, for what this synth produced; the tofu wrapper places it.
     writeFileSync(join(work, MOTO_OVERRIDE_FILE), JSON.stringify(motoOverride(moto.endpoint, tools.awsProviderVersion, motoTargets(readStack()))));
     expect(readStack().resource).toHaveProperty("aws_vpc");
@@ -291,6 +292,7 @@ describe.sequential("runbooks against moto, in a fresh copy", () => {
 
   it("README and cost.md: npm run cost, and the pause with the stack applied", async () => {
     const result = await runOk([docBlock("README.md", "Cost")], root);
+    expect(result.stdout, "npm run cost prints the total").toMatch(/total/i);
     expect(result.stdout).toMatch(/Still billed after "pause"/);
     expect(await instances(["Name=instance-state-name,Values=pending,running"])).toEqual([]);
   });

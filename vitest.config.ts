@@ -22,9 +22,12 @@ const INTEGRATION_WORKERS = Number(process.env.DEATHSTAR_INTEGRATION_WORKERS ?? 
 /** The integration files that boot machines in QEMU. */
 const EMULATION = "__tests__/integration/qemu-*.test.ts";
 
-// Two projects: "fast" (pure renderers, config, synth assertions; seconds) and "integration"
-// (real OpenTofu, moto, registry, matchbox, dnsmasq, QEMU; minutes). `npm test` runs both, the
-// fast one first; `npm run test:fast` only the first.
+/** A test or hook of the projects that run real programs may take this long (an apply, a boot). */
+const REAL_PROGRAMS_TIMEOUT_MS = 900_000;
+
+// Three projects: "fast" (pure renderers, config, synth assertions; seconds), "integration" (real
+// OpenTofu, moto, registry, matchbox, dnsmasq; minutes) and "emulation" (the QEMU boots). `npm test`
+// runs them in that order; `npm run test:fast` only the first.
 export default defineConfig({
   plugins: [shellSourceAsText],
   // Vitest keeps each file's last duration here and starts the longest files first. Beside the
@@ -60,8 +63,8 @@ export default defineConfig({
           name: "integration",
           include: ["__tests__/integration/**/*.test.ts"],
           exclude: [EMULATION],
-          testTimeout: 900_000,
-          hookTimeout: 900_000,
+          testTimeout: REAL_PROGRAMS_TIMEOUT_MS,
+          hookTimeout: REAL_PROGRAMS_TIMEOUT_MS,
           maxWorkers: INTEGRATION_WORKERS,
           // After the fast project (projects with different worker counts need their own group).
           sequence: { groupOrder: 1 },
@@ -74,8 +77,8 @@ export default defineConfig({
           // (U-Boot's DHCP and TFTP retries): alone, after the others, rather than beside them.
           name: "emulation",
           include: [EMULATION],
-          testTimeout: 900_000,
-          hookTimeout: 900_000,
+          testTimeout: REAL_PROGRAMS_TIMEOUT_MS,
+          hookTimeout: REAL_PROGRAMS_TIMEOUT_MS,
           maxWorkers: 1,
           sequence: { groupOrder: 2 },
         },

@@ -118,7 +118,6 @@ describe.sequential("registry caches in S3 against moto, at rest", () => {
   });
 });
 
-
 describe.sequential("session expiry against moto", () => {
   /** Every schedule of the session, by name (talos-node-expiry-1 first). */
   const schedules = async (): Promise<Schedule[]> => {
